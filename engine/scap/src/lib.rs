@@ -1,0 +1,1 @@
+//! .scap capture files: streaming reader, writer, converter.
