@@ -1,0 +1,15 @@
+//! The checked-in generated table must match what the generator renders from the shared JSON.
+
+#[test]
+fn checked_in_table_is_current() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let json = std::fs::read_to_string(format!("{root}/../shared/reference/scap/event_table.json"))
+        .expect("shared event table JSON");
+    let rendered = gen_event_table::render(&json).expect("renders");
+    let checked_in = std::fs::read_to_string(format!("{root}/ringbuf-abi/src/event_table.rs"))
+        .expect("checked-in table");
+    assert!(
+        rendered == checked_in,
+        "ringbuf-abi/src/event_table.rs is stale: run `cargo run -p gen-event-table`"
+    );
+}
