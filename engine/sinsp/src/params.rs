@@ -1,0 +1,1 @@
+//! Typed reads of event parameters, tolerant of missing or short values.

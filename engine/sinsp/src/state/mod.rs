@@ -1,0 +1,1 @@
+//! The tables libsinsp keeps: threads, file descriptors, users, groups, containers.
