@@ -1,0 +1,251 @@
+//! Upgrades old event layouts to the current schema, the way libs' savefile converter does,
+//! so the rest of the engine sees one schema: an exit event carries all of its parameters,
+//! and the only enter events left are those current libs still emits (`open`, `openat`,
+//! `openat2`, `creat`, `connect`, plus the non-syscall enter-only events such as `switch`
+//! or `procexit`).
+//!
+//! The rules, applied per event and driven by the event table's flags:
+//!
+//! 1. Events not managed by the converter (`EF_CONVERTER_MANAGED` unset) pass unchanged,
+//!    except old enter versions (`EF_OLD_VERSION`), which are dropped; unused slots
+//!    (`EF_UNUSED`) are dropped.
+//! 2. A managed enter event is stored per thread, to be folded into that thread's next exit
+//!    event of the same syscall. An old enter is then dropped, unless a current enter event of
+//!    the same name exists, to which it is converted; a current enter is passed on, with
+//!    missing parameters appended empty.
+//! 3. A managed exit event is converted when it is an old version (its type changes to the
+//!    current exit event of the same name) or has fewer parameters than the schema. Each
+//!    parameter of the target schema is taken, in order of preference, from the stored event
+//!    by name, from the stored enter event by name, from the stored enter event by position
+//!    after the stored exit's parameters when the types agree, and is otherwise left empty.
+//!
+//! libs drives the same rules from a hand-written table (`converter/table.cpp`) keyed by
+//! (type, parameter count). This converter derives the table from the event schema instead,
+//! matching parameters by name; where libs pushes a type's default value (a handful of
+//! fixed-size parameters such as `accept`'s `queuepct`) this converter pushes an empty
+//! parameter, which every consumer must handle anyway.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use ringbuf_abi::record::RecordBuilder;
+use ringbuf_abi::schema::flags::EF_CONVERTER_MANAGED;
+use ringbuf_abi::{Direction, EventInfo, Record, EVENT_COUNT, EVENT_TABLE};
+
+/// Largest number of threads with a pending enter event. Past it the store is cleared, which
+/// costs at most the enter parameters of the events in flight, and keeps memory bounded.
+const MAX_PENDING: usize = 65_536;
+
+/// What the converter decided for one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    /// The event is already in the current layout: use it as is.
+    Pass,
+    /// The event is dropped (an old enter event folded into its exit, or an unused slot).
+    Drop,
+    /// The event was rewritten; the new record is [`Converter::output`].
+    Rewritten,
+}
+
+/// The converter's state: one pending enter event per thread, and the output buffer.
+#[derive(Debug, Default)]
+pub struct Converter {
+    enters: HashMap<u64, Vec<u8>>,
+    out: Vec<u8>,
+}
+
+/// For each event id, the current id of the same name and direction, or `u16::MAX`.
+fn current_ids() -> &'static [u16; EVENT_COUNT] {
+    static IDS: OnceLock<[u16; EVENT_COUNT]> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids = [u16::MAX; EVENT_COUNT];
+        for (i, slot) in ids.iter_mut().enumerate() {
+            let info = &EVENT_TABLE[i];
+            if !info.is_old_version() {
+                *slot = i as u16;
+                continue;
+            }
+            if let Some(cur) = EVENT_TABLE.iter().find(|c| {
+                c.name == info.name
+                    && c.direction == info.direction
+                    && !c.is_old_version()
+                    && !c.is_unused()
+            }) {
+                *slot = cur.id;
+            }
+        }
+        ids
+    })
+}
+
+/// The current event id for an old one (itself when it is current), or `None` when the event
+/// has no current version.
+pub fn current_id(evtype: u16) -> Option<u16> {
+    match current_ids().get(evtype as usize) {
+        Some(&id) if id != u16::MAX => Some(id),
+        _ => None,
+    }
+}
+
+impl Converter {
+    /// A converter with no pending enter events.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The record produced by the last [`Conversion::Rewritten`].
+    pub fn output(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Number of threads with a pending enter event.
+    pub fn pending(&self) -> usize {
+        self.enters.len()
+    }
+
+    /// Converts one event: returns the event to deliver (the input, or a rewritten record
+    /// borrowed from the converter), or `None` when it is dropped.
+    pub fn convert<'a>(&'a mut self, rec: Record<'a>) -> Option<Record<'a>> {
+        match self.process(&rec) {
+            Conversion::Pass => Some(rec),
+            Conversion::Drop => None,
+            // The output was built by RecordBuilder, so it parses; be safe and pass the
+            // original otherwise.
+            Conversion::Rewritten => Some(Record::parse(&self.out).unwrap_or(rec)),
+        }
+    }
+
+    /// Decides what to do with one event, rewriting it into [`Converter::output`] when needed.
+    pub fn process(&mut self, rec: &Record<'_>) -> Conversion {
+        let ty = rec.evtype();
+        let Some(info) = EVENT_TABLE.get(ty as usize) else {
+            return Conversion::Pass;
+        };
+        if info.is_unused() {
+            return Conversion::Drop;
+        }
+        let managed = info.flags & EF_CONVERTER_MANAGED != 0;
+        match info.direction {
+            Direction::Enter => {
+                if !managed {
+                    return if info.is_old_version() {
+                        Conversion::Drop
+                    } else {
+                        Conversion::Pass
+                    };
+                }
+                if self.enters.len() >= MAX_PENDING {
+                    self.enters.clear();
+                }
+                self.enters.insert(rec.tid(), rec.as_bytes().to_vec());
+                match current_id(ty) {
+                    None => Conversion::Drop,
+                    Some(t) if t != ty => self.rewrite(t, rec, None),
+                    Some(_) if info.is_old_version() => Conversion::Drop,
+                    Some(_) if rec.nparams() as usize >= info.params.len() => Conversion::Pass,
+                    Some(t) => self.rewrite(t, rec, None),
+                }
+            }
+            Direction::Exit => {
+                if !managed {
+                    return Conversion::Pass;
+                }
+                // The stored enter belongs to this exit only if it is the same syscall.
+                let enter = self
+                    .enters
+                    .remove(&rec.tid())
+                    .filter(|e| match Record::parse(e) {
+                        Ok(er) => EVENT_TABLE
+                            .get(er.evtype() as usize)
+                            .is_some_and(|ei| ei.name == info.name),
+                        Err(_) => false,
+                    });
+                let Some(target) = current_id(ty) else {
+                    return Conversion::Pass;
+                };
+                if target == ty && rec.nparams() as usize >= info.params.len() {
+                    return Conversion::Pass;
+                }
+                let enter_rec = enter.as_deref().and_then(|e| Record::parse(e).ok());
+                self.rewrite(target, rec, enter_rec)
+            }
+        }
+    }
+
+    /// Builds the `target` event from `old` (and the thread's enter event) into `self.out`.
+    fn rewrite(&mut self, target: u16, old: &Record<'_>, enter: Option<Record<'_>>) -> Conversion {
+        let tinfo = &EVENT_TABLE[target as usize];
+        let oinfo = &EVENT_TABLE[old.evtype() as usize];
+        let old_n = old.nparams() as usize;
+        let mut values: [&[u8]; 64] = [&[]; 64];
+        let n = tinfo.params.len().min(values.len());
+        for (j, p) in tinfo.params.iter().take(n).enumerate() {
+            values[j] = pick(j, p, old, oinfo, old_n, enter.as_ref()).unwrap_or(&[]);
+        }
+        let total = values[..n]
+            .iter()
+            .map(|v| v.len())
+            .sum::<usize>()
+            .saturating_add(ringbuf_abi::record::HEADER_LEN + 4 * n);
+        self.out.clear();
+        self.out.resize(total, 0);
+        let built = (|| {
+            let mut b = RecordBuilder::new(&mut self.out, old.ts(), old.tid(), target, n as u32)?;
+            for v in &values[..n] {
+                b.push(v)?;
+            }
+            b.finish()
+        })();
+        match built {
+            Ok(len) => {
+                self.out.truncate(len);
+                Conversion::Rewritten
+            }
+            // A value too long for a 16-bit length: deliver the event unconverted.
+            Err(_) => Conversion::Pass,
+        }
+    }
+}
+
+/// Where parameter `j` (schema `p`) of the target event comes from.
+fn pick<'r>(
+    j: usize,
+    p: &ringbuf_abi::ParamInfo,
+    old: &Record<'r>,
+    oinfo: &EventInfo,
+    old_n: usize,
+    enter: Option<&Record<'r>>,
+) -> Option<&'r [u8]> {
+    let compatible = |q: &ringbuf_abi::ParamInfo| {
+        q.ptype == p.ptype
+            || (q.ptype.fixed_size().is_some() && q.ptype.fixed_size() == p.ptype.fixed_size())
+    };
+    // From the stored event, by name.
+    if let Some(k) = oinfo
+        .params
+        .iter()
+        .take(old_n)
+        .position(|q| q.name == p.name && compatible(q))
+    {
+        return old.param(k);
+    }
+    let enter = enter?;
+    let einfo = EVENT_TABLE.get(enter.evtype() as usize)?;
+    let enter_n = enter.nparams() as usize;
+    // From the enter event, by name.
+    if let Some(k) = einfo
+        .params
+        .iter()
+        .take(enter_n)
+        .position(|q| q.name == p.name && compatible(q))
+    {
+        return enter.param(k);
+    }
+    // From the enter event, by position after the exit's own parameters.
+    let k = j.checked_sub(old_n)?;
+    let q = einfo.params.get(k)?;
+    if k < enter_n && q.ptype == p.ptype {
+        return enter.param(k);
+    }
+    None
+}

@@ -1,0 +1,540 @@
+//! The streaming capture reader.
+//!
+//! One growable buffer holds the bytes of the current block; it is refilled in large reads and
+//! compacted, so memory stays constant whatever the file size (it grows only to the largest
+//! block seen, capped by [`block::MAX_BLOCK_LEN`]).
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use ringbuf_abi::record::{param_len_size, HEADER_LEN, HEADER_V1_LEN};
+use ringbuf_abi::{Record, EVENT_COUNT, EVENT_TABLE};
+
+use crate::block::{self, EventBlockKind};
+use crate::convert::{Conversion, Converter};
+use crate::error::ScapError;
+use crate::meta::{self, CaptureMetadata, Cursor, FdList};
+
+/// Initial buffer size; most blocks are far smaller, reads are done in chunks of this size.
+const INITIAL_BUF: usize = 256 * 1024;
+
+/// One event as stored in the capture.
+#[derive(Clone, Copy, Debug)]
+pub struct CapturedEvent<'a> {
+    /// CPU that produced the event.
+    pub cpu: u16,
+    /// Dump flags (`SCAP_DF_*`), 0 for blocks without flags.
+    pub flags: u32,
+    /// The record, always in the V2 layout (V1 records are upgraded).
+    pub record: Record<'a>,
+    /// Offset of the event's block in the decompressed stream.
+    pub offset: u64,
+    /// The block type the event was stored in.
+    pub block_type: u32,
+}
+
+/// Dump flag: the event is for state updates only.
+pub const DF_STATE_ONLY: u32 = 1;
+
+/// Counters of what the reader passed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReaderStats {
+    /// Event blocks read.
+    pub event_blocks: u64,
+    /// Events skipped because their type is past the event table (libs skips them too).
+    pub unknown_type_events: u64,
+    /// Non-event blocks met after the first event (parsed into the metadata, or skipped).
+    pub late_metadata_blocks: u64,
+    /// Events dropped by the converter (old enter events folded into their exit).
+    pub converter_dropped: u64,
+}
+
+/// A streaming `.scap` reader over plain or gzip-compressed input.
+pub struct CaptureReader {
+    src: Box<dyn Read + Send>,
+    gzip: bool,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Stream offset of `buf[0]`.
+    buf_offset: u64,
+    eof: bool,
+    meta: CaptureMetadata,
+    v1buf: Vec<u8>,
+    converter: Option<Converter>,
+    stats: ReaderStats,
+}
+
+impl std::fmt::Debug for CaptureReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureReader")
+            .field("gzip", &self.gzip)
+            .field("offset", &self.offset())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl CaptureReader {
+    /// Opens a capture file (plain or gzip, detected by its first bytes) and reads its
+    /// metadata blocks.
+    ///
+    /// # Errors
+    /// [`ScapError::Io`] when the file cannot be opened; any format error of the header or
+    /// metadata blocks.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ScapError> {
+        let f = File::open(path.as_ref()).map_err(|source| ScapError::Io { offset: 0, source })?;
+        Self::from_reader(BufReader::with_capacity(64 * 1024, f))
+    }
+
+    /// Reads a capture from any byte source (plain or gzip, detected by its first bytes).
+    ///
+    /// # Errors
+    /// As [`CaptureReader::open`].
+    pub fn from_reader<R: Read + Send + 'static>(mut r: R) -> Result<Self, ScapError> {
+        // Peek two bytes for the gzip magic, then chain them back in front.
+        let mut head = [0u8; 2];
+        let mut got = 0;
+        while got < 2 {
+            match r.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => return Err(ScapError::Io { offset: 0, source }),
+            }
+        }
+        let chained = io::Cursor::new(head[..got].to_vec()).chain(r);
+        let gzip = got == 2 && head == [0x1f, 0x8b];
+        let src: Box<dyn Read + Send> = if gzip {
+            Box::new(MultiGzDecoder::new(chained))
+        } else {
+            Box::new(chained)
+        };
+        let mut reader = CaptureReader {
+            src,
+            gzip,
+            buf: vec![0; INITIAL_BUF],
+            start: 0,
+            end: 0,
+            buf_offset: 0,
+            eof: false,
+            meta: CaptureMetadata::default(),
+            v1buf: Vec::new(),
+            converter: None,
+            stats: ReaderStats::default(),
+        };
+        reader.read_header()?;
+        Ok(reader)
+    }
+
+    /// The capture's metadata: machine info, threads, fds, interfaces, users and groups.
+    pub fn metadata(&self) -> &CaptureMetadata {
+        &self.meta
+    }
+
+    /// True when the input was gzip-compressed.
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// Offset in the decompressed stream of the next unread byte.
+    pub fn offset(&self) -> u64 {
+        self.buf_offset + self.start as u64
+    }
+
+    /// Counters of skipped and converted events.
+    pub fn stats(&self) -> ReaderStats {
+        self.stats
+    }
+
+    /// Turns the old-layout converter on or off (off by default). With it on,
+    /// [`CaptureReader::next_event`] yields the stream in the current schema: see
+    /// [`crate::convert`].
+    pub fn set_convert(&mut self, on: bool) {
+        self.converter = if on { Some(Converter::new()) } else { None };
+    }
+
+    /// Reads the next event.
+    ///
+    /// # Errors
+    /// Any format error, naming its byte offset. After an error the reader should not be
+    /// used further.
+    pub fn next_event(&mut self) -> Result<Option<CapturedEvent<'_>>, ScapError> {
+        loop {
+            let Some((bt, len, off)) = self.next_block()? else {
+                return Ok(None);
+            };
+            let Some(kind) = block::event_block_kind(bt) else {
+                self.stats.late_metadata_blocks += 1;
+                self.handle_meta_block(bt, len, off)?;
+                continue;
+            };
+            self.stats.event_blocks += 1;
+            let Some((cpu, flags, v1, rec_start, rec_end)) =
+                self.locate_event(kind, bt, len, off)?
+            else {
+                continue;
+            };
+            let offset = self.buf_offset + (rec_start as u64);
+            if self.converter.is_some() {
+                // Decide first, with a borrow that does not escape the loop iteration.
+                let bytes = if v1 {
+                    &self.v1buf[..]
+                } else {
+                    &self.buf[rec_start..rec_end]
+                };
+                let record = Record::parse(bytes)
+                    .map_err(|source| ScapError::BadEvent { offset, source })?;
+                let decision = match self.converter.as_mut() {
+                    Some(conv) => conv.process(&record),
+                    None => Conversion::Pass,
+                };
+                match decision {
+                    Conversion::Drop => {
+                        self.stats.converter_dropped += 1;
+                        continue;
+                    }
+                    Conversion::Rewritten => {
+                        let out = self.converter.as_ref().map_or(&[][..], |c| c.output());
+                        let record = Record::parse(out)
+                            .map_err(|source| ScapError::BadEvent { offset, source })?;
+                        return Ok(Some(CapturedEvent {
+                            cpu,
+                            flags,
+                            record,
+                            offset: off,
+                            block_type: bt,
+                        }));
+                    }
+                    Conversion::Pass => {}
+                }
+            }
+            let bytes = if v1 {
+                &self.v1buf[..]
+            } else {
+                &self.buf[rec_start..rec_end]
+            };
+            let record =
+                Record::parse(bytes).map_err(|source| ScapError::BadEvent { offset, source })?;
+            return Ok(Some(CapturedEvent {
+                cpu,
+                flags,
+                record,
+                offset: off,
+                block_type: bt,
+            }));
+        }
+    }
+
+    /// Finds the record inside the event block at `self.start - len`. Returns the cpu, flags,
+    /// whether the record was upgraded into `v1buf`, and the record's range in `buf`; `None`
+    /// for an event of unknown type (skipped).
+    fn locate_event(
+        &mut self,
+        kind: EventBlockKind,
+        bt: u32,
+        len: u32,
+        off: u64,
+    ) -> Result<Option<(u16, u32, bool, usize, usize)>, ScapError> {
+        let blk = self.start - len as usize;
+        let body_start = blk + block::BLOCK_HEADER_LEN;
+        let body_end = blk + len as usize - block::BLOCK_TRAILER_LEN;
+        let prefix = if kind.has_flags { 6 } else { 2 };
+        if body_end - body_start < prefix {
+            return Err(ScapError::BadBlockLength {
+                offset: off,
+                block_type: bt,
+                length: len,
+                reason: "event block too short for its cpu id",
+            });
+        }
+        let b = &self.buf[body_start..body_end];
+        let cpu = u16::from_le_bytes([b[0], b[1]]);
+        let flags = if kind.has_flags {
+            u32::from_le_bytes([b[2], b[3], b[4], b[5]])
+        } else {
+            0
+        };
+        let rec = &b[prefix..];
+        let rec_start = body_start + prefix;
+        let rec_off = off + (block::BLOCK_HEADER_LEN + prefix) as u64;
+        // The event size comes from the event header; the block may carry more bytes
+        // (pcapng options appended by editors) which are ignored.
+        let min_header = if kind.v1 { HEADER_V1_LEN } else { HEADER_LEN };
+        if rec.len() < min_header {
+            return Err(ScapError::BadEvent {
+                offset: rec_off,
+                source: ringbuf_abi::DecodeError::TruncatedHeader {
+                    available: rec.len(),
+                },
+            });
+        }
+        let evtype = u16::from_le_bytes([rec[20], rec[21]]);
+        if evtype as usize >= EVENT_COUNT {
+            self.stats.unknown_type_events += 1;
+            return Ok(None);
+        }
+        if !kind.v1 {
+            return Ok(Some((cpu, flags, false, rec_start, body_end)));
+        }
+        upgrade_v1(rec, evtype, rec_off, &mut self.v1buf)?;
+        Ok(Some((cpu, flags, true, rec_start, body_end)))
+    }
+
+    fn read_header(&mut self) -> Result<(), ScapError> {
+        let avail = self.fill(block::BLOCK_HEADER_LEN + block::SHB_BODY_LEN)?;
+        if avail < 4 {
+            return Err(ScapError::Truncated {
+                offset: 0,
+                needed: 4,
+                available: avail as u64,
+            });
+        }
+        let bt = self.peek_u32(0);
+        if bt != block::SHB {
+            return Err(ScapError::BadMagic {
+                offset: 0,
+                found: bt,
+            });
+        }
+        let Some((bt, len, off)) = self.next_block()? else {
+            return Err(ScapError::Truncated {
+                offset: 0,
+                needed: 28,
+                available: 0,
+            });
+        };
+        self.handle_meta_block(bt, len, off)?;
+        // Metadata until the first event block, which stays in the buffer.
+        loop {
+            let avail = self.fill(block::BLOCK_HEADER_LEN)?;
+            if avail < block::BLOCK_HEADER_LEN {
+                break;
+            }
+            if block::event_block_kind(self.peek_u32(0)).is_some() {
+                break;
+            }
+            let Some((bt, len, off)) = self.next_block()? else {
+                break;
+            };
+            self.handle_meta_block(bt, len, off)?;
+        }
+        Ok(())
+    }
+
+    /// Parses a non-event block that `next_block` just consumed.
+    fn handle_meta_block(&mut self, bt: u32, len: u32, off: u64) -> Result<(), ScapError> {
+        let blk = self.start - len as usize;
+        let body = &self.buf[blk + block::BLOCK_HEADER_LEN..blk + len as usize - 4];
+        let base = off + block::BLOCK_HEADER_LEN as u64;
+        let mut c = Cursor::new(body, base, bt);
+        match bt {
+            block::SHB => {
+                if body.len() < block::SHB_BODY_LEN {
+                    return Err(ScapError::BadBlockLength {
+                        offset: off,
+                        block_type: bt,
+                        length: len,
+                        reason: "section header shorter than 28 bytes",
+                    });
+                }
+                let magic = c.u32("magic")?;
+                if magic != block::SHB_MAGIC {
+                    return Err(ScapError::BadMagic {
+                        offset: base,
+                        found: magic,
+                    });
+                }
+                let major = c.u16("major")?;
+                let minor = c.u16("minor")?;
+                if major > 1 {
+                    return Err(ScapError::UnsupportedVersion {
+                        offset: off,
+                        major,
+                        minor,
+                    });
+                }
+                self.meta.major_version = major;
+                self.meta.minor_version = minor;
+                // The section length and any pcapng options are ignored.
+            }
+            block::MI | block::MI_LEGACY => {
+                self.meta.machine = Some(meta::parse_machine_info(&mut c)?);
+            }
+            block::FDL | block::FDL_LEGACY | block::FDL_V2 => {
+                let l: FdList = meta::parse_fdlist(&mut c, bt == block::FDL_V2)?;
+                self.meta.fd_lists.push(l);
+            }
+            block::IL | block::IL_LEGACY | block::IL_V2 => {
+                meta::parse_iflist(&mut c, bt == block::IL_V2, &mut self.meta.interfaces)?;
+            }
+            block::UL | block::UL_LEGACY | block::UL_V2 => {
+                meta::parse_userlist(
+                    &mut c,
+                    bt == block::UL_V2,
+                    &mut self.meta.users,
+                    &mut self.meta.groups,
+                )?;
+            }
+            other => match meta::proclist_version(other) {
+                Some(v) => meta::parse_proclist(&mut c, v, &mut self.meta.threads)?,
+                None => self.meta.skipped_blocks += 1,
+            },
+        }
+        Ok(())
+    }
+
+    /// Reads the next whole block into the buffer and consumes it. Returns its type, total
+    /// length and stream offset; `None` at a clean end of stream.
+    fn next_block(&mut self) -> Result<Option<(u32, u32, u64)>, ScapError> {
+        let off = self.offset();
+        let avail = self.fill(block::BLOCK_HEADER_LEN)?;
+        if avail == 0 {
+            return Ok(None);
+        }
+        if avail < block::BLOCK_HEADER_LEN {
+            return Err(ScapError::Truncated {
+                offset: off,
+                needed: block::BLOCK_HEADER_LEN as u64,
+                available: avail as u64,
+            });
+        }
+        let bt = self.peek_u32(0);
+        let len = self.peek_u32(4);
+        let bad = |reason| ScapError::BadBlockLength {
+            offset: off,
+            block_type: bt,
+            length: len,
+            reason,
+        };
+        if (len as usize) < block::BLOCK_HEADER_LEN + block::BLOCK_TRAILER_LEN {
+            return Err(bad("shorter than a block header and trailer"));
+        }
+        if len > block::MAX_BLOCK_LEN {
+            return Err(bad("larger than the reader's limit"));
+        }
+        let avail = self.fill(len as usize)?;
+        if avail < len as usize {
+            return Err(ScapError::Truncated {
+                offset: off,
+                needed: len as u64,
+                available: avail as u64,
+            });
+        }
+        let trailer = self.peek_u32(len as usize - 4);
+        if trailer != len {
+            return Err(bad("trailer does not repeat the block length"));
+        }
+        self.start += len as usize;
+        Ok(Some((bt, len, off)))
+    }
+
+    #[inline]
+    fn peek_u32(&self, at: usize) -> u32 {
+        let p = self.start + at;
+        u32::from_le_bytes([
+            self.buf[p],
+            self.buf[p + 1],
+            self.buf[p + 2],
+            self.buf[p + 3],
+        ])
+    }
+
+    /// Makes at least `need` bytes available from `start` unless the stream ends first;
+    /// returns how many are available.
+    #[inline]
+    fn fill(&mut self, need: usize) -> Result<usize, ScapError> {
+        if self.end - self.start >= need || self.eof {
+            return Ok(self.end - self.start);
+        }
+        self.fill_slow(need)
+    }
+
+    #[cold]
+    fn fill_slow(&mut self, need: usize) -> Result<usize, ScapError> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.buf_offset += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if need > self.buf.len() {
+            self.buf.resize(need.next_power_of_two(), 0);
+        }
+        while self.end < need {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    let offset = self.buf_offset + self.end as u64;
+                    return Err(if self.gzip {
+                        ScapError::Gzip { offset, source }
+                    } else {
+                        ScapError::Io { offset, source }
+                    });
+                }
+            }
+        }
+        Ok(self.end - self.start)
+    }
+}
+
+/// Rewrites a V1 record (22-byte header, no `nparams`) as a V2 record in `out`, inferring
+/// the parameter count the way libs does: the largest count, from the table's down to 0,
+/// whose lengths add up exactly to the record length.
+fn upgrade_v1(rec: &[u8], evtype: u16, offset: u64, out: &mut Vec<u8>) -> Result<(), ScapError> {
+    let mut len = u32::from_le_bytes([rec[16], rec[17], rec[18], rec[19]]);
+    let bad = |len| ScapError::BadV1Event {
+        offset,
+        evtype,
+        len,
+    };
+    if (len as usize) < HEADER_V1_LEN || len as usize > rec.len() {
+        return Err(bad(len));
+    }
+    let lsize = param_len_size(evtype);
+    let table_n = EVENT_TABLE
+        .get(evtype as usize)
+        .map_or(0, |i| i.params.len());
+    let infer = |len: u32| -> Option<usize> {
+        let len = len as usize;
+        (0..=table_n).rev().find(|&n| {
+            let values = HEADER_V1_LEN + n * lsize;
+            if values > len {
+                return false;
+            }
+            let mut total = values;
+            for i in 0..n {
+                let at = HEADER_V1_LEN + i * lsize;
+                total += if lsize == 2 {
+                    u16::from_le_bytes([rec[at], rec[at + 1]]) as usize
+                } else {
+                    u32::from_le_bytes([rec[at], rec[at + 1], rec[at + 2], rec[at + 3]]) as usize
+                };
+            }
+            total == len
+        })
+    };
+    let n = match infer(len) {
+        Some(n) => n,
+        // Old notification and infrastructure events were written 3 bytes too long.
+        None if (evtype == 280 || evtype == 286) && len >= HEADER_V1_LEN as u32 + 3 => {
+            len -= 3;
+            infer(len).ok_or_else(|| bad(len + 3))?
+        }
+        None => return Err(bad(len)),
+    };
+    out.clear();
+    out.extend_from_slice(&rec[..16]);
+    out.extend_from_slice(&(len + 4).to_le_bytes());
+    out.extend_from_slice(&rec[20..22]);
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    out.extend_from_slice(&rec[HEADER_V1_LEN..len as usize]);
+    Ok(())
+}
