@@ -105,7 +105,9 @@ pub enum FieldError {
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FieldError::Unknown(name) => write!(f, "filter_check called with nonexistent field {name}"),
+            FieldError::Unknown(name) => {
+                write!(f, "filter_check called with nonexistent field {name}")
+            }
             FieldError::BadArgument { field, reason } => write!(f, "{field}: {reason}"),
         }
     }

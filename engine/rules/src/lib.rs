@@ -4,4 +4,9 @@
 //! only through the [`field`] contract, implemented by `falco-sinsp`.
 #![deny(missing_docs)]
 
+pub mod ast;
+pub mod escape;
 pub mod field;
+pub mod parser;
+#[cfg(any(test, feature = "testcases"))]
+pub mod testcases;
