@@ -1,0 +1,674 @@
+//! The validated configuration the engine runs on, read from the YAML tree with a diagnostic
+//! for every problem: unknown keys are warnings with their position, wrong types are errors
+//! with file:line:column.
+
+use super::yaml::{Node, Pos, Value};
+use std::path::PathBuf;
+
+/// A configuration problem at a position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigDiag {
+    /// Where.
+    pub pos: Pos,
+    /// What.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigDiag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.pos, self.message)
+    }
+}
+
+/// Falco's eight priorities, most severe first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Priority {
+    /// Emergency.
+    Emergency,
+    /// Alert.
+    Alert,
+    /// Critical.
+    Critical,
+    /// Error.
+    Error,
+    /// Warning.
+    Warning,
+    /// Notice.
+    Notice,
+    /// Informational.
+    Informational,
+    /// Debug.
+    Debug,
+}
+
+impl Priority {
+    /// Parses every spelling Falco accepts, case-insensitively.
+    pub fn parse(s: &str) -> Option<Priority> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "emergency" => Priority::Emergency,
+            "alert" => Priority::Alert,
+            "critical" => Priority::Critical,
+            "error" => Priority::Error,
+            "warning" | "warn" => Priority::Warning,
+            "notice" => Priority::Notice,
+            "informational" | "info" => Priority::Informational,
+            "debug" => Priority::Debug,
+            _ => return None,
+        })
+    }
+}
+
+/// `rule_matching`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleMatching {
+    /// Stop at the first matching rule (default).
+    First,
+    /// Every matching rule alerts.
+    All,
+}
+
+/// `engine.kind`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The kernel module.
+    Kmod,
+    /// Replay of a capture file.
+    Replay,
+}
+
+/// One entry of the `rules:` selection list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleSelection {
+    /// Enable rules by name (wildcards allowed) or tag.
+    Enable(RuleMatcher),
+    /// Disable rules by name (wildcards allowed) or tag.
+    Disable(RuleMatcher),
+}
+
+/// What a selection entry names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuleMatcher {
+    /// `rule: NAME` (`*` wildcards allowed).
+    Rule(String),
+    /// `tag: TAG`.
+    Tag(String),
+}
+
+/// `syscall_event_drops.actions` entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropAction {
+    /// Do nothing.
+    Ignore,
+    /// Log the drop.
+    Log,
+    /// Emit an internal alert.
+    Alert,
+    /// Exit.
+    Exit,
+}
+
+/// `syscall_event_drops`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropsConfig {
+    /// Actions taken when drops exceed the threshold.
+    pub actions: Vec<DropAction>,
+    /// Token-bucket rate of notifications per second.
+    pub rate: f64,
+    /// Token-bucket burst.
+    pub max_burst: u64,
+    /// Fraction of dropped events that triggers the actions.
+    pub threshold: f64,
+}
+
+/// `base_syscalls`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BaseSyscalls {
+    /// Syscalls always enabled (`!name` removes).
+    pub custom_set: Vec<String>,
+    /// Add the syscalls the state tables need to the rules' own.
+    pub repair: bool,
+    /// Enable every syscall.
+    pub all: bool,
+}
+
+/// `metrics`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricsConfig {
+    /// Whether periodic stats are emitted.
+    pub enabled: bool,
+    /// Interval in seconds.
+    pub interval_secs: u64,
+    /// Emit as an internal alert rule.
+    pub output_rule: bool,
+    /// Also append to this file.
+    pub output_file: Option<PathBuf>,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Rules files and directories, in order.
+    pub rules_files: Vec<PathBuf>,
+    /// `rules:` enable/disable list, in order.
+    pub rules_selection: Vec<RuleSelection>,
+    /// `json_output`.
+    pub json_output: bool,
+    /// `json_include_output_property`.
+    pub json_include_output_property: bool,
+    /// `json_include_tags_property`.
+    pub json_include_tags_property: bool,
+    /// `json_include_message_property`.
+    pub json_include_message_property: bool,
+    /// `json_include_output_fields_property`.
+    pub json_include_output_fields_property: bool,
+    /// `time_format_iso_8601`.
+    pub time_format_iso_8601: bool,
+    /// `priority`: minimum rule priority loaded.
+    pub priority: Priority,
+    /// `rule_matching`.
+    pub rule_matching: RuleMatching,
+    /// `buffered_outputs`.
+    pub buffered_outputs: bool,
+    /// `outputs_queue.capacity` (0 = default bound).
+    pub outputs_queue_capacity: u64,
+    /// The output sections (`stdout_output`, `file_output`, `syslog_output`, `program_output`,
+    /// `http_output`, plus `buffered_outputs`, `json_output`, `outputs_queue`), as a YAML
+    /// value for the outputs crate to deserialise.
+    pub outputs: serde_yaml::Value,
+    /// `log_level`.
+    pub log_level: log::LevelFilter,
+    /// `log_stderr`.
+    pub log_stderr: bool,
+    /// `log_syslog`.
+    pub log_syslog: bool,
+    /// `syscall_event_drops`.
+    pub syscall_event_drops: DropsConfig,
+    /// `engine.kind`.
+    pub engine_kind: EngineKind,
+    /// `engine.kmod.buf_size_preset`.
+    pub kmod_buf_size_preset: u64,
+    /// `engine.kmod.drop_failed_exit`.
+    pub kmod_drop_failed_exit: bool,
+    /// `engine.replay.capture_file`.
+    pub replay_capture_file: Option<PathBuf>,
+    /// `base_syscalls`.
+    pub base_syscalls: BaseSyscalls,
+    /// `metrics`.
+    pub metrics: MetricsConfig,
+    /// `watch_config_files`.
+    pub watch_config_files: bool,
+}
+
+/// Top-level keys Falco documents; anything else is warned as unknown.
+const KNOWN_TOP_LEVEL: &[&str] = &[
+    "config_files",
+    "watch_config_files",
+    "rules_files",
+    "rules_file",
+    "rules",
+    "engine",
+    "load_plugins",
+    "plugins",
+    "time_format_iso_8601",
+    "buffer_format_base64",
+    "priority",
+    "json_output",
+    "json_include_output_property",
+    "json_include_message_property",
+    "json_include_output_fields_property",
+    "json_include_tags_property",
+    "buffered_outputs",
+    "rule_matching",
+    "outputs_queue",
+    "append_output",
+    "static_fields",
+    "stdout_output",
+    "syslog_output",
+    "file_output",
+    "http_output",
+    "program_output",
+    "grpc_output",
+    "grpc",
+    "webserver",
+    "log_stderr",
+    "log_syslog",
+    "log_level",
+    "libs_logger",
+    "output_timeout",
+    "syscall_event_timeouts",
+    "syscall_event_drops",
+    "metrics",
+    "base_syscalls",
+    "falco_libs",
+    "container_engines",
+    "capture",
+    "plugins_hostinfo",
+    "outputs",
+    "modern_bpf",
+    "syscall_buf_size_preset",
+    "syscall_drop_failed_exit",
+    "config_files_strategy",
+];
+
+/// Reads typed values out of the tree, collecting diagnostics.
+struct Reader<'a> {
+    root: &'a Node,
+    errors: Vec<ConfigDiag>,
+    warnings: Vec<ConfigDiag>,
+}
+
+impl<'a> Reader<'a> {
+    fn node(&self, path: &str) -> Option<&'a Node> {
+        let mut cur = self.root;
+        for key in path.split('.') {
+            cur = cur.get(key)?;
+        }
+        if cur.is_null() {
+            None
+        } else {
+            Some(cur)
+        }
+    }
+
+    fn error(&mut self, node: &Node, message: String) {
+        self.errors.push(ConfigDiag {
+            pos: node.pos.clone(),
+            message,
+        });
+    }
+
+    fn scalar(&mut self, path: &str, what: &str) -> Option<(&'a Node, &'a str)> {
+        let node = self.node(path)?;
+        match &node.value {
+            Value::Scalar { text, .. } => Some((node, text.as_str())),
+            _ => {
+                self.error(
+                    node,
+                    format!("`{path}` must be {what}, found {}", node.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, path: &str, default: bool) -> bool {
+        let Some((node, text)) = self.scalar(path, "a boolean") else {
+            return default;
+        };
+        match text {
+            "true" | "True" | "TRUE" => true,
+            "false" | "False" | "FALSE" => false,
+            _ => {
+                self.error(
+                    node,
+                    format!("`{path}` must be a boolean (true or false), found `{text}`"),
+                );
+                default
+            }
+        }
+    }
+
+    fn uint(&mut self, path: &str, default: u64) -> u64 {
+        let Some((node, text)) = self.scalar(path, "a non-negative integer") else {
+            return default;
+        };
+        match text.parse() {
+            Ok(v) => v,
+            Err(_) => {
+                self.error(
+                    node,
+                    format!("`{path}` must be a non-negative integer, found `{text}`"),
+                );
+                default
+            }
+        }
+    }
+
+    fn float(&mut self, path: &str, default: f64) -> f64 {
+        let Some((node, text)) = self.scalar(path, "a number") else {
+            return default;
+        };
+        match text.parse() {
+            Ok(v) => v,
+            Err(_) => {
+                self.error(node, format!("`{path}` must be a number, found `{text}`"));
+                default
+            }
+        }
+    }
+
+    fn string(&mut self, path: &str) -> Option<(&'a Node, String)> {
+        self.scalar(path, "a string")
+            .map(|(n, t)| (n, t.to_string()))
+    }
+
+    fn string_list(&mut self, path: &str) -> Vec<String> {
+        let Some(node) = self.node(path) else {
+            return Vec::new();
+        };
+        match &node.value {
+            Value::Scalar { text, .. } => vec![text.clone()],
+            Value::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match &item.value {
+                        Value::Scalar { text, .. } => out.push(text.clone()),
+                        _ => self.error(
+                            item,
+                            format!("`{path}` entries must be strings, found {}", item.kind()),
+                        ),
+                    }
+                }
+                out
+            }
+            Value::Map(_) => {
+                self.error(
+                    node,
+                    format!("`{path}` must be a list of strings, found a mapping"),
+                );
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration from a merged YAML tree. Returns the config and its warnings,
+    /// or every error found.
+    pub fn from_tree(root: &Node) -> Result<(Config, Vec<ConfigDiag>), Vec<ConfigDiag>> {
+        let mut r = Reader {
+            root,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        };
+        match &root.value {
+            Value::Map(entries) => {
+                for (key, _, pos) in entries {
+                    if !KNOWN_TOP_LEVEL.contains(&key.as_str()) {
+                        r.warnings.push(ConfigDiag {
+                            pos: pos.clone(),
+                            message: format!("unknown configuration key `{key}`"),
+                        });
+                    }
+                }
+            }
+            _ => {
+                return Err(vec![ConfigDiag {
+                    pos: root.pos.clone(),
+                    message: format!("the configuration must be a mapping, found {}", root.kind()),
+                }])
+            }
+        }
+
+        let mut rules_files: Vec<PathBuf> = r
+            .string_list("rules_files")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect();
+        let legacy_key = match &root.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _, _)| k == "rules_file")
+                .map(|(_, _, p)| p.clone()),
+            _ => None,
+        };
+        if let Some(pos) = legacy_key {
+            r.warnings.push(ConfigDiag {
+                pos,
+                message: "`rules_file` is deprecated: use `rules_files`".into(),
+            });
+            rules_files.extend(r.string_list("rules_file").into_iter().map(PathBuf::from));
+        }
+
+        let rules_selection = read_rules_selection(&mut r);
+
+        let priority = match r.string("priority") {
+            None => Priority::Debug,
+            Some((node, text)) => Priority::parse(&text).unwrap_or_else(|| {
+                r.error(node, format!("`priority` must be one of emergency, alert, critical, error, warning, notice, informational, debug; found `{text}`"));
+                Priority::Debug
+            }),
+        };
+        let rule_matching = match r.string("rule_matching") {
+            None => RuleMatching::First,
+            Some((_, t)) if t.eq_ignore_ascii_case("first") => RuleMatching::First,
+            Some((_, t)) if t.eq_ignore_ascii_case("all") => RuleMatching::All,
+            Some((node, t)) => {
+                r.error(
+                    node,
+                    format!("`rule_matching` must be `first` or `all`, found `{t}`"),
+                );
+                RuleMatching::First
+            }
+        };
+        let log_level = match r.string("log_level") {
+            None => log::LevelFilter::Info,
+            Some((node, t)) => match t.to_ascii_lowercase().as_str() {
+                "emergency" | "alert" | "critical" | "error" => log::LevelFilter::Error,
+                "warning" => log::LevelFilter::Warn,
+                "notice" | "info" | "informational" => log::LevelFilter::Info,
+                "debug" => log::LevelFilter::Debug,
+                _ => {
+                    r.error(
+                        node,
+                        format!("`log_level` must be a priority name, found `{t}`"),
+                    );
+                    log::LevelFilter::Info
+                }
+            },
+        };
+        let engine_kind = match r.string("engine.kind") {
+            None => EngineKind::Kmod,
+            Some((_, t)) if t == "kmod" => EngineKind::Kmod,
+            Some((_, t)) if t == "replay" => EngineKind::Replay,
+            Some((node, t)) => {
+                r.error(node, format!("`engine.kind` must be `kmod` or `replay` (this build has no other drivers), found `{t}`"));
+                EngineKind::Kmod
+            }
+        };
+        let replay_capture_file = r
+            .string("engine.replay.capture_file")
+            .map(|(_, t)| PathBuf::from(t));
+        let mut actions = Vec::new();
+        for a in r.string_list("syscall_event_drops.actions") {
+            match a.as_str() {
+                "ignore" => actions.push(DropAction::Ignore),
+                "log" => actions.push(DropAction::Log),
+                "alert" => actions.push(DropAction::Alert),
+                "exit" => actions.push(DropAction::Exit),
+                other => {
+                    let node = r.node("syscall_event_drops.actions").unwrap_or(root);
+                    r.error(node, format!("unknown `syscall_event_drops` action `{other}` (ignore, log, alert, exit)"));
+                }
+            }
+        }
+        if actions.is_empty() {
+            actions = vec![DropAction::Log, DropAction::Alert];
+        }
+        let syscall_event_drops = DropsConfig {
+            actions,
+            rate: r.float("syscall_event_drops.rate", 0.03333),
+            max_burst: r.uint("syscall_event_drops.max_burst", 1),
+            threshold: r.float("syscall_event_drops.threshold", 0.1),
+        };
+        let base_syscalls = BaseSyscalls {
+            custom_set: r.string_list("base_syscalls.custom_set"),
+            repair: r.bool("base_syscalls.repair", false),
+            all: r.bool("base_syscalls.all", false),
+        };
+        let interval_secs = match r.string("metrics.interval") {
+            None => 3600,
+            Some((node, t)) => parse_duration_secs(&t).unwrap_or_else(|| {
+                r.error(
+                    node,
+                    format!("`metrics.interval` must be a duration like 15m or 1h, found `{t}`"),
+                );
+                3600
+            }),
+        };
+        let metrics = MetricsConfig {
+            enabled: r.bool("metrics.enabled", false),
+            interval_secs,
+            output_rule: r.bool("metrics.output_rule", true),
+            output_file: r
+                .string("metrics.output_file")
+                .map(|(_, t)| PathBuf::from(t)),
+        };
+
+        let mut outputs = serde_yaml::Mapping::new();
+        for key in [
+            "stdout_output",
+            "file_output",
+            "syslog_output",
+            "program_output",
+            "http_output",
+            "outputs_queue",
+            "buffered_outputs",
+            "json_output",
+            "log_syslog",
+        ] {
+            if let Some(node) = root.get(key) {
+                outputs.insert(serde_yaml::Value::String(key.into()), node.to_serde());
+            }
+        }
+        for key in [
+            "stdout_output",
+            "file_output",
+            "syslog_output",
+            "program_output",
+            "http_output",
+        ] {
+            if let Some(node) = r.node(key) {
+                if !matches!(node.value, Value::Map(_)) {
+                    r.error(
+                        node,
+                        format!("`{key}` must be a mapping, found {}", node.kind()),
+                    );
+                }
+            }
+        }
+        for key in [
+            "stdout_output.enabled",
+            "file_output.enabled",
+            "file_output.keep_alive",
+            "syslog_output.enabled",
+            "program_output.enabled",
+            "program_output.keep_alive",
+            "http_output.enabled",
+            "http_output.insecure",
+            "http_output.mtls",
+            "http_output.compress_uploads",
+            "http_output.keep_alive",
+        ] {
+            r.bool(key, false);
+        }
+
+        let config = Config {
+            rules_files,
+            rules_selection,
+            json_output: r.bool("json_output", false),
+            json_include_output_property: r.bool("json_include_output_property", true),
+            json_include_tags_property: r.bool("json_include_tags_property", true),
+            json_include_message_property: r.bool("json_include_message_property", false),
+            json_include_output_fields_property: r
+                .bool("json_include_output_fields_property", true),
+            time_format_iso_8601: r.bool("time_format_iso_8601", false),
+            priority,
+            rule_matching,
+            buffered_outputs: r.bool("buffered_outputs", false),
+            outputs_queue_capacity: r.uint("outputs_queue.capacity", 0),
+            outputs: serde_yaml::Value::Mapping(outputs),
+            log_level,
+            log_stderr: r.bool("log_stderr", true),
+            log_syslog: r.bool("log_syslog", false),
+            syscall_event_drops,
+            engine_kind,
+            kmod_buf_size_preset: r.uint("engine.kmod.buf_size_preset", 4),
+            kmod_drop_failed_exit: r.bool("engine.kmod.drop_failed_exit", false),
+            replay_capture_file,
+            base_syscalls,
+            metrics,
+            watch_config_files: r.bool("watch_config_files", true),
+        };
+        if r.errors.is_empty() {
+            Ok((config, r.warnings))
+        } else {
+            Err(r.errors)
+        }
+    }
+}
+
+fn read_rules_selection(r: &mut Reader<'_>) -> Vec<RuleSelection> {
+    let mut out = Vec::new();
+    let Some(node) = r.node("rules") else {
+        return out;
+    };
+    let Value::Seq(items) = &node.value else {
+        r.error(
+            node,
+            format!(
+                "`rules` must be a list of enable/disable entries, found {}",
+                node.kind()
+            ),
+        );
+        return out;
+    };
+    for item in items {
+        let (action, inner) = match (item.get("enable"), item.get("disable")) {
+            (Some(n), None) => (true, n),
+            (None, Some(n)) => (false, n),
+            _ => {
+                r.error(
+                    item,
+                    "each `rules` entry must have exactly one of `enable` or `disable`".into(),
+                );
+                continue;
+            }
+        };
+        let matcher = match (inner.get("rule"), inner.get("tag")) {
+            (
+                Some(Node {
+                    value: Value::Scalar { text, .. },
+                    ..
+                }),
+                None,
+            ) => RuleMatcher::Rule(text.clone()),
+            (
+                None,
+                Some(Node {
+                    value: Value::Scalar { text, .. },
+                    ..
+                }),
+            ) => RuleMatcher::Tag(text.clone()),
+            _ => {
+                r.error(
+                    inner,
+                    "a `rules` entry must name exactly one `rule` or `tag` (a string)".into(),
+                );
+                continue;
+            }
+        };
+        out.push(if action {
+            RuleSelection::Enable(matcher)
+        } else {
+            RuleSelection::Disable(matcher)
+        });
+    }
+    out
+}
+
+/// Parses `30s`, `15m`, `1h`, `2d`, or a bare number of seconds.
+fn parse_duration_secs(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        "ms" => return Some((n / 1000).max(1)),
+        _ => return None,
+    };
+    Some(n * mult)
+}

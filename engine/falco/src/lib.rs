@@ -1,0 +1,3 @@
+//! The `falco` engine binary's library: configuration, CLI, pipeline wiring.
+
+pub mod config;
