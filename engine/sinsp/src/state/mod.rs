@@ -1,1 +1,218 @@
-//! The tables libsinsp keeps: threads, file descriptors, users, groups, containers.
+//! The tables libsinsp keeps: threads, file descriptors, users, groups, containers, updated
+//! one event at a time by [`State::process`].
+
+pub mod container;
+pub mod fd;
+mod parse;
+pub mod path;
+pub mod procfs;
+pub mod thread;
+pub mod users;
+
+use std::collections::HashMap;
+
+pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
+pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
+pub use users::{GroupInfo, UserInfo, UserTable};
+
+/// Memory bounds of the state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateLimits {
+    /// Most threads kept; new ones beyond are not tracked (counted).
+    pub max_threads: usize,
+    /// Most fds kept per process; new ones beyond are not tracked (counted).
+    pub max_fds_per_process: usize,
+}
+
+impl Default for StateLimits {
+    fn default() -> Self {
+        // libsinsp's defaults: 262144 threads, 1024 fds per process for the table kept
+        // in memory.
+        StateLimits {
+            max_threads: 262_144,
+            max_fds_per_process: 1024,
+        }
+    }
+}
+
+/// What a capture's metadata blocks (or a /proc scan) provide to start from.
+#[derive(Clone, Debug, Default)]
+pub struct Bootstrap {
+    /// Threads (PL block).
+    pub threads: Vec<ThreadInfo>,
+    /// fds per thread id (FDL blocks): the fds belong to that thread's process.
+    pub fds: Vec<(i64, FdInfo)>,
+    /// Users (UL block).
+    pub users: Vec<UserInfo>,
+    /// Groups (UL block).
+    pub groups: Vec<GroupInfo>,
+    /// Host name (MI block), for `evt.hostname`.
+    pub hostname: String,
+    /// Boot time in ns since the epoch (MI block), 0 when unknown.
+    pub boot_ts: u64,
+}
+
+/// What [`State::process`] found out about the current event, for field extraction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventMeta {
+    /// `evt.num`: 1 for the first event processed.
+    pub num: u64,
+    /// Thread id of the event.
+    pub tid: i64,
+    /// Timestamp of the event.
+    pub ts: u64,
+    /// The fd the event uses or creates, when any.
+    pub fd: Option<i64>,
+    /// The event changed the name of its fd (connect, udp tuple change).
+    pub fd_name_changed: bool,
+    /// Timestamp of the first event (for `evt.reltime`).
+    pub first_ts: u64,
+    /// Timestamp of the previous event (for `evt.deltatime`), 0 for the first.
+    pub prev_ts: u64,
+    /// Timestamp of the matching enter event, when it was seen (for `evt.latency`).
+    pub enter_ts: u64,
+}
+
+/// Changes libsinsp applies at the start of the next event, so the event that closes an fd
+/// or ends a thread still sees it.
+#[derive(Clone, Copy, Debug, Default)]
+struct Deferred {
+    close_fd: Option<(i64, i64)>,
+    remove_thread: Option<i64>,
+}
+
+/// An enter event kept until its exit (connect/open family), for parameters the exit lacks.
+#[derive(Clone, Debug, Default)]
+struct PendingEnter {
+    evtype: u16,
+    ts: u64,
+    fd: Option<i64>,
+}
+
+/// All the state, updated from one event at a time.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Threads by tid.
+    pub threads: ThreadTable,
+    /// fd tables by pid.
+    fdtables: HashMap<i64, FdTable>,
+    /// Users and groups.
+    pub users: UserTable,
+    /// Bounds.
+    pub limits: StateLimits,
+    /// fd table counters (all processes).
+    pub fd_counters: FdCounters,
+    /// Host name for `evt.hostname`.
+    pub hostname: String,
+    /// Machine boot time, ns since the epoch.
+    pub boot_ts: u64,
+    /// The current event.
+    pub meta: EventMeta,
+    last_ts: u64,
+    deferred: Deferred,
+    enters: HashMap<i64, PendingEnter>,
+}
+
+impl State {
+    /// An empty state with the given bounds.
+    pub fn new(limits: StateLimits) -> State {
+        State {
+            threads: ThreadTable::new(limits.max_threads),
+            limits,
+            ..State::default()
+        }
+    }
+
+    /// Loads a capture's metadata (or a /proc scan) into a new state.
+    pub fn bootstrap(b: Bootstrap, limits: StateLimits) -> State {
+        let mut s = State::new(limits);
+        s.hostname = b.hostname;
+        s.boot_ts = b.boot_ts;
+        s.users = UserTable::new(b.users, b.groups);
+        for mut t in b.threads {
+            parse::normalize_cwd(&mut t.cwd);
+            parse::set_container(&mut t);
+            s.threads.insert(t);
+        }
+        for (tid, fd) in b.fds {
+            let pid = s.threads.get(tid).map(|t| t.pid).unwrap_or(tid);
+            let max = s.limits.max_fds_per_process;
+            s.fdtables
+                .entry(pid)
+                .or_default()
+                .insert(fd, max, &mut s.fd_counters);
+        }
+        s
+    }
+
+    /// Reads the live system: /proc for threads and fds, /etc/passwd and /etc/group.
+    ///
+    /// # Errors
+    /// When /proc cannot be listed. Unreadable single processes are skipped.
+    pub fn from_host(limits: StateLimits) -> std::io::Result<State> {
+        let b = procfs::scan(std::path::Path::new("/proc"), std::path::Path::new("/etc"))?;
+        Ok(State::bootstrap(b, limits))
+    }
+
+    /// The fd table of process `pid`.
+    pub fn fdtable(&self, pid: i64) -> Option<&FdTable> {
+        self.fdtables.get(&pid)
+    }
+
+    /// The fd `fd` of the process of thread `tid`.
+    pub fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
+        let pid = self.threads.get(tid)?.pid;
+        self.fdtables.get(&pid)?.get(fd)
+    }
+
+    /// Number of fd tables (processes with fds).
+    pub fn fdtable_count(&self) -> usize {
+        self.fdtables.len()
+    }
+
+    /// Applies one event (current schema; enter events only for connect/creat/open/openat/
+    /// openat2) and records what field extraction needs in [`State::meta`].
+    pub fn process(&mut self, rec: ringbuf_abi::Record<'_>, cpu: u16) -> EventMeta {
+        let _ = cpu;
+        self.apply_deferred();
+        parse::process(self, rec);
+        self.meta
+    }
+
+    fn apply_deferred(&mut self) {
+        if let Some((pid, fd)) = self.deferred.close_fd.take() {
+            if let Some(t) = self.fdtables.get_mut(&pid) {
+                if t.remove(fd).is_some() {
+                    self.fd_counters.removed += 1;
+                }
+            }
+        }
+        if let Some(tid) = self.deferred.remove_thread.take() {
+            self.remove_thread(tid);
+        }
+    }
+
+    fn remove_thread(&mut self, tid: i64) {
+        if let Some(t) = self.threads.remove(tid) {
+            self.threads.counters.purged += 1;
+            self.enters.remove(&tid);
+            // The fd table goes with the last thread of the process.
+            if !self.threads.iter().any(|o| o.pid == t.pid) {
+                self.fdtables.remove(&t.pid);
+            }
+        }
+    }
+
+    /// Drops threads marked dead that are still in the table (e.g. after a missed event).
+    pub fn purge_dead(&mut self) {
+        let dead: Vec<i64> = self
+            .threads
+            .iter()
+            .filter(|t| t.dead)
+            .map(|t| t.tid)
+            .collect();
+        for tid in dead {
+            self.remove_thread(tid);
+        }
+    }
+}

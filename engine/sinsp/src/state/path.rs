@@ -1,0 +1,74 @@
+//! Path resolution as libsinsp does it: relative paths are joined to the cwd or the dirfd's
+//! path, then `.`, `..` and repeated slashes are removed.
+
+/// Joins `rel` to `base` (ignored when `rel` is absolute) and normalizes the result, which
+/// never ends with a slash (except `/` itself).
+pub fn resolve(base: &str, rel: &[u8]) -> String {
+    let rel = String::from_utf8_lossy(rel);
+    let mut out: Vec<&str> = Vec::new();
+    let joined;
+    let full: &str = if rel.starts_with('/') {
+        &rel
+    } else {
+        joined = format!("{base}/{rel}");
+        &joined
+    };
+    for comp in full.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    let mut s = String::with_capacity(full.len());
+    for c in &out {
+        s.push('/');
+        s.push_str(c);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+/// The directory part of a path (`/etc` for `/etc/passwd`, `/` for `/x`).
+pub fn dirname(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &p[..i],
+        None => "",
+    }
+}
+
+/// The last component of a path.
+pub fn basename(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(i) => &p[i + 1..],
+        None => p,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("/root", "x", "/root/x"),
+            ("/root/", "x", "/root/x"),
+            ("/root", "/etc//passwd", "/etc/passwd"),
+            ("/a/b", "../c/./d", "/a/c/d"),
+            ("/", "..", "/"),
+            ("/tmp", "dir/", "/tmp/dir"),
+        ];
+        for &(base, rel, want) in cases {
+            assert_eq!(resolve(base, rel.as_bytes()), want, "{base} + {rel}");
+        }
+        assert_eq!(dirname("/etc/passwd"), "/etc");
+        assert_eq!(dirname("/x"), "/");
+        assert_eq!(basename("/etc/passwd"), "passwd");
+    }
+}
