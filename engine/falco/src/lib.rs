@@ -1,3 +1,5 @@
 //! The `falco` engine binary's library: configuration, CLI, pipeline wiring.
 
+pub mod cli;
 pub mod config;
+pub mod source;
