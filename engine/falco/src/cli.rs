@@ -11,7 +11,11 @@ pub const DEFAULT_PIDFILE: &str = "/var/run/falco.pid";
 
 /// `falco` command line.
 #[derive(Parser, Debug, Default, Clone)]
-#[command(name = "falco", about = "Falco-compatible runtime security monitor", disable_version_flag = true)]
+#[command(
+    name = "falco",
+    about = "Falco-compatible runtime security monitor",
+    disable_version_flag = true
+)]
 pub struct Cli {
     /// Configuration file.
     #[arg(short = 'c', value_name = "PATH")]

@@ -1,5 +1,6 @@
 //! The `falco` engine binary's library: configuration, CLI, pipeline wiring.
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod source;

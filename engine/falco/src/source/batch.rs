@@ -28,7 +28,10 @@ pub const BATCH_BYTES: usize = 256 * 1024;
 impl EventBatch {
     /// An empty batch with room for a typical number of records.
     pub fn with_capacity() -> Self {
-        EventBatch { buf: Vec::with_capacity(BATCH_BYTES + 64 * 1024), events: Vec::with_capacity(4096) }
+        EventBatch {
+            buf: Vec::with_capacity(BATCH_BYTES + 64 * 1024),
+            events: Vec::with_capacity(4096),
+        }
     }
     /// Empties the batch, keeping its memory.
     pub fn clear(&mut self) {
@@ -39,7 +42,12 @@ impl EventBatch {
     pub fn push(&mut self, rec: &Record<'_>, cpu: u16, flags: u32) {
         let start = self.buf.len() as u32;
         self.buf.extend_from_slice(rec.as_bytes());
-        self.events.push(EventRef { start, len: rec.len(), cpu, flags });
+        self.events.push(EventRef {
+            start,
+            len: rec.len(),
+            cpu,
+            flags,
+        });
     }
     /// True when the batch should be handed over.
     pub fn is_full(&self) -> bool {

@@ -49,8 +49,17 @@ impl Replay {
         let thread = std::thread::Builder::new()
             .name("replay-reader".into())
             .spawn(move || read_loop(reader, tx, recycle_rx))
-            .map_err(|e| ScapError::Io { offset: 0, source: e })?;
-        Ok(Replay { metadata, events: rx, recycle: recycle_tx, thread: Some(thread), path: path.to_path_buf() })
+            .map_err(|e| ScapError::Io {
+                offset: 0,
+                source: e,
+            })?;
+        Ok(Replay {
+            metadata,
+            events: rx,
+            recycle: recycle_tx,
+            thread: Some(thread),
+            path: path.to_path_buf(),
+        })
     }
 }
 
@@ -72,8 +81,13 @@ fn read_loop(mut reader: CaptureReader, tx: Sender<SourceMsg>, recycle: Receiver
             Ok(Some(ev)) => {
                 batch.push(&ev.record, ev.cpu, ev.flags);
                 if batch.is_full() {
-                    let next = recycle.try_recv().unwrap_or_else(|_| EventBatch::with_capacity());
-                    if tx.send(SourceMsg::Batch(std::mem::replace(&mut batch, next))).is_err() {
+                    let next = recycle
+                        .try_recv()
+                        .unwrap_or_else(|_| EventBatch::with_capacity());
+                    if tx
+                        .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
+                        .is_err()
+                    {
                         return;
                     }
                     batch.clear();
