@@ -1,1 +1,22 @@
-fn main() {}
+//! `falco-inspect`: print, filter, count and rewrite `.scap` captures (see `inspect/mod.rs`).
+
+#[path = "../inspect/mod.rs"]
+mod inspect;
+
+use clap::Parser;
+
+fn main() {
+    let cli = inspect::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    if let Err(e) = inspect::run(&cli, &mut out) {
+        // A closed pipe (e.g. `| head`) is not an error worth reporting.
+        if let inspect::InspectError::Output(io) = &e {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+        eprintln!("falco-inspect: {e}");
+        std::process::exit(1);
+    }
+}

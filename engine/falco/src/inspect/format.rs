@@ -1,0 +1,236 @@
+//! `-p` output formats: text with `%field` tokens, rendered per event.
+
+use std::fmt::Write;
+
+use ringbuf_abi::{EventInfo, Record};
+
+use super::args;
+use super::threads::ThreadTable;
+
+/// Everything a field can be taken from.
+pub struct EventContext<'a, 'r> {
+    /// `evt.num`: position of the event in the stream, from 1.
+    pub num: u64,
+    /// CPU.
+    pub cpu: u16,
+    /// The record.
+    pub record: &'a Record<'r>,
+    /// Its schema, when the id is known.
+    pub info: Option<&'static EventInfo>,
+    /// `evt.type`.
+    pub name: &'a str,
+    /// Thread table for `proc.*`.
+    pub threads: &'a ThreadTable,
+}
+
+/// A field a format can print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `evt.num`.
+    Num,
+    /// `evt.type`.
+    Type,
+    /// `evt.dir`.
+    Dir,
+    /// `evt.cpu`.
+    Cpu,
+    /// `evt.time`: HH:MM:SS.nnnnnnnnn (UTC).
+    Time,
+    /// `evt.rawtime`: ns since the epoch.
+    RawTime,
+    /// `thread.tid`.
+    Tid,
+    /// `proc.pid`.
+    Pid,
+    /// `proc.name`.
+    ProcName,
+    /// `evt.args` / `evt.info`.
+    Args,
+    /// `evt.arg.NAME`.
+    Arg(String),
+    /// `evt.arg[N]`.
+    ArgIndex(usize),
+    /// `evt.typeid` (numeric event id).
+    TypeId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Field(Field),
+}
+
+/// A parsed output format.
+#[derive(Clone, Debug)]
+pub struct Format {
+    pieces: Vec<Piece>,
+}
+
+fn field(name: &str) -> Option<Field> {
+    Some(match name {
+        "evt.num" => Field::Num,
+        "evt.type" => Field::Type,
+        "evt.dir" => Field::Dir,
+        "evt.cpu" => Field::Cpu,
+        "evt.time" => Field::Time,
+        "evt.rawtime" => Field::RawTime,
+        "thread.tid" => Field::Tid,
+        "proc.pid" => Field::Pid,
+        "proc.name" => Field::ProcName,
+        "evt.args" | "evt.info" => Field::Args,
+        "evt.typeid" => Field::TypeId,
+        _ => {
+            if let Some(a) = name.strip_prefix("evt.arg.") {
+                return Some(Field::Arg(a.to_string()));
+            }
+            let idx = name.strip_prefix("evt.arg[")?.strip_suffix(']')?;
+            return idx.parse().ok().map(Field::ArgIndex);
+        }
+    })
+}
+
+impl Format {
+    /// sysdig's default line: number, time, cpu, process, tid, direction, type, arguments.
+    pub fn default_line() -> Self {
+        // The literal is known to parse.
+        Format::parse(
+            "%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args",
+        )
+        .unwrap_or(Format { pieces: Vec::new() })
+    }
+
+    /// Parses a format. A leading `*` (sysdig's "print events with missing fields") is
+    /// accepted and ignored: missing fields print as `<NA>`.
+    ///
+    /// # Errors
+    /// An unknown field name.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.strip_prefix('*').unwrap_or(s);
+        let mut pieces = Vec::new();
+        let mut text = String::new();
+        let mut it = s.char_indices().peekable();
+        while let Some((i, c)) = it.next() {
+            if c != '%' {
+                text.push(c);
+                continue;
+            }
+            if let Some((_, '%')) = it.peek() {
+                it.next();
+                text.push('%');
+                continue;
+            }
+            let start = i + 1;
+            let mut end = start;
+            while let Some(&(j, d)) = it.peek() {
+                if d.is_alphanumeric() || "._[]".contains(d) {
+                    end = j + d.len_utf8();
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            let name = &s[start..end];
+            let f = field(name)
+                .ok_or_else(|| format!("unknown field '%{name}' at column {}", i + 1))?;
+            if !text.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+            }
+            pieces.push(Piece::Field(f));
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text));
+        }
+        Ok(Format { pieces })
+    }
+
+    /// Renders one event into `out`.
+    pub fn render(&self, ctx: &EventContext<'_, '_>, out: &mut String) {
+        for p in &self.pieces {
+            match p {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Field(f) => render_field(f, ctx, out),
+            }
+        }
+    }
+}
+
+fn render_field(f: &Field, ctx: &EventContext<'_, '_>, out: &mut String) {
+    let rec = ctx.record;
+    match f {
+        Field::Num => {
+            let _ = write!(out, "{}", ctx.num);
+        }
+        Field::Type => out.push_str(ctx.name),
+        Field::TypeId => {
+            let _ = write!(out, "{}", rec.evtype());
+        }
+        Field::Dir => out.push(ctx.info.map_or('?', |i| i.direction.as_char())),
+        Field::Cpu => {
+            let _ = write!(out, "{}", ctx.cpu);
+        }
+        Field::Time => {
+            let ts = rec.ts();
+            let secs = ts / 1_000_000_000;
+            let _ = write!(
+                out,
+                "{:02}:{:02}:{:02}.{:09}",
+                (secs / 3600) % 24,
+                (secs / 60) % 60,
+                secs % 60,
+                ts % 1_000_000_000
+            );
+        }
+        Field::RawTime => {
+            let _ = write!(out, "{}", rec.ts());
+        }
+        Field::Tid => {
+            let _ = write!(out, "{}", rec.tid());
+        }
+        Field::Pid => match ctx.threads.get(rec.tid()) {
+            Some(t) => {
+                let _ = write!(out, "{}", t.pid);
+            }
+            None => out.push_str("<NA>"),
+        },
+        Field::ProcName => match ctx.threads.get(rec.tid()) {
+            Some(t) if !t.comm.is_empty() => out.push_str(&t.comm),
+            _ => out.push_str("<NA>"),
+        },
+        Field::Args => args::format_args(out, ctx.info, rec),
+        Field::Arg(name) => {
+            let idx = ctx
+                .info
+                .and_then(|i| i.params.iter().position(|p| p.name == name));
+            arg_at(idx, ctx, out);
+        }
+        Field::ArgIndex(i) => arg_at(Some(*i), ctx, out),
+    }
+}
+
+fn arg_at(idx: Option<usize>, ctx: &EventContext<'_, '_>, out: &mut String) {
+    match idx.and_then(|i| Some((i, ctx.record.param(i)?))) {
+        Some((i, v)) => args::format_param(out, ctx.info.and_then(|e| e.params.get(i)), v),
+        None => out.push_str("<NA>"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tokens_and_text() {
+        let f = Format::parse("*%evt.num [%evt.arg.fd] %% %evt.arg[2]").expect("parses");
+        assert_eq!(
+            f.pieces,
+            vec![
+                Piece::Field(Field::Num),
+                Piece::Text(" [".into()),
+                Piece::Field(Field::Arg("fd".into())),
+                Piece::Text("] % ".into()),
+                Piece::Field(Field::ArgIndex(2)),
+            ]
+        );
+        assert!(Format::parse("%evt.bogus").is_err());
+    }
+}

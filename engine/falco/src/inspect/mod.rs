@@ -1,0 +1,161 @@
+//! `falco-inspect`: a sysdig-like viewer for `.scap` captures.
+//!
+//! Reads a capture, optionally converts old layouts, filters events, and prints them (default
+//! line, or a `-p` format of `%field` tokens), counts them (`--stats`), or writes them to a new
+//! capture (`-w`).
+
+pub mod args;
+pub mod filter;
+pub mod format;
+pub mod syscalls;
+pub mod threads;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Parser;
+use falco_scap::{CaptureReader, CaptureWriter, ScapError};
+
+use filter::EventFilter;
+use format::{EventContext, Format};
+use threads::ThreadTable;
+
+/// Command-line flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "falco-inspect",
+    about = "Print, filter, count and rewrite .scap capture files"
+)]
+pub struct Cli {
+    /// Capture to read (plain or gzip).
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: PathBuf,
+    /// Show the stream after old event layouts are upgraded to the current schema.
+    #[arg(long)]
+    pub convert: bool,
+    /// Output format made of %field tokens, e.g. '%evt.num %evt.type %thread.tid'.
+    #[arg(short = 'p', long = "print", value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Write the (filtered) events to a new capture instead of printing them.
+    #[arg(short = 'w', long = "write", value_name = "OUT")]
+    pub write: Option<PathBuf>,
+    /// Gzip-compress the capture written with -w.
+    #[arg(short = 'z', long)]
+    pub compress: bool,
+    /// Print the number of events per event type instead of the events.
+    #[arg(long)]
+    pub stats: bool,
+    /// Event filter, e.g. 'evt.type in (open, openat) and not evt.type=close'.
+    #[arg(value_name = "FILTER", num_args = 0.., trailing_var_arg = true)]
+    pub filter: Vec<String>,
+}
+
+/// Why the tool failed; printed on stderr with exit code 1.
+#[derive(Debug)]
+pub enum InspectError {
+    /// The capture could not be read or written.
+    Scap(ScapError),
+    /// The filter or format did not parse.
+    Usage(String),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+impl std::fmt::Display for InspectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InspectError::Scap(e) => write!(f, "{e}"),
+            InspectError::Usage(m) => write!(f, "{m}"),
+            InspectError::Output(e) => write!(f, "output error: {e}"),
+        }
+    }
+}
+
+impl From<ScapError> for InspectError {
+    fn from(e: ScapError) -> Self {
+        InspectError::Scap(e)
+    }
+}
+
+impl From<io::Error> for InspectError {
+    fn from(e: io::Error) -> Self {
+        InspectError::Output(e)
+    }
+}
+
+/// Runs the tool with parsed flags, writing to `out`.
+///
+/// # Errors
+/// Any read, parse or write error.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
+    let filter: Option<Box<dyn EventFilter>> = if cli.filter.is_empty() {
+        None
+    } else {
+        let text = cli.filter.join(" ");
+        let f = filter::parse_filter(&text).map_err(|e| InspectError::Usage(e.to_string()))?;
+        Some(Box::new(f))
+    };
+    let fmt = match &cli.format {
+        Some(s) => Format::parse(s).map_err(InspectError::Usage)?,
+        None => Format::default_line(),
+    };
+
+    let mut reader = CaptureReader::open(&cli.read)?;
+    reader.set_convert(cli.convert);
+    let mut threads = ThreadTable::from_metadata(reader.metadata());
+    let mut writer = match &cli.write {
+        Some(p) => Some(CaptureWriter::create(p, cli.compress, reader.metadata())?),
+        None => None,
+    };
+    let mut counts: BTreeMap<(String, char), u64> = BTreeMap::new();
+    let mut line = String::with_capacity(256);
+    let mut num = 0u64;
+    while let Some(ev) = reader.next_event()? {
+        num += 1;
+        let rec = ev.record;
+        let info = ringbuf_abi::event_info(rec.evtype());
+        let name = syscalls::event_name(&rec, info);
+        threads.update(&rec, info);
+        if let Some(f) = &filter {
+            if !f.matches(&name, &rec) {
+                continue;
+            }
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_event(ev.cpu, ev.flags, &rec)?;
+            continue;
+        }
+        if cli.stats {
+            let dir = info.map_or('?', |i| i.direction.as_char());
+            *counts.entry((name.into_owned(), dir)).or_insert(0) += 1;
+            continue;
+        }
+        line.clear();
+        let ctx = EventContext {
+            num,
+            cpu: ev.cpu,
+            record: &rec,
+            info,
+            name: &name,
+            threads: &threads,
+        };
+        fmt.render(&ctx, &mut line);
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    if let Some(w) = writer {
+        w.close()?;
+    }
+    if cli.stats {
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let total: u64 = rows.iter().map(|r| r.1).sum();
+        for ((name, dir), n) in rows {
+            writeln!(out, "{n:>10} {dir} {name}")?;
+        }
+        writeln!(out, "{total:>10}   total")?;
+    }
+    out.flush()?;
+    Ok(())
+}
