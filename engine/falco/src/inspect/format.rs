@@ -121,11 +121,20 @@ impl Format {
             }
             let start = i + 1;
             let mut end = start;
+            let mut in_index = false;
             while let Some(&(j, d)) = it.peek() {
-                if d.is_alphanumeric() || "._[]".contains(d) {
-                    end = j + d.len_utf8();
-                    it.next();
+                let ok = if in_index {
+                    d.is_ascii_digit() || d == ']'
                 } else {
+                    d.is_alphanumeric() || d == '.' || d == '_' || d == '['
+                };
+                if !ok {
+                    break;
+                }
+                in_index = (in_index || d == '[') && d != ']';
+                end = j + d.len_utf8();
+                it.next();
+                if d == ']' {
                     break;
                 }
             }
