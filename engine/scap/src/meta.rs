@@ -929,7 +929,9 @@ pub(crate) fn encode_fdlist_v2(l: &FdList, out: &mut Vec<u8>) {
             } => {
                 out.extend_from_slice(&open_flags.to_le_bytes());
                 put_lbytes(out, name.as_bytes());
-                out.extend_from_slice(&dev.unwrap_or(0).to_le_bytes());
+                if let Some(dev) = dev {
+                    out.extend_from_slice(&dev.to_le_bytes());
+                }
             }
             FdInfo::Named { name } => put_lbytes(out, name.as_bytes()),
             FdInfo::Unknown { raw } => out.extend_from_slice(raw),
