@@ -20,6 +20,10 @@ pub mod meta;
 pub mod reader;
 pub mod writer;
 
+/// The gzip implementation the reader and writer use, for callers that build or wrap
+/// compressed streams themselves (e.g. tests).
+pub use flate2;
+
 pub use convert::{Conversion, Converter};
 pub use error::ScapError;
 pub use meta::{

@@ -1,0 +1,89 @@
+//! (d) falco-inspect on corrupt captures: a message naming the byte offset on stderr, exit
+//! code 1, no panic. One test per case, all through `check`.
+
+#[path = "../../scap/tests/common/corrupt.rs"]
+mod corrupt;
+mod inspect_common;
+
+fn check(name: &str) {
+    let sample = inspect_common::reference().join("scap/libs/sample.scap");
+    let case = corrupt::cases(&sample)
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"));
+    let dir = inspect_common::scratch(name);
+    let file = dir.join("corrupt.scap");
+    std::fs::write(&file, &case.bytes).unwrap_or_else(|e| panic!("{e}"));
+    let out = inspect_common::inspect(&["-r", file.to_str().unwrap_or_default()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{name}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    assert!(stderr.starts_with("falco-inspect: "), "{name}: {stderr}");
+    match case.offset {
+        Some(off) => assert!(
+            stderr.contains(&format!("at byte offset {off}")),
+            "{name}: want offset {off}: {stderr}"
+        ),
+        None => assert!(stderr.contains("at byte offset "), "{name}: {stderr}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn truncated_file() {
+    check("truncated_file");
+}
+#[test]
+fn bad_block_length_huge() {
+    check("bad_block_length_huge");
+}
+#[test]
+fn bad_block_length_trailer() {
+    check("bad_block_length_trailer");
+}
+#[test]
+fn bad_block_length_tiny() {
+    check("bad_block_length_tiny");
+}
+#[test]
+fn bad_magic() {
+    check("bad_magic");
+}
+#[test]
+fn bad_magic_not_scap() {
+    check("bad_magic_not_scap");
+}
+#[test]
+fn bad_gzip_checksum() {
+    check("bad_gzip_checksum");
+}
+#[test]
+fn bad_gzip_scrambled_data() {
+    check("bad_gzip_scrambled_data");
+}
+#[test]
+fn bad_gzip_header_then_garbage() {
+    check("bad_gzip_header_then_garbage");
+}
+#[test]
+fn param_lengths_overrun_event() {
+    check("param_lengths_overrun_event");
+}
+#[test]
+fn nparams_overrun_event() {
+    check("nparams_overrun_event");
+}
+#[test]
+fn event_length_overruns_block() {
+    check("event_length_overruns_block");
+}
+
+#[test]
+fn missing_file_and_bad_filter_exit_1() {
+    let out = inspect_common::inspect(&["-r", "/nonexistent/capture.scap"]);
+    assert_eq!(out.status.code(), Some(1));
+    let sample = inspect_common::reference().join("scap/libs/sample.scap");
+    let out = inspect_common::inspect(&["-r", sample.to_str().unwrap_or_default(), "evt.type="]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("column 10"));
+}
