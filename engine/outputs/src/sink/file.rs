@@ -1,0 +1,103 @@
+//! `file_output`: alert lines appended to a file, reopened on request for log rotation.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{LineBatch, Sink};
+use crate::alert::Alert;
+use crate::stats::Counters;
+
+/// Appends alert lines to `path`. With `keep_alive` the file stays open until [`Sink::reopen`]
+/// or a write error; otherwise it is opened and closed around each write, as Falco does.
+pub(crate) struct FileSink {
+    path: PathBuf,
+    keep_alive: bool,
+    file: Option<File>,
+    batch: LineBatch,
+    counters: Arc<Counters>,
+}
+
+impl FileSink {
+    pub(crate) fn new(
+        path: PathBuf,
+        keep_alive: bool,
+        buffered: bool,
+        counters: Arc<Counters>,
+    ) -> Self {
+        FileSink {
+            path,
+            keep_alive,
+            file: None,
+            batch: LineBatch::new(buffered),
+            counters,
+        }
+    }
+
+    fn write_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let file = match self.file.take() {
+            Some(file) => Ok(file),
+            None => OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path),
+        };
+        match file {
+            Err(e) => {
+                self.counters.failed(
+                    self.batch.alerts(),
+                    format_args!("opening {}: {e}", self.path.display()),
+                );
+            }
+            Ok(mut file) => match file.write_all(self.batch.bytes()) {
+                Ok(()) => {
+                    self.counters.delivered(self.batch.alerts());
+                    if self.keep_alive {
+                        self.file = Some(file);
+                    }
+                }
+                // The file is dropped: the next write opens it again, so a file that was
+                // deleted, or a disk that has room again, recovers without intervention.
+                // A write that failed part-way may leave a partial line behind.
+                Err(e) => {
+                    self.counters.failed(
+                        self.batch.alerts(),
+                        format_args!("writing {}: {e}", self.path.display()),
+                    );
+                }
+            },
+        }
+        self.batch.clear();
+    }
+}
+
+impl Sink for FileSink {
+    fn deliver(&mut self, alert: &Arc<Alert>) {
+        self.batch.push(&alert.line);
+        if self.batch.is_due() {
+            self.write_batch();
+        }
+    }
+
+    fn idle(&mut self) {
+        self.write_batch();
+    }
+
+    fn reopen(&mut self) {
+        // What was accepted before the reopen belongs to the old file.
+        self.write_batch();
+        self.file = None;
+        self.counters.reopens.fetch_add(1, Relaxed);
+    }
+
+    fn close(&mut self, _deadline: Instant) {
+        self.write_batch();
+        self.file = None;
+    }
+}

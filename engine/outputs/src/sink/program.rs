@@ -1,0 +1,384 @@
+//! `program_output`: alert lines to the stdin of `sh -c PROGRAM`.
+//!
+//! With `keep_alive` one program runs and reads every alert. When it dies, the alerts it had
+//! not read at all are still in the pipe: the pipe's unread byte count (`FIONREAD` on our end)
+//! tells which of the most recently written alerts they are, and they are written again to the
+//! respawned program. Only an alert the dead program had read part of is lost, and counted
+//! (`lost_after_write`); what a program read completely but did not act on before dying is
+//! beyond what a writer can see. Respawns back off exponentially while the program keeps dying
+//! young.
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{Sink, BATCH_BYTES};
+use crate::alert::Alert;
+use crate::stats::Counters;
+use crate::sys;
+
+/// A program that ran at least this long before dying is respawned without delay.
+const HEALTHY_RUN: Duration = Duration::from_secs(1);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// Attempts to write one batch before its alerts are counted as failed.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// One alert waiting to be written, and whether it was already counted as delivered (it was
+/// written once to a program that died before reading it).
+type Queued = (Arc<Alert>, bool);
+
+struct Running {
+    child: Child,
+    stdin: ChildStdin,
+    pipe_capacity: usize,
+    started: Instant,
+}
+
+/// An alert whose bytes went into the current program's pipe.
+struct Written {
+    alert: Arc<Alert>,
+    /// Its bytes in the pipe: the whole line, or a prefix when the write broke off.
+    len: usize,
+    complete: bool,
+}
+
+pub(crate) struct ProgramSink {
+    program: String,
+    keep_alive: bool,
+    buffered: bool,
+    pending: VecDeque<Queued>,
+    pending_bytes: usize,
+    running: Option<Running>,
+    /// The most recent alerts written to the running program, newest last, covering at least
+    /// the pipe's capacity: any older alert has certainly been read.
+    window: VecDeque<Written>,
+    window_bytes: usize,
+    spawned_once: bool,
+    backoff: Duration,
+    counters: Arc<Counters>,
+}
+
+impl ProgramSink {
+    pub(crate) fn new(
+        program: String,
+        keep_alive: bool,
+        buffered: bool,
+        counters: Arc<Counters>,
+    ) -> Self {
+        ProgramSink {
+            program,
+            keep_alive,
+            buffered,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            running: None,
+            window: VecDeque::new(),
+            window_bytes: 0,
+            spawned_once: false,
+            backoff: Duration::ZERO,
+            counters,
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("/bin/sh");
+        command.arg("-c").arg(&self.program).stdin(Stdio::piped());
+        // Its own process group, so a terminal's ^C reaches us first and shutdown can end a
+        // whole pipeline (`jq … | curl …`).
+        command.process_group(0);
+        command
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        if !self.backoff.is_zero() {
+            thread::sleep(self.backoff);
+        }
+        let mut child = self.command().spawn()?;
+        let Some(stdin) = child.stdin.take() else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(io::Error::other("the program's stdin was not piped"));
+        };
+        let pipe_capacity = sys::pipe_capacity(stdin.as_fd()).unwrap_or(64 * 1024);
+        if self.spawned_once {
+            self.counters.respawns.fetch_add(1, Relaxed);
+        }
+        self.spawned_once = true;
+        self.running = Some(Running {
+            child,
+            stdin,
+            pipe_capacity,
+            started: Instant::now(),
+        });
+        Ok(())
+    }
+
+    /// The program is gone (or unusable): recovers the alerts it never read into the front of
+    /// `queue`, reaps it, and sets the backoff for the next spawn.
+    fn bury(&mut self, queue: &mut VecDeque<Queued>) {
+        let Some(mut running) = self.running.take() else {
+            return;
+        };
+        let unread = sys::pipe_unread_bytes(running.stdin.as_fd()).unwrap_or(0);
+        let mut covered = 0usize;
+        let mut recovered = VecDeque::new();
+        while let Some(written) = self.window.pop_back() {
+            if covered + written.len <= unread {
+                covered += written.len;
+                recovered.push_front((written.alert, written.complete));
+                continue;
+            }
+            if covered < unread {
+                // The program read the start of this alert but not its end.
+                if written.complete {
+                    self.counters.lost_after_write.fetch_add(1, Relaxed);
+                } else {
+                    self.counters
+                        .failed(1, "the program died while reading the alert");
+                }
+            }
+            break;
+        }
+        self.window.clear();
+        self.window_bytes = 0;
+        for item in recovered.into_iter().rev() {
+            queue.push_front(item);
+        }
+        drop(running.stdin);
+        if matches!(running.child.try_wait(), Ok(None)) {
+            // It closed its stdin but lives on: useless to us, end it.
+            let _ = sys::kill_process_group(running.child.id(), libc::SIGKILL);
+            let _ = running.child.kill();
+        }
+        let _ = running.child.wait();
+        self.backoff = if running.started.elapsed() >= HEALTHY_RUN {
+            Duration::ZERO
+        } else {
+            (self.backoff * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF)
+        };
+    }
+
+    /// Writes `queue` to the running program, respawning it when it dies on the way.
+    fn write_queue(&mut self, mut queue: VecDeque<Queued>) {
+        let mut attempts = 0;
+        while !queue.is_empty() {
+            if attempts == WRITE_ATTEMPTS {
+                self.fail_all(queue, "the program keeps dying");
+                return;
+            }
+            attempts += 1;
+            if self.running.is_none() {
+                if let Err(e) = self.spawn() {
+                    let error = format!("starting `sh -c {}`: {e}", self.program);
+                    self.fail_all(queue, error);
+                    return;
+                }
+            }
+            let Some(running) = self.running.as_mut() else {
+                continue;
+            };
+            let mut bytes = Vec::with_capacity(queue.iter().map(|(a, _)| a.line.len() + 1).sum());
+            for (alert, _) in &queue {
+                bytes.extend_from_slice(alert.line.as_bytes());
+                bytes.push(b'\n');
+            }
+            let (written, error) = write_some(&mut running.stdin, &bytes);
+            let pipe_capacity = running.pipe_capacity;
+            let mut offset = 0;
+            while let Some((alert, counted)) = queue.pop_front() {
+                let len = alert.line.len() + 1;
+                if offset + len <= written {
+                    if counted {
+                        self.counters.resent.fetch_add(1, Relaxed);
+                    } else {
+                        self.counters.delivered(1);
+                    }
+                    self.remember(
+                        Written {
+                            alert,
+                            len,
+                            complete: true,
+                        },
+                        pipe_capacity,
+                    );
+                    offset += len;
+                } else {
+                    if written > offset {
+                        self.remember(
+                            Written {
+                                alert,
+                                len: written - offset,
+                                complete: false,
+                            },
+                            pipe_capacity,
+                        );
+                    } else {
+                        queue.push_front((alert, counted));
+                    }
+                    break;
+                }
+            }
+            if error.is_some() {
+                // EPIPE: the program is gone; whatever it did not read comes back into `queue`.
+                self.bury(&mut queue);
+            }
+        }
+    }
+
+    fn remember(&mut self, written: Written, pipe_capacity: usize) {
+        self.window_bytes += written.len;
+        self.window.push_back(written);
+        while let Some(front) = self.window.front() {
+            if self.window_bytes - front.len < pipe_capacity {
+                break;
+            }
+            self.window_bytes -= front.len;
+            self.window.pop_front();
+        }
+    }
+
+    fn fail_all(&mut self, queue: VecDeque<Queued>, error: impl std::fmt::Display) {
+        let (counted, uncounted): (Vec<_>, Vec<_>) =
+            queue.into_iter().partition(|(_, counted)| *counted);
+        if !uncounted.is_empty() {
+            self.counters.failed(uncounted.len() as u64, &error);
+        }
+        self.counters
+            .lost_after_write
+            .fetch_add(counted.len() as u64, Relaxed);
+    }
+
+    fn write_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let queue = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.write_queue(queue);
+    }
+
+    /// Reaps a program that exited while idle, and hands the alerts it left unread to a new one.
+    fn check_health(&mut self) {
+        let exited = match self.running.as_mut() {
+            Some(running) => !matches!(running.child.try_wait(), Ok(None)),
+            None => false,
+        };
+        if exited {
+            let mut queue = VecDeque::new();
+            self.bury(&mut queue);
+            if !queue.is_empty() {
+                self.write_queue(queue);
+            }
+        }
+    }
+
+    /// Without keep_alive: one program per alert, stdin closed after the line, then reaped.
+    fn run_once(&mut self, alert: &Alert) {
+        let mut child = match self.command().spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                self.counters
+                    .failed(1, format_args!("starting `sh -c {}`: {e}", self.program));
+                return;
+            }
+        };
+        let mut line = Vec::with_capacity(alert.line.len() + 1);
+        line.extend_from_slice(alert.line.as_bytes());
+        line.push(b'\n');
+        let result = match child.stdin.take() {
+            Some(mut stdin) => stdin.write_all(&line),
+            None => Err(io::Error::other("the program's stdin was not piped")),
+        };
+        match result {
+            Ok(()) => self.counters.delivered(1),
+            Err(e) => self
+                .counters
+                .failed(1, format_args!("writing to `sh -c {}`: {e}", self.program)),
+        }
+        let _ = child.wait();
+    }
+}
+
+/// Writes as much of `bytes` as the pipe takes; returns how much went in and the error that
+/// stopped it, if any.
+fn write_some(out: &mut impl Write, bytes: &[u8]) -> (usize, Option<io::Error>) {
+    let mut written = 0;
+    while written < bytes.len() {
+        match out.write(&bytes[written..]) {
+            Ok(0) => return (written, Some(io::Error::from(io::ErrorKind::WriteZero))),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return (written, Some(e)),
+        }
+    }
+    (written, None)
+}
+
+impl Sink for ProgramSink {
+    fn deliver(&mut self, alert: &Arc<Alert>) {
+        if !self.keep_alive {
+            self.run_once(alert);
+            return;
+        }
+        self.pending_bytes += alert.line.len() + 1;
+        self.pending.push_back((alert.clone(), false));
+        if !self.buffered || self.pending_bytes >= BATCH_BYTES {
+            self.write_pending();
+        }
+    }
+
+    fn idle(&mut self) {
+        if self.keep_alive {
+            self.write_pending();
+            self.check_health();
+        }
+    }
+
+    fn reopen(&mut self) {
+        // Falco closes the program on reopen; the next alert starts a new one.
+        self.write_pending();
+        if let Some(running) = self.running.take() {
+            self.window.clear();
+            self.window_bytes = 0;
+            finish(running, Instant::now() + Duration::from_secs(1));
+        }
+        self.counters.reopens.fetch_add(1, Relaxed);
+    }
+
+    fn close(&mut self, deadline: Instant) {
+        self.write_pending();
+        self.check_health();
+        if let Some(running) = self.running.take() {
+            finish(running, deadline);
+        }
+    }
+}
+
+/// Closes the program's stdin and waits for it to finish until `deadline`, then ends it.
+fn finish(running: Running, deadline: Instant) {
+    let Running {
+        mut child, stdin, ..
+    } = running;
+    drop(stdin);
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) if Instant::now() >= deadline => break,
+            Ok(None) => {
+                thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+        }
+    }
+    let _ = sys::kill_process_group(child.id(), libc::SIGKILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
