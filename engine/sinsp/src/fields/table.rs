@@ -20,6 +20,13 @@ const N: Shape = Shape {
     key: false,
     list: false,
 };
+/// No argument, several values (`fd.ip` matches client or server).
+const L: Shape = Shape {
+    arg: ArgSpec::None,
+    idx: false,
+    key: false,
+    list: true,
+};
 /// Optional numeric argument (`proc.aname[2]`).
 const OI: Shape = Shape {
     arg: ArgSpec::Optional,
@@ -323,12 +330,12 @@ field_class! {
         Name "fd.name" Charbuf N "Full name: absolute path for files, connection tuple for sockets.";
         Directory "fd.directory" Charbuf N "Directory of a file fd.";
         Filename "fd.filename" Charbuf N "Base name of a file fd.";
-        Ip "fd.ip" Ipaddr N "Matches either the client or the server IP (filters only).";
+        Ip "fd.ip" Ipaddr L "Matches either the client or the server IP (filters only).";
         Cip "fd.cip" Ipaddr N "Client IP address.";
         Sip "fd.sip" Ipaddr N "Server IP address.";
         Lip "fd.lip" Ipaddr N "Local IP address.";
         Rip "fd.rip" Ipaddr N "Remote IP address.";
-        Port "fd.port" Port N "Matches either the client or the server port (filters only).";
+        Port "fd.port" Port L "Matches either the client or the server port (filters only).";
         Cport "fd.cport" Port N "Client port.";
         Sport "fd.sport" Port N "Server port.";
         Lport "fd.lport" Port N "Local port.";
@@ -339,12 +346,12 @@ field_class! {
         Uid "fd.uid" Charbuf N "Unique fd id: thread id and fd number.";
         Containername "fd.containername" Charbuf N "Container id joined with fd.name.";
         Containerdirectory "fd.containerdirectory" Charbuf N "Container id joined with fd.directory.";
-        Proto "fd.proto" Port N "Matches either the client or the server protocol (filters only).";
+        Proto "fd.proto" Port L "Matches either the client or the server protocol (filters only).";
         Cproto "fd.cproto" Charbuf N "Client port as a service name.";
         Sproto "fd.sproto" Charbuf N "Server port as a service name.";
         Lproto "fd.lproto" Charbuf N "Local port as a service name.";
         Rproto "fd.rproto" Charbuf N "Remote port as a service name.";
-        Net "fd.net" Ipnet N "Matches the client or server IP network (filters only).";
+        Net "fd.net" Ipnet L "Matches the client or server IP network (filters only).";
         Cnet "fd.cnet" Ipnet N "Client IP network (filters only).";
         Snet "fd.snet" Ipnet N "Server IP network (filters only).";
         Lnet "fd.lnet" Ipnet N "Local IP network (filters only).";

@@ -307,3 +307,21 @@ impl FdTable {
         self.fds.values()
     }
 }
+
+impl IpAddr {
+    /// Writes the address as libsinsp prints it (dotted quad, or RFC 5952 IPv6).
+    pub fn write(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        let _ = match self {
+            IpAddr::V4(a) => write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]),
+            IpAddr::V6(a) => write!(out, "{}", std::net::Ipv6Addr::from(*a)),
+        };
+    }
+}
+
+/// Writes `ip:port` as libsinsp prints it (IPv6 without brackets).
+pub fn write_ip_port(out: &mut Vec<u8>, ip: &IpAddr, port: u16) {
+    use std::io::Write;
+    ip.write(out);
+    let _ = write!(out, ":{port}");
+}

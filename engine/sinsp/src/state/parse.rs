@@ -178,15 +178,9 @@ fn parse_list(b: &[u8]) -> Vec<String> {
 
 /// `ip:port` as libsinsp prints it (IPv6 without brackets).
 pub(crate) fn write_addr(out: &mut String, ip: &IpAddr, port: u16) {
-    use std::fmt::Write;
-    match ip {
-        IpAddr::V4(a) => {
-            let _ = write!(out, "{}.{}.{}.{}:{port}", a[0], a[1], a[2], a[3]);
-        }
-        IpAddr::V6(a) => {
-            let _ = write!(out, "{}:{port}", std::net::Ipv6Addr::from(*a));
-        }
-    }
+    let mut v = Vec::new();
+    super::fd::write_ip_port(&mut v, ip, port);
+    out.push_str(&String::from_utf8_lossy(&v));
 }
 
 /// A v4-mapped IPv6 address becomes IPv4, as libsinsp does for tuples.
@@ -220,7 +214,7 @@ const EINPROGRESS: i64 = -115;
 /// `AT_FDCWD` as the driver reports it.
 const AT_FDCWD: i64 = -100;
 /// `PPM_O_DIRECTORY`.
-const PPM_O_DIRECTORY: u32 = 1 << 11;
+const PPM_O_DIRECTORY: u32 = 1 << 10;
 
 pub(crate) fn process(s: &mut State, rec: Record<'_>) {
     let evtype = rec.evtype() as usize;

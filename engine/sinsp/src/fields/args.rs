@@ -1,0 +1,239 @@
+//! Event arguments printed as libsinsp prints them: a plain form (`-100`, `3`, `4097`) and a
+//! resolved form (`AT_FDCWD`, `<f>/etc/passwd`, `O_RDONLY|O_CLOEXEC`), combined as
+//! `plain(resolved)` in `evt.args`; `evt.arg.X` shows the resolved form when there is one.
+
+use std::io::Write;
+
+use ringbuf_abi::{ParamInfo, ParamType, PrintFormat};
+
+use super::names::{errno_name, flag_table, signal_name, write_enum, write_flags};
+use crate::params::{int_le, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple};
+use crate::state::fd::{write_ip_port, IpAddr};
+use crate::state::{path, State};
+
+const AT_FDCWD: i64 = -100;
+
+/// Writes parameter `i` of the event: the plain form into `plain`, the resolved one into
+/// `resolved` (left empty when there is none). Returns false when the parameter is absent.
+pub fn render_param(
+    st: &State,
+    tid: i64,
+    p: &Params<'_>,
+    i: usize,
+    plain: &mut Vec<u8>,
+    resolved: &mut Vec<u8>,
+) -> bool {
+    plain.clear();
+    resolved.clear();
+    let Some(info) = p.info.and_then(|inf| inf.params.get(i)) else {
+        return false;
+    };
+    let Some(raw) = p.rec.param(i) else {
+        return false;
+    };
+    if raw.is_empty() {
+        // libsinsp prints an empty parameter as NULL.
+        plain.extend_from_slice(b"NULL");
+        return true;
+    }
+    render(st, tid, p, info, raw, plain, resolved);
+    true
+}
+
+fn number(info: &ParamInfo, raw: &[u8], plain: &mut Vec<u8>) {
+    let signed = crate::params::is_signed(info.ptype);
+    match info.fmt {
+        PrintFormat::Hex => {
+            let _ = write!(plain, "{:#x}", uint_le(raw).unwrap_or(0));
+        }
+        PrintFormat::Oct => {
+            let v = uint_le(raw).unwrap_or(0);
+            let _ = if v == 0 {
+                write!(plain, "0")
+            } else {
+                write!(plain, "{v:#o}").map(|_| ())
+            };
+            // `{:#o}` prints `0o755`; libsinsp prints `0755`.
+            if let Some(pos) = plain.windows(2).position(|w| w == b"0o") {
+                plain.remove(pos + 1);
+            }
+        }
+        _ if signed => {
+            let _ = write!(plain, "{}", int_le(raw).unwrap_or(0));
+        }
+        _ => {
+            let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0));
+        }
+    }
+}
+
+fn bytes_printable(raw: &[u8], out: &mut Vec<u8>) {
+    for &c in raw {
+        out.push(if c.is_ascii_graphic() || c == b' ' {
+            c
+        } else {
+            b'.'
+        });
+    }
+}
+
+fn render(
+    st: &State,
+    tid: i64,
+    p: &Params<'_>,
+    info: &ParamInfo,
+    raw: &[u8],
+    plain: &mut Vec<u8>,
+    resolved: &mut Vec<u8>,
+) {
+    use ParamType::*;
+    match info.ptype {
+        Charbuf => plain.extend_from_slice(crate::params::cstr(raw)),
+        Fspath | Fsrelpath => {
+            let s = crate::params::cstr(raw);
+            plain.extend_from_slice(s);
+            if !s.is_empty() && s[0] != b'/' {
+                // Relative: resolve against the dirfd named in `info` (DIRFD_PARAM(n)) or the cwd.
+                let dirfd = info
+                    .info
+                    .strip_prefix("DIRFD_PARAM(")
+                    .and_then(|x| x.strip_suffix(')'))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .and_then(|n| p.int(n));
+                let base = match dirfd {
+                    Some(d) if d != AT_FDCWD => st.fd_of(tid, d).map(|f| f.name.clone()),
+                    _ => st.threads.get(tid).map(|t| t.cwd.clone()),
+                };
+                if let Some(base) = base {
+                    resolved.extend_from_slice(path::resolve(&base, s).as_bytes());
+                }
+            }
+        }
+        Bytebuf => bytes_printable(raw, plain),
+        Errno => {
+            let v = int_le(raw).unwrap_or(0);
+            let _ = write!(plain, "{v}");
+            if v < 0 {
+                if let Some(n) = errno_name(-v) {
+                    resolved.extend_from_slice(n.as_bytes());
+                }
+            }
+        }
+        Fd | Fd32 => {
+            let v = int_le(raw).unwrap_or(0);
+            let _ = write!(plain, "{v}");
+            if v == AT_FDCWD {
+                resolved.extend_from_slice(b"AT_FDCWD");
+            } else if v < 0 {
+                if let Some(n) = errno_name(-v) {
+                    resolved.extend_from_slice(n.as_bytes());
+                }
+            } else if let Some(f) = st.fd_of(tid, v) {
+                resolved.push(b'<');
+                resolved.push(f.kind.type_char());
+                resolved.push(b'>');
+                resolved.extend_from_slice(f.name.as_bytes());
+            }
+        }
+        Pid | Pid32 => {
+            let v = int_le(raw).unwrap_or(0);
+            let _ = write!(plain, "{v}");
+            if let Some(t) = st.threads.get(v) {
+                resolved.extend_from_slice(t.comm.as_bytes());
+            }
+        }
+        Uid | Gid => {
+            let v = uint_le(raw).unwrap_or(0) as u32;
+            let _ = write!(plain, "{v}");
+            let name = if info.ptype == Uid {
+                st.users.user(v).map(|u| u.name.as_str())
+            } else {
+                st.users.group(v).map(|g| g.name.as_str())
+            };
+            if let Some(n) = name {
+                resolved.extend_from_slice(n.as_bytes());
+            }
+        }
+        Sigtype => {
+            let v = uint_le(raw).unwrap_or(0);
+            let _ = write!(plain, "{v}");
+            if let Some(n) = signal_name(v) {
+                resolved.extend_from_slice(n.as_bytes());
+            }
+        }
+        Flags8 | Flags16 | Flags32 => {
+            // Flags print in decimal whatever the table's print format.
+            let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0));
+            if let Some(t) = flag_table(info.info) {
+                write_flags(resolved, t, uint_le(raw).unwrap_or(0) as u32);
+            }
+        }
+        Mode => {
+            number(info, raw, plain);
+            if let Some(t) = flag_table(info.info) {
+                write_flags(resolved, t, uint_le(raw).unwrap_or(0) as u32);
+            }
+        }
+        Enumflags8 | Enumflags16 | Enumflags32 => {
+            number(info, raw, plain);
+            if let Some(t) = flag_table(info.info) {
+                write_enum(resolved, t, uint_le(raw).unwrap_or(0) as u32);
+            }
+        }
+        Sockaddr => match sockaddr(raw) {
+            Some(SockAddr::Inet(ip, port)) => write_ip_port(plain, &IpAddr::V4(ip), port),
+            Some(SockAddr::Inet6(ip, port)) => write_ip_port(plain, &IpAddr::V6(ip), port),
+            Some(SockAddr::Unix(path)) => plain.extend_from_slice(path),
+            _ => {}
+        },
+        Socktuple => match socktuple(raw) {
+            Some(SockTuple::Inet(a, ap, b, bp)) => {
+                write_ip_port(plain, &IpAddr::V4(a), ap);
+                plain.extend_from_slice(b"->");
+                write_ip_port(plain, &IpAddr::V4(b), bp);
+            }
+            Some(SockTuple::Inet6(a, ap, b, bp)) => {
+                write_ip_port(plain, &IpAddr::V6(a), ap);
+                plain.extend_from_slice(b"->");
+                write_ip_port(plain, &IpAddr::V6(b), bp);
+            }
+            Some(SockTuple::Unix(s, d, path)) => {
+                let _ = write!(plain, "{s:x}->{d:x} ");
+                plain.extend_from_slice(path);
+            }
+            _ => {}
+        },
+        Ipv4addr if raw.len() == 4 => {
+            let _ = write!(plain, "{}.{}.{}.{}", raw[0], raw[1], raw[2], raw[3]);
+        }
+        Double if raw.len() == 8 => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(raw);
+            let _ = write!(plain, "{}", f64::from_le_bytes(w));
+        }
+        Fdlist => {
+            // u16 count, then (u64 fd, u16 flags) pairs: printed `fd:flags` space-separated.
+            let n = raw.get(..2).and_then(uint_le).unwrap_or(0) as usize;
+            for k in 0..n {
+                let at = 2 + k * 10;
+                let (Some(fd), Some(fl)) = (
+                    raw.get(at..at + 8).and_then(int_le),
+                    raw.get(at + 8..at + 10).and_then(uint_le),
+                ) else {
+                    break;
+                };
+                if k > 0 {
+                    plain.push(b' ');
+                }
+                let _ = write!(plain, "{fd}:{fl}");
+            }
+        }
+        _ => {
+            if raw.len() <= 8 && matches!(raw.len(), 1 | 2 | 4 | 8) {
+                number(info, raw, plain);
+            } else {
+                bytes_printable(raw, plain);
+            }
+        }
+    }
+}

@@ -1,0 +1,1032 @@
+//! Field values for the current event: [`EventContext`] implements the rules crate's
+//! [`EventFields`] over the [`State`] after it processed the event.
+//!
+//! The thread and fd are looked up once, when the context is built. Strings that do not
+//! live in the state (joined command lines, formatted arguments, times) are built in a
+//! [`Scratch`] buffer reused across events, so the common path does not allocate.
+
+use std::io::Write;
+
+use falco_rules::field::{EventFields, FieldArg, ResolvedField, Value};
+use ringbuf_abi::{Direction, ParamType, Record};
+
+use super::args::render_param;
+use super::table::{
+    ContainerField as C, EvtField as E, FdField as F, FieldId, FsPathField as P, GenField as G,
+    GroupField as GR, ProcField as PR, UserField as U,
+};
+use super::time;
+use crate::params::Params;
+use crate::state::fd::{l4, FdInfo, FdKind, IpAddr};
+use crate::state::{path, EventMeta, State, ThreadInfo};
+
+/// Buffers reused from one event to the next.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    a: Vec<u8>,
+    b: Vec<u8>,
+}
+
+/// The current event with its thread and fd: what field extraction reads.
+pub struct EventContext<'a> {
+    st: &'a State,
+    p: Params<'a>,
+    cpu: u16,
+    meta: EventMeta,
+    th: Option<&'a ThreadInfo>,
+    fd: Option<&'a FdInfo>,
+    s: &'a mut Scratch,
+}
+
+fn ip_value(ip: &IpAddr) -> Value<'static> {
+    match *ip {
+        IpAddr::V4(a) => Value::Ipv4(a),
+        IpAddr::V6(a) => Value::Ipv6(a),
+    }
+}
+
+const CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+fn write_caps(out: &mut Vec<u8>, caps: u64) {
+    let mut first = true;
+    for (i, name) in CAPS.iter().enumerate() {
+        if caps & (1u64 << i) != 0 {
+            if !first {
+                out.push(b' ');
+            }
+            out.extend_from_slice(name.as_bytes());
+            first = false;
+        }
+    }
+}
+
+impl<'a> EventContext<'a> {
+    /// Builds the context for the event `rec` that `state` has just processed
+    /// ([`State::process`]); looks up its thread and fd once.
+    pub fn new(
+        state: &'a State,
+        rec: Record<'a>,
+        cpu: u16,
+        scratch: &'a mut Scratch,
+    ) -> EventContext<'a> {
+        let meta = state.meta;
+        let tid = rec.tid() as i64;
+        let th = state.threads.get(tid);
+        let fd = meta.fd.and_then(|fd| state.fd_of(tid, fd));
+        EventContext {
+            st: state,
+            p: Params::new(rec),
+            cpu,
+            meta,
+            th,
+            fd,
+            s: scratch,
+        }
+    }
+
+    fn ts(&self) -> u64 {
+        self.p.rec.ts()
+    }
+
+    /// The event's timestamp, ns since the epoch.
+    pub fn event_ts(&self) -> u64 {
+        self.p.rec.ts()
+    }
+
+    /// The event's number (`evt.num`).
+    pub fn event_num(&self) -> u64 {
+        self.meta.num
+    }
+
+    fn is_exit(&self) -> bool {
+        self.p
+            .info
+            .map(|i| i.direction == Direction::Exit)
+            .unwrap_or(false)
+    }
+
+    /// The return value: the first parameter of an exit event when it is a result type.
+    fn res(&self) -> Option<i64> {
+        let info = self.p.info?;
+        if info.direction != Direction::Exit {
+            return None;
+        }
+        let first = info.params.first()?;
+        if matches!(
+            first.ptype,
+            ParamType::Errno | ParamType::Fd | ParamType::Pid
+        ) || first.name == "res"
+        {
+            self.p.int(0)
+        } else {
+            None
+        }
+    }
+
+    fn arg_index(&self, arg: Option<&FieldArg>) -> Option<usize> {
+        match arg? {
+            FieldArg::Index(i) => usize::try_from(*i).ok(),
+            FieldArg::Key(k) => self.p.index(k),
+        }
+    }
+
+    fn ancestor(&self, t: &'a ThreadInfo, n: u64) -> Option<&'a ThreadInfo> {
+        if n == 0 {
+            return Some(t);
+        }
+        self.st
+            .threads
+            .ancestors(t)
+            .nth(usize::try_from(n - 1).ok()?)
+    }
+
+    fn leader(&self, t: &'a ThreadInfo, id: i64, by_sid: bool) -> &'a ThreadInfo {
+        if !t.in_pid_namespace() {
+            if let Some(l) = self.st.threads.get(id) {
+                return l;
+            }
+        }
+        let mut best = t;
+        for a in self.st.threads.ancestors(t) {
+            let same = if by_sid { a.sid == id } else { a.vpgid == id };
+            if !same {
+                break;
+            }
+            best = a;
+        }
+        best
+    }
+
+    fn str_out(&mut self, sink: &mut dyn FnMut(Value<'_>), f: impl FnOnce(&mut Vec<u8>)) -> bool {
+        self.s.a.clear();
+        f(&mut self.s.a);
+        sink(Value::Str(&self.s.a));
+        true
+    }
+
+    fn extract_gen(&mut self, f: G, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        let ts = self.ts();
+        match f {
+            G::Num => sink(Value::Uint(self.meta.num)),
+            G::Time | G::Rawtime => sink(Value::Uint(ts)),
+            G::TimeS => return self.str_out(sink, |o| time::write_time(o, ts, false)),
+            G::TimeIso8601 => return self.str_out(sink, |o| time::write_iso8601(o, ts)),
+            G::Datetime => return self.str_out(sink, |o| time::write_datetime(o, ts, true)),
+            G::DatetimeS => return self.str_out(sink, |o| time::write_datetime(o, ts, false)),
+            G::RawtimeS => sink(Value::Uint(ts / 1_000_000_000)),
+            G::RawtimeNs => sink(Value::Uint(ts % 1_000_000_000)),
+            G::Reltime => sink(Value::Uint(ts.saturating_sub(self.meta.first_ts))),
+            G::ReltimeS => sink(Value::Uint(
+                ts.saturating_sub(self.meta.first_ts) / 1_000_000_000,
+            )),
+            G::ReltimeNs => sink(Value::Uint(
+                ts.saturating_sub(self.meta.first_ts) % 1_000_000_000,
+            )),
+            G::Source => sink(Value::Str(b"syscall")),
+            G::IsAsync => sink(Value::Bool(false)),
+            G::Hostname => sink(Value::Str(self.st.hostname.as_bytes())),
+            G::PluginName | G::PluginInfo | G::AsyncType => return false,
+        }
+        true
+    }
+
+    fn extract_evt(
+        &mut self,
+        f: E,
+        arg: Option<&FieldArg>,
+        sink: &mut dyn FnMut(Value<'_>),
+    ) -> bool {
+        let Some(info) = self.p.info else {
+            return false;
+        };
+        let flags = info.flags;
+        use ringbuf_abi::schema::{category as ec, flags as ef};
+        match f {
+            E::Dir => sink(Value::Str(if self.is_exit() { b"<" } else { b">" })),
+            E::Type => sink(Value::Str(info.name.as_bytes())),
+            E::SyscallType => {
+                if info.category & ec::EC_SYSCALL == 0 {
+                    return false;
+                }
+                sink(Value::Str(info.name.as_bytes()))
+            }
+            E::TypeIs => {
+                let Some(FieldArg::Key(k)) = arg else {
+                    return false;
+                };
+                sink(Value::Uint((k == info.name) as u64))
+            }
+            E::Category => {
+                let name: &[u8] = match info.category & 0xff {
+                    ec::EC_OTHER => b"other",
+                    ec::EC_FILE => b"file",
+                    ec::EC_NET => b"net",
+                    ec::EC_IPC => b"IPC",
+                    ec::EC_MEMORY => b"memory",
+                    ec::EC_PROCESS => b"process",
+                    ec::EC_SLEEP => b"sleep",
+                    ec::EC_SYSTEM => b"system",
+                    ec::EC_SIGNAL => b"signal",
+                    ec::EC_USER => b"user",
+                    ec::EC_TIME => b"time",
+                    ec::EC_PROCESSING => b"processing",
+                    ec::EC_IO_READ | ec::EC_IO_WRITE | ec::EC_IO_OTHER => b"I/O",
+                    ec::EC_WAIT => b"wait",
+                    ec::EC_SCHEDULER => b"scheduler",
+                    _ => b"unknown",
+                };
+                sink(Value::Str(name))
+            }
+            E::Cpu => sink(Value::Int(self.cpu as i64)),
+            E::Args | E::Info => {
+                let (st, tid, p) = (self.st, self.meta.tid, self.p);
+                let Scratch { a, b } = &mut *self.s;
+                let mut out = std::mem::take(a);
+                out.clear();
+                let mut plain = Vec::new();
+                for (i, pi) in info.params.iter().enumerate() {
+                    if !render_param(st, tid, &p, i, &mut plain, b) {
+                        break;
+                    }
+                    if i > 0 {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(pi.name.as_bytes());
+                    out.push(b'=');
+                    out.extend_from_slice(&plain);
+                    if !b.is_empty() {
+                        out.push(b'(');
+                        out.extend_from_slice(b);
+                        out.push(b')');
+                    }
+                }
+                sink(Value::Str(&out));
+                *a = out;
+            }
+            E::Arg => {
+                let Some(i) = self.arg_index(arg) else {
+                    return false;
+                };
+                let (st, tid, p) = (self.st, self.meta.tid, self.p);
+                let Scratch { a, b } = &mut *self.s;
+                if !render_param(st, tid, &p, i, a, b) {
+                    return false;
+                }
+                sink(Value::Str(if b.is_empty() { a } else { b }));
+            }
+            E::Rawarg => {
+                let Some(i) = self.arg_index(arg) else {
+                    return false;
+                };
+                let Some(pi) = info.params.get(i) else {
+                    return false;
+                };
+                let Some(raw) = self.p.rec.param(i) else {
+                    return false;
+                };
+                if pi.ptype.is_string() {
+                    sink(Value::Str(crate::params::cstr(raw)));
+                } else if matches!(raw.len(), 1 | 2 | 4 | 8) {
+                    if crate::params::is_signed(pi.ptype) {
+                        sink(Value::Int(crate::params::int_le(raw).unwrap_or(0)));
+                    } else {
+                        sink(Value::Uint(crate::params::uint_le(raw).unwrap_or(0)));
+                    }
+                } else {
+                    sink(Value::Str(raw));
+                }
+            }
+            E::Buffer => {
+                let Some(raw) = self.p.raw_named("data") else {
+                    return false;
+                };
+                sink(Value::Str(raw));
+            }
+            E::Buflen => {
+                let Some(raw) = self.p.raw_named("data") else {
+                    return false;
+                };
+                sink(Value::Uint(raw.len() as u64));
+            }
+            E::Res => {
+                let Some(r) = self.res() else { return false };
+                if r >= 0 {
+                    sink(Value::Str(b"SUCCESS"));
+                } else {
+                    let n = super::names::errno_name(-r);
+                    return self.str_out(sink, |o| match n {
+                        Some(n) => o.extend_from_slice(n.as_bytes()),
+                        None => {
+                            let _ = write!(o, "{r}");
+                        }
+                    });
+                }
+            }
+            E::Rawres => {
+                let Some(r) = self.res() else { return false };
+                sink(Value::Int(r));
+            }
+            E::Failed => sink(Value::Bool(self.res().map(|r| r < 0).unwrap_or(false))),
+            E::IsIo => sink(Value::Bool(
+                flags & (ef::EF_READS_FROM_FD | ef::EF_WRITES_TO_FD) != 0,
+            )),
+            E::IsIoRead => sink(Value::Bool(flags & ef::EF_READS_FROM_FD != 0)),
+            E::IsIoWrite => sink(Value::Bool(flags & ef::EF_WRITES_TO_FD != 0)),
+            E::IoDir => {
+                if flags & ef::EF_READS_FROM_FD != 0 {
+                    sink(Value::Str(b"r"))
+                } else if flags & ef::EF_WRITES_TO_FD != 0 {
+                    sink(Value::Str(b"w"))
+                } else {
+                    return false;
+                }
+            }
+            E::IsWait => sink(Value::Bool(flags & ef::EF_WAITS != 0)),
+            E::IsSyslog => sink(Value::Bool(
+                self.fd.map(|f| f.name == "/dev/log").unwrap_or(false),
+            )),
+            E::Count => sink(Value::Uint(1)),
+            E::CountError
+            | E::CountErrorFile
+            | E::CountErrorNet
+            | E::CountErrorMemory
+            | E::CountErrorOther => {
+                let failed = self.res().map(|r| r < 0).unwrap_or(false);
+                let cat = info.category & 0xff;
+                let want = match f {
+                    E::CountErrorFile => cat == ec::EC_FILE,
+                    E::CountErrorNet => cat == ec::EC_NET,
+                    E::CountErrorMemory => cat == ec::EC_MEMORY,
+                    E::CountErrorOther => !matches!(cat, ec::EC_FILE | ec::EC_NET | ec::EC_MEMORY),
+                    _ => true,
+                };
+                sink(Value::Uint((failed && want) as u64))
+            }
+            E::CountExit => sink(Value::Uint(self.is_exit() as u64)),
+            E::Latency | E::LatencyS | E::LatencyNs | E::LatencyHuman => {
+                if self.meta.enter_ts == 0 {
+                    return false;
+                }
+                let l = self.ts().saturating_sub(self.meta.enter_ts);
+                match f {
+                    E::LatencyS => sink(Value::Uint(l / 1_000_000_000)),
+                    E::LatencyNs => sink(Value::Uint(l % 1_000_000_000)),
+                    E::LatencyHuman => {
+                        return self.str_out(sink, |o| {
+                            let _ = write!(o, "{}", time::human_duration(l));
+                        })
+                    }
+                    _ => sink(Value::Uint(l)),
+                }
+            }
+            E::Deltatime | E::DeltatimeS | E::DeltatimeNs => {
+                let d = if self.meta.prev_ts == 0 {
+                    0
+                } else {
+                    self.ts().saturating_sub(self.meta.prev_ts)
+                };
+                sink(Value::Uint(match f {
+                    E::DeltatimeS => d / 1_000_000_000,
+                    E::DeltatimeNs => d % 1_000_000_000,
+                    _ => d,
+                }))
+            }
+            E::IsOpenRead | E::IsOpenWrite | E::IsOpenExec | E::IsOpenCreate => {
+                if !matches!(
+                    info.name,
+                    "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
+                ) || !self.is_exit()
+                {
+                    return false;
+                }
+                let fl = self.p.uint_named("flags").unwrap_or(0) as u32;
+                let mode = self.p.uint_named("mode").unwrap_or(0) as u32;
+                let v = match f {
+                    E::IsOpenRead => fl & 1 != 0,
+                    E::IsOpenWrite => fl & 2 != 0,
+                    E::IsOpenExec => {
+                        (fl & (1 << 2) != 0 || info.name == "creat") && mode & 0o111 != 0
+                    }
+                    _ => fl & (1 << 14) != 0,
+                };
+                sink(Value::Bool(v))
+            }
+            E::AbsPath => {
+                let name = match arg {
+                    Some(FieldArg::Key(k)) if k == "src" => ["oldpath", "target"],
+                    Some(FieldArg::Key(k)) if k == "dst" => ["newpath", "linkpath"],
+                    _ => ["name", "path"],
+                };
+                let Some(i) = name.iter().find_map(|n| self.p.index(n)) else {
+                    return false;
+                };
+                let (st, tid, p) = (self.st, self.meta.tid, self.p);
+                let Scratch { a, b } = &mut *self.s;
+                if !render_param(st, tid, &p, i, a, b) {
+                    return false;
+                }
+                sink(Value::Str(if b.is_empty() { a } else { b }));
+            }
+            E::Around | E::WaitLatency => return false,
+        }
+        true
+    }
+
+    fn extract_proc(
+        &mut self,
+        f: PR,
+        arg: Option<&FieldArg>,
+        sink: &mut dyn FnMut(Value<'_>),
+    ) -> bool {
+        let Some(t) = self.th else {
+            return match f {
+                PR::Tid => {
+                    sink(Value::Int(self.meta.tid));
+                    true
+                }
+                _ => false,
+            };
+        };
+        let threads = &self.st.threads;
+        let parent = threads.main_thread(t).and_then(|m| threads.parent(m));
+        let idx = match arg {
+            Some(FieldArg::Index(i)) => Some(*i),
+            _ => None,
+        };
+        match f {
+            PR::Exe => sink(Value::Str(t.exe.as_bytes())),
+            PR::Exepath => sink(Value::Str(t.exepath.as_bytes())),
+            PR::Name => sink(Value::Str(t.comm.as_bytes())),
+            PR::Pexe
+            | PR::Pexepath
+            | PR::Pname
+            | PR::Pcmdline
+            | PR::Ppid
+            | PR::Pvpid
+            | PR::PpidDuration
+            | PR::PpidTs => {
+                let Some(p) = parent else {
+                    // proc.ppid comes from the thread itself.
+                    if f == PR::Ppid {
+                        sink(Value::Int(t.ptid));
+                        return true;
+                    }
+                    return false;
+                };
+                match f {
+                    PR::Pexe => sink(Value::Str(p.exe.as_bytes())),
+                    PR::Pexepath => sink(Value::Str(p.exepath.as_bytes())),
+                    PR::Pname => sink(Value::Str(p.comm.as_bytes())),
+                    PR::Pcmdline => return self.str_out(sink, |o| p.write_cmdline(o)),
+                    PR::Ppid => sink(Value::Int(p.pid)),
+                    PR::Pvpid => sink(Value::Int(p.vpid)),
+                    PR::PpidTs => sink(Value::Uint(p.clone_ts)),
+                    _ => {
+                        if p.clone_ts == 0 {
+                            return false;
+                        }
+                        sink(Value::Uint(self.ts().saturating_sub(p.clone_ts)))
+                    }
+                }
+            }
+            PR::Aname | PR::Aexe | PR::Aexepath | PR::Acmdline | PR::Apid => {
+                let emit =
+                    |a: &ThreadInfo, out: &mut Vec<u8>, sink: &mut dyn FnMut(Value<'_>)| match f {
+                        PR::Aname => sink(Value::Str(a.comm.as_bytes())),
+                        PR::Aexe => sink(Value::Str(a.exe.as_bytes())),
+                        PR::Aexepath => sink(Value::Str(a.exepath.as_bytes())),
+                        PR::Apid => sink(Value::Int(a.pid)),
+                        _ => {
+                            out.clear();
+                            a.write_cmdline(out);
+                            sink(Value::Str(out));
+                        }
+                    };
+                match idx {
+                    Some(n) => {
+                        let Some(a) = self.ancestor(t, n) else {
+                            return false;
+                        };
+                        emit(a, &mut self.s.a, sink);
+                    }
+                    None => {
+                        let mut any = false;
+                        for a in threads.ancestors(t) {
+                            emit(a, &mut self.s.a, sink);
+                            any = true;
+                        }
+                        return any;
+                    }
+                }
+            }
+            PR::Args => return self.str_out(sink, |o| t.write_args(o)),
+            PR::Cmdline => return self.str_out(sink, |o| t.write_cmdline(o)),
+            PR::Exeline => {
+                return self.str_out(sink, |o| {
+                    o.extend_from_slice(t.exe.as_bytes());
+                    if !t.args.is_empty() {
+                        o.push(b' ');
+                        t.write_args(o);
+                    }
+                })
+            }
+            PR::Cmdnargs => sink(Value::Uint(t.args.len() as u64)),
+            PR::Cmdlenargs => sink(Value::Uint(t.args.iter().map(|a| a.len() as u64).sum())),
+            PR::Env | PR::Aenv => match arg {
+                Some(FieldArg::Key(k)) => {
+                    let v = std::iter::once(t)
+                        .chain(
+                            if f == PR::Aenv {
+                                Some(threads.ancestors(t))
+                            } else {
+                                None
+                            }
+                            .into_iter()
+                            .flatten(),
+                        )
+                        .find_map(|x| x.env_var(k));
+                    let Some(v) = v else { return false };
+                    sink(Value::Str(v.as_bytes()));
+                }
+                _ => {
+                    return self.str_out(sink, |o| {
+                        for (i, e) in t.env.iter().enumerate() {
+                            if i > 0 {
+                                o.push(b' ');
+                            }
+                            o.extend_from_slice(e.as_bytes());
+                        }
+                    })
+                }
+            },
+            PR::Cwd => sink(Value::Str(t.cwd.as_bytes())),
+            PR::Loginshellid => {
+                let shell = std::iter::once(t)
+                    .chain(threads.ancestors(t))
+                    .filter(|a| a.comm.ends_with("sh"))
+                    .last();
+                let Some(s) = shell else { return false };
+                sink(Value::Int(s.pid))
+            }
+            PR::Tty => sink(Value::Uint(t.tty as u64)),
+            PR::Pid => sink(Value::Int(t.pid)),
+            PR::Vpid => sink(Value::Int(t.vpid)),
+            PR::Sid => sink(Value::Int(t.sid)),
+            PR::Sname | PR::SidExe | PR::SidExepath => {
+                let l = self.leader(t, t.sid, true);
+                match f {
+                    PR::Sname => sink(Value::Str(l.comm.as_bytes())),
+                    PR::SidExe => sink(Value::Str(l.exe.as_bytes())),
+                    _ => sink(Value::Str(l.exepath.as_bytes())),
+                }
+            }
+            PR::Vpgid => sink(Value::Int(t.vpgid)),
+            PR::VpgidName | PR::VpgidExe | PR::VpgidExepath => {
+                let l = self.leader(t, t.vpgid, false);
+                match f {
+                    PR::VpgidName => sink(Value::Str(l.comm.as_bytes())),
+                    PR::VpgidExe => sink(Value::Str(l.exe.as_bytes())),
+                    _ => sink(Value::Str(l.exepath.as_bytes())),
+                }
+            }
+            PR::Pgid => sink(Value::Int(t.pgid)),
+            PR::PgidName | PR::PgidExe | PR::PgidExepath => {
+                let Some(l) = threads.get(t.pgid) else {
+                    return false;
+                };
+                match f {
+                    PR::PgidName => sink(Value::Str(l.comm.as_bytes())),
+                    PR::PgidExe => sink(Value::Str(l.exe.as_bytes())),
+                    _ => sink(Value::Str(l.exepath.as_bytes())),
+                }
+            }
+            PR::Duration => {
+                if t.clone_ts == 0 {
+                    return false;
+                }
+                sink(Value::Uint(self.ts().saturating_sub(t.clone_ts)))
+            }
+            PR::PidTs => sink(Value::Uint(t.clone_ts)),
+            PR::IsExeWritable => sink(Value::Bool(t.exe_writable)),
+            PR::IsExeUpperLayer => sink(Value::Bool(t.exe_upper_layer)),
+            PR::IsExeLowerLayer => sink(Value::Bool(t.exe_lower_layer)),
+            PR::IsExeFromMemfd => sink(Value::Bool(t.exe_from_memfd)),
+            PR::IsSidLeader => sink(Value::Bool(t.sid == t.vpid)),
+            PR::IsVpgidLeader => sink(Value::Bool(t.vpgid == t.vpid)),
+            PR::IsPgidLeader => sink(Value::Bool(t.pgid == t.pid)),
+            PR::ExeIno => {
+                if t.exe_ino == 0 {
+                    return false;
+                }
+                sink(Value::Int(t.exe_ino as i64))
+            }
+            PR::ExeInoCtime | PR::ExeInoMtime => {
+                let v = if f == PR::ExeInoCtime {
+                    t.exe_ino_ctime
+                } else {
+                    t.exe_ino_mtime
+                };
+                if v == 0 {
+                    return false;
+                }
+                sink(Value::Uint(v))
+            }
+            PR::ExeInoCtimeDurationProcStart => {
+                if t.exe_ino_ctime == 0 || t.clone_ts < t.exe_ino_ctime {
+                    return false;
+                }
+                sink(Value::Uint(t.clone_ts - t.exe_ino_ctime))
+            }
+            PR::ExeInoCtimeDurationPidnsStart => {
+                if t.exe_ino_ctime == 0
+                    || t.pidns_init_start_ts == 0
+                    || t.exe_ino_ctime < t.pidns_init_start_ts
+                {
+                    return false;
+                }
+                sink(Value::Uint(t.exe_ino_ctime - t.pidns_init_start_ts))
+            }
+            PR::PidnsInitStartTs => sink(Value::Uint(t.pidns_init_start_ts)),
+            PR::CapPermitted => return self.str_out(sink, |o| write_caps(o, t.cap_permitted)),
+            PR::CapInheritable => return self.str_out(sink, |o| write_caps(o, t.cap_inheritable)),
+            PR::CapEffective => return self.str_out(sink, |o| write_caps(o, t.cap_effective)),
+            PR::IsContainerHealthcheck
+            | PR::IsContainerLivenessProbe
+            | PR::IsContainerReadinessProbe => sink(Value::Bool(false)),
+            PR::Fdopencount => sink(Value::Uint(
+                self.st.fdtable(t.pid).map(|x| x.len() as u64).unwrap_or(0),
+            )),
+            PR::Fdlimit => sink(Value::Int(t.fdlimit)),
+            PR::Fdusage => {
+                if t.fdlimit <= 0 {
+                    return false;
+                }
+                let n = self.st.fdtable(t.pid).map(|x| x.len()).unwrap_or(0);
+                sink(Value::Double(n as f64 * 100.0 / t.fdlimit as f64))
+            }
+            PR::Vmsize | PR::ThreadVmsize => {
+                sink(Value::Uint(if f == PR::ThreadVmsize && !t.is_main() {
+                    0
+                } else {
+                    t.vmsize_kb as u64
+                }))
+            }
+            PR::Vmrss | PR::ThreadVmrss => {
+                sink(Value::Uint(if f == PR::ThreadVmrss && !t.is_main() {
+                    0
+                } else {
+                    t.vmrss_kb as u64
+                }))
+            }
+            PR::ThreadVmsizeB => sink(Value::Uint(if t.is_main() {
+                t.vmsize_kb as u64 * 1024
+            } else {
+                0
+            })),
+            PR::ThreadVmrssB => sink(Value::Uint(if t.is_main() {
+                t.vmrss_kb as u64 * 1024
+            } else {
+                0
+            })),
+            PR::Vmswap => sink(Value::Uint(t.vmswap_kb as u64)),
+            PR::Pfmajor => sink(Value::Uint(t.pfmajor)),
+            PR::Pfminor => sink(Value::Uint(t.pfminor)),
+            PR::Tid => sink(Value::Int(t.tid)),
+            PR::Ismain => sink(Value::Bool(t.is_main())),
+            PR::Vtid => sink(Value::Int(t.vtid)),
+            PR::Nametid => {
+                return self.str_out(sink, |o| {
+                    let _ = write!(o, "{}{}", t.comm, t.tid);
+                })
+            }
+            PR::Cgroups => {
+                return self.str_out(sink, |o| {
+                    for (i, (k, v)) in t.cgroups.iter().enumerate() {
+                        if i > 0 {
+                            o.push(b' ');
+                        }
+                        let _ = write!(o, "{k}={v}");
+                    }
+                })
+            }
+            PR::Cgroup => {
+                let Some(FieldArg::Key(k)) = arg else {
+                    return false;
+                };
+                let Some(v) = t.cgroup(k) else { return false };
+                sink(Value::Str(v.as_bytes()))
+            }
+            PR::Nthreads | PR::Nchilds => {
+                let n = threads.iter().filter(|x| x.pid == t.pid && !x.dead).count() as u64;
+                let main_alive = threads.get(t.pid).map(|m| !m.dead).unwrap_or(false);
+                sink(Value::Uint(if f == PR::Nchilds && main_alive {
+                    n.saturating_sub(1)
+                } else {
+                    n
+                }))
+            }
+            PR::Exectime
+            | PR::Totexectime
+            | PR::ThreadCpu
+            | PR::ThreadCpuUser
+            | PR::ThreadCpuSystem => return false,
+        }
+        true
+    }
+
+    fn extract_fd(&mut self, f: F, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        if f == F::Num {
+            let Some(n) = self.meta.fd else { return false };
+            sink(Value::Int(n));
+            return true;
+        }
+        let Some(fd) = self.fd else { return false };
+        let (cip, cport, sip, sport, l4p) = match fd.kind {
+            FdKind::Ip {
+                cip,
+                cport,
+                sip,
+                sport,
+                l4proto,
+            } => (Some(cip), Some(cport), Some(sip), Some(sport), l4proto),
+            FdKind::IpServer { ip, port, l4proto } => (None, None, Some(ip), Some(port), l4proto),
+            FdKind::IpUnbound { l4proto, .. } => (None, None, None, None, l4proto),
+            _ => (None, None, None, None, l4::UNKNOWN),
+        };
+        let server = fd.is_server;
+        let (lip, lport, rip, rport) = if server {
+            (sip, sport, cip, cport)
+        } else {
+            (cip, cport, sip, sport)
+        };
+        let one_ip = |ip: Option<IpAddr>, sink: &mut dyn FnMut(Value<'_>)| match ip {
+            Some(ip) => {
+                sink(ip_value(&ip));
+                true
+            }
+            None => false,
+        };
+        let one_port = |p: Option<u16>, sink: &mut dyn FnMut(Value<'_>)| match p {
+            Some(p) => {
+                sink(Value::Uint(p as u64));
+                true
+            }
+            None => false,
+        };
+        let is_file = matches!(fd.kind, FdKind::File | FdKind::Directory);
+        match f {
+            F::Type => match fd.kind.type_str() {
+                Some(s) => sink(Value::Str(s.as_bytes())),
+                None => return false,
+            },
+            F::Typechar => {
+                let c = [fd.kind.type_char()];
+                return self.str_out(sink, |o| o.extend_from_slice(&c));
+            }
+            F::Name => sink(Value::Str(fd.name.as_bytes())),
+            F::Nameraw => sink(Value::Str(fd.nameraw.as_bytes())),
+            F::Directory => {
+                if !is_file {
+                    return false;
+                }
+                if fd.kind == FdKind::Directory {
+                    sink(Value::Str(fd.name.as_bytes()))
+                } else {
+                    sink(Value::Str(path::dirname(&fd.name).as_bytes()))
+                }
+            }
+            F::Filename => {
+                if fd.kind != FdKind::File {
+                    return false;
+                }
+                sink(Value::Str(path::basename(&fd.name).as_bytes()))
+            }
+            F::Ip | F::Net => {
+                let mut any = false;
+                for ip in [cip, sip].into_iter().flatten() {
+                    sink(ip_value(&ip));
+                    any = true;
+                }
+                return any;
+            }
+            F::Port | F::Proto => {
+                let mut any = false;
+                for p in [cport, sport].into_iter().flatten() {
+                    sink(Value::Uint(p as u64));
+                    any = true;
+                }
+                return any;
+            }
+            F::Cip | F::Cnet => return one_ip(cip, sink),
+            F::Sip | F::Snet => return one_ip(sip, sink),
+            F::Lip | F::Lnet => return one_ip(lip, sink),
+            F::Rip | F::Rnet => return one_ip(rip, sink),
+            F::Cport => return one_port(cport, sink),
+            F::Sport => return one_port(sport, sink),
+            F::Lport => return one_port(lport, sink),
+            F::Rport => return one_port(rport, sink),
+            F::Cproto | F::Sproto | F::Lproto | F::Rproto => {
+                let p = match f {
+                    F::Cproto => cport,
+                    F::Sproto => sport,
+                    F::Lproto => lport,
+                    _ => rport,
+                };
+                let Some(p) = p else { return false };
+                return self.str_out(sink, |o| {
+                    let _ = write!(o, "{p}");
+                });
+            }
+            F::L4proto => {
+                let s: &[u8] = match l4p {
+                    l4::TCP => b"tcp",
+                    l4::UDP => b"udp",
+                    l4::ICMP => b"icmp",
+                    l4::RAW => b"raw",
+                    _ => return false,
+                };
+                sink(Value::Str(s))
+            }
+            F::Sockfamily => {
+                if fd.kind.is_ip() {
+                    sink(Value::Str(b"ip"))
+                } else if matches!(fd.kind, FdKind::Unix { .. }) {
+                    sink(Value::Str(b"unix"))
+                } else {
+                    return false;
+                }
+            }
+            F::IsServer => sink(Value::Bool(server)),
+            F::Connected => sink(Value::Bool(fd.connected)),
+            F::NameChanged => sink(Value::Bool(self.meta.fd_name_changed)),
+            F::Uid => {
+                let (tid, n) = (self.meta.tid, fd.fd);
+                return self.str_out(sink, |o| {
+                    let _ = write!(o, "{tid}{n}");
+                });
+            }
+            F::Containername | F::Containerdirectory => {
+                let cid = self.th.map(|t| t.container_id.as_str()).unwrap_or("");
+                let what = if f == F::Containername {
+                    fd.name.as_str()
+                } else {
+                    path::dirname(&fd.name)
+                };
+                return self.str_out(sink, |o| {
+                    let _ = write!(o, "{cid}:{what}");
+                });
+            }
+            F::Dev => sink(Value::Int(fd.dev as i64)),
+            F::DevMajor => sink(Value::Int(((fd.dev >> 20) & 0xfff) as i64)),
+            F::DevMinor => sink(Value::Int((fd.dev & 0xfffff) as i64)),
+            F::Ino => sink(Value::Int(fd.ino as i64)),
+            F::CipName | F::SipName | F::LipName | F::RipName | F::Types | F::Num => return false,
+        }
+        true
+    }
+
+    fn extract_fspath(&mut self, f: P, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        let names: &[&str] = match f {
+            P::Name | P::Nameraw => &["name", "path", "pathname", "filename"],
+            P::Source | P::Sourceraw => &["oldpath", "target"],
+            P::Target | P::Targetraw => &["newpath", "linkpath"],
+        };
+        let Some(i) = names.iter().find_map(|n| self.p.index(n)) else {
+            return false;
+        };
+        if self.p.raw(i).is_none() {
+            return false;
+        }
+        let raw = matches!(f, P::Nameraw | P::Sourceraw | P::Targetraw);
+        let (st, tid, p) = (self.st, self.meta.tid, self.p);
+        let Scratch { a, b } = &mut *self.s;
+        if !render_param(st, tid, &p, i, a, b) {
+            return false;
+        }
+        sink(Value::Str(if raw || b.is_empty() { a } else { b }));
+        true
+    }
+}
+
+impl EventFields for EventContext<'_> {
+    fn extract(&mut self, field: &ResolvedField, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        let Some(id) = FieldId::from_raw(field.id) else {
+            return false;
+        };
+        let arg = field.arg.as_ref();
+        match id {
+            FieldId::Gen(f) => self.extract_gen(f, sink),
+            FieldId::Evt(f) => self.extract_evt(f, arg, sink),
+            FieldId::Proc(f) => self.extract_proc(f, arg, sink),
+            FieldId::User(f) => {
+                let Some(t) = self.th else { return false };
+                let users = &self.st.users;
+                match f {
+                    U::Uid => sink(Value::Uint(t.uid as u64)),
+                    U::Loginuid => sink(Value::Int(if t.loginuid == u32::MAX {
+                        -1
+                    } else {
+                        t.loginuid as i64
+                    })),
+                    U::Name | U::Homedir | U::Shell => {
+                        let Some(u) = users.user(t.uid) else {
+                            return false;
+                        };
+                        let v = match f {
+                            U::Name => &u.name,
+                            U::Homedir => &u.homedir,
+                            _ => &u.shell,
+                        };
+                        sink(Value::Str(v.as_bytes()))
+                    }
+                    U::Loginname => {
+                        if t.loginuid == u32::MAX {
+                            return false;
+                        }
+                        let Some(u) = users.user(t.loginuid) else {
+                            return false;
+                        };
+                        sink(Value::Str(u.name.as_bytes()))
+                    }
+                }
+                true
+            }
+            FieldId::Group(f) => {
+                let Some(t) = self.th else { return false };
+                match f {
+                    GR::Gid => sink(Value::Uint(t.gid as u64)),
+                    GR::Name => {
+                        let Some(g) = self.st.users.group(t.gid) else {
+                            return false;
+                        };
+                        sink(Value::Str(g.name.as_bytes()))
+                    }
+                }
+                true
+            }
+            FieldId::Container(f) => {
+                let Some(t) = self.th else { return false };
+                let on_host = t.container_id.is_empty() || t.container_id == "host";
+                match f {
+                    C::Id => sink(Value::Str(t.container_id.as_bytes())),
+                    // libsinsp answers `host` for threads outside containers; a container's
+                    // name needs runtime metadata, which we do not have.
+                    C::Name if on_host => sink(Value::Str(b"host")),
+                    C::Type if !on_host => sink(Value::Str(t.container_type.as_bytes())),
+                    C::Privileged | C::HostPid | C::HostNetwork | C::HostIpc => return false,
+                    _ => return false,
+                }
+                true
+            }
+            FieldId::Fd(f) => self.extract_fd(f, sink),
+            FieldId::FsPath(f) => self.extract_fspath(f, sink),
+            FieldId::Fdlist(_) | FieldId::K8s(_) => false,
+        }
+    }
+
+    fn event_type(&self) -> u16 {
+        self.p.rec.evtype()
+    }
+}
