@@ -5,8 +5,18 @@
 #![deny(missing_docs)]
 
 pub mod ast;
+pub mod compile;
+pub mod diag;
 pub mod escape;
+pub mod evttype;
 pub mod field;
+pub mod load;
+pub mod matchers;
+pub mod output;
 pub mod parser;
+pub mod priority;
+mod reader;
+pub mod ruleset;
 #[cfg(any(test, feature = "testcases"))]
 pub mod testcases;
+pub mod yaml;

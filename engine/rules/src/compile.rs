@@ -1,0 +1,873 @@
+//! Compiling a (macro-expanded) condition AST against a [`FieldCatalog`] into a
+//! [`CompiledFilter`], and evaluating it against an event's fields.
+//!
+//! Constants are parsed once at compile time (numbers, addresses, hex strings, hash sets for
+//! `in`, memchr finders for `contains`, Aho-Corasick for `icontains`, anchored regexes); the
+//! evaluation path of a plain field check allocates nothing.
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use aho_corasick::AhoCorasick;
+use memchr::memmem::Finder;
+
+use crate::ast::{
+    Check, Expr, FieldRef, Modifier, Op, Operand, Rhs, Span, TArg, Transform, TransformerKind,
+};
+use crate::field::{EventFields, FieldArg, FieldCatalog, FieldType, ResolvedField, Value};
+use crate::matchers::{Glob, PathPrefixes};
+
+/// A compile error with the offset of the offending part of the condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset in the condition.
+    pub offset: usize,
+}
+
+/// A compile warning with its offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileWarning {
+    /// What is suspicious.
+    pub message: String,
+    /// Byte offset in the condition.
+    pub offset: usize,
+}
+
+/// A condition ready to evaluate.
+#[derive(Debug)]
+pub struct CompiledFilter {
+    root: Node,
+}
+
+#[derive(Debug)]
+enum Node {
+    And(Box<[Node]>),
+    Or(Box<[Node]>),
+    Not(Box<Node>),
+    Const(bool),
+    Check(Box<CheckNode>),
+}
+
+#[derive(Debug)]
+struct CheckNode {
+    lhs: Side,
+    op: Op,
+    /// `allof`: every constant must satisfy the comparison.
+    all: bool,
+    test: Test,
+    /// The field yields several values (`in` then means "all of them are in the set").
+    lhs_is_list: bool,
+}
+
+/// A field, possibly under unary transformers (applied innermost first).
+#[derive(Debug)]
+struct Side {
+    field: ResolvedField,
+    steps: Vec<TransformerKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    Str,
+    Bytes,
+    Num,
+    Float,
+    Bool,
+    Ip,
+    Net,
+}
+
+fn category(t: FieldType) -> Category {
+    use FieldType::*;
+    match t {
+        Charbuf | Fspath | Fsrelpath | Charbufarray | CharbufPairArray | Sockaddr | Socktuple
+        | Fdlist | Dyn | None => Category::Str,
+        Bytebuf => Category::Bytes,
+        Bool => Category::Bool,
+        Double => Category::Float,
+        Ipv4addr | Ipv6addr | Ipaddr => Category::Ip,
+        Ipv4net | Ipv6net | Ipnet => Category::Net,
+        _ => Category::Num,
+    }
+}
+
+fn type_name(t: FieldType) -> String {
+    format!("{t:?}").to_ascii_uppercase()
+}
+
+fn op_allowed(c: Category, op: Op) -> bool {
+    use Op::*;
+    match c {
+        Category::Str => !matches!(op, BContains | BStartsWith),
+        Category::Bytes => matches!(
+            op,
+            Eq | EqEq
+                | Ne
+                | In
+                | Intersects
+                | Contains
+                | IContains
+                | BContains
+                | StartsWith
+                | BStartsWith
+                | EndsWith
+                | Exists
+        ),
+        Category::Num | Category::Float => matches!(
+            op,
+            Eq | EqEq | Ne | Lt | Le | Gt | Ge | In | Intersects | Exists
+        ),
+        Category::Bool | Category::Ip | Category::Net => {
+            matches!(op, Eq | EqEq | Ne | In | Intersects | Exists)
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Test {
+    Exists,
+    /// A right-hand field (`val(x)` or a transformer): compared per event.
+    Dynamic(Side),
+    Str(Vec<StrTest>),
+    StrSet(HashSet<Box<[u8]>>),
+    PMatch(PathPrefixes),
+    Num(Vec<i128>),
+    NumSet(HashSet<i128>),
+    Float(Vec<f64>),
+    Bool(Vec<bool>),
+    Ip(Vec<IpNet>),
+}
+
+#[derive(Debug)]
+enum StrTest {
+    Eq(Box<[u8]>),
+    Cmp(Box<[u8]>),
+    Contains(Finder<'static>),
+    IContains(AhoCorasick),
+    StartsWith(Box<[u8]>),
+    EndsWith(Box<[u8]>),
+    Glob(Glob),
+    Regex(regex::bytes::Regex),
+}
+
+/// An address (prefix = full length) or a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IpNet {
+    v6: bool,
+    addr: [u8; 16],
+    prefix: u8,
+}
+
+impl IpNet {
+    fn contains(&self, v6: bool, a: &[u8]) -> bool {
+        if v6 != self.v6 {
+            return false;
+        }
+        let full = (self.prefix / 8) as usize;
+        let rem = self.prefix % 8;
+        if a.len() < full || self.addr[..full] != a[..full] {
+            return false;
+        }
+        if rem == 0 {
+            return true;
+        }
+        let mask = 0xffu8 << (8 - rem);
+        a.get(full)
+            .is_some_and(|b| b & mask == self.addr[full] & mask)
+    }
+}
+
+fn parse_ip(s: &str) -> Option<IpNet> {
+    if let Ok(a) = s.parse::<Ipv4Addr>() {
+        let mut addr = [0u8; 16];
+        addr[..4].copy_from_slice(&a.octets());
+        return Some(IpNet {
+            v6: false,
+            addr,
+            prefix: 32,
+        });
+    }
+    if let Ok(a) = s.parse::<Ipv6Addr>() {
+        return Some(IpNet {
+            v6: true,
+            addr: a.octets(),
+            prefix: 128,
+        });
+    }
+    None
+}
+
+fn parse_net(s: &str) -> Option<IpNet> {
+    match s.split_once('/') {
+        None => parse_ip(s),
+        Some((a, p)) => {
+            let mut n = parse_ip(a)?;
+            let p: u8 = p.parse().ok()?;
+            if p > n.prefix {
+                return None;
+            }
+            n.prefix = p;
+            Some(n)
+        }
+    }
+}
+
+fn parse_int(s: &str) -> Option<i128> {
+    let t = s.trim();
+    if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return i128::from_str_radix(h, 16).ok();
+    }
+    t.parse::<i128>().ok()
+}
+
+fn parse_hex(s: &str) -> Option<Vec<u8>> {
+    let b = s.as_bytes();
+    if b.len() % 2 != 0 {
+        return None;
+    }
+    b.chunks(2)
+        .map(|c| {
+            std::str::from_utf8(c)
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect()
+}
+
+/// Compiles conditions against a catalog.
+pub struct Compiler<'a> {
+    catalog: &'a dyn FieldCatalog,
+    /// Warnings found so far.
+    pub warnings: Vec<CompileWarning>,
+}
+
+impl<'a> Compiler<'a> {
+    /// A compiler resolving fields through `catalog`.
+    pub fn new(catalog: &'a dyn FieldCatalog) -> Self {
+        Compiler {
+            catalog,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Compiles an expanded condition (no macro identifiers left).
+    ///
+    /// # Errors
+    /// The first unknown field, operator/type mismatch or bad constant, with its offset.
+    pub fn compile(&mut self, e: &Expr) -> Result<CompiledFilter, CompileError> {
+        Ok(CompiledFilter {
+            root: self.node(e)?,
+        })
+    }
+
+    fn node(&mut self, e: &Expr) -> Result<Node, CompileError> {
+        Ok(match e {
+            Expr::And(c) => Node::And(c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?),
+            Expr::Or(c) => Node::Or(c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?),
+            Expr::Not(c) => Node::Not(Box::new(self.node(c)?)),
+            Expr::Identifier { name, span } => {
+                return Err(CompileError {
+                    message: format!("Undefined macro '{name}' used in filter."),
+                    offset: span.start,
+                })
+            }
+            Expr::Check(c) => Node::Check(Box::new(self.check(c)?)),
+        })
+    }
+
+    /// Resolves a field reference, trying `a.b.c` as field `a.b` with key `c` when needed.
+    pub fn resolve(&self, f: &FieldRef) -> Result<ResolvedField, CompileError> {
+        let arg = f.arg.as_ref().map(|a| match a.parse::<u64>() {
+            Ok(n) => FieldArg::Index(n),
+            Err(_) => FieldArg::Key(a.clone()),
+        });
+        match self.catalog.resolve(&f.name, arg.as_ref()) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                if arg.is_none() {
+                    if let Some((base, key)) = f.name.rsplit_once('.') {
+                        if let Ok(r) = self
+                            .catalog
+                            .resolve(base, Some(&FieldArg::Key(key.to_string())))
+                        {
+                            return Ok(r);
+                        }
+                    }
+                }
+                Err(CompileError {
+                    message: e.to_string(),
+                    offset: f.span.start,
+                })
+            }
+        }
+    }
+
+    fn side(&self, o: &Operand) -> Result<(Side, FieldType), CompileError> {
+        match o {
+            Operand::Field(f) => {
+                let r = self.resolve(f)?;
+                let t = r.ftype;
+                Ok((
+                    Side {
+                        field: r,
+                        steps: Vec::new(),
+                    },
+                    t,
+                ))
+            }
+            Operand::Transform(t) => self.transform(t),
+        }
+    }
+
+    fn transform(&self, t: &Transform) -> Result<(Side, FieldType), CompileError> {
+        if t.arg.is_some() && t.kind != TransformerKind::Getopt {
+            return Err(CompileError {
+                message: format!(
+                    "filter error: transformer '{}' does not support field arguments",
+                    t.kind.as_str()
+                ),
+                offset: t.span.start,
+            });
+        }
+        if !t.kind.is_unary() {
+            return Err(CompileError {
+                message: format!(
+                    "filter error: transformer '{}' is not supported by this engine",
+                    t.kind.as_str()
+                ),
+                offset: t.span.start,
+            });
+        }
+        let (mut side, ty) = match t.args.first() {
+            Some(TArg::Field(f)) => {
+                let r = self.resolve(f)?;
+                let ty = r.ftype;
+                (
+                    Side {
+                        field: r,
+                        steps: Vec::new(),
+                    },
+                    ty,
+                )
+            }
+            Some(TArg::Transform(inner)) => self.transform(inner)?,
+            _ => {
+                return Err(CompileError {
+                    message: format!(
+                        "filter error: transformer '{}' expects a field",
+                        t.kind.as_str()
+                    ),
+                    offset: t.span.start,
+                })
+            }
+        };
+        if !matches!(category(ty), Category::Str | Category::Bytes) {
+            return Err(CompileError {
+                message: format!(
+                    "filter error: transformer '{}' is not supported for field type {}",
+                    t.kind.as_str(),
+                    type_name(ty)
+                ),
+                offset: t.span.start,
+            });
+        }
+        side.steps.push(t.kind);
+        let out = if t.kind == TransformerKind::Len {
+            FieldType::Uint64
+        } else {
+            FieldType::Charbuf
+        };
+        Ok((side, out))
+    }
+
+    fn check(&mut self, c: &Check) -> Result<CheckNode, CompileError> {
+        let (lhs, ty) = self.side(&c.lhs)?;
+        let cat = category(ty);
+        let lhs_is_list = lhs.field.is_list && lhs.steps.is_empty();
+        let err = |m: String, s: Span| CompileError {
+            message: m,
+            offset: s.start,
+        };
+        if !op_allowed(cat, c.op) {
+            return Err(err(
+                format!(
+                    "filter error: operator '{}' is not supported by field '{}' of type {}",
+                    c.op.as_str(),
+                    lhs.field.name,
+                    type_name(ty)
+                ),
+                c.span,
+            ));
+        }
+        if c.modifier.is_some() && !c.op.accepts_modifier() {
+            return Err(err(
+                format!(
+                    "filter error: operator '{}' does not accept a modifier",
+                    c.op.as_str()
+                ),
+                c.span,
+            ));
+        }
+        let all = c.modifier == Some(Modifier::AllOf);
+        let test = match (&c.rhs, c.op) {
+            (None, _) => Test::Exists,
+            (Some(Rhs::Field(f)), _) => {
+                let r = self.resolve(f)?;
+                Test::Dynamic(Side {
+                    field: r,
+                    steps: Vec::new(),
+                })
+            }
+            (Some(Rhs::Transform(t)), _) => Test::Dynamic(self.transform(t)?.0),
+            (Some(rhs), op) => {
+                let values: Vec<String> = match rhs {
+                    Rhs::Value(v, _) => vec![v.clone()],
+                    Rhs::List(l, _) => l.clone(),
+                    _ => Vec::new(),
+                };
+                if let Rhs::Value(v, s) = rhs {
+                    self.warn_misused(v, s.start);
+                }
+                self.constants(cat, op, &values, rhs.span(), &lhs.field.name)?
+            }
+        };
+        Ok(CheckNode {
+            lhs,
+            op: c.op,
+            all,
+            test,
+            lhs_is_list,
+        })
+    }
+
+    fn warn_misused(&mut self, v: &str, offset: usize) {
+        let trimmed = v.trim();
+        if let Ok(p) = crate::parser::parse(&format!("x.x = {trimmed}")) {
+            if let Expr::Check(c) = p {
+                if let Some(Rhs::Transform(_)) = c.rhs {
+                    self.warnings.push(CompileWarning {
+                        message: format!("'{v}' may be a valid field transformer misused as a const string value"),
+                        offset,
+                    });
+                    return;
+                }
+            }
+        }
+        if trimmed.contains('.') && !trimmed.contains(['/', ' ', '*']) {
+            let f = FieldRef {
+                name: trimmed.to_string(),
+                arg: None,
+                span: Span::default(),
+            };
+            let looks_like_field = trimmed.split('.').all(|p| {
+                let mut ch = p.chars();
+                matches!(ch.next(), Some(c) if c.is_ascii_alphabetic())
+                    && ch.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+            if looks_like_field && self.catalog.resolve(&f.name, None).is_ok() {
+                self.warnings.push(CompileWarning {
+                    message: format!("'{v}' may be a valid field misused as a const string value"),
+                    offset,
+                });
+            }
+        }
+    }
+
+    fn constants(
+        &self,
+        cat: Category,
+        op: Op,
+        values: &[String],
+        span: Span,
+        field: &str,
+    ) -> Result<Test, CompileError> {
+        let bad = |v: &str, what: &str| CompileError {
+            message: format!("filter error: '{v}' is not a valid {what} for field '{field}'"),
+            offset: span.start,
+        };
+        Ok(match cat {
+            Category::Str | Category::Bytes => {
+                if op == Op::PMatch {
+                    return Ok(Test::PMatch(PathPrefixes::new(
+                        values.iter().map(|v| v.as_bytes()),
+                    )));
+                }
+                if op.is_list_op() {
+                    return Ok(Test::StrSet(
+                        values
+                            .iter()
+                            .map(|v| v.as_bytes().to_vec().into_boxed_slice())
+                            .collect(),
+                    ));
+                }
+                let mut tests = Vec::new();
+                for v in values {
+                    let b = v.as_bytes();
+                    tests.push(match op {
+                        Op::Eq | Op::EqEq | Op::Ne => StrTest::Eq(b.into()),
+                        Op::Lt | Op::Le | Op::Gt | Op::Ge => StrTest::Cmp(b.into()),
+                        Op::Contains => StrTest::Contains(Finder::new(b).into_owned()),
+                        Op::IContains => StrTest::IContains(
+                            AhoCorasick::builder()
+                                .ascii_case_insensitive(true)
+                                .build([b])
+                                .map_err(|e| bad(v, &format!("pattern ({e})")))?,
+                        ),
+                        Op::BContains => StrTest::Contains(
+                            Finder::new(&parse_hex(v).ok_or_else(|| bad(v, "hex string"))?)
+                                .into_owned(),
+                        ),
+                        Op::BStartsWith => StrTest::StartsWith(
+                            parse_hex(v).ok_or_else(|| bad(v, "hex string"))?.into(),
+                        ),
+                        Op::StartsWith => StrTest::StartsWith(b.into()),
+                        Op::EndsWith => StrTest::EndsWith(b.into()),
+                        Op::Glob => StrTest::Glob(Glob::new(b, false)),
+                        Op::IGlob => StrTest::Glob(Glob::new(b, true)),
+                        Op::Regex => StrTest::Regex(
+                            regex::bytes::Regex::new(&format!("^(?:{v})$"))
+                                .map_err(|_| bad(v, "regular expression"))?,
+                        ),
+                        _ => StrTest::Eq(b.into()),
+                    });
+                }
+                Test::Str(tests)
+            }
+            Category::Num => {
+                let nums = values
+                    .iter()
+                    .map(|v| parse_int(v).ok_or_else(|| bad(v, "number")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if op.is_list_op() {
+                    Test::NumSet(nums.into_iter().collect())
+                } else {
+                    Test::Num(nums)
+                }
+            }
+            Category::Float => Test::Float(
+                values
+                    .iter()
+                    .map(|v| v.trim().parse::<f64>().map_err(|_| bad(v, "number")))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Category::Bool => Test::Bool(
+                values
+                    .iter()
+                    .map(|v| match v.as_str() {
+                        "true" => Ok(true),
+                        "false" => Ok(false),
+                        _ => Err(bad(v, "boolean")),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Category::Ip => Test::Ip(
+                values
+                    .iter()
+                    .map(|v| {
+                        parse_ip(v)
+                            .or_else(|| parse_net(v))
+                            .ok_or_else(|| bad(v, "IP address"))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Category::Net => Test::Ip(
+                values
+                    .iter()
+                    .map(|v| parse_net(v).ok_or_else(|| bad(v, "IP network")))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+}
+
+/// A value copied out of the event, for transformers and right-hand fields.
+#[derive(Debug, Clone, PartialEq)]
+enum Owned {
+    Bytes(Vec<u8>),
+    Num(i128),
+    Other,
+}
+
+fn own(v: Value<'_>) -> Owned {
+    match v {
+        Value::Str(b) => Owned::Bytes(b.to_vec()),
+        Value::Int(i) => Owned::Num(i as i128),
+        Value::Uint(u) => Owned::Num(u as i128),
+        Value::Bool(b) => Owned::Num(b as i128),
+        Value::Ipv4(a) => Owned::Bytes(a.to_vec()),
+        Value::Ipv6(a) => Owned::Bytes(a.to_vec()),
+        Value::Double(_) => Owned::Other,
+    }
+}
+
+fn b64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => (c - b'A') as u32,
+            b'a'..=b'z' => (c - b'a' + 26) as u32,
+            b'0'..=b'9' => (c - b'0' + 52) as u32,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        })
+    };
+    let s: Vec<u8> = s.iter().copied().filter(|&c| c != b'=').collect();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            acc |= val(c)? << (18 - 6 * i);
+        }
+        let n = chunk.len();
+        if n < 2 {
+            return None;
+        }
+        out.push((acc >> 16) as u8);
+        if n > 2 {
+            out.push((acc >> 8) as u8);
+        }
+        if n > 3 {
+            out.push(acc as u8);
+        }
+    }
+    Some(out)
+}
+
+fn apply(steps: &[TransformerKind], v: Owned) -> Option<Owned> {
+    let mut v = v;
+    for s in steps {
+        let Owned::Bytes(b) = v else { return None };
+        v = match s {
+            TransformerKind::ToLower => Owned::Bytes(b.to_ascii_lowercase()),
+            TransformerKind::ToUpper => Owned::Bytes(b.to_ascii_uppercase()),
+            TransformerKind::B64 => Owned::Bytes(b64_decode(&b)?),
+            TransformerKind::Basename => {
+                let start = b
+                    .iter()
+                    .rposition(|&c| c == b'/')
+                    .map(|p| p + 1)
+                    .unwrap_or(0);
+                Owned::Bytes(b[start..].to_vec())
+            }
+            TransformerKind::Len => Owned::Num(b.len() as i128),
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+impl StrTest {
+    fn test(&self, op: Op, s: &[u8]) -> bool {
+        match self {
+            StrTest::Eq(b) => (s == b.as_ref()) != (op == Op::Ne),
+            StrTest::Cmp(b) => match op {
+                Op::Lt => s < b.as_ref(),
+                Op::Le => s <= b.as_ref(),
+                Op::Gt => s > b.as_ref(),
+                _ => s >= b.as_ref(),
+            },
+            StrTest::Contains(f) => f.find(s).is_some(),
+            StrTest::IContains(a) => a.is_match(s),
+            StrTest::StartsWith(b) => s.starts_with(b),
+            StrTest::EndsWith(b) => s.ends_with(b),
+            StrTest::Glob(g) => g.matches(s),
+            StrTest::Regex(r) => r.is_match(s),
+        }
+    }
+}
+
+fn num_cmp(op: Op, a: i128, b: i128) -> bool {
+    match op {
+        Op::Eq | Op::EqEq | Op::In | Op::Intersects => a == b,
+        Op::Ne => a != b,
+        Op::Lt => a < b,
+        Op::Le => a <= b,
+        Op::Gt => a > b,
+        Op::Ge => a >= b,
+        _ => false,
+    }
+}
+
+fn float_cmp(op: Op, a: f64, b: f64) -> bool {
+    match op {
+        Op::Eq | Op::EqEq | Op::In | Op::Intersects => a == b,
+        Op::Ne => a != b,
+        Op::Lt => a < b,
+        Op::Le => a <= b,
+        Op::Gt => a > b,
+        Op::Ge => a >= b,
+        _ => false,
+    }
+}
+
+fn combine(all: bool, results: impl Iterator<Item = bool>) -> bool {
+    let mut results = results;
+    if all {
+        results.all(|r| r)
+    } else {
+        results.any(|r| r)
+    }
+}
+
+impl CheckNode {
+    /// Tests one extracted value.
+    fn test_value(&self, v: Value<'_>) -> bool {
+        let op = self.op;
+        match (&self.test, v) {
+            (Test::Exists, _) => true,
+            (Test::Str(ts), Value::Str(s)) => combine(self.all, ts.iter().map(|t| t.test(op, s))),
+            (Test::StrSet(set), Value::Str(s)) => set.contains(s),
+            (Test::PMatch(p), Value::Str(s)) => p.matches(s),
+            (Test::Num(ns), Value::Int(i)) => {
+                combine(self.all, ns.iter().map(|&n| num_cmp(op, i as i128, n)))
+            }
+            (Test::Num(ns), Value::Uint(u)) => {
+                combine(self.all, ns.iter().map(|&n| num_cmp(op, u as i128, n)))
+            }
+            (Test::NumSet(set), Value::Int(i)) => set.contains(&(i as i128)),
+            (Test::NumSet(set), Value::Uint(u)) => set.contains(&(u as i128)),
+            (Test::Float(fs), Value::Double(d)) => {
+                combine(self.all, fs.iter().map(|&f| float_cmp(op, d, f)))
+            }
+            (Test::Bool(bs), Value::Bool(b)) => {
+                if op.is_list_op() {
+                    bs.contains(&b)
+                } else {
+                    combine(self.all, bs.iter().map(|&x| (x == b) != (op == Op::Ne)))
+                }
+            }
+            (Test::Ip(nets), Value::Ipv4(a)) => self.ip(nets, false, &a),
+            (Test::Ip(nets), Value::Ipv6(a)) => self.ip(nets, true, &a),
+            _ => false,
+        }
+    }
+
+    fn ip(&self, nets: &[IpNet], v6: bool, a: &[u8]) -> bool {
+        if self.op.is_list_op() {
+            return nets.iter().any(|n| n.contains(v6, a));
+        }
+        combine(
+            self.all,
+            nets.iter()
+                .map(|n| n.contains(v6, a) != (self.op == Op::Ne)),
+        )
+    }
+
+    fn test_owned(&self, v: &Owned) -> bool {
+        match v {
+            Owned::Bytes(b) => self.test_value(Value::Str(b)),
+            Owned::Num(n) => self.test_value(Value::Int(*n as i64)),
+            Owned::Other => false,
+        }
+    }
+
+    fn eval(&self, fields: &mut dyn EventFields) -> bool {
+        if let Test::Dynamic(rhs) = &self.test {
+            return self.eval_dynamic(rhs, fields);
+        }
+        let list_in = self.lhs_is_list && self.op == Op::In;
+        let mut any = false;
+        let mut all = true;
+        let mut count = 0usize;
+        let present = if self.lhs.steps.is_empty() {
+            fields.extract(&self.lhs.field, &mut |v| {
+                count += 1;
+                let r = self.test_value(v);
+                any |= r;
+                all &= r;
+            })
+        } else {
+            let steps = &self.lhs.steps;
+            fields.extract(&self.lhs.field, &mut |v| {
+                if let Some(o) = apply(steps, own(v)) {
+                    count += 1;
+                    let r = self.test_owned(&o);
+                    any |= r;
+                    all &= r;
+                }
+            })
+        };
+        if !present {
+            return false;
+        }
+        if self.op == Op::Exists {
+            return true;
+        }
+        if list_in {
+            count > 0 && all
+        } else {
+            any
+        }
+    }
+
+    fn eval_dynamic(&self, rhs: &Side, fields: &mut dyn EventFields) -> bool {
+        let mut right: Option<Owned> = None;
+        let ok = fields.extract(&rhs.field, &mut |v| {
+            if right.is_none() {
+                right = apply(&rhs.steps, own(v));
+            }
+        });
+        let Some(right) = right.filter(|_| ok) else {
+            return false;
+        };
+        let mut left = Vec::new();
+        let steps = &self.lhs.steps;
+        if !fields.extract(&self.lhs.field, &mut |v| {
+            if let Some(o) = apply(steps, own(v)) {
+                left.push(o)
+            }
+        }) {
+            return false;
+        }
+        left.iter().any(|l| match (l, &right) {
+            (Owned::Num(a), Owned::Num(b)) => num_cmp(self.op, *a, *b),
+            (Owned::Bytes(a), Owned::Bytes(b)) => match self.op {
+                Op::Eq | Op::EqEq | Op::In | Op::Intersects => a == b,
+                Op::Ne => a != b,
+                Op::Contains => memchr::memmem::find(a, b).is_some(),
+                Op::IContains => {
+                    memchr::memmem::find(&a.to_ascii_lowercase(), &b.to_ascii_lowercase()).is_some()
+                }
+                Op::StartsWith | Op::BStartsWith => a.starts_with(b),
+                Op::EndsWith => a.ends_with(b),
+                Op::Glob => Glob::new(b, false).matches(a),
+                Op::IGlob => Glob::new(b, true).matches(a),
+                Op::PMatch => PathPrefixes::new([b.as_slice()]).matches(a),
+                Op::Lt => a < b,
+                Op::Le => a <= b,
+                Op::Gt => a > b,
+                Op::Ge => a >= b,
+                _ => false,
+            },
+            _ => false,
+        })
+    }
+}
+
+impl Node {
+    fn eval(&self, fields: &mut dyn EventFields) -> bool {
+        match self {
+            Node::And(c) => c.iter().all(|n| n.eval(fields)),
+            Node::Or(c) => c.iter().any(|n| n.eval(fields)),
+            Node::Not(c) => !c.eval(fields),
+            Node::Const(b) => *b,
+            Node::Check(c) => c.eval(fields),
+        }
+    }
+}
+
+impl CompiledFilter {
+    /// Evaluates the filter for the current event.
+    pub fn eval(&self, fields: &mut dyn EventFields) -> bool {
+        self.root.eval(fields)
+    }
+
+    /// A filter that is always `value` (for tests and for empty rule sets).
+    pub fn constant(value: bool) -> Self {
+        CompiledFilter {
+            root: Node::Const(value),
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Load diagnostics: every error and warning with file, line, column and a snippet, and their
+//! text and JSON renderings (the shapes of Falco's `falco_load_result`).
+
+use serde_json::{json, Value as Json};
+
+use crate::yaml::Pos;
+
+/// Error classes, as Falco names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum ErrorCode {
+    FileRead,
+    YamlParse,
+    YamlValidate,
+    CompileCondition,
+    CompileOutput,
+    Validate,
+    Extension,
+}
+
+impl ErrorCode {
+    /// `LOAD_ERR_...`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::FileRead => "LOAD_ERR_FILE_READ",
+            ErrorCode::YamlParse => "LOAD_ERR_YAML_PARSE",
+            ErrorCode::YamlValidate => "LOAD_ERR_YAML_VALIDATE",
+            ErrorCode::CompileCondition => "LOAD_ERR_COMPILE_CONDITION",
+            ErrorCode::CompileOutput => "LOAD_ERR_COMPILE_OUTPUT",
+            ErrorCode::Validate => "LOAD_ERR_VALIDATE",
+            ErrorCode::Extension => "LOAD_ERR_EXTENSION",
+        }
+    }
+
+    /// Short description.
+    pub fn description(self) -> &'static str {
+        match self {
+            ErrorCode::FileRead => "File read error",
+            ErrorCode::YamlParse => "YAML parse error",
+            ErrorCode::YamlValidate => "Error validating internal structure of YAML file",
+            ErrorCode::CompileCondition => "Error compiling condition",
+            ErrorCode::CompileOutput => "Error compiling output",
+            ErrorCode::Validate => "Error validating rule/macro/list/exception objects",
+            ErrorCode::Extension => "Error in extension item",
+        }
+    }
+}
+
+/// Warning classes, as Falco names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum WarningCode {
+    UnknownSource,
+    UnsafeNaCheck,
+    NoEvttype,
+    UnknownFilter,
+    UnusedMacro,
+    UnusedList,
+    UnknownItem,
+    DeprecatedItem,
+    Extension,
+    AppendNoValues,
+    ExceptionNameNotUnique,
+    InvalidMacroName,
+    InvalidListName,
+    CompileCondition,
+    UnknownKey,
+}
+
+impl WarningCode {
+    /// `LOAD_...`.
+    pub fn as_str(self) -> &'static str {
+        use WarningCode::*;
+        match self {
+            UnknownSource => "LOAD_UNKNOWN_SOURCE",
+            UnsafeNaCheck => "LOAD_UNSAFE_NA_CHECK",
+            NoEvttype => "LOAD_NO_EVTTYPE",
+            UnknownFilter => "LOAD_UNKNOWN_FILTER",
+            UnusedMacro => "LOAD_UNUSED_MACRO",
+            UnusedList => "LOAD_UNUSED_LIST",
+            UnknownItem => "LOAD_UNKNOWN_ITEM",
+            DeprecatedItem => "LOAD_DEPRECATED_ITEM",
+            Extension => "LOAD_WARNING_EXTENSION",
+            AppendNoValues => "LOAD_APPEND_NO_VALUES",
+            ExceptionNameNotUnique => "LOAD_EXCEPTION_NAME_NOT_UNIQUE",
+            InvalidMacroName => "LOAD_INVALID_MACRO_NAME",
+            InvalidListName => "LOAD_INVALID_LIST_NAME",
+            CompileCondition => "LOAD_COMPILE_CONDITION",
+            UnknownKey => "LOAD_UNKNOWN_KEY",
+        }
+    }
+
+    /// Short description.
+    pub fn description(self) -> &'static str {
+        use WarningCode::*;
+        match self {
+            UnknownSource => "Unknown event source",
+            UnsafeNaCheck => "Unsafe <NA> comparison in condition",
+            NoEvttype => "Condition has no event-type restriction",
+            UnknownFilter => "Unknown field or event-type in condition or output",
+            UnusedMacro => "Unused macro",
+            UnusedList => "Unused list",
+            UnknownItem => "Unknown rules file item",
+            DeprecatedItem => "Used deprecated item",
+            Extension => "Warning in extension item",
+            AppendNoValues => "Overriding/appending with no values",
+            ExceptionNameNotUnique => "Multiple exceptions defined with the same name",
+            InvalidMacroName => "Invalid macro name",
+            InvalidListName => "Invalid list name",
+            CompileCondition => "Warning in rule condition",
+            UnknownKey => "Unknown key in item definition",
+        }
+    }
+}
+
+/// Error or warning code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Code {
+    /// An error: the file does not load.
+    Error(ErrorCode),
+    /// A warning.
+    Warning(WarningCode),
+}
+
+/// One step of the context chain: `rule 'x'`, `exception 'e'`, `condition expression`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Location {
+    /// Falco's item type words (`rule`, `macro`, `list`, `rules content item`, ...).
+    pub item_type: &'static str,
+    /// The item's name, if known.
+    pub item_name: String,
+    /// Where the item is.
+    pub pos: Pos,
+}
+
+/// One diagnostic.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Error or warning code.
+    pub code: Code,
+    /// The message.
+    pub message: String,
+    /// The file's name, as given to the loader.
+    pub file: String,
+    /// Context chain, outermost first; the last location is the precise position.
+    pub locations: Vec<Location>,
+    /// The offending line followed by a line with a caret under the position.
+    pub snippet: String,
+}
+
+impl Diagnostic {
+    /// The precise position (the last location).
+    pub fn pos(&self) -> Pos {
+        self.locations.last().map(|l| l.pos).unwrap_or_default()
+    }
+
+    /// `file:line:col: message`, for one-line displays and snapshots.
+    pub fn short(&self) -> String {
+        let p = self.pos();
+        format!("{}:{}:{}: {}", self.file, p.line, p.col, self.message)
+    }
+}
+
+/// The offending line of `text` at `pos`, and a caret under the column.
+pub fn snippet(text: &str, pos: Pos) -> String {
+    let offset = pos.offset.min(text.len());
+    let start = text[..offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
+    let end = text[offset..]
+        .find('\n')
+        .map(|p| p + offset)
+        .unwrap_or(text.len());
+    let line = text.get(start..end).unwrap_or("");
+    let caret_col = text
+        .get(start..offset)
+        .map(|s| s.chars().count())
+        .unwrap_or(0);
+    format!("{line}\n{}^\n", " ".repeat(caret_col))
+}
+
+/// The result of loading one or more rules files.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadResult {
+    /// Name shown in renderings (the file name, or the names joined).
+    pub name: String,
+    /// Errors, in the order found.
+    pub errors: Vec<Diagnostic>,
+    /// Warnings, in the order found.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl LoadResult {
+    /// True when there is no error.
+    pub fn successful(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// True when there is a warning.
+    pub fn has_warnings(&self) -> bool {
+        !self.warnings.is_empty()
+    }
+
+    /// Falco's one-line summary: `name: Ok, with warnings` plus code lists.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        if !self.name.is_empty() {
+            s.push_str(&self.name);
+            s.push_str(": ");
+        }
+        s.push_str(if self.successful() { "Ok" } else { "Invalid" });
+        if self.successful() && self.has_warnings() {
+            s.push_str(", with warnings");
+        }
+        if !self.errors.is_empty() {
+            let codes: Vec<String> = self
+                .errors
+                .iter()
+                .map(|e| match e.code {
+                    Code::Error(c) => format!("{} ({})", c.as_str(), c.description()),
+                    Code::Warning(c) => c.as_str().to_string(),
+                })
+                .collect();
+            s.push_str(&format!(
+                "\n {} errors: [{}]",
+                self.errors.len(),
+                codes.join(" ")
+            ));
+        }
+        if !self.warnings.is_empty() {
+            let codes: Vec<String> = self
+                .warnings
+                .iter()
+                .map(|e| match e.code {
+                    Code::Warning(c) => format!("{} ({})", c.as_str(), c.description()),
+                    Code::Error(c) => c.as_str().to_string(),
+                })
+                .collect();
+            s.push_str(&format!(
+                "\n {} warnings: [{}]",
+                self.warnings.len(),
+                codes.join(" ")
+            ));
+        }
+        s
+    }
+
+    /// Falco's verbose rendering (`falco -V` without JSON): each diagnostic with its context
+    /// chain, snippet and caret.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        if !self.name.is_empty() {
+            s.push_str(&self.name);
+            s.push_str(": ");
+        }
+        s.push_str(if self.successful() { "Ok" } else { "Invalid" });
+        if self.successful() && self.has_warnings() {
+            s.push_str(", with warnings");
+        }
+        s.push('\n');
+        for (title, list) in [("Errors", &self.errors), ("Warnings", &self.warnings)] {
+            if list.is_empty() {
+                continue;
+            }
+            s.push_str(&format!("{} {title}:\n", list.len()));
+            for d in list.iter() {
+                for (i, l) in d.locations.iter().enumerate() {
+                    s.push_str(if i == 0 { "In " } else { "    " });
+                    s.push_str(l.item_type);
+                    if !l.item_name.is_empty() {
+                        s.push_str(&format!(" '{}'", l.item_name));
+                    }
+                    s.push_str(&format!(": ({}:{}:{})\n", d.file, l.pos.line, l.pos.col));
+                }
+                s.push_str("------\n");
+                s.push_str(&d.snippet);
+                s.push_str("------\n");
+                let (code, desc) = match d.code {
+                    Code::Error(c) => (c.as_str(), c.description()),
+                    Code::Warning(c) => (c.as_str(), c.description()),
+                };
+                s.push_str(&format!("{code} ({desc}): {}\n", d.message));
+            }
+        }
+        s
+    }
+
+    /// The JSON form (`falco -V` with `json_output: true`).
+    pub fn to_json(&self) -> Json {
+        let item = |d: &Diagnostic| {
+            let (code, desc) = match d.code {
+                Code::Error(c) => (c.as_str(), c.description()),
+                Code::Warning(c) => (c.as_str(), c.description()),
+            };
+            let locations: Vec<Json> = d
+                .locations
+                .iter()
+                .map(|l| {
+                    json!({
+                        "item_type": l.item_type,
+                        "item_name": l.item_name,
+                        "position": {"name": d.file, "line": l.pos.line, "column": l.pos.col, "offset": l.pos.offset},
+                    })
+                })
+                .collect();
+            json!({
+                "context": {"locations": locations, "snippet": d.snippet},
+                "code": code,
+                "codedesc": desc,
+                "message": d.message,
+            })
+        };
+        json!({
+            "name": self.name,
+            "successful": self.successful(),
+            "errors": self.errors.iter().map(item).collect::<Vec<_>>(),
+            "warnings": self.warnings.iter().map(item).collect::<Vec<_>>(),
+        })
+    }
+}

@@ -1,0 +1,745 @@
+//! Loading rules files: read (YAML → collector), expand (lists, macros, exceptions), compile,
+//! and collect every diagnostic.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::ast::{Expr, Op, Rhs};
+use crate::compile::Compiler;
+use crate::diag::{snippet, Code, Diagnostic, ErrorCode, LoadResult, Location, WarningCode};
+use crate::evttype::event_types;
+use crate::field::FieldCatalog;
+use crate::output::compile_output;
+use crate::parser::parse;
+use crate::reader::{Collector, Ctx, Entry, ExceptionInfo, RawDiag, SourcedText};
+use crate::ruleset::{ListDescription, MacroDescription, Rule, RuleSet};
+
+/// One rules file's name and content.
+#[derive(Clone, Debug)]
+pub struct RulesFile {
+    /// Name used in diagnostics (usually the path).
+    pub name: String,
+    /// YAML text.
+    pub content: String,
+}
+
+/// What the engine offers to the rules.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Event sources loaded; rules for other sources are skipped with a warning.
+    pub sources: Vec<String>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            sources: vec!["syscall".to_string()],
+        }
+    }
+}
+
+/// Reads files and directories (sorted, `.yaml`/`.yml` only), in the order given.
+/// Unreadable paths become `LOAD_ERR_FILE_READ` diagnostics.
+pub fn read_paths(paths: &[PathBuf]) -> (Vec<RulesFile>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let mut list = Vec::new();
+        if p.is_dir() {
+            match std::fs::read_dir(p) {
+                Ok(rd) => {
+                    let mut v: Vec<PathBuf> = rd
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|x| {
+                            x.is_file()
+                                && matches!(
+                                    x.extension().and_then(|e| e.to_str()),
+                                    Some("yaml" | "yml")
+                                )
+                        })
+                        .collect();
+                    v.sort();
+                    list.extend(v);
+                }
+                Err(e) => errors.push(read_error(p, &e.to_string())),
+            }
+        } else {
+            list.push(p.clone());
+        }
+        for f in list {
+            match std::fs::read_to_string(&f) {
+                Ok(content) => files.push(RulesFile {
+                    name: f.display().to_string(),
+                    content,
+                }),
+                Err(e) => errors.push(read_error(&f, &e.to_string())),
+            }
+        }
+    }
+    (files, errors)
+}
+
+fn read_error(p: &Path, msg: &str) -> Diagnostic {
+    let name = p.display().to_string();
+    Diagnostic {
+        code: Code::Error(ErrorCode::FileRead),
+        message: format!("Could not read file {name}: {msg}"),
+        file: name,
+        locations: vec![Location {
+            item_type: "rules content",
+            item_name: String::new(),
+            pos: Default::default(),
+        }],
+        snippet: String::new(),
+    }
+}
+
+/// Loads paths (files and directories) with a catalog.
+pub fn load_paths(
+    paths: &[PathBuf],
+    catalog: &dyn FieldCatalog,
+    opts: &LoadOptions,
+) -> (RuleSet, LoadResult) {
+    let (files, errors) = read_paths(paths);
+    let (rs, mut res) = load(&files, catalog, opts);
+    res.errors.splice(0..0, errors);
+    (rs, res)
+}
+
+/// Loads rules files, in order, into a [`RuleSet`] and a [`LoadResult`] with every diagnostic.
+pub fn load(
+    files: &[RulesFile],
+    catalog: &dyn FieldCatalog,
+    opts: &LoadOptions,
+) -> (RuleSet, LoadResult) {
+    let mut col = Collector::default();
+    let texts: Vec<String> = files.iter().map(|f| f.content.clone()).collect();
+    for (i, f) in files.iter().enumerate() {
+        match crate::yaml::parse(&f.content) {
+            Err(e) => {
+                let ctx = Ctx {
+                    file: i,
+                    locs: Vec::new(),
+                }
+                .child("rules content", "", e.pos);
+                col.error(ErrorCode::YamlParse, e.message, &ctx);
+            }
+            Ok(docs) => {
+                for d in &docs.duplicates {
+                    let ctx = Ctx {
+                        file: i,
+                        locs: Vec::new(),
+                    }
+                    .child("rules content", "", d.pos);
+                    col.error(ErrorCode::YamlValidate, d.message.clone(), &ctx);
+                }
+                col.read_docs(i, &docs.docs, &opts.sources);
+            }
+        }
+    }
+    let mut b = Builder {
+        col: &mut col,
+        texts: &texts,
+        catalog,
+        list_used: HashMap::new(),
+        macro_used: HashMap::new(),
+    };
+    let rs = b.build();
+    let name = files
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut res = LoadResult {
+        name,
+        ..Default::default()
+    };
+    for d in std::mem::take(&mut col.diags) {
+        let file = files
+            .get(d.file)
+            .map(|f| f.name.clone())
+            .unwrap_or_default();
+        let pos = d.locations.last().map(|l| l.pos).unwrap_or_default();
+        let snip = texts
+            .get(d.file)
+            .map(|t| snippet(t, pos))
+            .unwrap_or_default();
+        let diag = Diagnostic {
+            code: d.code,
+            message: d.message,
+            file,
+            locations: d.locations,
+            snippet: snip,
+        };
+        match d.code {
+            Code::Error(_) => res.errors.push(diag),
+            Code::Warning(_) => res.warnings.push(diag),
+        }
+    }
+    (rs, res)
+}
+
+struct Builder<'a> {
+    col: &'a mut Collector,
+    texts: &'a [String],
+    catalog: &'a dyn FieldCatalog,
+    list_used: HashMap<String, bool>,
+    macro_used: HashMap<String, bool>,
+}
+
+/// Quotes an item containing a space, as Falco's `quote_item`.
+fn quote_item(s: &str) -> String {
+    if s.contains(' ') && !s.starts_with('"') && !s.starts_with('\'') {
+        format!("\"{s}\"")
+    } else {
+        s.to_string()
+    }
+}
+
+/// Falco's textual list substitution: every whole-word occurrence of the list name, delimited
+/// by blanks, parentheses, commas or `=`, is replaced by its quoted items.
+fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
+    let blanks = b" \t\n\r";
+    let delims = b" \t\n\r(),=";
+    let mut used = false;
+    let mut from = 0;
+    while let Some(found) = cnd.get(from..).and_then(|s| s.find(name)) {
+        let mut start = from + found;
+        let mut end = start + name.len();
+        let b = cnd.as_bytes();
+        let ok_left = start == 0 || delims.contains(&b[start - 1]);
+        let ok_right = end >= b.len() || delims.contains(&b[end]);
+        if !(ok_left && ok_right) {
+            from = start + 1;
+            continue;
+        }
+        while start > 0 && blanks.contains(&b[start - 1]) {
+            start -= 1;
+        }
+        while end < b.len() && blanks.contains(&b[end]) {
+            end += 1;
+        }
+        let sub = items
+            .iter()
+            .map(|i| quote_item(i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if sub.is_empty() {
+            if start > 0 && b[start - 1] == b',' {
+                start -= 1;
+            } else if end < b.len() && b[end] == b',' {
+                end += 1;
+            }
+        }
+        let mut new = String::with_capacity(cnd.len() + sub.len());
+        if start > 0 {
+            new.push_str(&cnd[..start]);
+            new.push(' ');
+        }
+        new.push_str(&sub);
+        new.push(' ');
+        new.push_str(&cnd[end.min(cnd.len())..]);
+        *cnd = new;
+        from = start + sub.len() + 1;
+        used = true;
+    }
+    used
+}
+
+fn entry_str(e: &Entry) -> String {
+    match e {
+        Entry::Item(s) => s.clone(),
+        Entry::List(l) => l.iter().map(entry_str).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// Falco's `build_rule_exception_infos`: `(cond) and not (...) and not (...)`.
+fn build_exceptions(
+    cond: &str,
+    exceptions: &[ExceptionInfo],
+    fields_out: &mut BTreeSet<String>,
+) -> Result<String, (String, usize)> {
+    let mut out = format!("({cond})");
+    for (k, ex) in exceptions.iter().enumerate() {
+        let mut icond = String::new();
+        match (&ex.fields, &ex.comps) {
+            (Some(Entry::Item(field)), comp) => {
+                let comp = comp.as_ref().map(entry_str).unwrap_or_else(|| "in".into());
+                for v in &ex.values {
+                    let Entry::Item(item) = v else {
+                        return Err((
+                            "Expected values array to contain a list of strings".into(),
+                            k,
+                        ));
+                    };
+                    icond.push_str(if icond.is_empty() { "" } else { ", " });
+                    if icond.is_empty() {
+                        icond = format!("({field} {comp} (");
+                    }
+                    fields_out.insert(field.clone());
+                    icond.push_str(&quote_item(item));
+                }
+                if !icond.is_empty() {
+                    icond.push_str("))");
+                }
+            }
+            (Some(Entry::List(fields)), comps) => {
+                let comps: Vec<String> = match comps {
+                    Some(Entry::List(c)) => c.iter().map(entry_str).collect(),
+                    _ => vec!["=".to_string(); fields.len()],
+                };
+                icond.push('(');
+                for values in &ex.values {
+                    let items: Vec<&Entry> = match values {
+                        Entry::List(l) => l.iter().collect(),
+                        Entry::Item(_) => vec![values],
+                    };
+                    if items.len() != fields.len() {
+                        return Err(("Fields and values lists must have equal length".into(), k));
+                    }
+                    if icond != "(" {
+                        icond.push_str(" or ");
+                    }
+                    icond.push('(');
+                    for (i, field) in fields.iter().enumerate() {
+                        let field = entry_str(field);
+                        let comp = comps.get(i).cloned().unwrap_or_else(|| "=".into());
+                        if i > 0 {
+                            icond.push_str(" and");
+                        }
+                        let value = match items[i] {
+                            Entry::List(l) => format!(
+                                "({})",
+                                l.iter()
+                                    .map(|v| quote_item(&entry_str(v)))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            Entry::Item(s) => {
+                                let op =
+                                    comp.split_whitespace().next().and_then(Op::from_str_exact);
+                                if op.is_some_and(|o| o.is_list_op()) || comp.contains(' ') {
+                                    if s.starts_with('(') {
+                                        s.clone()
+                                    } else {
+                                        format!("({s})")
+                                    }
+                                } else {
+                                    quote_item(s)
+                                }
+                            }
+                        };
+                        icond.push_str(&format!(" {field} {comp} {value}"));
+                        fields_out.insert(field);
+                    }
+                    icond.push(')');
+                }
+                icond.push(')');
+                if icond == "()" {
+                    icond.clear();
+                }
+            }
+            (None, _) => {}
+        }
+        if !icond.is_empty() {
+            out.push_str(" and not ");
+            out.push_str(&icond);
+        }
+    }
+    Ok(out)
+}
+
+impl Builder<'_> {
+    fn diag_at(
+        &mut self,
+        code: Code,
+        msg: String,
+        ctx: &Ctx,
+        text: &SourcedText,
+        offset: Option<usize>,
+    ) {
+        let mut locs = ctx.locs.clone();
+        let mut file = ctx.file;
+        if let Some((f, pos)) = offset.and_then(|o| text.locate(self.texts, o)) {
+            file = f;
+            locs.push(Location {
+                item_type: "condition expression",
+                item_name: String::new(),
+                pos,
+            });
+        }
+        self.col.diags.push(RawDiag {
+            code,
+            message: msg,
+            file,
+            locations: locs,
+        });
+    }
+
+    fn substitute_lists(&mut self, text: &str) -> String {
+        let mut s = text.to_string();
+        for l in &self.col.lists.items {
+            if resolve_list(&mut s, &l.name, &compiled_items(self.col, l)) {
+                self.list_used.insert(l.name.clone(), true);
+            }
+        }
+        s
+    }
+
+    /// Replaces macro identifiers, recursively, by the conditions of the visible macros.
+    fn resolve_macros(
+        &mut self,
+        e: Expr,
+        visible: usize,
+        parsed: &HashMap<String, Expr>,
+        stack: &mut Vec<String>,
+    ) -> Result<Expr, (String, usize)> {
+        Ok(match e {
+            Expr::And(c) => Expr::And(
+                c.into_iter()
+                    .map(|x| self.resolve_macros(x, visible, parsed, stack))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Or(c) => Expr::Or(
+                c.into_iter()
+                    .map(|x| self.resolve_macros(x, visible, parsed, stack))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Expr::Not(c) => Expr::Not(Box::new(self.resolve_macros(*c, visible, parsed, stack)?)),
+            Expr::Identifier { name, span } => {
+                let vis = self
+                    .col
+                    .macros
+                    .get(&name)
+                    .map(|m| m.index < visible)
+                    .unwrap_or(false);
+                match parsed.get(&name) {
+                    Some(body) if vis => {
+                        if stack.contains(&name) {
+                            return Err((
+                                format!(
+                                    "Macro '{name}' is circularly referenced (via {})",
+                                    stack.join(" -> ")
+                                ),
+                                span.start,
+                            ));
+                        }
+                        self.macro_used.insert(name.clone(), true);
+                        stack.push(name.clone());
+                        let r = self
+                            .resolve_macros(body.clone(), visible, parsed, stack)
+                            .map_err(|(m, _)| (m, span.start));
+                        stack.pop();
+                        r?
+                    }
+                    _ => {
+                        return Err((
+                            format!("Undefined macro '{name}' used in filter."),
+                            span.start,
+                        ))
+                    }
+                }
+            }
+            c @ Expr::Check(_) => c,
+        })
+    }
+
+    fn build(&mut self) -> RuleSet {
+        // Macros: parse each after list substitution; errors reported per macro.
+        let mut parsed: HashMap<String, Expr> = HashMap::new();
+        let macros: Vec<_> = self.col.macros.items.clone();
+        for m in &macros {
+            let text = self.substitute_lists(&m.cond.text);
+            match parse(&text) {
+                Ok(e) => {
+                    parsed.insert(m.name.clone(), e);
+                }
+                Err(e) => {
+                    let off = if text == m.cond.text {
+                        Some(e.offset)
+                    } else {
+                        Some(0)
+                    };
+                    self.diag_at(
+                        Code::Error(ErrorCode::CompileCondition),
+                        e.message,
+                        &m.cond_ctx,
+                        &m.cond,
+                        off,
+                    )
+                }
+            }
+        }
+        for m in &macros {
+            let Some(body) = parsed.get(&m.name).cloned() else {
+                continue;
+            };
+            let mut stack = vec![m.name.clone()];
+            if let Err((msg, off)) = self.resolve_macros(body, m.visibility, &parsed, &mut stack) {
+                let o = if self.substitute_lists(&m.cond.text) == m.cond.text {
+                    Some(off)
+                } else {
+                    None
+                };
+                self.diag_at(
+                    Code::Error(ErrorCode::Validate),
+                    msg,
+                    &m.cond_ctx,
+                    &m.cond,
+                    o,
+                );
+            }
+        }
+
+        let mut rules = Vec::new();
+        let infos: Vec<_> = self.col.rules.items.clone();
+        for r in infos.iter().filter(|r| !r.unknown_source) {
+            let mut exception_fields = BTreeSet::new();
+            let cond_text = if r.exceptions.is_empty() {
+                r.cond.text.clone()
+            } else {
+                match build_exceptions(&r.cond.text, &r.exceptions, &mut exception_fields) {
+                    Ok(c) => c,
+                    Err((msg, k)) => {
+                        let ctx = r
+                            .exceptions
+                            .get(k)
+                            .map(|e| e.ctx.clone())
+                            .unwrap_or_else(|| r.ctx.clone());
+                        self.col.error(ErrorCode::Validate, msg, &ctx);
+                        continue;
+                    }
+                }
+            };
+            let shift = if r.exceptions.is_empty() { 0 } else { 1 };
+            for ex in &r.exceptions {
+                if let Some(f) = &ex.fields {
+                    let names: Vec<String> = match f {
+                        Entry::Item(s) => vec![s.clone()],
+                        Entry::List(l) => l.iter().map(entry_str).collect(),
+                    };
+                    for n in names {
+                        let fr = crate::ast::FieldRef {
+                            name: n.clone(),
+                            arg: None,
+                            span: Default::default(),
+                        };
+                        let parsed_field = parse(&format!("{n} exists"));
+                        let ok = match parsed_field {
+                            Ok(Expr::Check(c)) => {
+                                Compiler::new(self.catalog).compile(&Expr::Check(c)).is_ok()
+                            }
+                            _ => Compiler::new(self.catalog).resolve(&fr).is_ok(),
+                        };
+                        if !ok && !r.skip_if_unknown_filter {
+                            self.col.error(
+                                ErrorCode::Validate,
+                                format!("'{n}' is not a supported filter field"),
+                                &ex.ctx,
+                            );
+                        }
+                    }
+                }
+            }
+            let text = self.substitute_lists(&cond_text);
+            let same = text == cond_text;
+            let map_off = |o: usize| {
+                if same {
+                    Some(o.saturating_sub(shift).min(r.cond.text.len()))
+                } else {
+                    None
+                }
+            };
+            let ast = match parse(&text) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.diag_at(
+                        Code::Error(ErrorCode::CompileCondition),
+                        e.message,
+                        &r.cond_ctx,
+                        &r.cond,
+                        map_off(e.offset).or(Some(0)),
+                    );
+                    continue;
+                }
+            };
+            let mut stack = Vec::new();
+            let ast = match self.resolve_macros(ast, usize::MAX, &parsed, &mut stack) {
+                Ok(a) => a,
+                Err((msg, off)) => {
+                    self.diag_at(
+                        Code::Error(ErrorCode::Validate),
+                        msg,
+                        &r.cond_ctx,
+                        &r.cond,
+                        map_off(off),
+                    );
+                    continue;
+                }
+            };
+            // Output.
+            let mut output = r.output.text.clone();
+            if output.contains("%container.info") {
+                self.col.warn(
+                    WarningCode::DeprecatedItem,
+                    "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.",
+                    &r.ctx,
+                );
+                output = output.replace("%container.info", "");
+            }
+            let output_format = match compile_output(&output, self.catalog) {
+                Ok(s) => s,
+                Err((off, msg)) => {
+                    if r.skip_if_unknown_filter {
+                        self.col
+                            .warn(WarningCode::UnknownFilter, msg, &r.output_ctx);
+                    } else {
+                        let o = if output == r.output.text {
+                            Some(off)
+                        } else {
+                            None
+                        };
+                        self.diag_at(
+                            Code::Error(ErrorCode::CompileOutput),
+                            msg,
+                            &r.output_ctx,
+                            &r.output,
+                            o,
+                        );
+                    }
+                    continue;
+                }
+            };
+            unsafe_na_warnings(self, &ast, r);
+            let mut compiler = Compiler::new(self.catalog);
+            let filter = match compiler.compile(&ast) {
+                Ok(f) => f,
+                Err(e) => {
+                    if r.skip_if_unknown_filter && e.message.contains("nonexistent field") {
+                        self.col
+                            .warn(WarningCode::UnknownFilter, e.message, &r.cond_ctx);
+                    } else {
+                        let off = locate_in_source(&text, &ast, e.offset).and_then(map_off);
+                        self.diag_at(
+                            Code::Error(ErrorCode::CompileCondition),
+                            e.message,
+                            &r.cond_ctx,
+                            &r.cond,
+                            off,
+                        );
+                    }
+                    continue;
+                }
+            };
+            for w in compiler.warnings {
+                self.col
+                    .warn(WarningCode::CompileCondition, w.message, &r.cond_ctx);
+            }
+            let evt = event_types(&ast);
+            if r.source == "syscall" && r.warn_evttypes && (evt.is_empty() || evt.len() > 100) {
+                self.col.warn(
+                    WarningCode::NoEvttype,
+                    "Rule matches too many evt.type values. This has a significant performance penalty.",
+                    &r.ctx,
+                );
+            }
+            rules.push(Rule {
+                name: r.name.clone(),
+                desc: r.desc.clone(),
+                priority: r.priority,
+                tags: r.tags.clone(),
+                source: r.source.clone(),
+                condition_text: r.cond.text.clone(),
+                condition: ast,
+                output,
+                output_format,
+                filter,
+                evttypes: evt.ids(),
+                enabled: r.enabled,
+                exception_fields,
+                capture: r.capture,
+                capture_duration: r.capture_duration,
+            });
+        }
+
+        for m in &macros {
+            if !self.macro_used.get(&m.name).copied().unwrap_or(false) {
+                self.col.warn(
+                    WarningCode::UnusedMacro,
+                    "Macro not referred to by any other rule/macro",
+                    &m.ctx,
+                );
+            }
+        }
+        let lists: Vec<_> = self.col.lists.items.clone();
+        let mut list_desc = Vec::new();
+        for l in &lists {
+            let used = self.list_used.get(&l.name).copied().unwrap_or(false);
+            if !used {
+                self.col.warn(
+                    WarningCode::UnusedList,
+                    "List not referred to by any other rule/macro",
+                    &l.ctx,
+                );
+            }
+            list_desc.push(ListDescription {
+                name: l.name.clone(),
+                items: compiled_items(self.col, l),
+                used,
+            });
+        }
+        let macro_desc = macros
+            .iter()
+            .map(|m| MacroDescription {
+                name: m.name.clone(),
+                condition: m.cond.text.clone(),
+                used: self.macro_used.get(&m.name).copied().unwrap_or(false),
+            })
+            .collect();
+        RuleSet::new(rules, list_desc, macro_desc)
+    }
+}
+
+/// A list's items with earlier-visible referenced lists expanded (Falco's `compile_list_infos`).
+fn compiled_items(col: &Collector, l: &crate::reader::ListInfo) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in &l.items {
+        match col.lists.get(item) {
+            Some(r) if r.index < l.visibility && r.name != l.name => {
+                out.extend(r.items.iter().cloned())
+            }
+            _ => out.push(item.clone()),
+        }
+    }
+    out
+}
+
+/// Compile offsets come from the expanded AST; macro bodies carry their own offsets, so only
+/// offsets that fall inside the rule's own text are mapped back.
+fn locate_in_source(text: &str, _ast: &Expr, offset: usize) -> Option<usize> {
+    (offset < text.len()).then_some(offset)
+}
+
+fn unsafe_na_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleInfo) {
+    let mut found = false;
+    ast.walk(&mut |e| {
+        if let Expr::Check(c) = e {
+            let unsafe_field = matches!(&c.lhs, crate::ast::Operand::Field(f) if f.name.starts_with("ka.") || f.name.starts_with("jevt."));
+            let eq = matches!(c.op, Op::Eq | Op::EqEq | Op::Ne | Op::In | Op::Intersects | Op::PMatch);
+            if unsafe_field && eq {
+                match &c.rhs {
+                    Some(Rhs::Value(v, _)) if v == "<NA>" => found = true,
+                    Some(Rhs::List(l, _)) if l.iter().any(|v| v == "<NA>") => found = true,
+                    _ => {}
+                }
+            }
+        }
+    });
+    if found {
+        b.col.warn(
+            WarningCode::UnsafeNaCheck,
+            "comparing a field value with <NA> is unsafe and can lead to unpredictable behavior of the rule condition. If you need to check for the existence of a field, consider using the 'exists' operator instead.",
+            &r.cond_ctx,
+        );
+    }
+}

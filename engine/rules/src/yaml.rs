@@ -1,0 +1,377 @@
+//! A YAML tree whose nodes remember where they are written.
+//!
+//! serde_yaml 0.9 reports positions only in its errors, not for the nodes of a successfully
+//! parsed document, and every rules diagnostic must point at the item, key or condition it is
+//! about. yaml-rust2's event parser gives a mark for every event, so the tree is built here
+//! from those events.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// A position in a file: byte offset and 1-based line and column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    /// Byte offset.
+    pub offset: usize,
+    /// Line, 1-based.
+    pub line: usize,
+    /// Column, 1-based.
+    pub col: usize,
+}
+
+/// How a scalar is written (needed to map offsets inside it back to the file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    /// Plain.
+    Plain,
+    /// `'...'`.
+    SingleQuoted,
+    /// `"..."`.
+    DoubleQuoted,
+    /// `|`.
+    Literal,
+    /// `>`.
+    Folded,
+}
+
+/// A node's content.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// A scalar (strings, numbers and booleans alike: decoded on use).
+    Scalar(String, ScalarStyle),
+    /// A plain `null`, `~` or empty value.
+    Null,
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in written order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML node with its position.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Content.
+    pub kind: NodeKind,
+    /// Where the node starts.
+    pub pos: Pos,
+}
+
+impl Node {
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s, _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Looks a key up in a mapping (the last occurrence wins, as in yaml-cpp).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(m) => m
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Decodes a YAML boolean (`true`/`false` and yaml-cpp's other spellings).
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.as_str()?.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "y" => Some(true),
+            "false" | "no" | "off" | "n" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// True for mappings.
+    pub fn is_map(&self) -> bool {
+        matches!(self.kind, NodeKind::Map(_))
+    }
+
+    /// True for sequences.
+    pub fn is_seq(&self) -> bool {
+        matches!(self.kind, NodeKind::Seq(_))
+    }
+}
+
+/// A YAML syntax error or a duplicate key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YamlError {
+    /// What is wrong.
+    pub message: String,
+    /// Where.
+    pub pos: Pos,
+}
+
+/// The documents of a file, plus non-fatal structural errors (duplicate keys).
+#[derive(Debug, Default)]
+pub struct Documents {
+    /// Top-level nodes, one per document.
+    pub docs: Vec<Node>,
+    /// Duplicate mapping keys.
+    pub duplicates: Vec<YamlError>,
+}
+
+enum Frame {
+    Seq(Vec<Node>, Pos, usize),
+    Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    /// Byte offset of each char index, built only for non-ASCII text.
+    char_offsets: Option<Vec<usize>>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Node>,
+    out: Documents,
+}
+
+impl Builder<'_> {
+    fn pos(&self, m: &Marker) -> Pos {
+        let offset = match &self.char_offsets {
+            Some(t) => t.get(m.index()).copied().unwrap_or(self.text.len()),
+            None => m.index(),
+        };
+        Pos {
+            offset,
+            line: m.line(),
+            col: m.col() + 1,
+        }
+    }
+
+    fn push_node(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => self.out.docs.push(node),
+            Some(Frame::Seq(v, _, _)) => v.push(node),
+            Some(Frame::Map(entries, key, _, _)) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => {
+                    if let Some(name) = k.as_str() {
+                        if entries.iter().any(|(e, _)| e.as_str() == Some(name)) {
+                            self.out.duplicates.push(YamlError {
+                                message: format!("Duplicate key '{name}'"),
+                                pos: k.pos,
+                            });
+                        }
+                    }
+                    entries.push((k, node));
+                }
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder<'_> {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let pos = self.pos(&mark);
+        match ev {
+            Event::Scalar(value, style, anchor, tag) => {
+                let style = match style {
+                    TScalarStyle::SingleQuoted => ScalarStyle::SingleQuoted,
+                    TScalarStyle::DoubleQuoted => ScalarStyle::DoubleQuoted,
+                    TScalarStyle::Literal => ScalarStyle::Literal,
+                    TScalarStyle::Folded => ScalarStyle::Folded,
+                    _ => ScalarStyle::Plain,
+                };
+                let is_null = style == ScalarStyle::Plain
+                    && tag.is_none()
+                    && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL");
+                let kind = if is_null {
+                    NodeKind::Null
+                } else {
+                    NodeKind::Scalar(value, style)
+                };
+                self.push_node(Node { kind, pos }, anchor);
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), pos, anchor)),
+            Event::MappingStart(anchor, _) => {
+                self.stack.push(Frame::Map(Vec::new(), None, pos, anchor))
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq(v, p, a)) => (
+                        Node {
+                            kind: NodeKind::Seq(v),
+                            pos: p,
+                        },
+                        a,
+                    ),
+                    Some(Frame::Map(m, _, p, a)) => (
+                        Node {
+                            kind: NodeKind::Map(m),
+                            pos: p,
+                        },
+                        a,
+                    ),
+                    None => return,
+                };
+                self.push_node(node, anchor);
+            }
+            Event::Alias(id) => {
+                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
+                    kind: NodeKind::Null,
+                    pos,
+                });
+                self.push_node(Node { pos, ..node }, 0);
+            }
+            Event::DocumentEnd
+            | Event::DocumentStart
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::Nothing => {}
+        }
+    }
+}
+
+/// Parses every document of `text`.
+///
+/// yaml-cpp (Falco's parser) accepts a flow sequence whose closing `]` sits at the indentation
+/// of its key, as the official rules files write it; yaml-rust2 does not. When the strict parse
+/// fails on indentation, lines holding only closing brackets are indented and the text parsed
+/// again, positions being mapped back by line and column.
+///
+/// # Errors
+/// The first YAML syntax error, with its position.
+pub fn parse(text: &str) -> Result<Documents, YamlError> {
+    match parse_strict(text) {
+        Err(e) if e.message.contains("indentation") => {
+            let lenient: String = text
+                .split_inclusive('\n')
+                .map(|l| {
+                    let t = l.trim();
+                    if !t.is_empty() && t.chars().all(|c| matches!(c, ']' | '}' | ',')) {
+                        format!("        {l}")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            let mut docs = parse_strict(&lenient).map_err(|_| e)?;
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect();
+            let fix = |p: &mut Pos| {
+                if let Some(s) = starts.get(p.line.saturating_sub(1)) {
+                    p.offset = (s + p.col.saturating_sub(1)).min(text.len());
+                }
+            };
+            fn walk(n: &mut Node, fix: &dyn Fn(&mut Pos)) {
+                fix(&mut n.pos);
+                match &mut n.kind {
+                    NodeKind::Seq(v) => v.iter_mut().for_each(|x| walk(x, fix)),
+                    NodeKind::Map(m) => m.iter_mut().for_each(|(k, v)| {
+                        walk(k, fix);
+                        walk(v, fix)
+                    }),
+                    _ => {}
+                }
+            }
+            docs.docs.iter_mut().for_each(|d| walk(d, &fix));
+            docs.duplicates.iter_mut().for_each(|d| fix(&mut d.pos));
+            Ok(docs)
+        }
+        r => r,
+    }
+}
+
+fn parse_strict(text: &str) -> Result<Documents, YamlError> {
+    let char_offsets = if text.is_ascii() {
+        None
+    } else {
+        Some(text.char_indices().map(|(i, _)| i).collect())
+    };
+    let mut b = Builder {
+        text,
+        char_offsets,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        out: Documents::default(),
+    };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut b, true) {
+        let pos = b.pos(e.marker());
+        return Err(YamlError {
+            message: e.info().to_string(),
+            pos,
+        });
+    }
+    Ok(b.out)
+}
+
+/// Maps a byte offset inside a scalar's value back to the file.
+///
+/// The value of a folded, block or multi-line scalar differs from its source text (indentation
+/// and line breaks are folded), so the value is aligned with the source character by
+/// character, skipping the source's extra blanks.
+pub fn value_pos(text: &str, scalar: &Node, value_offset: usize) -> Pos {
+    let (value, style) = match &scalar.kind {
+        NodeKind::Scalar(v, s) => (v.as_str(), *s),
+        _ => return scalar.pos,
+    };
+    let src = text.as_bytes();
+    let mut i = scalar.pos.offset.min(src.len());
+    match style {
+        ScalarStyle::Literal | ScalarStyle::Folded => {
+            while i < src.len() && src[i] != b'\n' {
+                i += 1;
+            }
+        }
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => i += 1,
+        ScalarStyle::Plain => {}
+    }
+    let v = value.as_bytes();
+    let target = value_offset.min(v.len());
+    let mut j = 0;
+    while j < target && i < src.len() {
+        if src[i] == v[j] {
+            i += 1;
+            j += 1;
+        } else if src[i].is_ascii_whitespace()
+            || src[i] == b'\\'
+            || src[i] == b'"'
+            || src[i] == b'\''
+        {
+            i += 1;
+        } else if v[j].is_ascii_whitespace() {
+            j += 1;
+        } else {
+            i += 1;
+            j += 1;
+        }
+    }
+    while i < src.len()
+        && (src[i] == b'\n' || src[i] == b' ')
+        && j < v.len()
+        && v[j] != b' '
+        && v[j] != b'\n'
+    {
+        i += 1;
+    }
+    offset_pos(text, i)
+}
+
+/// The 1-based line and column of a byte offset.
+pub fn offset_pos(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    let before = &text.as_bytes()[..offset];
+    let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map(|p| p + 1)
+        .unwrap_or(0);
+    let col = text
+        .get(line_start..offset)
+        .map(|s| s.chars().count())
+        .unwrap_or(offset - line_start)
+        + 1;
+    Pos { offset, line, col }
+}
