@@ -151,6 +151,7 @@ pub struct Record<'a> {
 
 impl<'a> Record<'a> {
     /// Validates the record at the start of `buf` (which may hold more bytes after it).
+    #[inline]
     pub fn parse(buf: &'a [u8]) -> Result<Record<'a>, DecodeError> {
         if buf.len() < HEADER_LEN {
             return Err(DecodeError::TruncatedHeader {

@@ -162,6 +162,20 @@ impl CaptureReader {
     /// Any format error, naming its byte offset. After an error the reader should not be
     /// used further.
     pub fn next_event(&mut self) -> Result<Option<CapturedEvent<'_>>, ScapError> {
+        if self.converter.is_none() {
+            if let Some((cpu, rec_start, rec_end, off)) = self.fast_v2_event() {
+                let offset = self.buf_offset + rec_start as u64;
+                let record = Record::parse(&self.buf[rec_start..rec_end])
+                    .map_err(|source| ScapError::BadEvent { offset, source })?;
+                return Ok(Some(CapturedEvent {
+                    cpu,
+                    flags: 0,
+                    record,
+                    offset: off,
+                    block_type: block::EV_V2,
+                }));
+            }
+        }
         loop {
             let Some((bt, len, off)) = self.next_block()? else {
                 return Ok(None);
@@ -226,6 +240,37 @@ impl CaptureReader {
                 block_type: bt,
             }));
         }
+    }
+
+    /// The common case, inline: a well-formed `EV_V2` block of a known event type, wholly in
+    /// the buffer. Consumes it and returns the cpu, the record's range and the block offset;
+    /// `None` (consuming nothing) sends the caller down the general path, which also produces
+    /// the precise errors.
+    #[inline]
+    fn fast_v2_event(&mut self) -> Option<(u16, usize, usize, u64)> {
+        let b = self.buf.get(self.start..self.end)?;
+        let word = |at: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+        };
+        if word(0)? != block::EV_V2 {
+            return None;
+        }
+        let len = word(4)? as usize;
+        let min = block::BLOCK_HEADER_LEN + 2 + HEADER_LEN + block::BLOCK_TRAILER_LEN;
+        if len < min || len > b.len() || word(len - 4)? as usize != len {
+            return None;
+        }
+        let rec = block::BLOCK_HEADER_LEN + 2;
+        let evtype = u16::from_le_bytes(b.get(rec + 20..rec + 22)?.try_into().ok()?);
+        if evtype as usize >= EVENT_COUNT {
+            return None;
+        }
+        let cpu = u16::from_le_bytes(b.get(8..10)?.try_into().ok()?);
+        let off = self.offset();
+        let blk = self.start;
+        self.start += len;
+        self.stats.event_blocks += 1;
+        Some((cpu, blk + rec, blk + len - block::BLOCK_TRAILER_LEN, off))
     }
 
     /// Finds the record inside the event block at `self.start - len`. Returns the cpu, flags,
@@ -460,10 +505,13 @@ impl CaptureReader {
             self.end -= self.start;
             self.start = 0;
         }
-        if need > self.buf.len() {
-            self.buf.resize(need.next_power_of_two(), 0);
-        }
         while self.end < need {
+            if self.end == self.buf.len() {
+                // Grow by doubling as data actually arrives, so a corrupt length in a short
+                // file cannot make the reader allocate what the length claims.
+                let grown = (self.buf.len() * 2).clamp(INITIAL_BUF, need.max(INITIAL_BUF));
+                self.buf.resize(grown, 0);
+            }
             match self.src.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
