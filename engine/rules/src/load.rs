@@ -189,7 +189,7 @@ struct Builder<'a> {
 
 /// Quotes an item containing a space, as Falco's `quote_item`.
 fn quote_item(s: &str) -> String {
-    if s.contains(' ') && !s.starts_with('"') && !s.starts_with('\'') {
+    if s.contains([' ', ',', '(', ')']) && !s.starts_with('"') && !s.starts_with('\'') {
         format!("\"{s}\"")
     } else {
         s.to_string()
@@ -611,6 +611,7 @@ impl Builder<'_> {
                 }
             };
             unsafe_na_warnings(self, &ast, r);
+            deprecated_field_warnings(self, &ast, r);
             let mut compiler = Compiler::new(self.catalog);
             let filter = match compiler.compile(&ast) {
                 Ok(f) => f,
@@ -739,6 +740,36 @@ fn unsafe_na_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleIn
         b.col.warn(
             WarningCode::UnsafeNaCheck,
             "comparing a field value with <NA> is unsafe and can lead to unpredictable behavior of the rule condition. If you need to check for the existence of a field, consider using the 'exists' operator instead.",
+            &r.cond_ctx,
+        );
+    }
+}
+
+/// Fields Falco flags as deprecated (enter events are dropped).
+const DEPRECATED_FIELDS: &[&str] = &[
+    "evt.dir",
+    "evt.latency",
+    "evt.latency.s",
+    "evt.latency.ns",
+    "evt.latency.human",
+    "evt.wait_latency",
+];
+
+fn deprecated_field_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleInfo) {
+    let mut seen = BTreeSet::new();
+    ast.walk(&mut |e| {
+        if let Expr::Check(c) = e {
+            if let crate::ast::Operand::Field(f) = &c.lhs {
+                if DEPRECATED_FIELDS.contains(&f.name.as_str()) {
+                    seen.insert(f.name.clone());
+                }
+            }
+        }
+    });
+    for f in seen {
+        b.col.warn(
+            WarningCode::DeprecatedItem,
+            format!("usage of deprecated field '{f}' has been detected in the rule condition"),
             &r.cond_ctx,
         );
     }

@@ -537,6 +537,17 @@ impl Collector {
         if has_append && has_overrides {
             return fail(ErrorCode::YamlValidate, ERROR_OVERRIDE_APPEND, &ctx);
         }
+        if has_append || has_overrides {
+            if let Some(src) = decode_opt_str(item, "source", &ctx)? {
+                if self.rules.get(&name).is_some_and(|p| p.source != src) {
+                    return fail(
+                        ErrorCode::Validate,
+                        "Rule has been re-defined with a different source",
+                        &ctx,
+                    );
+                }
+            }
+        }
         if has_overrides {
             let mut expected: BTreeSet<&str> = appendable
                 .iter()
