@@ -50,7 +50,8 @@ pub enum Conversion {
 /// The converter's state: one pending enter event per thread, and the output buffer.
 #[derive(Debug, Default)]
 pub struct Converter {
-    enters: HashMap<u64, Vec<u8>>,
+    /// tid -> (an enter event is pending, its bytes). Buffers are kept and reused.
+    enters: HashMap<u64, (bool, Vec<u8>)>,
     out: Vec<u8>,
 }
 
@@ -100,7 +101,7 @@ impl Converter {
 
     /// Number of threads with a pending enter event.
     pub fn pending(&self) -> usize {
-        self.enters.len()
+        self.enters.values().filter(|(p, _)| *p).count()
     }
 
     /// Converts one event: returns the event to deliver (the input, or a rewritten record
@@ -134,16 +135,19 @@ impl Converter {
                         Conversion::Pass
                     };
                 }
-                if self.enters.len() >= MAX_PENDING {
+                if self.enters.len() >= MAX_PENDING && !self.enters.contains_key(&rec.tid()) {
                     self.enters.clear();
                 }
-                self.enters.insert(rec.tid(), rec.as_bytes().to_vec());
+                let slot = self.enters.entry(rec.tid()).or_default();
+                slot.0 = true;
+                slot.1.clear();
+                slot.1.extend_from_slice(rec.as_bytes());
                 match current_id(ty) {
                     None => Conversion::Drop,
-                    Some(t) if t != ty => self.rewrite(t, rec, None),
+                    Some(t) if t != ty => rewrite(&mut self.out, t, rec, None),
                     Some(_) if info.is_old_version() => Conversion::Drop,
                     Some(_) if rec.nparams() as usize >= info.params.len() => Conversion::Pass,
-                    Some(t) => self.rewrite(t, rec, None),
+                    Some(t) => rewrite(&mut self.out, t, rec, None),
                 }
             }
             Direction::Exit => {
@@ -151,59 +155,65 @@ impl Converter {
                     return Conversion::Pass;
                 }
                 // The stored enter belongs to this exit only if it is the same syscall.
-                let enter = self
-                    .enters
-                    .remove(&rec.tid())
-                    .filter(|e| match Record::parse(e) {
-                        Ok(er) => EVENT_TABLE
-                            .get(er.evtype() as usize)
-                            .is_some_and(|ei| ei.name == info.name),
-                        Err(_) => false,
-                    });
+                let enter = match self.enters.get_mut(&rec.tid()) {
+                    Some((pending, bytes)) if *pending => {
+                        *pending = false;
+                        Record::parse(bytes).ok().filter(|er| {
+                            EVENT_TABLE
+                                .get(er.evtype() as usize)
+                                .is_some_and(|ei| ei.name == info.name)
+                        })
+                    }
+                    _ => None,
+                };
                 let Some(target) = current_id(ty) else {
                     return Conversion::Pass;
                 };
                 if target == ty && rec.nparams() as usize >= info.params.len() {
                     return Conversion::Pass;
                 }
-                let enter_rec = enter.as_deref().and_then(|e| Record::parse(e).ok());
-                self.rewrite(target, rec, enter_rec)
+                rewrite(&mut self.out, target, rec, enter)
             }
         }
     }
+}
 
-    /// Builds the `target` event from `old` (and the thread's enter event) into `self.out`.
-    fn rewrite(&mut self, target: u16, old: &Record<'_>, enter: Option<Record<'_>>) -> Conversion {
-        let tinfo = &EVENT_TABLE[target as usize];
-        let oinfo = &EVENT_TABLE[old.evtype() as usize];
-        let old_n = old.nparams() as usize;
-        let mut values: [&[u8]; 64] = [&[]; 64];
-        let n = tinfo.params.len().min(values.len());
-        for (j, p) in tinfo.params.iter().take(n).enumerate() {
-            values[j] = pick(j, p, old, oinfo, old_n, enter.as_ref()).unwrap_or(&[]);
+/// Builds the `target` event from `old` (and the thread's enter event) into `out`.
+fn rewrite(
+    out: &mut Vec<u8>,
+    target: u16,
+    old: &Record<'_>,
+    enter: Option<Record<'_>>,
+) -> Conversion {
+    let tinfo = &EVENT_TABLE[target as usize];
+    let oinfo = &EVENT_TABLE[old.evtype() as usize];
+    let old_n = old.nparams() as usize;
+    let mut values: [&[u8]; 64] = [&[]; 64];
+    let n = tinfo.params.len().min(values.len());
+    for (j, p) in tinfo.params.iter().take(n).enumerate() {
+        values[j] = pick(j, p, old, oinfo, old_n, enter.as_ref()).unwrap_or(&[]);
+    }
+    let total = values[..n]
+        .iter()
+        .map(|v| v.len())
+        .sum::<usize>()
+        .saturating_add(ringbuf_abi::record::HEADER_LEN + 4 * n);
+    out.clear();
+    out.resize(total, 0);
+    let built = (|| {
+        let mut b = RecordBuilder::new(out, old.ts(), old.tid(), target, n as u32)?;
+        for v in &values[..n] {
+            b.push(v)?;
         }
-        let total = values[..n]
-            .iter()
-            .map(|v| v.len())
-            .sum::<usize>()
-            .saturating_add(ringbuf_abi::record::HEADER_LEN + 4 * n);
-        self.out.clear();
-        self.out.resize(total, 0);
-        let built = (|| {
-            let mut b = RecordBuilder::new(&mut self.out, old.ts(), old.tid(), target, n as u32)?;
-            for v in &values[..n] {
-                b.push(v)?;
-            }
-            b.finish()
-        })();
-        match built {
-            Ok(len) => {
-                self.out.truncate(len);
-                Conversion::Rewritten
-            }
-            // A value too long for a 16-bit length: deliver the event unconverted.
-            Err(_) => Conversion::Pass,
+        b.finish()
+    })();
+    match built {
+        Ok(len) => {
+            out.truncate(len);
+            Conversion::Rewritten
         }
+        // A value too long for a 16-bit length: deliver the event unconverted.
+        Err(_) => Conversion::Pass,
     }
 }
 
