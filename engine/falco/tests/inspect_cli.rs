@@ -1,0 +1,117 @@
+//! falco-inspect's options: filters, --stats, --convert, -w with a filter, default line.
+//! One table of cases, one helper.
+
+mod inspect_common;
+
+use falco_scap::CaptureReader;
+
+fn curl() -> String {
+    inspect_common::reference()
+        .join("scap/libs/curl_google.scap")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// (arguments after `-r FILE`, a predicate every output line satisfies, expected line count)
+type Case = (&'static [&'static str], fn(&str) -> bool, usize);
+
+#[test]
+fn options_table() {
+    let cases: &[Case] = &[
+        // 48 open enters + 48 open exits in the stored stream.
+        (&["-p", "%evt.type", "evt.type=open"], |l| l == "open", 96),
+        (
+            &["-p", "%evt.type", "evt.type in (open, connect)"],
+            |l| l == "open" || l == "connect",
+            104,
+        ),
+        (
+            &[
+                "-p",
+                "%evt.type",
+                "not",
+                "evt.type=procinfo",
+                "and",
+                "evt.type=switch",
+            ],
+            |l| l == "switch",
+            25,
+        ),
+        // After conversion the read enter events are folded into their exits.
+        (
+            &["--convert", "-p", "%evt.dir%evt.type", "evt.type=read"],
+            |l| l == "<read",
+            50,
+        ),
+        (
+            &["-p", "%evt.num %evt.arg.name", "evt.type=open"],
+            |l| l.contains('/') || l.ends_with("<NA>"),
+            96,
+        ),
+        (&["-p", "%proc.name", "evt.type=execve"], |l| l == "curl", 1),
+    ];
+    let file = curl();
+    for (args, ok, count) in cases {
+        let mut all = vec!["-r", file.as_str()];
+        all.extend_from_slice(args);
+        let out = inspect_common::inspect_ok(&all);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), *count, "{args:?}: {out}");
+        for l in &lines {
+            assert!(ok(l), "{args:?}: unexpected line {l:?}");
+        }
+    }
+}
+
+#[test]
+fn stats_total_matches_event_count() {
+    let out = inspect_common::inspect_ok(&["-r", &curl(), "--stats"]);
+    let total = out
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert_eq!(total, Some(1536), "{out}");
+    assert!(out.contains("> procinfo"), "{out}");
+}
+
+#[test]
+fn default_line_has_number_time_cpu_process_tid_dir_type_args() {
+    let out = inspect_common::inspect_ok(&["-r", &curl(), "evt.type=execve"]);
+    let line = out.lines().next().unwrap_or_default();
+    let f: Vec<&str> = line.split(' ').collect();
+    assert_eq!(f[0], "211", "{line}");
+    assert_eq!(f[1].len(), "HH:MM:SS.nnnnnnnnn".len(), "{line}");
+    assert_eq!(
+        (f[3], f[4], f[5], f[6]),
+        ("curl", "(17497)", "<", "execve"),
+        "{line}"
+    );
+    assert!(f[7].starts_with("res=0"), "{line}");
+}
+
+#[test]
+fn write_keeps_only_filtered_events() {
+    let dir = inspect_common::scratch("write-filtered");
+    let out = dir.join("open.scap");
+    inspect_common::inspect_ok(&[
+        "-r",
+        &curl(),
+        "-w",
+        out.to_str().unwrap_or_default(),
+        "evt.type=open",
+    ]);
+    let mut r = CaptureReader::open(&out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.metadata().threads.len(), 54, "metadata copied");
+    let mut n = 0;
+    while let Some(ev) = r.next_event().unwrap_or_else(|e| panic!("{e}")) {
+        assert!(
+            matches!(ev.record.evtype(), 2 | 3),
+            "{}",
+            ev.record.evtype()
+        );
+        n += 1;
+    }
+    assert_eq!(n, 96);
+    let _ = std::fs::remove_dir_all(&dir);
+}
