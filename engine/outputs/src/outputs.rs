@@ -38,13 +38,15 @@ struct Shared {
     /// Bumped by [`Outputs::reopen`]; the worker reopens when it sees a new value.
     reopen_generation: AtomicU64,
     /// Set when the shutdown deadline passed: drop what is still queued.
-    abandon: AtomicBool,
+    abandon: Arc<AtomicBool>,
     close_deadline: Mutex<Option<Instant>>,
 }
 
 struct Worker {
     shared: Arc<Shared>,
     queue: Option<Sender<Arc<Alert>>>,
+    /// For the queue's length only, also after shutdown dropped `queue`.
+    queued: Receiver<Arc<Alert>>,
     wake: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -84,15 +86,18 @@ impl Outputs {
     pub fn new(config: &OutputsConfig) -> Result<Outputs, OutputsError> {
         config.validate().map_err(OutputsError::Config)?;
         let buffered = config.buffered_outputs;
-        let mut sinks: Vec<(&'static str, Box<dyn Sink>, Arc<Counters>)> = Vec::new();
+        let mut sinks: Vec<(&'static str, Box<dyn Sink>, Arc<Counters>, Arc<AtomicBool>)> =
+            Vec::new();
         let mut errors = Vec::new();
         let counters = || Arc::new(Counters::default());
+        let flag = || Arc::new(AtomicBool::new(false));
         if config.stdout_output.enabled {
             let c = counters();
             sinks.push((
                 "stdout",
                 Box::new(WriterSink::new(io::stdout(), buffered, c.clone())),
                 c,
+                flag(),
             ));
         }
         if config.file_output.enabled {
@@ -107,30 +112,29 @@ impl Outputs {
                     c.clone(),
                 )),
                 c,
+                flag(),
             ));
         }
         if config.syslog_output.enabled {
             let c = counters();
-            sinks.push(("syslog", Box::new(SyslogSink::new(c.clone())), c));
+            sinks.push(("syslog", Box::new(SyslogSink::new(c.clone())), c, flag()));
         }
         if config.program_output.enabled {
-            let c = counters();
+            let (c, abandon) = (counters(), flag());
             let program = &config.program_output;
-            sinks.push((
-                "program",
-                Box::new(ProgramSink::new(
-                    program.program.clone(),
-                    program.keep_alive,
-                    buffered,
-                    c.clone(),
-                )),
-                c,
-            ));
+            let sink = ProgramSink::new(
+                program.program.clone(),
+                program.keep_alive,
+                buffered,
+                c.clone(),
+                abandon.clone(),
+            );
+            sinks.push(("program", Box::new(sink), c, abandon));
         }
         if config.http_output.enabled {
             let c = counters();
             match HttpSink::build(&config.http_output, c.clone()) {
-                Ok(sink) => sinks.push(("http", Box::new(sink), c)),
+                Ok(sink) => sinks.push(("http", Box::new(sink), c, flag())),
                 Err(e) => errors.extend(e),
             }
         }
@@ -149,17 +153,18 @@ impl Outputs {
             stopped: false,
         };
         let capacity = config.outputs_queue.effective_capacity();
-        for (index, (name, sink, counters)) in sinks.into_iter().enumerate() {
+        for (index, (name, sink, counters, abandon)) in sinks.into_iter().enumerate() {
             let shared = Arc::new(Shared {
                 name,
                 capacity,
                 counters,
                 reopen_generation: AtomicU64::new(0),
-                abandon: AtomicBool::new(false),
+                abandon,
                 close_deadline: Mutex::new(None),
             });
             let (queue, alerts) = bounded(capacity);
             let (wake, wakes) = bounded(1);
+            let queued = alerts.clone();
             let worker = WorkerLoop {
                 sink,
                 alerts,
@@ -180,6 +185,7 @@ impl Outputs {
             outputs.workers.push(Worker {
                 shared,
                 queue: Some(queue),
+                queued,
                 wake: Some(wake),
                 thread: Some(thread),
             });
@@ -242,7 +248,7 @@ impl Outputs {
                 let busy_since = shared.counters.busy_since_ms.load(Relaxed);
                 let blocked = busy_since != 0
                     && now_ms.saturating_sub(busy_since) >= duration_ms(self.output_timeout);
-                let queued = w.queue.as_ref().map_or(0, Sender::len);
+                let queued = w.queued.len();
                 shared
                     .counters
                     .snapshot(shared.name, shared.capacity, queued, blocked)

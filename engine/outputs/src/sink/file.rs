@@ -1,7 +1,7 @@
 //! `file_output`: alert lines appended to a file, reopened on request for log rotation.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -55,7 +55,7 @@ impl FileSink {
                     format_args!("opening {}: {e}", self.path.display()),
                 );
             }
-            Ok(mut file) => match file.write_all(self.batch.bytes()) {
+            Ok(mut file) => match write_whole(&mut file, self.batch.bytes()) {
                 Ok(()) => {
                     self.counters.delivered(self.batch.alerts());
                     if self.keep_alive {
@@ -64,7 +64,6 @@ impl FileSink {
                 }
                 // The file is dropped: the next write opens it again, so a file that was
                 // deleted, or a disk that has room again, recovers without intervention.
-                // A write that failed part-way may leave a partial line behind.
                 Err(e) => {
                     self.counters.failed(
                         self.batch.alerts(),
@@ -75,6 +74,30 @@ impl FileSink {
         }
         self.batch.clear();
     }
+}
+
+/// Writes all of `bytes`, or on error cuts the file back so no partial line is left for the
+/// next write to run into (the file is ours alone to append to).
+fn write_whole(file: &mut File, bytes: &[u8]) -> io::Result<()> {
+    let mut written = 0;
+    while written < bytes.len() {
+        match file.write(&bytes[written..]) {
+            Ok(0) => return Err(cut_back(file, written, io::ErrorKind::WriteZero.into())),
+            Ok(n) => written += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cut_back(file, written, e)),
+        }
+    }
+    Ok(())
+}
+
+fn cut_back(file: &File, written: usize, error: io::Error) -> io::Error {
+    if written > 0 {
+        if let Ok(meta) = file.metadata() {
+            let _ = file.set_len(meta.len().saturating_sub(written as u64));
+        }
+    }
+    error
 }
 
 impl Sink for FileSink {

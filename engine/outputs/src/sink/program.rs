@@ -13,7 +13,8 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -63,6 +64,10 @@ pub(crate) struct ProgramSink {
     spawned_once: bool,
     backoff: Duration,
     counters: Arc<Counters>,
+    /// Set by the hub at the shutdown deadline: stop waiting out a backoff.
+    abandon: Arc<AtomicBool>,
+    /// Programs closed by a reopen, finishing what is left in their pipe; reaped when done.
+    retiring: Vec<Child>,
 }
 
 impl ProgramSink {
@@ -71,6 +76,7 @@ impl ProgramSink {
         keep_alive: bool,
         buffered: bool,
         counters: Arc<Counters>,
+        abandon: Arc<AtomicBool>,
     ) -> Self {
         ProgramSink {
             program,
@@ -84,6 +90,8 @@ impl ProgramSink {
             spawned_once: false,
             backoff: Duration::ZERO,
             counters,
+            abandon,
+            retiring: Vec::new(),
         }
     }
 
@@ -97,8 +105,13 @@ impl ProgramSink {
     }
 
     fn spawn(&mut self) -> io::Result<()> {
-        if !self.backoff.is_zero() {
-            thread::sleep(self.backoff);
+        let resume = Instant::now() + self.backoff;
+        while !self.abandon.load(Acquire) {
+            let left = resume.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            thread::sleep(left.min(Duration::from_millis(20)));
         }
         let mut child = self.command().spawn()?;
         let Some(stdin) = child.stdin.take() else {
@@ -120,19 +133,15 @@ impl ProgramSink {
         Ok(())
     }
 
-    /// The program is gone (or unusable): recovers the alerts it never read into the front of
-    /// `queue`, reaps it, and sets the backoff for the next spawn.
-    fn bury(&mut self, queue: &mut VecDeque<Queued>) {
-        let Some(mut running) = self.running.take() else {
-            return;
-        };
-        let unread = sys::pipe_unread_bytes(running.stdin.as_fd()).unwrap_or(0);
+    /// Takes from the window the alerts among the last `unread` bytes of the pipe: those the
+    /// program never started reading (oldest first), and counts the one it read only in part.
+    fn take_unread(&mut self, unread: usize) -> VecDeque<Queued> {
         let mut covered = 0usize;
-        let mut recovered = VecDeque::new();
+        let mut unread_alerts = VecDeque::new();
         while let Some(written) = self.window.pop_back() {
             if covered + written.len <= unread {
                 covered += written.len;
-                recovered.push_front((written.alert, written.complete));
+                unread_alerts.push_front((written.alert, written.complete));
                 continue;
             }
             if covered < unread {
@@ -148,17 +157,22 @@ impl ProgramSink {
         }
         self.window.clear();
         self.window_bytes = 0;
-        for item in recovered.into_iter().rev() {
+        unread_alerts
+    }
+
+    /// The program is gone (or unusable): recovers the alerts it never read into the front of
+    /// `queue`, reaps it, and sets the backoff for the next spawn.
+    fn bury(&mut self, queue: &mut VecDeque<Queued>) {
+        let Some(running) = self.running.take() else {
+            return;
+        };
+        let unread = sys::pipe_unread_bytes(running.stdin.as_fd()).unwrap_or(0);
+        for item in self.take_unread(unread).into_iter().rev() {
             queue.push_front(item);
         }
-        drop(running.stdin);
-        if matches!(running.child.try_wait(), Ok(None)) {
-            // It closed its stdin but lives on: useless to us, end it.
-            let _ = sys::kill_process_group(running.child.id(), libc::SIGKILL);
-            let _ = running.child.kill();
-        }
-        let _ = running.child.wait();
-        self.backoff = if running.started.elapsed() >= HEALTHY_RUN {
+        let lived = running.started.elapsed();
+        end(running);
+        self.backoff = if lived >= HEALTHY_RUN {
             Duration::ZERO
         } else {
             (self.backoff * 2).clamp(FIRST_BACKOFF, MAX_BACKOFF)
@@ -338,35 +352,100 @@ impl Sink for ProgramSink {
         if self.keep_alive {
             self.write_pending();
             self.check_health();
+            self.retiring
+                .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
         }
     }
 
     fn reopen(&mut self) {
-        // Falco closes the program on reopen; the next alert starts a new one.
+        // As Falco: close the program (it reads what is left in its pipe, then sees EOF) and
+        // start a new one at the next alert. The old one is reaped later, not waited for here.
         self.write_pending();
         if let Some(running) = self.running.take() {
             self.window.clear();
             self.window_bytes = 0;
-            finish(running, Instant::now() + Duration::from_secs(1));
+            drop(running.stdin);
+            self.retiring.push(running.child);
         }
         self.counters.reopens.fetch_add(1, Relaxed);
     }
 
     fn close(&mut self, deadline: Instant) {
+        if !self.keep_alive {
+            return;
+        }
         self.write_pending();
-        self.check_health();
+        self.drain(deadline);
         if let Some(running) = self.running.take() {
-            finish(running, deadline);
+            drop(running.stdin);
+            self.retiring.push(running.child);
+        }
+        for mut child in self.retiring.drain(..) {
+            wait_until(&mut child, deadline);
         }
     }
 }
 
-/// Closes the program's stdin and waits for it to finish until `deadline`, then ends it.
-fn finish(running: Running, deadline: Instant) {
+impl ProgramSink {
+    /// At shutdown: waits until the program has read everything written to it, respawning it
+    /// if it dies with alerts unread, until `deadline`; what it still has not read then is
+    /// counted as lost.
+    fn drain(&mut self, deadline: Instant) {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let Some(running) = self.running.as_mut() else {
+                return;
+            };
+            if !matches!(running.child.try_wait(), Ok(None)) {
+                let mut queue = VecDeque::new();
+                self.bury(&mut queue);
+                if queue.is_empty() {
+                    return;
+                }
+                if Instant::now() >= deadline {
+                    self.fail_all(queue, "the program died; shutdown deadline reached");
+                    return;
+                }
+                self.write_queue(queue);
+                continue;
+            }
+            let unread = sys::pipe_unread_bytes(running.stdin.as_fd()).unwrap_or(0);
+            if unread == 0 {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let unread_alerts = self.take_unread(unread);
+                self.fail_all(
+                    unread_alerts,
+                    "the program had not read them by the shutdown deadline",
+                );
+                if let Some(running) = self.running.take() {
+                    end(running);
+                }
+                return;
+            }
+            thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Ends a program we no longer use: closes its stdin, kills its process group if it still
+/// runs, and reaps it.
+fn end(running: Running) {
     let Running {
         mut child, stdin, ..
     } = running;
     drop(stdin);
+    if matches!(child.try_wait(), Ok(None)) {
+        let _ = sys::kill_process_group(child.id(), libc::SIGKILL);
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+}
+
+/// Waits for `child` to exit until `deadline`, then kills its process group.
+fn wait_until(child: &mut Child, deadline: Instant) {
     let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
