@@ -285,10 +285,7 @@ fn program_exiting_after_each_alert() {
     healthy.check(&report.stats, n, true, false);
     let program = report.stats.get("program").expect("program");
     balanced(program, n);
-    assert!(
-        program.respawns >= 3 && program.shed > 0,
-        "{program:?}"
-    );
+    assert!(program.respawns >= 3 && program.shed > 0, "{program:?}");
     let received = ids_in(&read_or_empty(&out));
     assert!(received.values().all(|c| *c == 1));
     assert_eq!(
