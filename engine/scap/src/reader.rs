@@ -35,6 +35,16 @@ pub struct CapturedEvent<'a> {
     pub block_type: u32,
 }
 
+/// Where `locate_event` found a record: in `buf[rec_start..rec_end]`, or (`v1`) upgraded
+/// into `v1buf`.
+struct EventSlot {
+    cpu: u16,
+    flags: u32,
+    v1: bool,
+    rec_start: usize,
+    rec_end: usize,
+}
+
 /// Dump flag: the event is for state updates only.
 pub const DF_STATE_ONLY: u32 = 1;
 
@@ -186,8 +196,13 @@ impl CaptureReader {
                 continue;
             };
             self.stats.event_blocks += 1;
-            let Some((cpu, flags, v1, rec_start, rec_end)) =
-                self.locate_event(kind, bt, len, off)?
+            let Some(EventSlot {
+                cpu,
+                flags,
+                v1,
+                rec_start,
+                rec_end,
+            }) = self.locate_event(kind, bt, len, off)?
             else {
                 continue;
             };
@@ -282,7 +297,7 @@ impl CaptureReader {
         bt: u32,
         len: u32,
         off: u64,
-    ) -> Result<Option<(u16, u32, bool, usize, usize)>, ScapError> {
+    ) -> Result<Option<EventSlot>, ScapError> {
         let blk = self.start - len as usize;
         let body_start = blk + block::BLOCK_HEADER_LEN;
         let body_end = blk + len as usize - block::BLOCK_TRAILER_LEN;
@@ -322,10 +337,22 @@ impl CaptureReader {
             return Ok(None);
         }
         if !kind.v1 {
-            return Ok(Some((cpu, flags, false, rec_start, body_end)));
+            return Ok(Some(EventSlot {
+                cpu,
+                flags,
+                v1: false,
+                rec_start,
+                rec_end: body_end,
+            }));
         }
         upgrade_v1(rec, evtype, rec_off, &mut self.v1buf)?;
-        Ok(Some((cpu, flags, true, rec_start, body_end)))
+        Ok(Some(EventSlot {
+            cpu,
+            flags,
+            v1: true,
+            rec_start,
+            rec_end: body_end,
+        }))
     }
 
     fn read_header(&mut self) -> Result<(), ScapError> {
