@@ -143,6 +143,7 @@ pub fn load(
         catalog,
         list_used: HashMap::new(),
         macro_used: HashMap::new(),
+        list_items: None,
     };
     let rs = b.build();
     let name = files
@@ -185,6 +186,7 @@ struct Builder<'a> {
     catalog: &'a dyn FieldCatalog,
     list_used: HashMap<String, bool>,
     macro_used: HashMap<String, bool>,
+    list_items: Option<Vec<(String, Vec<String>)>>,
 }
 
 /// Quotes an item containing a space, as Falco's `quote_item`.
@@ -377,10 +379,24 @@ impl Builder<'_> {
     }
 
     fn substitute_lists(&mut self, text: &str) -> String {
+        if self.list_items.is_none() {
+            self.list_items = Some(
+                self.col
+                    .lists
+                    .items
+                    .iter()
+                    .map(|l| (l.name.clone(), compiled_items(self.col, l)))
+                    .collect(),
+            );
+        }
         let mut s = text.to_string();
-        for l in &self.col.lists.items {
-            if resolve_list(&mut s, &l.name, &compiled_items(self.col, l)) {
-                self.list_used.insert(l.name.clone(), true);
+        for (name, items) in self.list_items.iter().flatten() {
+            // Cheap pre-check: most lists do not occur in a given condition.
+            if !s.contains(name.as_str()) {
+                continue;
+            }
+            if resolve_list(&mut s, name, items) {
+                self.list_used.insert(name.clone(), true);
             }
         }
         s
