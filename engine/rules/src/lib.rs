@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod ast;
+pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod escape;
