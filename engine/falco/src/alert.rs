@@ -10,15 +10,20 @@ use serde_json::{Map, Value as Json};
 
 /// Falco's spelling of a priority in alerts.
 pub fn priority_name(p: Priority) -> &'static str {
+    p.as_str()
+}
+
+/// The same priority in the outputs crate's terms (syslog level mapping).
+pub fn output_priority(p: Priority) -> falco_outputs::Priority {
     match p {
-        Priority::Emergency => "Emergency",
-        Priority::Alert => "Alert",
-        Priority::Critical => "Critical",
-        Priority::Error => "Error",
-        Priority::Warning => "Warning",
-        Priority::Notice => "Notice",
-        Priority::Informational => "Informational",
-        Priority::Debug => "Debug",
+        Priority::Emergency => falco_outputs::Priority::Emergency,
+        Priority::Alert => falco_outputs::Priority::Alert,
+        Priority::Critical => falco_outputs::Priority::Critical,
+        Priority::Error => falco_outputs::Priority::Error,
+        Priority::Warning => falco_outputs::Priority::Warning,
+        Priority::Notice => falco_outputs::Priority::Notice,
+        Priority::Informational => falco_outputs::Priority::Informational,
+        Priority::Debug => falco_outputs::Priority::Debug,
     }
 }
 

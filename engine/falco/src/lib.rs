@@ -1,7 +1,11 @@
 //! The `falco` engine binary's library: configuration, CLI, pipeline wiring.
 
 pub mod alert;
+pub mod app;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod listing;
+pub mod run;
 pub mod source;
+pub mod summary;

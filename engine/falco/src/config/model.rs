@@ -20,43 +20,7 @@ impl std::fmt::Display for ConfigDiag {
     }
 }
 
-/// Falco's eight priorities, most severe first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    /// Emergency.
-    Emergency,
-    /// Alert.
-    Alert,
-    /// Critical.
-    Critical,
-    /// Error.
-    Error,
-    /// Warning.
-    Warning,
-    /// Notice.
-    Notice,
-    /// Informational.
-    Informational,
-    /// Debug.
-    Debug,
-}
-
-impl Priority {
-    /// Parses every spelling Falco accepts, case-insensitively.
-    pub fn parse(s: &str) -> Option<Priority> {
-        Some(match s.trim().to_ascii_lowercase().as_str() {
-            "emergency" => Priority::Emergency,
-            "alert" => Priority::Alert,
-            "critical" => Priority::Critical,
-            "error" => Priority::Error,
-            "warning" | "warn" => Priority::Warning,
-            "notice" => Priority::Notice,
-            "informational" | "info" => Priority::Informational,
-            "debug" => Priority::Debug,
-            _ => return None,
-        })
-    }
-}
+pub use falco_rules::priority::Priority;
 
 /// `rule_matching`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
