@@ -13,7 +13,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub fn overrides_from_cli(cli: &Cli) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(file) = &cli.replay_file {
-        log::warn!("-e is deprecated: use -o engine.kind=replay -o engine.replay.capture_file={}", file.display());
+        log::warn!(
+            "-e is deprecated: use -o engine.kind=replay -o engine.replay.capture_file={}",
+            file.display()
+        );
         out.push("engine.kind=replay".to_string());
         out.push(format!("engine.replay.capture_file={}", file.display()));
     }
@@ -30,8 +33,14 @@ pub fn load_config(cli: &Cli) -> Result<Loaded, ConfigError> {
     let overrides = overrides_from_cli(cli);
     let mut loaded = match &cli.config {
         Some(p) => config::load(p, &overrides)?,
-        None if Path::new(DEFAULT_CONFIG).exists() => config::load(Path::new(DEFAULT_CONFIG), &overrides)?,
-        None => config::load_str("<built-in defaults>", "stdout_output: {enabled: true}\n", &overrides)?,
+        None if Path::new(DEFAULT_CONFIG).exists() => {
+            config::load(Path::new(DEFAULT_CONFIG), &overrides)?
+        }
+        None => config::load_str(
+            "<built-in defaults>",
+            "stdout_output: {enabled: true}\n",
+            &overrides,
+        )?,
     };
     if !cli.rules.is_empty() {
         loaded.config.rules_files = cli.rules.clone();

@@ -6,7 +6,10 @@ use falco_sinsp::state::{Bootstrap, FdInfo, FdKind, GroupInfo, IpAddr, ThreadInf
 
 /// Splits a NUL-separated list (argv, env) into strings, dropping the empty tail.
 fn nul_list(bytes: &[u8]) -> Vec<String> {
-    let mut parts: Vec<String> = bytes.split(|&b| b == 0).map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+    let mut parts: Vec<String> = bytes
+        .split(|&b| b == 0)
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect();
     while parts.last().is_some_and(String::is_empty) {
         parts.pop();
     }
@@ -16,7 +19,10 @@ fn nul_list(bytes: &[u8]) -> Vec<String> {
 fn thread(t: &ThreadEntry) -> ThreadInfo {
     let cgroups = nul_list(&t.cgroups)
         .into_iter()
-        .filter_map(|c| c.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|c| {
+            c.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
         .collect();
     ThreadInfo {
         tid: t.tid as i64,
@@ -84,35 +90,87 @@ fn l4proto(p: u8) -> u8 {
 }
 
 fn fd(entry: &falco_scap::meta::FdEntry) -> FdInfo {
-    let mut info = FdInfo { fd: entry.fd, ino: entry.ino, kind: FdKind::from_scap_type(entry.fd_type), ..FdInfo::default() };
+    let mut info = FdInfo {
+        fd: entry.fd,
+        ino: entry.ino,
+        kind: FdKind::from_scap_type(entry.fd_type),
+        ..FdInfo::default()
+    };
     match &entry.info {
-        ScapFd::Ipv4Socket { sip, dip, sport, dport, l4proto: p } => {
+        ScapFd::Ipv4Socket {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto: p,
+        } => {
             let (c, s) = (ipv4(*sip), ipv4(*dip));
             info.name = format!("{}:{}->{}:{}", ip_text(&c), sport, ip_text(&s), dport);
-            info.kind = FdKind::Ip { cip: c, cport: *sport, sip: s, sport: *dport, l4proto: l4proto(*p) };
+            info.kind = FdKind::Ip {
+                cip: c,
+                cport: *sport,
+                sip: s,
+                sport: *dport,
+                l4proto: l4proto(*p),
+            };
         }
-        ScapFd::Ipv6Socket { sip, dip, sport, dport, l4proto: p } => {
+        ScapFd::Ipv6Socket {
+            sip,
+            dip,
+            sport,
+            dport,
+            l4proto: p,
+        } => {
             let (c, s) = (IpAddr::V6(*sip), IpAddr::V6(*dip));
             info.name = format!("{}:{}->{}:{}", ip_text(&c), sport, ip_text(&s), dport);
-            info.kind = FdKind::Ip { cip: c, cport: *sport, sip: s, sport: *dport, l4proto: l4proto(*p) };
+            info.kind = FdKind::Ip {
+                cip: c,
+                cport: *sport,
+                sip: s,
+                sport: *dport,
+                l4proto: l4proto(*p),
+            };
         }
-        ScapFd::Ipv4ServerSocket { ip, port, l4proto: p } => {
+        ScapFd::Ipv4ServerSocket {
+            ip,
+            port,
+            l4proto: p,
+        } => {
             let a = ipv4(*ip);
             info.name = format!("{}:{}", ip_text(&a), port);
-            info.kind = FdKind::IpServer { ip: a, port: *port, l4proto: l4proto(*p) };
+            info.kind = FdKind::IpServer {
+                ip: a,
+                port: *port,
+                l4proto: l4proto(*p),
+            };
             info.is_server = true;
         }
-        ScapFd::Ipv6ServerSocket { ip, port, l4proto: p } => {
+        ScapFd::Ipv6ServerSocket {
+            ip,
+            port,
+            l4proto: p,
+        } => {
             let a = IpAddr::V6(*ip);
             info.name = format!("{}:{}", ip_text(&a), port);
-            info.kind = FdKind::IpServer { ip: a, port: *port, l4proto: l4proto(*p) };
+            info.kind = FdKind::IpServer {
+                ip: a,
+                port: *port,
+                l4proto: l4proto(*p),
+            };
             info.is_server = true;
         }
         ScapFd::UnixSocket { source, dest, path } => {
-            info.kind = FdKind::Unix { source: *source, dest: *dest };
+            info.kind = FdKind::Unix {
+                source: *source,
+                dest: *dest,
+            };
             info.name = path.clone();
         }
-        ScapFd::FileV2 { open_flags, name, dev } => {
+        ScapFd::FileV2 {
+            open_flags,
+            name,
+            dev,
+        } => {
             info.open_flags = *open_flags;
             info.name = name.clone();
             info.dev = dev.unwrap_or(0);
@@ -138,10 +196,27 @@ pub fn from_capture(meta: &CaptureMetadata) -> Bootstrap {
         users: meta
             .users
             .iter()
-            .map(|u| UserInfo { uid: u.uid, gid: u.gid, name: u.name.clone(), homedir: u.homedir.clone(), shell: u.shell.clone() })
+            .map(|u| UserInfo {
+                uid: u.uid,
+                gid: u.gid,
+                name: u.name.clone(),
+                homedir: u.homedir.clone(),
+                shell: u.shell.clone(),
+            })
             .collect(),
-        groups: meta.groups.iter().map(|g| GroupInfo { gid: g.gid, name: g.name.clone() }).collect(),
-        hostname: meta.machine.as_ref().map(|m| m.hostname.clone()).unwrap_or_default(),
+        groups: meta
+            .groups
+            .iter()
+            .map(|g| GroupInfo {
+                gid: g.gid,
+                name: g.name.clone(),
+            })
+            .collect(),
+        hostname: meta
+            .machine
+            .as_ref()
+            .map(|m| m.hostname.clone())
+            .unwrap_or_default(),
         boot_ts: meta.machine.as_ref().map(|m| m.boot_ts_epoch).unwrap_or(0),
     }
 }

@@ -11,8 +11,17 @@ pub fn type_name(t: FieldType) -> String {
 
 /// The field list of `source` ("" for every source): text (Falco's layout), `markdown` or
 /// `json`; names only with `names_only`.
-pub fn fields(catalog: &dyn FieldCatalog, source: &str, names_only: bool, format: Option<&str>) -> String {
-    let classes: Vec<_> = catalog.classes().iter().filter(|c| source.is_empty() || c.source == source).collect();
+pub fn fields(
+    catalog: &dyn FieldCatalog,
+    source: &str,
+    names_only: bool,
+    format: Option<&str>,
+) -> String {
+    let classes: Vec<_> = catalog
+        .classes()
+        .iter()
+        .filter(|c| source.is_empty() || c.source == source)
+        .collect();
     let mut s = String::new();
     if names_only {
         for c in &classes {
@@ -45,7 +54,11 @@ pub fn fields(catalog: &dyn FieldCatalog, source: &str, names_only: bool, format
         }
         Some("markdown") => {
             for c in &classes {
-                let _ = writeln!(s, "## Field Class: {}\n\n{}\n\nEvent Sources: {}\n", c.name, c.desc, c.source);
+                let _ = writeln!(
+                    s,
+                    "## Field Class: {}\n\n{}\n\nEvent Sources: {}\n",
+                    c.name, c.desc, c.source
+                );
                 let _ = writeln!(s, "Name | Type | Description\n:----|:-----|:-----------");
                 for f in c.fields {
                     let _ = writeln!(s, "`{}` | {} | {}", f.name, type_name(f.ftype), f.desc);
@@ -88,7 +101,11 @@ pub fn describe(ruleset: &RuleSet, name: &str) -> Option<String> {
         let _ = writeln!(s, "Condition: {}", r.condition_text.trim());
         let _ = writeln!(s, "Output: {}", r.output.trim());
         let _ = writeln!(s, "Priority: {}", r.priority.as_str());
-        let _ = writeln!(s, "Tags: {}", r.tags.iter().cloned().collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "Tags: {}",
+            r.tags.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
         let _ = writeln!(s, "Enabled: {}", r.enabled);
         return Some(s);
     }

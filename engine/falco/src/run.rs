@@ -11,9 +11,8 @@ use falco_rules::field::{FieldArg, FieldCatalog, ResolvedField};
 use falco_rules::load::{load_paths, LoadOptions};
 use falco_rules::output::OutputSegment;
 use falco_rules::ruleset::{Rule, RuleSet};
-use falco_sinsp::fields::extract::{EventContext, Scratch};
-use falco_sinsp::fields::format::JsonValue;
 use falco_sinsp::fields::SyscallCatalog;
+use falco_sinsp::fields::{EventContext, JsonValue, Scratch};
 use falco_sinsp::state::{State, StateLimits};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,7 +23,10 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
     let config = &loaded.config;
 
     if let Some(source) = &cli.list_fields {
-        print!("{}", crate::listing::fields(&catalog, source, cli.names_only, cli.format.as_deref()));
+        print!(
+            "{}",
+            crate::listing::fields(&catalog, source, cli.names_only, cli.format.as_deref())
+        );
         return ExitCode::SUCCESS;
     }
 
@@ -35,7 +37,11 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
         } else {
             print!("{}", result.to_text());
         }
-        return if result.successful() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+        return if result.successful() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
     }
 
     if config.rules_files.is_empty() {
@@ -53,7 +59,12 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
             log::warn!("{}", w.short());
         }
     }
-    select_rules(&mut ruleset, cli, loaded.config.priority, &loaded.config.rules_selection);
+    select_rules(
+        &mut ruleset,
+        cli,
+        loaded.config.priority,
+        &loaded.config.rules_selection,
+    );
 
     if cli.list_rules {
         print!("{}", crate::listing::rules(&ruleset));
@@ -71,14 +82,21 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
             }
         };
     }
-    log::info!("Loaded {} rules ({} enabled) from {} file(s)", ruleset.rules().len(), ruleset.num_enabled(), config.rules_files.len());
+    log::info!(
+        "Loaded {} rules ({} enabled) from {} file(s)",
+        ruleset.rules().len(),
+        ruleset.num_enabled(),
+        config.rules_files.len()
+    );
     if cli.dry_run {
         return ExitCode::SUCCESS;
     }
 
     match config.engine_kind {
         EngineKind::Replay => match &config.replay_capture_file {
-            Some(path) if !path.as_os_str().is_empty() => replay(cli, &loaded, &ruleset, &catalog, path),
+            Some(path) if !path.as_os_str().is_empty() => {
+                replay(cli, &loaded, &ruleset, &catalog, path)
+            }
             _ => {
                 eprintln!("Error: engine.kind is replay but engine.replay.capture_file is not set");
                 ExitCode::FAILURE
@@ -95,8 +113,18 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
 }
 
 /// Applies `priority`, the `rules:` list and `-D`/`-t`/`-T`, in Falco's order.
-fn select_rules(ruleset: &mut RuleSet, cli: &Cli, min: falco_rules::priority::Priority, selection: &[RuleSelection]) {
-    let too_low: Vec<String> = ruleset.rules().iter().filter(|r| r.priority > min).map(|r| r.name.clone()).collect();
+fn select_rules(
+    ruleset: &mut RuleSet,
+    cli: &Cli,
+    min: falco_rules::priority::Priority,
+    selection: &[RuleSelection],
+) {
+    let too_low: Vec<String> = ruleset
+        .rules()
+        .iter()
+        .filter(|r| r.priority > min)
+        .map(|r| r.name.clone())
+        .collect();
     for name in &too_low {
         ruleset.set_enabled_by_name(name, false);
     }
@@ -111,7 +139,12 @@ fn select_rules(ruleset: &mut RuleSet, cli: &Cli, min: falco_rules::priority::Pr
         };
     }
     for pattern in &cli.disable_rules {
-        let names: Vec<String> = ruleset.rules().iter().filter(|r| r.name.contains(pattern.as_str())).map(|r| r.name.clone()).collect();
+        let names: Vec<String> = ruleset
+            .rules()
+            .iter()
+            .filter(|r| r.name.contains(pattern.as_str()))
+            .map(|r| r.name.clone())
+            .collect();
         for n in names {
             ruleset.set_enabled_by_name(&n, false);
         }
@@ -139,7 +172,9 @@ fn output_key(f: &ResolvedField) -> String {
         None => f.name.clone(),
         Some(_) if f.name.contains('[') => f.name.clone(),
         Some(FieldArg::Index(i)) => format!("{}[{i}]", f.name),
-        Some(FieldArg::Key(k)) if f.name == "evt.arg" || f.name == "evt.rawarg" => format!("{}.{k}", f.name),
+        Some(FieldArg::Key(k)) if f.name == "evt.arg" || f.name == "evt.rawarg" => {
+            format!("{}.{k}", f.name)
+        }
         Some(FieldArg::Key(k)) => format!("{}[{k}]", f.name),
     }
 }
@@ -149,14 +184,21 @@ fn to_json(v: JsonValue) -> serde_json::Value {
         JsonValue::Null => serde_json::Value::Null,
         JsonValue::Int(i) => i.into(),
         JsonValue::Uint(u) => u.into(),
-        JsonValue::Double(d) => serde_json::Number::from_f64(d).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+        JsonValue::Double(d) => serde_json::Number::from_f64(d)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
         JsonValue::Bool(b) => b.into(),
         JsonValue::Str(s) => s.into(),
     }
 }
 
 /// Formats one alert for `rule` on the event in `ctx`.
-fn format_alert(fmt: &AlertFormat, time_field: &ResolvedField, rule: &Rule, ctx: &mut EventContext<'_>) -> (String, String) {
+fn format_alert(
+    fmt: &AlertFormat,
+    time_field: &ResolvedField,
+    rule: &Rule,
+    ctx: &mut EventContext<'_>,
+) -> (String, String) {
     let mut out = String::new();
     let mut fields = serde_json::Map::new();
     fields.insert(output_key(time_field), to_json(ctx.json_field(time_field)));
@@ -173,7 +215,12 @@ fn format_alert(fmt: &AlertFormat, time_field: &ResolvedField, rule: &Rule, ctx:
     }
     let tags: Vec<String> = rule.tags.iter().cloned().collect();
     let a = fmt.format(
-        AlertRule { name: &rule.name, priority: rule.priority, source: &rule.source, tags: &tags },
+        AlertRule {
+            name: &rule.name,
+            priority: rule.priority,
+            source: &rule.source,
+            tags: &tags,
+        },
         ctx.event_ts(),
         &out,
         fields,
@@ -181,7 +228,13 @@ fn format_alert(fmt: &AlertFormat, time_field: &ResolvedField, rule: &Rule, ctx:
     (a.text, a.json)
 }
 
-fn replay(cli: &Cli, loaded: &Loaded, ruleset: &RuleSet, catalog: &SyscallCatalog, path: &std::path::Path) -> ExitCode {
+fn replay(
+    cli: &Cli,
+    loaded: &Loaded,
+    ruleset: &RuleSet,
+    catalog: &SyscallCatalog,
+    path: &std::path::Path,
+) -> ExitCode {
     let config = &loaded.config;
     let outputs_config: OutputsConfig = match serde_yaml::from_value(config.outputs.clone()) {
         Ok(c) => c,
@@ -204,7 +257,11 @@ fn replay(cli: &Cli, loaded: &Loaded, ruleset: &RuleSet, catalog: &SyscallCatalo
             return ExitCode::FAILURE;
         }
     };
-    let time_name = if config.time_format_iso_8601 { "evt.time.iso8601" } else { "evt.time" };
+    let time_name = if config.time_format_iso_8601 {
+        "evt.time.iso8601"
+    } else {
+        "evt.time"
+    };
     let time_field = match catalog.resolve(time_name, None) {
         Ok(f) => f,
         Err(e) => {
@@ -221,8 +278,13 @@ fn replay(cli: &Cli, loaded: &Loaded, ruleset: &RuleSet, catalog: &SyscallCatalo
         iso8601: config.time_format_iso_8601,
         hostname: hostname.clone(),
     };
-    let deadline = cli.duration_secs.map(|s| Instant::now() + Duration::from_secs(s));
-    let mut state = State::bootstrap(crate::bootstrap::from_capture(&source.metadata), StateLimits::default());
+    let deadline = cli
+        .duration_secs
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let mut state = State::bootstrap(
+        crate::bootstrap::from_capture(&source.metadata),
+        StateLimits::default(),
+    );
     let mut scratch = Scratch::default();
     let mut summary = Summary::default();
     let first_only = config.rule_matching == RuleMatching::First;
@@ -243,7 +305,9 @@ fn replay(cli: &Cli, loaded: &Loaded, ruleset: &RuleSet, catalog: &SyscallCatalo
                     }
                     let mut ctx = EventContext::new(&state, rec, e.cpu, &mut scratch);
                     for &ri in candidates {
-                        let Some(rule) = ruleset.rule(ri) else { continue };
+                        let Some(rule) = ruleset.rule(ri) else {
+                            continue;
+                        };
                         if !rule.filter.eval(&mut ctx) {
                             continue;
                         }

@@ -35,12 +35,24 @@ impl Summary {
     /// The text printed at the end of a run.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let rate = if self.elapsed_secs > 0.0 { self.events as f64 / self.elapsed_secs } else { 0.0 };
-        let _ = writeln!(s, "Events processed: {} ({:.3} s, {:.0} events/s)", self.events, self.elapsed_secs, rate);
+        let rate = if self.elapsed_secs > 0.0 {
+            self.events as f64 / self.elapsed_secs
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            s,
+            "Events processed: {} ({:.3} s, {:.0} events/s)",
+            self.events, self.elapsed_secs, rate
+        );
         let _ = writeln!(s, "Events detected: {}", self.alerts);
         let _ = writeln!(s, "Rule counts by severity:");
         for (p, n) in &self.by_priority {
-            let _ = writeln!(s, "   {}: {n}", crate::alert::priority_name(*p).to_uppercase());
+            let _ = writeln!(
+                s,
+                "   {}: {n}",
+                crate::alert::priority_name(*p).to_uppercase()
+            );
         }
         let _ = writeln!(s, "Triggered rules by rule name:");
         let mut rules: Vec<(&String, &u64)> = self.by_rule.iter().collect();

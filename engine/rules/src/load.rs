@@ -601,7 +601,9 @@ impl Builder<'_> {
                     "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.",
                     &r.ctx,
                 );
-                output = output.replace("%container.info", "");
+                // With built-in container fields (no container plugin) the id and name take its
+                // place, as in Falco 0.40.
+                output = output.replace("%container.info", "container_id=%container.id container_name=%container.name");
             }
             let output_format = match compile_output(&output, self.catalog) {
                 Ok(s) => s,
