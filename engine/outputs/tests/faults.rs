@@ -288,10 +288,13 @@ fn program_exiting_after_each_alert() {
     assert!(program.respawns >= 3 && program.shed > 0, "{program:?}");
     let received = ids_in(&read_or_empty(&out));
     assert!(received.values().all(|c| *c == 1));
-    assert_eq!(
-        received.len() as u64,
-        program.delivered - program.lost_after_write,
-        "{program:?}"
+    // Killed at the deadline, the last program may have read a whole line it had not written
+    // yet: the one loss a writer cannot see.
+    let accounted = program.delivered - program.lost_after_write;
+    let got = received.len() as u64;
+    assert!(
+        got <= accounted && got + 1 >= accounted,
+        "received {got}, {program:?}"
     );
 }
 

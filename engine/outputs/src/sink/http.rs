@@ -5,14 +5,19 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use ureq::config::Config;
+use ureq::http::Uri;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use super::Sink;
@@ -54,7 +59,11 @@ impl HttpSink {
             .tls_config(tls)
             .build();
         Ok(HttpSink {
-            agent: Agent::new_with_config(agent_config),
+            agent: Agent::with_parts(
+                agent_config,
+                DefaultConnector::new(),
+                CachingResolver::default(),
+            ),
             url,
             compress: config.compress_uploads,
             echo: config.echo,
@@ -134,6 +143,51 @@ impl Sink for HttpSink {
     }
 
     fn close(&mut self, _deadline: Instant) {}
+}
+
+/// How long a resolved address is reused, as libcurl's DNS cache (which Falco relies on).
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// Resolves the endpoint's name once per [`DNS_TTL`] instead of once per alert (ureq's default
+/// resolver looks up, on a new thread, for every request).
+///
+/// Built on ureq's `unversioned` resolver interface: recheck on ureq upgrades.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    cached: Mutex<Option<(String, Vec<SocketAddr>, Instant)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        if let Ok(cached) = self.cached.lock() {
+            if let Some((k, addrs, at)) = cached.as_ref() {
+                if *k == key && at.elapsed() < DNS_TTL && !addrs.is_empty() {
+                    let mut out = self.empty();
+                    for addr in addrs {
+                        // Full only past ureq's own limit, which it resolved no more than.
+                        let _ = out.try_push(*addr);
+                    }
+                    return Ok(out);
+                }
+            }
+        }
+        let resolved = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((key, resolved.iter().copied().collect(), Instant::now()));
+        }
+        Ok(resolved)
+    }
 }
 
 fn gzip(bytes: &[u8]) -> io::Result<Vec<u8>> {

@@ -414,13 +414,18 @@ impl ProgramSink {
                 return;
             }
             if Instant::now() >= deadline {
-                let unread_alerts = self.take_unread(unread);
-                self.fail_all(
-                    unread_alerts,
-                    "the program had not read them by the shutdown deadline",
-                );
-                if let Some(running) = self.running.take() {
-                    end(running);
+                // Stop it first so the pipe no longer changes, then count what it left.
+                if let Some(Running {
+                    mut child, stdin, ..
+                }) = self.running.take()
+                {
+                    kill(&mut child);
+                    let unread = sys::pipe_unread_bytes(stdin.as_fd()).unwrap_or(unread);
+                    let unread_alerts = self.take_unread(unread);
+                    self.fail_all(
+                        unread_alerts,
+                        "the program had not read them by the shutdown deadline",
+                    );
                 }
                 return;
             }
@@ -437,6 +442,11 @@ fn end(running: Running) {
         mut child, stdin, ..
     } = running;
     drop(stdin);
+    kill(&mut child);
+}
+
+/// Kills `child` and its process group unless it has exited, and reaps it.
+fn kill(child: &mut Child) {
     if matches!(child.try_wait(), Ok(None)) {
         let _ = sys::kill_process_group(child.id(), libc::SIGKILL);
         let _ = child.kill();
@@ -457,7 +467,5 @@ fn wait_until(child: &mut Child, deadline: Instant) {
             }
         }
     }
-    let _ = sys::kill_process_group(child.id(), libc::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
+    kill(child);
 }
