@@ -1,9 +1,19 @@
 //! The per-CPU ring shared between the kernel module (producer) and the engine (consumer).
 //!
-//! Each CPU has one device `/dev/falcoN`. Mapping it gives, at offset 0, one page holding
-//! [`RingControl`], followed at offset [`CONTROL_PAGE_SIZE`] by `ring_size` bytes of data.
-//! The data area holds event records (see [`crate::record`]) starting at offsets that are
-//! multiples of [`RECORD_ALIGN`].
+//! Each possible CPU has one device `/dev/falcoN`. Its mmap offsets are:
+//!
+//! | file offset | length | contents | protection |
+//! |---|---|---|---|
+//! | 0 | [`CONTROL_PAGE_SIZE`] | [`RingControl`] | read-write (the engine writes `tail`) |
+//! | [`DATA_OFFSET`] | `2 * ring_size` | the data pages, mapped twice back to back | read-only |
+//!
+//! The engine maps the two separately (see [`data_map_len`]); a read-only inspector may map
+//! `0..mmap_len(ring_size)` in one read-only mapping. Because the data pages appear twice in
+//! a row, a record that starts at offset `o < ring_size` can be read as one contiguous slice
+//! `data[o..o + len]` even when it runs past the end of the ring: **a record never wraps in
+//! userspace** and there is no padding. The module maps the same pages twice in the kernel
+//! too, so the producer also writes every record contiguously. Records start at positions
+//! that are multiples of [`RECORD_ALIGN`] and are at most [`MAX_RECORD_LEN`] bytes.
 //!
 //! # Ownership of each word
 //!
@@ -12,38 +22,56 @@
 //! | `abi_version`, `ring_size`, `cpu` | module, once, before the device can be opened | engine | constant afterwards |
 //! | `head` | module only (Release store after the record bytes are written) | engine (Acquire load) | total bytes produced, monotonic, never wraps in practice (u64) |
 //! | `tail` | engine only (Release store after it has finished reading the bytes) | module (Acquire load) | total bytes consumed, monotonic |
-//! | `events`, `drops_*` | module only (Relaxed) | engine (Relaxed) | monotonic counters |
+//! | `events`, `drops` | module only (Relaxed) | engine (Relaxed) | monotonic counters |
 //! | `enabled` | module only | engine | mirrors the capture switch set by ioctl |
 //!
 //! Positions are byte counters; the offset in the data area is `position % ring_size`
-//! (`ring_size` is a power of two). The consumer may assume: everything in
+//! (`ring_size` is a power of two, see [`data_offset`]). The consumer may assume: everything in
 //! `[tail, head)` is complete, valid records, and the producer never writes into that range.
-//! The producer may assume: the consumer never reads past `head` and never moves `tail`
-//! backwards or past `head`. When `head - tail + needed > ring_size` the producer drops the
-//! event and counts it in the drop counter of its category; it never overwrites unread data.
+//! The producer may assume nothing about `tail` beyond it being a u64 (the page is writable by
+//! userspace): it keeps its own copy of `head` and the counters in kernel memory, only
+//! publishes them here, and treats any `tail` for which `head - tail > ring_size` as a full
+//! ring. When `head - tail + needed > ring_size` the producer drops the event and counts it in
+//! the drop counter of its category; it never overwrites unread data.
 //!
-//! # Wrapping
+//! A consumer loop is therefore:
 //!
-//! A record never wraps around the end of the data area. When fewer bytes than the record
-//! needs remain before the end, the producer fills the rest of the area with padding: if at
-//! least [`crate::record::HEADER_LEN`] bytes remain it writes a header whose type is
-//! [`PADDING_EVENT_TYPE`] and whose `len` covers the remainder; if fewer remain the consumer
-//! skips them without reading (they are below the size of any header). Then the record is
-//! written at offset 0. Padding counts towards `head` like any other byte.
+//! ```text
+//! head = control.head.load(Acquire)
+//! while tail < head:
+//!     rec = Record::parse(&data[data_offset(tail, size)..][..(head - tail)])
+//!     ...use rec...
+//!     tail += aligned_len(rec.len())
+//! control.tail.store(tail, Release)
+//! ```
 
 use core::sync::atomic::AtomicU64;
 
 /// Version of this ABI; the engine refuses a module reporting another one.
-pub const ABI_VERSION: u32 = 1;
+///
+/// 2: data pages mapped twice back to back (no padding records), split control/data mappings.
+pub const ABI_VERSION: u32 = 2;
 
 /// Size of the control page at the start of every mapping.
 pub const CONTROL_PAGE_SIZE: usize = 4096;
 
+/// File offset of the doubly mapped data area.
+pub const DATA_OFFSET: usize = CONTROL_PAGE_SIZE;
+
+/// How many times the data pages appear back to back in the data mapping.
+pub const DATA_MAPPINGS: usize = 2;
+
 /// Records start at positions that are multiples of this.
 pub const RECORD_ALIGN: usize = 8;
 
-/// Event type written into padding headers (outside the event table's range).
+/// Reserved event type (outside the event table's range). ABI 2 rings never contain it (the
+/// double mapping makes padding unnecessary); readers treat it as an invalid record.
 pub const PADDING_EVENT_TYPE: u16 = 0xFFFF;
+
+/// Largest record a producer writes: one u16-length event with all 32 parameters at their
+/// u16 maximum would exceed this, so producers truncate variable-length parameters to fit.
+/// Always at most half the smallest valid ring, so a record fits in an empty ring.
+pub const MAX_RECORD_LEN: usize = 8 * CONTROL_PAGE_SIZE;
 
 /// Default ring size per CPU (8 MiB).
 pub const DEFAULT_RING_SIZE: usize = 8 << 20;
@@ -54,10 +82,29 @@ pub const fn aligned_len(len: usize) -> usize {
     (len + RECORD_ALIGN - 1) & !(RECORD_ALIGN - 1)
 }
 
-/// True when `size` is a valid ring size: a power of two larger than two pages.
+/// True when `size` is a valid ring size: a power of two larger than two pages, and at least
+/// twice [`MAX_RECORD_LEN`].
 #[inline]
 pub const fn is_valid_ring_size(size: usize) -> bool {
-    size.is_power_of_two() && size > 2 * CONTROL_PAGE_SIZE
+    size.is_power_of_two() && size > 2 * CONTROL_PAGE_SIZE && size >= 2 * MAX_RECORD_LEN
+}
+
+/// Offset of byte position `pos` in the data area of a ring of `ring_size` bytes.
+#[inline]
+pub const fn data_offset(pos: u64, ring_size: u64) -> usize {
+    (pos & (ring_size - 1)) as usize
+}
+
+/// Length of the data mapping at [`DATA_OFFSET`]: the data pages twice.
+#[inline]
+pub const fn data_map_len(ring_size: usize) -> usize {
+    DATA_MAPPINGS * ring_size
+}
+
+/// Length of a mapping of everything: control page plus the doubled data pages.
+#[inline]
+pub const fn mmap_len(ring_size: usize) -> usize {
+    DATA_OFFSET + data_map_len(ring_size)
 }
 
 /// Why an event could not be stored: each category has its own drop counter.

@@ -1,0 +1,329 @@
+use std::fs::{File, OpenOptions};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use memmap2::{Mmap, MmapMut, MmapOptions};
+use ringbuf_abi::ioctl::{self, EventMask};
+use ringbuf_abi::ring::{
+    aligned_len, data_map_len, data_offset, is_valid_ring_size, RingControl, ABI_VERSION, CONTROL_PAGE_SIZE,
+    DATA_OFFSET, DROP_CATEGORIES,
+};
+use ringbuf_abi::Record;
+
+use crate::error::{io, Error};
+
+/// Drop counters of one ring or of all of them, indexed by [`ringbuf_abi::ring::DropCategory`].
+pub type DropCounts = [u64; DROP_CATEGORIES];
+
+/// Counters of one ring, read from its control page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RingStats {
+    /// Events written.
+    pub events: u64,
+    /// Events dropped, by category.
+    pub drops: DropCounts,
+    /// Bytes published but not yet consumed.
+    pub pending: u64,
+}
+
+/// One CPU's ring: its device, control page and doubly mapped data pages.
+pub struct Ring {
+    path: PathBuf,
+    file: File,
+    control: MmapMut,
+    data: Mmap,
+    cpu: u32,
+    size: u64,
+    /// Next position to read (the engine's copy of `tail`).
+    tail: u64,
+    /// Last `head` seen.
+    head: u64,
+}
+
+impl Ring {
+    /// Opens and maps one ring device.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when open/mmap fails, [`Error::BadControl`] for an impossible ring size,
+    /// [`Error::AbiMismatch`] when the module speaks another ABI.
+    pub fn open(path: &Path) -> Result<Ring, Error> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| io(format!("open {}", path.display()), e))?;
+        // SAFETY: the control page is shared with the kernel; we only access it through
+        // `RingControl`'s atomics (or fields the module never changes after creation).
+        let control = unsafe { MmapOptions::new().len(CONTROL_PAGE_SIZE).map_mut(&file) }
+            .map_err(|e| io(format!("mmap control page of {}", path.display()), e))?;
+        // SAFETY: page-aligned mapping of CONTROL_PAGE_SIZE >= size_of::<RingControl>().
+        let ctl = unsafe { &*(control.as_ptr() as *const RingControl) };
+        if ctl.abi_version != ABI_VERSION {
+            return Err(Error::AbiMismatch { module: ctl.abi_version, reader: ABI_VERSION });
+        }
+        let (size, cpu) = (ctl.ring_size, ctl.cpu);
+        if !usize::try_from(size).is_ok_and(is_valid_ring_size) {
+            return Err(Error::BadControl { device: path.into(), detail: format!("ring size {size}") });
+        }
+        let tail = ctl.tail.load(Ordering::Acquire);
+        // SAFETY: the module maps the data pages read-only; they change under us only in the
+        // range the control page says is not ours (outside [tail, head)).
+        let data = unsafe {
+            MmapOptions::new().offset(DATA_OFFSET as u64).len(data_map_len(size as usize)).map(&file)
+        }
+        .map_err(|e| io(format!("mmap data pages of {}", path.display()), e))?;
+        Ok(Ring { path: path.into(), file, control, data, cpu, size, tail, head: tail })
+    }
+
+    fn ctl(&self) -> &RingControl {
+        // SAFETY: see `open`: page-aligned, large enough, lives as long as `self.control`.
+        unsafe { &*(self.control.as_ptr() as *const RingControl) }
+    }
+
+    /// The CPU this ring belongs to.
+    pub fn cpu(&self) -> u32 {
+        self.cpu
+    }
+
+    /// The device path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the data area in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Counters from the control page.
+    pub fn stats(&self) -> RingStats {
+        let c = self.ctl();
+        let mut drops = [0; DROP_CATEGORIES];
+        for (d, a) in drops.iter_mut().zip(c.drops.iter()) {
+            *d = a.load(Ordering::Relaxed);
+        }
+        RingStats {
+            events: c.events.load(Ordering::Relaxed),
+            drops,
+            pending: c.head.load(Ordering::Relaxed).wrapping_sub(self.tail),
+        }
+    }
+
+    /// Reloads `head`; true when unread records exist.
+    fn refresh(&mut self) -> bool {
+        self.head = self.ctl().head.load(Ordering::Acquire);
+        self.tail < self.head
+    }
+
+    /// The record at `tail`, if one was published at the last refresh.
+    fn peek(&self) -> Option<Result<Record<'_>, Error>> {
+        if self.tail >= self.head {
+            return None;
+        }
+        let avail = (self.head - self.tail).min(self.size) as usize;
+        let off = data_offset(self.tail, self.size);
+        // The doubled mapping makes `off + avail <= 2 * size` contiguous.
+        let bytes = &self.data[off..off + avail];
+        Some(Record::parse(bytes).map_err(|detail| Error::Corrupt { cpu: self.cpu, pos: self.tail, detail }))
+    }
+
+    /// Moves past `len` bytes and tells the module they are free.
+    fn advance(&mut self, len: usize) {
+        self.tail += aligned_len(len) as u64;
+        self.ctl().tail.store(self.tail, Ordering::Release);
+    }
+
+    /// Gives up on everything published (after a corrupt record).
+    fn skip_all(&mut self) {
+        self.tail = self.head;
+        self.ctl().tail.store(self.tail, Ordering::Release);
+    }
+
+    fn ioctl_ptr<T>(&self, req: u32, arg: *const T) -> Result<(), Error> {
+        // SAFETY: `req` is one of the module's ioctls and `arg` points to a value of the size
+        // its number encodes (checked by the callers' types).
+        let rc = unsafe { libc::ioctl(self.file.as_raw_fd(), req as _, arg) };
+        if rc < 0 {
+            return Err(io(format!("ioctl {req:#x} on {}", self.path.display()), std::io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+}
+
+/// Every ring of the module, read together.
+pub struct RingSet {
+    rings: Vec<Ring>,
+    /// Ring whose record `next_record` handed out last, to advance on the next call.
+    pending: Option<(usize, usize)>,
+    /// Records that failed to decode (the ring was resynchronised each time).
+    corrupt: u64,
+}
+
+impl RingSet {
+    /// Opens every `falcoN` device in `dir` (normally `/dev`).
+    ///
+    /// # Errors
+    /// [`Error::NoDevices`] when there is none; otherwise the first error of [`Ring::open`].
+    pub fn open(dir: &Path) -> Result<RingSet, Error> {
+        let mut found: Vec<(u32, PathBuf)> = Vec::new();
+        let rd = std::fs::read_dir(dir).map_err(|e| io(format!("read {}", dir.display()), e))?;
+        for ent in rd.flatten() {
+            let name = ent.file_name();
+            let Some(n) = name.to_str().and_then(|s| s.strip_prefix("falco")) else { continue };
+            if let Ok(cpu) = n.parse::<u32>() {
+                found.push((cpu, ent.path()));
+            }
+        }
+        if found.is_empty() {
+            return Err(Error::NoDevices(dir.into()));
+        }
+        found.sort();
+        let rings = found.iter().map(|(_, p)| Ring::open(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(RingSet { rings, pending: None, corrupt: 0 })
+    }
+
+    /// The rings, ordered by CPU.
+    pub fn rings(&self) -> &[Ring] {
+        &self.rings
+    }
+
+    /// Records that failed to decode so far.
+    pub fn corrupt(&self) -> u64 {
+        self.corrupt
+    }
+
+    /// The module's ABI version.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn abi_version(&self) -> Result<u32, Error> {
+        let mut v: u32 = 0;
+        self.first().ioctl_ptr(ioctl::GET_ABI_VERSION, &mut v as *mut u32)?;
+        Ok(v)
+    }
+
+    fn first(&self) -> &Ring {
+        // PANIC: `open` refuses an empty set.
+        &self.rings[0]
+    }
+
+    /// Starts capture on every CPU.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn enable(&self) -> Result<(), Error> {
+        self.first().ioctl_ptr::<u8>(ioctl::ENABLE_CAPTURE, std::ptr::null())
+    }
+
+    /// Stops capture on every CPU.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn disable(&self) -> Result<(), Error> {
+        self.first().ioctl_ptr::<u8>(ioctl::DISABLE_CAPTURE, std::ptr::null())
+    }
+
+    /// Sets the bytes captured from I/O buffers.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (EINVAL for a snaplen the module refuses).
+    pub fn set_snaplen(&self, snaplen: u32) -> Result<(), Error> {
+        self.first().ioctl_ptr(ioctl::SET_SNAPLEN, &snaplen as *const u32)
+    }
+
+    /// Sets the event ids to produce.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn set_event_mask(&self, mask: &EventMask) -> Result<(), Error> {
+        self.first().ioctl_ptr(ioctl::SET_EVENT_MASK, mask as *const EventMask)
+    }
+
+    /// When true, failed syscalls are not reported.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn set_drop_failed(&self, drop: bool) -> Result<(), Error> {
+        let v: u32 = drop.into();
+        self.first().ioctl_ptr(ioctl::SET_DROP_FAILED, &v as *const u32)
+    }
+
+    /// Sums the counters of every ring.
+    pub fn stats(&self) -> RingStats {
+        let mut t = RingStats::default();
+        for r in &self.rings {
+            let s = r.stats();
+            t.events += s.events;
+            t.pending += s.pending;
+            for (a, b) in t.drops.iter_mut().zip(s.drops) {
+                *a += b;
+            }
+        }
+        t
+    }
+
+    /// Sleeps in `poll()` until a ring has data to read or `timeout_ms` passes (-1: forever).
+    /// Returns true when some ring is readable.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when poll fails (EINTR is reported as "not readable").
+    pub fn wait(&self, timeout_ms: i32) -> Result<bool, Error> {
+        let mut fds: Vec<libc::pollfd> = self
+            .rings
+            .iter()
+            .map(|r| libc::pollfd { fd: r.file.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+            .collect();
+        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(false);
+            }
+            return Err(io("poll falco rings", e));
+        }
+        Ok(n > 0)
+    }
+
+    /// The next record of all rings in timestamp order, or `None` when every ring is empty.
+    /// The record stays valid until the next call; then its bytes are given back to the module.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`] for a record that does not decode: that ring is skipped to its head
+    /// and reading can go on.
+    pub fn next_record(&mut self) -> Option<Result<Record<'_>, Error>> {
+        if let Some((i, len)) = self.pending.take() {
+            self.rings[i].advance(len);
+        }
+        let mut best: Option<(usize, u64)> = None;
+        for i in 0..self.rings.len() {
+            let r = &mut self.rings[i];
+            if r.tail >= r.head && !r.refresh() {
+                continue;
+            }
+            match r.peek() {
+                Some(Ok(rec)) => {
+                    if best.is_none_or(|(_, ts)| rec.ts() < ts) {
+                        best = Some((i, rec.ts()));
+                    }
+                }
+                Some(Err(e)) => {
+                    r.skip_all();
+                    self.corrupt += 1;
+                    return Some(Err(e));
+                }
+                None => {}
+            }
+        }
+        let (i, _) = best?;
+        let ring = &self.rings[i];
+        match ring.peek()? {
+            Ok(rec) => {
+                self.pending = Some((i, rec.len() as usize));
+                Some(Ok(rec))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    }
+}

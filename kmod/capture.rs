@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The capture: every CPU's ring plus the settings the ioctls change.
+//!
+//! One `Capture` exists while the module is loaded. Probes and file operations reach it through
+//! [`Capture::get`]; the module publishes it before registering anything that can call back and
+//! withdraws it only after those registrations are gone (see `module.rs`).
+
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use kernel::prelude::*;
+
+use crate::ioctl_abi::EVENT_MASK_WORDS;
+use crate::ring::Ring;
+
+/// Bytes of I/O buffers copied by default (Falco's default snaplen).
+pub(crate) const DEFAULT_SNAPLEN: u32 = 80;
+/// Largest snaplen accepted.
+pub(crate) const MAX_SNAPLEN: u32 = 16 * 1024;
+
+static CURRENT: AtomicPtr<Capture> = AtomicPtr::new(ptr::null_mut());
+
+/// Rings and settings.
+pub(crate) struct Capture {
+    rings: KVec<Pin<KBox<Ring>>>,
+    enabled: AtomicBool,
+    snaplen: AtomicU32,
+    drop_failed: AtomicBool,
+    mask: [AtomicU64; EVENT_MASK_WORDS],
+    /// Open files; capture stops when the last one closes.
+    opens: AtomicU32,
+    verbose: bool,
+}
+
+impl Capture {
+    /// Allocates one ring of `ring_size` bytes for each of the `ncpus` possible CPU ids.
+    ///
+    /// # Errors
+    /// ENOMEM.
+    pub(crate) fn new(ncpus: usize, ring_size: usize, verbose: bool) -> Result<Capture> {
+        let mut rings = KVec::with_capacity(ncpus, GFP_KERNEL)?;
+        for cpu in 0..ncpus {
+            rings.push(KBox::pin_init(Ring::new(cpu as u32, ring_size)?, GFP_KERNEL)?, GFP_KERNEL)?;
+        }
+        Ok(Capture {
+            rings,
+            enabled: AtomicBool::new(false),
+            snaplen: AtomicU32::new(DEFAULT_SNAPLEN),
+            drop_failed: AtomicBool::new(false),
+            mask: [const { AtomicU64::new(u64::MAX) }; EVENT_MASK_WORDS],
+            opens: AtomicU32::new(0),
+            verbose,
+        })
+    }
+
+    /// Makes `c` the capture probes and devices see.
+    ///
+    /// # Safety
+    /// `c` must stay valid until [`Capture::withdraw`] has returned and no probe or file
+    /// operation that could have seen it is still running.
+    pub(crate) unsafe fn publish(c: &Capture) {
+        CURRENT.store(c as *const Capture as *mut Capture, Ordering::Release);
+    }
+
+    /// Hides the capture again.
+    pub(crate) fn withdraw() {
+        CURRENT.store(ptr::null_mut(), Ordering::Release);
+    }
+
+    /// The published capture, if any.
+    #[inline]
+    pub(crate) fn get() -> Option<&'static Capture> {
+        let p = CURRENT.load(Ordering::Acquire);
+        // SAFETY: `publish`'s contract keeps the capture alive while it is published and while
+        // any caller (a probe or a file operation) can still hold this reference.
+        unsafe { p.as_ref() }
+    }
+
+    /// The ring of `cpu`.
+    #[inline]
+    pub(crate) fn ring(&self, cpu: usize) -> Option<&Ring> {
+        self.rings.get(cpu).map(|r| &**r)
+    }
+
+    /// All rings.
+    pub(crate) fn rings(&self) -> impl Iterator<Item = &Ring> {
+        self.rings.iter().map(|r| &**r)
+    }
+
+    /// Number of rings (possible CPU ids).
+    pub(crate) fn nr_rings(&self) -> usize {
+        self.rings.len()
+    }
+
+    #[inline]
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_enabled(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+        for r in self.rings() {
+            r.publish_enabled(on);
+        }
+        if self.verbose {
+            pr_info!("capture {}\n", if on { "enabled" } else { "disabled" });
+        }
+    }
+
+    /// Bytes of I/O buffers to copy (read/write/sendto/recvfrom payloads).
+    #[allow(dead_code)]
+    #[inline]
+    pub(crate) fn snaplen(&self) -> usize {
+        self.snaplen.load(Ordering::Relaxed) as usize
+    }
+
+    pub(crate) fn set_snaplen(&self, v: u32) -> Result {
+        if v > MAX_SNAPLEN {
+            return Err(EINVAL);
+        }
+        self.snaplen.store(v, Ordering::Relaxed);
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn drop_failed(&self) -> bool {
+        self.drop_failed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_drop_failed(&self, v: bool) {
+        self.drop_failed.store(v, Ordering::Relaxed);
+    }
+
+    /// True when event id `evtype` is selected.
+    #[inline]
+    pub(crate) fn wants(&self, evtype: u16) -> bool {
+        self.mask
+            .get(evtype as usize / 64)
+            .is_some_and(|w| w.load(Ordering::Relaxed) & (1u64 << (evtype % 64)) != 0)
+    }
+
+    pub(crate) fn set_mask(&self, words: &[u64; EVENT_MASK_WORDS]) {
+        for (m, w) in self.mask.iter().zip(words.iter()) {
+            m.store(*w, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn file_opened(&self) {
+        self.opens.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A file closed; the last one stops the capture (no reader, no point producing).
+    pub(crate) fn file_closed(&self) {
+        if self.opens.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.set_enabled(false);
+        }
+    }
+
+    pub(crate) fn verbose(&self) -> bool {
+        self.verbose
+    }
+}

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+//! x86_64 syscall numbers we decode and the conversions of Linux flag words to libs' `PPM_*`
+//! encodings (the values the event schema's flag tables name).
+
+/// x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+#[allow(missing_docs)]
+pub(crate) mod nr {
+    pub(crate) const OPEN: i64 = 2;
+    pub(crate) const CLOSE: i64 = 3;
+    pub(crate) const DUP: i64 = 32;
+    pub(crate) const DUP2: i64 = 33;
+    pub(crate) const SOCKET: i64 = 41;
+    pub(crate) const CONNECT: i64 = 42;
+    pub(crate) const ACCEPT: i64 = 43;
+    pub(crate) const BIND: i64 = 49;
+    pub(crate) const LISTEN: i64 = 50;
+    pub(crate) const CLONE: i64 = 56;
+    pub(crate) const FORK: i64 = 57;
+    pub(crate) const VFORK: i64 = 58;
+    pub(crate) const EXECVE: i64 = 59;
+    pub(crate) const RENAME: i64 = 82;
+    pub(crate) const MKDIR: i64 = 83;
+    pub(crate) const RMDIR: i64 = 84;
+    pub(crate) const CREAT: i64 = 85;
+    pub(crate) const UNLINK: i64 = 87;
+    pub(crate) const CHMOD: i64 = 90;
+    pub(crate) const FCHMOD: i64 = 91;
+    pub(crate) const SETUID: i64 = 105;
+    pub(crate) const SETGID: i64 = 106;
+    pub(crate) const SETREUID: i64 = 113;
+    pub(crate) const SETREGID: i64 = 114;
+    pub(crate) const SETRESUID: i64 = 117;
+    pub(crate) const SETRESGID: i64 = 119;
+    pub(crate) const OPENAT: i64 = 257;
+    pub(crate) const MKDIRAT: i64 = 258;
+    pub(crate) const UNLINKAT: i64 = 263;
+    pub(crate) const RENAMEAT: i64 = 264;
+    pub(crate) const FCHMODAT: i64 = 268;
+    pub(crate) const UNSHARE: i64 = 272;
+    pub(crate) const ACCEPT4: i64 = 288;
+    pub(crate) const DUP3: i64 = 292;
+    pub(crate) const SETNS: i64 = 308;
+    pub(crate) const RENAMEAT2: i64 = 316;
+    pub(crate) const EXECVEAT: i64 = 322;
+    pub(crate) const CLONE3: i64 = 435;
+    pub(crate) const OPENAT2: i64 = 437;
+}
+
+/// `O_*` (x86_64) to `PPM_O_*`.
+pub(crate) fn open_flags(f: u64) -> u32 {
+    const MAP: &[(u64, u32)] = &[
+        (0o100, 1 << 2),         // O_CREAT
+        (0o2000, 1 << 3),        // O_APPEND
+        (0o10000, 1 << 4),       // O_DSYNC
+        (0o200, 1 << 5),         // O_EXCL
+        (0o4000, 1 << 6),        // O_NONBLOCK
+        (0o4000000, 1 << 7),     // __O_SYNC
+        (0o1000, 1 << 8),        // O_TRUNC
+        (0o40000, 1 << 9),       // O_DIRECT
+        (0o200000, 1 << 10),     // O_DIRECTORY
+        (0o100000, 1 << 11),     // O_LARGEFILE
+        (0o2000000, 1 << 12),    // O_CLOEXEC
+        (0o20000000, 1 << 13),   // __O_TMPFILE
+    ];
+    let mut r = match f & 3 {
+        0 => 1,     // O_RDONLY -> PPM_O_RDONLY
+        1 => 2,     // O_WRONLY
+        _ => 3,     // O_RDWR
+    };
+    for (linux, ppm) in MAP {
+        if f & linux != 0 {
+            r |= ppm;
+        }
+    }
+    r
+}
+
+/// The mode recorded for an open: meaningful only with O_CREAT or O_TMPFILE (`PPM_S_*` bits
+/// equal the Linux permission bits).
+pub(crate) fn open_mode(flags: u64, mode: u64) -> u32 {
+    if flags & (0o100 | 0o20000000) != 0 {
+        (mode & 0o7777) as u32
+    } else {
+        0
+    }
+}
+
+/// `RESOLVE_*` to `PPM_RESOLVE_*`.
+pub(crate) fn resolve_flags(f: u64) -> u32 {
+    let mut r = 0;
+    for (linux, ppm) in [(0x08u64, 1u32 << 0), (0x10, 1 << 1), (0x02, 1 << 2), (0x04, 1 << 3), (0x01, 1 << 4), (0x20, 1 << 5)] {
+        if f & linux != 0 {
+            r |= ppm;
+        }
+    }
+    r
+}
+
+/// `CLONE_*` to `PPM_CL_*`.
+pub(crate) fn clone_flags(f: u64) -> u32 {
+    const MAP: &[(u64, u32)] = &[
+        (0x400, 1 << 0),          // CLONE_FILES
+        (0x200, 1 << 1),          // CLONE_FS
+        (0x8000_0000, 1 << 2),    // CLONE_IO
+        (0x0800_0000, 1 << 3),    // CLONE_NEWIPC
+        (0x4000_0000, 1 << 4),    // CLONE_NEWNET
+        (0x0002_0000, 1 << 5),    // CLONE_NEWNS
+        (0x2000_0000, 1 << 6),    // CLONE_NEWPID
+        (0x0400_0000, 1 << 7),    // CLONE_NEWUTS
+        (0x8000, 1 << 8),         // CLONE_PARENT
+        (0x0010_0000, 1 << 9),    // CLONE_PARENT_SETTID
+        (0x2000, 1 << 10),        // CLONE_PTRACE
+        (0x800, 1 << 11),         // CLONE_SIGHAND
+        (0x0004_0000, 1 << 12),   // CLONE_SYSVSEM
+        (0x0001_0000, 1 << 13),   // CLONE_THREAD
+        (0x0080_0000, 1 << 14),   // CLONE_UNTRACED
+        (0x100, 1 << 15),         // CLONE_VM
+        (0x1000_0000, 1 << 20),   // CLONE_NEWUSER
+        (0x0020_0000, 1 << 23),   // CLONE_CHILD_CLEARTID
+        (0x0100_0000, 1 << 24),   // CLONE_CHILD_SETTID
+        (0x0008_0000, 1 << 25),   // CLONE_SETTLS
+        (0x4000, 1 << 27),        // CLONE_VFORK
+        (0x0200_0000, 1 << 28),   // CLONE_NEWCGROUP
+    ];
+    let mut r = 0;
+    for (linux, ppm) in MAP {
+        if f & linux != 0 {
+            r |= ppm;
+        }
+    }
+    r
+}
+
+/// `PPM_CL_CHILD_IN_PIDNS`: the child lives in a pid namespace other than the initial one.
+pub(crate) const CL_CHILD_IN_PIDNS: u32 = 1 << 29;
+
+/// `AT_REMOVEDIR` to `PPM_AT_REMOVEDIR` (both 0x200).
+pub(crate) fn unlinkat_flags(f: u64) -> u32 {
+    (f & 0x200) as u32
+}

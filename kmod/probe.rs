@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The tracepoint probes and their registration.
+//!
+//! `sys_enter`/`sys_exit` are not exported to modules, so they are found by name with
+//! `for_each_kernel_tracepoint` and attached with `tracepoint_probe_register`. In 7.x the syscall
+//! tracepoints are faultable and probes run with preemption enabled; each probe pins itself to a
+//! CPU (see `CpuGuard`) only while it writes its record.
+
+use core::ffi::{c_long, c_void, CStr};
+use core::ptr;
+use kernel::{bindings, prelude::*};
+
+use crate::bindings::tracepoint_synchronize_unregister;
+use crate::capture::Capture;
+use crate::events;
+
+/// The tracepoints we attach to, in registration order.
+const NAMES: [&[u8]; 5] = [b"sys_enter", b"sys_exit", b"sched_process_exit", b"sched_process_fork", b"sched_process_exec"];
+
+/// Attached probes; dropping detaches them and waits until none runs.
+pub(crate) struct Probes {
+    tps: [*mut bindings::tracepoint; 5],
+    attached: [bool; 5],
+}
+
+// SAFETY: the tracepoint pointers are static kernel objects, usable from any thread.
+unsafe impl Send for Probes {}
+// SAFETY: as above.
+unsafe impl Sync for Probes {}
+
+unsafe extern "C" fn find(tp: *mut bindings::tracepoint, data: *mut c_void) {
+    // SAFETY: `data` is the `[*mut tracepoint; 5]` passed by `Probes::attach`, and the kernel
+    // passes valid tracepoints with NUL-terminated names.
+    let (tps, name) = unsafe { (&mut *data.cast::<[*mut bindings::tracepoint; 5]>(), CStr::from_ptr((*tp).name.cast())) };
+    if let Some(i) = NAMES.iter().position(|n| *n == name.to_bytes()) {
+        tps[i] = tp;
+    }
+}
+
+fn probe_fn(i: usize) -> *mut c_void {
+    match i {
+        0 => probe_sys_enter as *mut c_void,
+        1 => probe_sys_exit as *mut c_void,
+        2 => probe_sched_exit as *mut c_void,
+        3 => probe_sched_fork as *mut c_void,
+        _ => probe_sched_exec as *mut c_void,
+    }
+}
+
+impl Probes {
+    /// Finds and attaches every probe.
+    ///
+    /// # Errors
+    /// ENOENT when a tracepoint does not exist, or the error of `tracepoint_probe_register`.
+    pub(crate) fn attach() -> Result<Probes> {
+        let mut p = Probes { tps: [ptr::null_mut(); 5], attached: [false; 5] };
+        // SAFETY: `find` matches the callback type and only writes into `p.tps` during the call.
+        unsafe { bindings::for_each_kernel_tracepoint(Some(find), (&raw mut p.tps).cast()) };
+        if p.tps.iter().any(|t| t.is_null()) {
+            pr_err!("tracepoints missing (sys_enter/sys_exit/sched_process_*)\n");
+            return Err(ENOENT);
+        }
+        for i in 0..NAMES.len() {
+            // SAFETY: each probe's signature matches its tracepoint's TP_PROTO (see the probes),
+            // and `p.tps[i]` is a live tracepoint.
+            let rc = unsafe { bindings::tracepoint_probe_register(p.tps[i], probe_fn(i), ptr::null_mut()) };
+            if rc != 0 {
+                pr_err!("tracepoint_probe_register #{} failed: {}\n", i, rc);
+                return Err(Error::from_errno(rc));
+            }
+            p.attached[i] = true;
+        }
+        Ok(p)
+    }
+}
+
+impl Drop for Probes {
+    fn drop(&mut self) {
+        for i in 0..NAMES.len() {
+            if self.attached[i] {
+                // SAFETY: unregisters exactly the (probe, data) pair registered in `attach`.
+                unsafe { bindings::tracepoint_probe_unregister(self.tps[i], probe_fn(i), ptr::null_mut()) };
+            }
+        }
+        tracepoint_synchronize_unregister();
+    }
+}
+
+/// `TP_PROTO(struct pt_regs *regs, long id)`
+unsafe extern "C" fn probe_sys_enter(_data: *mut c_void, regs: *mut bindings::pt_regs, id: c_long) {
+    let Some(cap) = Capture::get() else { return };
+    if cap.enabled() {
+        // SAFETY: the tracepoint passes current's valid saved registers.
+        unsafe { events::sys_enter(cap, regs, id as i64) };
+    }
+}
+
+/// `TP_PROTO(struct pt_regs *regs, long ret)`
+unsafe extern "C" fn probe_sys_exit(_data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
+    let Some(cap) = Capture::get() else { return };
+    if cap.enabled() {
+        // SAFETY: as above; orig_ax holds the syscall number on x86_64.
+        unsafe { events::sys_exit(cap, regs, (*regs).orig_ax as i64, ret as i64) };
+    }
+}
+
+/// `TP_PROTO(struct task_struct *p, bool group_dead)`
+unsafe extern "C" fn probe_sched_exit(_data: *mut c_void, p: *mut bindings::task_struct, _group_dead: bool) {
+    let Some(cap) = Capture::get() else { return };
+    if cap.enabled() {
+        // SAFETY: the tracepoint passes the exiting (current) task.
+        unsafe { events::process_exit(cap, p) };
+    }
+}
+
+/// `TP_PROTO(struct task_struct *parent, struct task_struct *child)`
+unsafe extern "C" fn probe_sched_fork(_data: *mut c_void, _parent: *mut bindings::task_struct, child: *mut bindings::task_struct) {
+    let Some(cap) = Capture::get() else { return };
+    if cap.enabled() {
+        // SAFETY: the tracepoint passes the new child, alive for the call.
+        unsafe { events::process_fork(cap, child) };
+    }
+}
+
+/// `TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`
+unsafe extern "C" fn probe_sched_exec(_data: *mut c_void, _p: *mut bindings::task_struct, _old_pid: i32, bprm: *mut c_void) {
+    let Some(cap) = Capture::get() else { return };
+    if cap.enabled() {
+        // SAFETY: the tracepoint passes the exec's binprm.
+        unsafe { events::process_exec(cap, bprm) };
+    }
+}

@@ -1,0 +1,36 @@
+# In-guest test plan of scripts/vm-test. Every step prints "=== RESULT <name> rc=<n>"; the host
+# fails the run on any non-zero rc, on a missing RESULT, or on a kernel warning in the log.
+T=/kmod-guest-test
+M=/falco.ko
+echo 'root:*:19000:0:99999:7:::' > /etc/shadow
+echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
+result() { echo "=== RESULT $1 rc=$2"; }
+run() { n=$1; shift; echo "=== BEGIN $n"; "$@"; result "$n" $?; }
+
+modinfo $M 2>/dev/null | grep -E '^(name|vermagic|parm)'
+insmod $M ring_size=1000 2>/dev/null; rc=$?; [ $rc -ne 0 ]; result bad-ring-size-refused $?
+insmod $M; result insmod $?
+ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $?
+run events $T events
+run poll $T poll
+run hotplug $T hotplug
+# rmmod while a reader holds the devices must be refused, then work once it is gone.
+$T hold 3 & sleep 1
+rmmod falco 2>/dev/null; rc=$?; [ $rc -ne 0 ]; result rmmod-refused-while-held $?
+wait
+rmmod falco; result rmmod $?
+insmod $M ring_size=65536; result insmod-small $?
+run overflow $T overflow
+rmmod falco; result rmmod-small $?
+fails=0
+i=0
+while [ $i -lt ${CYCLES:-50} ]; do
+  i=$((i+1))
+  insmod $M ring_size=1048576 || { echo "cycle $i: insmod failed"; fails=$((fails+1)); continue; }
+  $T cycle || { echo "cycle $i: capture failed"; fails=$((fails+1)); }
+  rmmod falco || { echo "cycle $i: rmmod failed"; fails=$((fails+1)); }
+done
+echo "cycles: $i, failures: $fails"
+[ $fails -eq 0 ]; result cycles $?
+lsmod | grep -q '^falco ' && { echo "falco still loaded"; result unloaded 1; } || result unloaded 0
+dmesg | grep -E 'falco|WARNING|BUG|Oops|lockdep|KASAN|sleeping function' | tail -20
