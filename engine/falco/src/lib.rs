@@ -5,7 +5,6 @@ pub mod app;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
-pub mod listing;
 pub mod run;
 pub mod source;
 pub mod summary;

@@ -7,6 +7,7 @@ use crate::config::{EngineKind, Loaded, RuleMatcher, RuleMatching, RuleSelection
 use crate::source::replay::{Replay, SourceMsg};
 use crate::summary::Summary;
 use falco_outputs::{Alert, Outputs, OutputsConfig};
+use falco_rules::cli::{describe_rule, list_fields, list_rules, ListFormat};
 use falco_rules::field::{FieldArg, FieldCatalog, ResolvedField};
 use falco_rules::load::{load_paths, LoadOptions};
 use falco_rules::output::OutputSegment;
@@ -23,10 +24,21 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
     let config = &loaded.config;
 
     if let Some(source) = &cli.list_fields {
-        print!(
-            "{}",
-            crate::listing::fields(&catalog, source, cli.names_only, cli.format.as_deref())
-        );
+        let format = match cli.format.as_deref() {
+            None | Some("text") => ListFormat::Text,
+            Some("markdown") => ListFormat::Markdown,
+            Some("json") => ListFormat::Json,
+            Some(other) => {
+                eprintln!("Error: --format must be markdown or json, not `{other}`");
+                return ExitCode::FAILURE;
+            }
+        };
+        let source = if source.is_empty() {
+            None
+        } else {
+            Some(source.as_str())
+        };
+        print!("{}", list_fields(&catalog, source, cli.names_only, format));
         return ExitCode::SUCCESS;
     }
 
@@ -67,11 +79,11 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
     );
 
     if cli.list_rules {
-        print!("{}", crate::listing::rules(&ruleset));
+        print!("{}", list_rules(&ruleset));
         return ExitCode::SUCCESS;
     }
     if let Some(name) = &cli.describe_rule {
-        return match crate::listing::describe(&ruleset, name) {
+        return match describe(&ruleset, name) {
             Some(text) => {
                 print!("{text}");
                 ExitCode::SUCCESS
@@ -110,6 +122,25 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `-l NAME`: a rule, or else a macro or list of that name.
+fn describe(ruleset: &RuleSet, name: &str) -> Option<String> {
+    if let Some(text) = describe_rule(ruleset, name) {
+        return Some(text);
+    }
+    if let Some(m) = ruleset.macros.iter().find(|m| m.name == name) {
+        return Some(format!(
+            "Macro: {}\nCondition: {}\n",
+            m.name,
+            m.condition.trim()
+        ));
+    }
+    ruleset
+        .lists
+        .iter()
+        .find(|l| l.name == name)
+        .map(|l| format!("List: {}\nItems: {}\n", l.name, l.items.join(", ")))
 }
 
 /// Applies `priority`, the `rules:` list and `-D`/`-t`/`-T`, in Falco's order.
