@@ -73,6 +73,7 @@ extern "C" {
 
     // kmod/shim.c
     fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
+    fn falco_in_compat_syscall() -> bool;
     fn falco_get_cpu() -> u32;
     fn falco_put_cpu();
     fn falco_vmap(pages: *mut *mut c_void, count: u32) -> *mut c_void;
@@ -161,6 +162,14 @@ pub(crate) fn current_syscall() -> (i64, usize) {
     // SAFETY: reads current's own saved registers into a valid out pointer.
     let nr = unsafe { falco_syscall_nr(&mut arg0) } as i64;
     (nr, arg0)
+}
+
+/// True while current executes a 32-bit (ia32) syscall, or an x32 one (`nr` has the x32 bit).
+#[inline]
+pub(crate) fn foreign_syscall_abi(nr: i64) -> bool {
+    const X32_SYSCALL_BIT: i64 = 0x4000_0000;
+    // SAFETY: reads current's own thread flags.
+    nr & X32_SYSCALL_BIT != 0 || unsafe { falco_in_compat_syscall() }
 }
 
 /// Current's thread id (the kernel's `pid`).

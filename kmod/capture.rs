@@ -107,7 +107,6 @@ impl Capture {
     }
 
     /// Bytes of I/O buffers to copy (read/write/sendto/recvfrom payloads).
-    #[allow(dead_code)]
     #[inline]
     pub(crate) fn snaplen(&self) -> usize {
         self.snaplen.load(Ordering::Relaxed) as usize

@@ -409,6 +409,174 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
             b.u64(a.fd(0))?;
             b.u32(flags::clone_flags(a.u(1)))
         }),
+        nr::READ | nr::WRITE => {
+            let ev = if id == nr::READ { PPME_SYSCALL_READ_X } else { PPME_SYSCALL_WRITE_X };
+            let n = if ret > 0 { (ret as usize).min(cap.snaplen()) } else { 0 };
+            emit(cap, ev, cat, true, tid, |b| {
+                b.u64(r)?;
+                b.with(n, |d| user_range(d, a.u(1), a.u(1) + n as u64))?;
+                b.u64(a.fd(0))?;
+                b.u32(a.u(2) as u32)
+            })
+        }
+        nr::SENDTO | nr::RECVFROM => {
+            let n = if ret > 0 { (ret as usize).min(cap.snaplen()) } else { 0 };
+            let sock = fd_sock(a.fd(0) as i64);
+            let data = |d: &mut [u8]| user_range(d, a.u(1), a.u(1) + n as u64);
+            if id == nr::SENDTO {
+                emit(cap, PPME_SOCKET_SENDTO_X, cat, true, tid, |b| {
+                    b.u64(r)?;
+                    b.with(n, data)?;
+                    b.u64(a.fd(0))?;
+                    b.u32(a.u(2) as u32)?;
+                    b.with(TUPLE_MAX, |d| sock.map_or(0, |s| socktuple(d, &s, false)))
+                })
+            } else {
+                emit(cap, PPME_SOCKET_RECVFROM_X, cat, true, tid, |b| {
+                    b.u64(r)?;
+                    b.with(n, data)?;
+                    b.with(TUPLE_MAX, |d| sock.map_or(0, |s| socktuple(d, &s, true)))?;
+                    b.u64(a.fd(0))?;
+                    b.u32(a.u(2) as u32)
+                })
+            }
+        }
+        nr::PIPE | nr::PIPE2 => {
+            let mut fds = [0u8; 8];
+            let ok = ret == 0 && copy_user(&mut fds, a.ptr(0));
+            let fd1 = i32::from_le_bytes([fds[0], fds[1], fds[2], fds[3]]) as i64;
+            let fd2 = i32::from_le_bytes([fds[4], fds[5], fds[6], fds[7]]) as i64;
+            let ino = if ok { fd_dev_ino(fd1).map_or(0, |(_, i)| i) } else { 0 };
+            let ev = if id == nr::PIPE { PPME_SYSCALL_PIPE_X } else { PPME_SYSCALL_PIPE2_X };
+            emit(cap, ev, cat, true, tid, |b| {
+                b.u64(r)?;
+                b.u64(if ok { fd1 as u64 } else { u64::MAX })?;
+                b.u64(if ok { fd2 as u64 } else { u64::MAX })?;
+                b.u64(ino)?;
+                if id == nr::PIPE2 {
+                    b.u32(flags::open_flags(a.u(1)) & !3)?;
+                }
+                Ok(())
+            })
+        }
+        nr::FCNTL => emit(cap, PPME_SYSCALL_FCNTL_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))?;
+            b.u8(flags::fcntl_cmd(a.u(1)))?;
+            b.u64(a.u(2))
+        }),
+        nr::KILL | nr::TKILL => {
+            let ev = if id == nr::KILL { PPME_SYSCALL_KILL_X } else { PPME_SYSCALL_TKILL_X };
+            emit(cap, ev, cat, true, tid, |b| {
+                b.u64(r)?;
+                b.u64(a.u(0) as i32 as i64 as u64)?;
+                b.u8(a.u(1) as u8)
+            })
+        }
+        nr::TGKILL => emit(cap, PPME_SYSCALL_TGKILL_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.u(0) as i32 as i64 as u64)?;
+            b.u64(a.u(1) as i32 as i64 as u64)?;
+            b.u8(a.u(2) as u8)
+        }),
+        nr::CHDIR => emit(cap, PPME_SYSCALL_CHDIR_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)
+        }),
+        nr::FCHDIR => emit(cap, PPME_SYSCALL_FCHDIR_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))
+        }),
+        nr::SYMLINK => emit(cap, PPME_SYSCALL_SYMLINK_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)?;
+            b.ustr(a.ptr(1), PATH_LIMIT)
+        }),
+        nr::SYMLINKAT => emit(cap, PPME_SYSCALL_SYMLINKAT_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)?;
+            b.u64(a.fd(1))?;
+            b.ustr(a.ptr(2), PATH_LIMIT)
+        }),
+        nr::LINK => emit(cap, PPME_SYSCALL_LINK_2_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)?;
+            b.ustr(a.ptr(1), PATH_LIMIT)
+        }),
+        nr::LINKAT => emit(cap, PPME_SYSCALL_LINKAT_2_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))?;
+            b.ustr(a.ptr(1), PATH_LIMIT)?;
+            b.u64(a.fd(2))?;
+            b.ustr(a.ptr(3), PATH_LIMIT)?;
+            b.u32((a.u(4) & (0x400 | 0x1000)) as u32)
+        }),
+        nr::CHOWN | nr::LCHOWN => {
+            let ev = if id == nr::CHOWN { PPME_SYSCALL_CHOWN_X } else { PPME_SYSCALL_LCHOWN_X };
+            emit(cap, ev, cat, true, tid, |b| {
+                b.u64(r)?;
+                b.ustr(a.ptr(0), PATH_LIMIT)?;
+                b.u32(a.u(1) as u32)?;
+                b.u32(a.u(2) as u32)
+            })
+        }
+        nr::FCHOWN => emit(cap, PPME_SYSCALL_FCHOWN_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))?;
+            b.u32(a.u(1) as u32)?;
+            b.u32(a.u(2) as u32)
+        }),
+        nr::FCHOWNAT => emit(cap, PPME_SYSCALL_FCHOWNAT_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))?;
+            b.ustr(a.ptr(1), PATH_LIMIT)?;
+            b.u32(a.u(2) as u32)?;
+            b.u32(a.u(3) as u32)?;
+            b.u32((a.u(4) & (0x100 | 0x1000)) as u32)
+        }),
+        nr::MOUNT => emit(cap, PPME_SYSCALL_MOUNT_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)?;
+            b.ustr(a.ptr(1), PATH_LIMIT)?;
+            b.ustr(a.ptr(2), 256)?;
+            b.u32(flags::mount_flags(a.u(3)))
+        }),
+        nr::UMOUNT2 => emit(cap, PPME_SYSCALL_UMOUNT2_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), PATH_LIMIT)?;
+            b.u32((a.u(1) & 0xf) as u32)
+        }),
+        nr::MEMFD_CREATE => emit(cap, PPME_SYSCALL_MEMFD_CREATE_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.ustr(a.ptr(0), 256)?;
+            b.u32((a.u(1) & 0x7) as u32)
+        }),
+        nr::INIT_MODULE => {
+            let n = (a.u(1) as usize).min(cap.snaplen());
+            emit(cap, PPME_SYSCALL_INIT_MODULE_X, cat, true, tid, |b| {
+                b.u64(r)?;
+                b.with(n, |d| user_range(d, a.u(0), a.u(0) + n as u64))?;
+                b.u64(a.u(1))?;
+                b.ustr(a.ptr(2), PATH_LIMIT)
+            })
+        }
+        nr::FINIT_MODULE => emit(cap, PPME_SYSCALL_FINIT_MODULE_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u64(a.fd(0))?;
+            b.ustr(a.ptr(1), PATH_LIMIT)?;
+            b.u32(a.u(2) as u32)
+        }),
+        nr::BPF => emit(cap, PPME_SYSCALL_BPF_2_X, cat, true, tid, |b| {
+            b.u64(r)?;
+            b.u32(a.u(0) as u32)
+        }),
+        nr::PRCTL => emit(cap, PPME_SYSCALL_PRCTL_X, cat, true, tid, |b| {
+            const PR_SET_NAME: u64 = 15;
+            b.u64(r)?;
+            b.u32(a.u(0) as u32)?;
+            if a.u(0) == PR_SET_NAME { b.ustr(a.ptr(1), 16)? } else { b.with(0, |_| 0)? }
+            b.u64(a.u(1))
+        }),
         nr::EXECVE | nr::EXECVEAT => {
             // Success is reported from sched_process_exec, where the new image and the kernel's
             // copy of the file name are at hand; here only failures.

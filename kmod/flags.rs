@@ -5,42 +5,69 @@
 /// x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl).
 #[allow(missing_docs)]
 pub(crate) mod nr {
+    pub(crate) const READ: i64 = 0;
+    pub(crate) const WRITE: i64 = 1;
     pub(crate) const OPEN: i64 = 2;
     pub(crate) const CLOSE: i64 = 3;
+    pub(crate) const PIPE: i64 = 22;
     pub(crate) const DUP: i64 = 32;
     pub(crate) const DUP2: i64 = 33;
     pub(crate) const SOCKET: i64 = 41;
     pub(crate) const CONNECT: i64 = 42;
     pub(crate) const ACCEPT: i64 = 43;
+    pub(crate) const SENDTO: i64 = 44;
+    pub(crate) const RECVFROM: i64 = 45;
     pub(crate) const BIND: i64 = 49;
     pub(crate) const LISTEN: i64 = 50;
     pub(crate) const CLONE: i64 = 56;
     pub(crate) const FORK: i64 = 57;
     pub(crate) const VFORK: i64 = 58;
     pub(crate) const EXECVE: i64 = 59;
+    pub(crate) const KILL: i64 = 62;
+    pub(crate) const FCNTL: i64 = 72;
+    pub(crate) const CHDIR: i64 = 80;
+    pub(crate) const FCHDIR: i64 = 81;
     pub(crate) const RENAME: i64 = 82;
     pub(crate) const MKDIR: i64 = 83;
     pub(crate) const RMDIR: i64 = 84;
     pub(crate) const CREAT: i64 = 85;
+    pub(crate) const LINK: i64 = 86;
     pub(crate) const UNLINK: i64 = 87;
+    pub(crate) const SYMLINK: i64 = 88;
     pub(crate) const CHMOD: i64 = 90;
     pub(crate) const FCHMOD: i64 = 91;
+    pub(crate) const CHOWN: i64 = 92;
+    pub(crate) const FCHOWN: i64 = 93;
+    pub(crate) const LCHOWN: i64 = 94;
     pub(crate) const SETUID: i64 = 105;
     pub(crate) const SETGID: i64 = 106;
     pub(crate) const SETREUID: i64 = 113;
     pub(crate) const SETREGID: i64 = 114;
     pub(crate) const SETRESUID: i64 = 117;
     pub(crate) const SETRESGID: i64 = 119;
+    pub(crate) const PRCTL: i64 = 157;
+    pub(crate) const MOUNT: i64 = 165;
+    pub(crate) const UMOUNT2: i64 = 166;
+    pub(crate) const INIT_MODULE: i64 = 175;
+    pub(crate) const TKILL: i64 = 200;
+    pub(crate) const TGKILL: i64 = 234;
     pub(crate) const OPENAT: i64 = 257;
     pub(crate) const MKDIRAT: i64 = 258;
+    pub(crate) const FCHOWNAT: i64 = 260;
     pub(crate) const UNLINKAT: i64 = 263;
     pub(crate) const RENAMEAT: i64 = 264;
+    pub(crate) const LINKAT: i64 = 265;
+    pub(crate) const SYMLINKAT: i64 = 266;
     pub(crate) const FCHMODAT: i64 = 268;
     pub(crate) const UNSHARE: i64 = 272;
     pub(crate) const ACCEPT4: i64 = 288;
     pub(crate) const DUP3: i64 = 292;
+    pub(crate) const PIPE2: i64 = 293;
     pub(crate) const SETNS: i64 = 308;
+    pub(crate) const FINIT_MODULE: i64 = 313;
     pub(crate) const RENAMEAT2: i64 = 316;
+    pub(crate) const MEMFD_CREATE: i64 = 319;
+    pub(crate) const BPF: i64 = 321;
     pub(crate) const EXECVEAT: i64 = 322;
     pub(crate) const CLONE3: i64 = 435;
     pub(crate) const OPENAT2: i64 = 437;
@@ -137,4 +164,40 @@ pub(crate) const CL_CHILD_IN_PIDNS: u32 = 1 << 29;
 /// `AT_REMOVEDIR` to `PPM_AT_REMOVEDIR` (both 0x200).
 pub(crate) fn unlinkat_flags(f: u64) -> u32 {
     (f & 0x200) as u32
+}
+
+/// fcntl `F_*` command to `PPM_FCNTL_*`.
+pub(crate) fn fcntl_cmd(cmd: u64) -> u8 {
+    match cmd {
+        0 => 1,     // F_DUPFD
+        1 => 2,     // F_GETFD
+        2 => 3,     // F_SETFD
+        3 => 4,     // F_GETFL
+        4 => 5,     // F_SETFL
+        5 => 6,     // F_GETLK
+        6 => 8,     // F_SETLK
+        7 => 9,     // F_SETLKW
+        8 => 10,    // F_SETOWN
+        9 => 12,    // F_GETOWN
+        10 => 13,   // F_SETSIG
+        11 => 15,   // F_GETSIG
+        15 => 21,   // F_SETOWN_EX
+        16 => 22,   // F_GETOWN_EX
+        1024 => 23, // F_SETLEASE
+        1025 => 24, // F_GETLEASE
+        1029 => 25, // F_CANCELLK
+        1030 => 26, // F_DUPFD_CLOEXEC
+        1026 => 27, // F_NOTIFY
+        1031 => 28, // F_SETPIPE_SZ
+        1032 => 29, // F_GETPIPE_SZ
+        36 => 30,   // F_OFD_GETLK
+        37 => 31,   // F_OFD_SETLK
+        38 => 32,   // F_OFD_SETLKW
+        _ => 0,
+    }
+}
+
+/// mount flags: `PPM_MS_*` are the `MS_*` bits, without the historic magic in the top half.
+pub(crate) fn mount_flags(f: u64) -> u32 {
+    if f & 0xffff_0000 == 0xc0ed_0000 { (f & 0xffff) as u32 } else { f as u32 }
 }

@@ -10,7 +10,7 @@ use core::ffi::{c_long, c_void, CStr};
 use core::ptr;
 use kernel::{bindings, prelude::*};
 
-use crate::bindings::tracepoint_synchronize_unregister;
+use crate::bindings::{foreign_syscall_abi, tracepoint_synchronize_unregister};
 use crate::capture::Capture;
 use crate::events;
 
@@ -89,7 +89,8 @@ impl Drop for Probes {
 /// `TP_PROTO(struct pt_regs *regs, long id)`
 unsafe extern "C" fn probe_sys_enter(_data: *mut c_void, regs: *mut bindings::pt_regs, id: c_long) {
     let Some(cap) = Capture::get() else { return };
-    if cap.enabled() {
+    // 32-bit and x32 syscalls use other numbers and layouts: not decoded (yet).
+    if cap.enabled() && !foreign_syscall_abi(id as i64) {
         // SAFETY: the tracepoint passes current's valid saved registers.
         unsafe { events::sys_enter(cap, regs, id as i64) };
     }
@@ -98,9 +99,14 @@ unsafe extern "C" fn probe_sys_enter(_data: *mut c_void, regs: *mut bindings::pt
 /// `TP_PROTO(struct pt_regs *regs, long ret)`
 unsafe extern "C" fn probe_sys_exit(_data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
     let Some(cap) = Capture::get() else { return };
-    if cap.enabled() {
-        // SAFETY: as above; orig_ax holds the syscall number on x86_64.
-        unsafe { events::sys_exit(cap, regs, (*regs).orig_ax as i64, ret as i64) };
+    if !cap.enabled() {
+        return;
+    }
+    // SAFETY: the tracepoint passes current's valid saved registers; orig_ax is the syscall nr.
+    let id = unsafe { (*regs).orig_ax } as i64;
+    if !foreign_syscall_abi(id) {
+        // SAFETY: as above.
+        unsafe { events::sys_exit(cap, regs, id, ret as i64) };
     }
 }
 

@@ -26,6 +26,7 @@
 #include <linux/tty.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <asm/syscall.h>
 #include <net/inet_sock.h>
 #include <net/sock.h>
 #include <net/af_unix.h>
@@ -69,6 +70,13 @@ const char *falco_bprm_filename(const struct linux_binprm *bprm);
 int falco_fd_dev_ino(int fd, u32 *dev, u64 *ino);
 int falco_fd_sock(int fd, struct falco_sock_info *out);
 long falco_strncpy_user_nofault(char *dst, const void __user *src, long count);
+bool falco_in_compat_syscall(void);
+
+/* True while current runs a 32-bit (ia32) syscall: its numbers are not the x86_64 ones. */
+bool falco_in_compat_syscall(void)
+{
+	return in_ia32_syscall();
+}
 
 /*
  * strncpy_from_user_nofault() is not exported; this is the same thing built from exported

@@ -193,6 +193,17 @@ fn events() -> ! {
         libc::close(lfd);
     }
 
+    // pipe2 + write + read (snaplen-bounded payloads)
+    let mut pfd = [0i32; 2];
+    unsafe {
+        libc::pipe2(pfd.as_mut_ptr(), libc::O_CLOEXEC);
+        libc::write(pfd[1], b"hello falco".as_ptr().cast(), 11);
+        let mut buf = [0u8; 32];
+        libc::read(pfd[0], buf.as_mut_ptr().cast(), 32);
+        libc::close(pfd[0]);
+        libc::close(pfd[1]);
+    }
+
     // chmod + unlink
     std::fs::write("/tmp/falco-kmod-test", b"x").unwrap();
     unsafe {
@@ -275,6 +286,12 @@ fn events() -> ! {
         v
     };
     c.check("accept4 exit tuple", ax.is_some_and(|e| e.params[1] == want_in), format!("{:?}", ax.map(|e| (e.i64(0), &e.params[1]))));
+    let p2 = find(PPME_SYSCALL_PIPE2_X, me, &|_| true);
+    c.check("pipe2 exit", p2.is_some_and(|e| e.i64(0) == 0 && e.i64(1) == pfd[0] as i64 && e.i64(2) == pfd[1] as i64 && e.u64(3) != 0 && e.u32(4) == 1 << 12), format!("{:?}", p2.map(|e| (e.i64(0), e.i64(1), e.i64(2), e.u64(3), e.u32(4)))));
+    let wr = find(PPME_SYSCALL_WRITE_X, me, &|e| e.i64(2) == pfd[1] as i64);
+    c.check("write exit data", wr.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 11), format!("{:?}", wr.map(|e| (e.i64(0), String::from_utf8_lossy(&e.params[1]).into_owned(), e.u32(3)))));
+    let rd = find(PPME_SYSCALL_READ_X, me, &|e| e.i64(2) == pfd[0] as i64);
+    c.check("read exit data", rd.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 32), format!("{:?}", rd.map(|e| (e.i64(0), String::from_utf8_lossy(&e.params[1]).into_owned(), e.u32(3)))));
     // chmod, unlink, close
     let ch = find(PPME_SYSCALL_CHMOD_X, me, &|e| e.str(1) == "/tmp/falco-kmod-test");
     c.check("chmod exit", ch.is_some_and(|e| e.i64(0) == 0 && e.u32(2) == 0o640), format!("{:?}", ch.map(|e| (e.i64(0), e.str(1), e.u32(2)))));
