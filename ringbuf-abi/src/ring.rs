@@ -159,3 +159,20 @@ const _: () = assert!(core::mem::offset_of!(RingControl, events) == 32);
 const _: () = assert!(core::mem::offset_of!(RingControl, drops) == 40);
 const _: () = assert!(core::mem::offset_of!(RingControl, enabled) == 40 + 8 * DROP_CATEGORIES);
 const _: () = assert!(is_valid_ring_size(DEFAULT_RING_SIZE));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_offsets() {
+        assert!(is_valid_ring_size(DEFAULT_RING_SIZE));
+        assert!(is_valid_ring_size(2 * MAX_RECORD_LEN));
+        assert!(!is_valid_ring_size(MAX_RECORD_LEN));
+        assert!(!is_valid_ring_size(3 * MAX_RECORD_LEN));
+        assert_eq!(data_offset(5 * 65536 + 12, 65536), 12);
+        assert_eq!(data_map_len(65536), 131072);
+        assert_eq!(mmap_len(65536), CONTROL_PAGE_SIZE + 131072);
+        assert_eq!(aligned_len(27), 32);
+    }
+}
