@@ -145,6 +145,7 @@ pub(crate) fn copy_user_str(dst: &mut [u8], src: usize) -> usize {
         return 0;
     }
     let r = r as usize;
+    // PANIC: none: `dst` is not empty (checked above), so `last` is in bounds.
     if r >= dst.len() {
         // Truncated: strncpy_from_user_nofault wrote no NUL; replace the last byte by one.
         let last = dst.len() - 1;

@@ -62,6 +62,7 @@ impl Params for RecordBuilder<'_> {
         self.push_with(max, |dst| copy_user_str(dst, addr))
     }
     fn kstr(&mut self, s: &[u8]) -> R {
+        // PANIC: none: `n < dst.len()` when dst is not empty, so both indexings are in bounds.
         self.push_with(s.len() + 1, |dst| {
             let n = s.len().min(dst.len().saturating_sub(1));
             if dst.is_empty() {
@@ -184,6 +185,7 @@ impl OpenHow {
         if addr == 0 || !copy_user(&mut raw, addr) {
             return OpenHow::default();
         }
+        // PANIC: none: i is 0..=2, so i*8+8 <= 24 = raw.len().
         let w = |i: usize| {
             let mut b = [0u8; 8];
             b.copy_from_slice(&raw[i * 8..i * 8 + 8]);
@@ -603,6 +605,8 @@ const SOCKADDR_MAX: usize = 1 + 108 + 1;
 const TUPLE_MAX: usize = 1 + 16 + 2 + 16 + 2 + 108;
 
 /// Encodes the user `sockaddr` at `addr` (`len` bytes) as a PT_SOCKADDR into `d`.
+// PANIC: none: `d.len() >= SOCKADDR_MAX` (110) is checked first, every write below ends by byte
+// 110, and reads of `sa` stay below `len <= sa.len()` (checked per family).
 fn user_sockaddr(d: &mut [u8], addr: usize, len: u64) -> usize {
     let mut sa = [0u8; 112];
     let len = (len as usize).min(sa.len());
@@ -640,6 +644,7 @@ fn user_sockaddr(d: &mut [u8], addr: usize, len: u64) -> usize {
 }
 
 /// Encodes a PT_SOCKTUPLE; `inbound` puts the peer first (accept), else the local end.
+// PANIC: none: `d.len() >= TUPLE_MAX` is checked first and every write ends by byte 37.
 fn socktuple(d: &mut [u8], s: &SockInfo, inbound: bool) -> usize {
     if d.len() < TUPLE_MAX {
         return 0;
@@ -696,6 +701,7 @@ enum ExecSource<'a> {
 }
 
 /// Copies `[start, end)` of current's memory, at most `dst.len()` bytes.
+// PANIC: none: `n <= dst.len()`.
 fn user_range(dst: &mut [u8], start: u64, end: u64) -> usize {
     let n = (end.saturating_sub(start) as usize).min(dst.len());
     if n == 0 || !copy_user(&mut dst[..n], start as usize) {
@@ -705,6 +711,8 @@ fn user_range(dst: &mut [u8], start: u64, end: u64) -> usize {
 }
 
 /// Writes `argv[from..to]` (a user array of string pointers) NUL-separated into `dst`.
+// PANIC: none: the loop stops before `off` reaches `dst.len()`, and copy_user_str never reports
+// more bytes than its buffer holds, so `dst[off..]` is always in bounds.
 fn user_argv(dst: &mut [u8], argv: usize, from: usize, to: usize) -> usize {
     if argv == 0 {
         return 0;
@@ -729,6 +737,7 @@ fn user_argv(dst: &mut [u8], argv: usize, from: usize, to: usize) -> usize {
 }
 
 /// The first NUL-terminated string of current's argument area, as exe.
+// PANIC: none: `lim <= dst.len()`.
 fn mm_exe(dst: &mut [u8], ti: &TaskInfo) -> usize {
     let n = ti.arg_end.saturating_sub(ti.arg_start) as usize;
     let lim = n.min(dst.len());
