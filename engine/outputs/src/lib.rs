@@ -28,6 +28,8 @@
 //! assert!(report.unfinished.is_empty());
 //! ```
 
+#![warn(missing_docs)]
+
 mod alert;
 mod config;
 mod error;

@@ -30,6 +30,9 @@ const IDLE_TICK: Duration = Duration::from_millis(200);
 /// After the shutdown deadline, how long workers still get to notice they must discard.
 const ABANDON_GRACE: Duration = Duration::from_millis(100);
 
+/// An output ready to run: its name, sink, counters and abandon flag.
+type BuiltSink = (&'static str, Box<dyn Sink>, Arc<Counters>, Arc<AtomicBool>);
+
 /// State one output's worker shares with the hub and the monitor.
 struct Shared {
     name: &'static str,
@@ -86,8 +89,7 @@ impl Outputs {
     pub fn new(config: &OutputsConfig) -> Result<Outputs, OutputsError> {
         config.validate().map_err(OutputsError::Config)?;
         let buffered = config.buffered_outputs;
-        let mut sinks: Vec<(&'static str, Box<dyn Sink>, Arc<Counters>, Arc<AtomicBool>)> =
-            Vec::new();
+        let mut sinks: Vec<BuiltSink> = Vec::new();
         let mut errors = Vec::new();
         let counters = || Arc::new(Counters::default());
         let flag = || Arc::new(AtomicBool::new(false));
@@ -436,11 +438,7 @@ impl Monitor {
             .interval
             .min(self.output_timeout)
             .max(Duration::from_millis(10));
-        loop {
-            match stop.recv_timeout(tick) {
-                Err(RecvTimeoutError::Timeout) => {}
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
-            }
+        while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(tick) {
             let now = Instant::now();
             let due =
                 |at: Option<Instant>| at.is_none_or(|at| now.duration_since(at) >= self.interval);
