@@ -20,6 +20,7 @@ use crate::event_table::ids::*;
 use crate::flags::{self, nr};
 use crate::record::{NoRoom, RecordBuilder};
 use crate::ring::DropCategory;
+use crate::syscall_codes::PPM_SC;
 
 /// Longest path copied (the kernel's PATH_MAX); longer ones are truncated.
 const PATH_LIMIT: usize = 4096;
@@ -593,11 +594,13 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
                 clone_event(cap, id, ret, current_task(), clone_flags_of(id, a.u(0)), DropCategory::SyscallExit);
             }
         }
-        _ => emit(cap, PPME_GENERIC_X, cat, true, tid, |b| {
-            // ID is libs' syscall code; we carry the native number in both (documented gap).
-            b.u16(id as u16)?;
-            b.u16(id as u16)
-        }),
+        _ => {
+            let code = usize::try_from(id).ok().and_then(|i| PPM_SC.get(i)).copied().unwrap_or(0);
+            emit(cap, PPME_GENERIC_X, cat, true, tid, |b| {
+                b.u16(code)?;
+                b.u16(id as u16)
+            })
+        }
     }
 }
 

@@ -28,6 +28,7 @@ mod flags;
 mod module;
 mod probe;
 mod ring;
+mod syscall_codes;
 
 use kernel::prelude::*;
 

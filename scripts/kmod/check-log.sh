@@ -13,6 +13,26 @@ grep -aq '=== GUEST-DONE' "$LOG" || { echo "FAIL: guest did not finish (timeout 
 if grep -a -E 'WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|sleeping function called|RCU stall|general protection' "$LOG"; then
   echo "FAIL: kernel warnings in the guest log"; fail=1
 fi
+# The capture the guest wrote from its decoded events must read in sysdig on the host.
+if grep -aq '=== SCAP-BEGIN' "$LOG"; then
+  SCAP=${LOG%.log}.scap
+  sed -n '/=== SCAP-BEGIN/,/=== SCAP-END/p' "$LOG" | grep -av '===' | tr -d '\r' | base64 -d > "$SCAP" 2>/dev/null
+  if command -v sysdig >/dev/null; then
+    OUT=${LOG%.log}.sysdig.txt
+    if sysdig -r "$SCAP" > "$OUT" 2>&1; then
+      for want in 'openat.*/etc/shadow' '< execve.*exe=/bin/true' '< connect.*127.0.0.1' '< unlink.*falco-kmod-test' '< chmod.*falco-kmod-test' '< setuid res=0' '< unshare'; do
+        if grep -qE -- "$want" "$OUT"; then echo "sysdig ok: $(grep -m1 -E -- "$want" "$OUT" | cut -c1-160)";
+        else echo "FAIL: sysdig output of $SCAP lacks /$want/ (see $OUT)"; fail=1; fi
+      done
+    else
+      echo "FAIL: sysdig cannot read $SCAP:"; tail -5 "$OUT"; fail=1
+    fi
+  else
+    echo "FAIL: sysdig not installed, cannot check $SCAP"; fail=1
+  fi
+else
+  echo "FAIL: the guest wrote no capture"; fail=1
+fi
 echo "log: $LOG ($(( $(date +%s) - T0 ))s total)"
 if [ $fail = 0 ]; then echo "vm-test: PASS"; else echo "vm-test: FAIL"; fi
 exit $fail

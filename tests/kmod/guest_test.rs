@@ -29,7 +29,10 @@ struct Checks {
 
 impl Checks {
     fn new() -> Checks {
-        Checks { failed: 0, passed: 0 }
+        Checks {
+            failed: 0,
+            passed: 0,
+        }
     }
     fn check(&mut self, what: &str, ok: bool, detail: impl std::fmt::Display) {
         if ok {
@@ -53,11 +56,18 @@ struct Ev {
     tid: u64,
     ty: u16,
     params: Vec<Vec<u8>>,
+    raw: Vec<u8>,
 }
 
 impl Ev {
     fn from(r: &Record<'_>) -> Ev {
-        Ev { ts: r.ts(), tid: r.tid(), ty: r.evtype(), params: r.params().iter().map(|p| p.to_vec()).collect() }
+        Ev {
+            ts: r.ts(),
+            tid: r.tid(),
+            ty: r.evtype(),
+            params: r.params().iter().map(|p| p.to_vec()).collect(),
+            raw: r.as_bytes().to_vec(),
+        }
     }
     fn u64(&self, i: usize) -> u64 {
         let p = &self.params[i];
@@ -77,10 +87,16 @@ impl Ev {
         String::from_utf8_lossy(&p[..end]).into_owned()
     }
     fn strs(&self, i: usize) -> Vec<String> {
-        self.params[i].split(|c| *c == 0).filter(|s| !s.is_empty()).map(|s| String::from_utf8_lossy(s).into_owned()).collect()
+        self.params[i]
+            .split(|c| *c == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect()
     }
     fn name(&self) -> &'static str {
-        ringbuf_abi::event_info(self.ty).map(|e| e.name).unwrap_or("?")
+        ringbuf_abi::event_info(self.ty)
+            .map(|e| e.name)
+            .unwrap_or("?")
     }
 }
 
@@ -143,7 +159,9 @@ fn main() {
         Some("hotplug") => hotplug(),
         Some("bench") => bench(args.get(2).map(String::as_str) == Some("capture")),
         _ => {
-            eprintln!("usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]");
+            eprintln!(
+                "usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]"
+            );
             exit(2)
         }
     }
@@ -154,14 +172,23 @@ const PORT: u16 = 47011;
 fn events() -> ! {
     let mut c = Checks::new();
     let mut rs = open_rings();
-    c.check("abi version", rs.abi_version().ok() == Some(ringbuf_abi::ring::ABI_VERSION), format!("{:?}", rs.abi_version()));
-    c.check("rings", !rs.rings().is_empty(), format!("{} rings", rs.rings().len()));
+    c.check(
+        "abi version",
+        rs.abi_version().ok() == Some(ringbuf_abi::ring::ABI_VERSION),
+        format!("{:?}", rs.abi_version()),
+    );
+    c.check(
+        "rings",
+        !rs.rings().is_empty(),
+        format!("{} rings", rs.rings().len()),
+    );
     let _ = drain(&mut rs, Duration::from_millis(0));
     rs.enable().expect("enable");
     let me = std::process::id() as u64;
 
     // SAFETY (test program): plain libc calls on valid, NUL-terminated buffers.
-    let shadow_fd = unsafe { libc::openat(libc::AT_FDCWD, cstr("/etc/shadow").as_ptr(), libc::O_RDONLY) };
+    let shadow_fd =
+        unsafe { libc::openat(libc::AT_FDCWD, cstr("/etc/shadow").as_ptr(), libc::O_RDONLY) };
     unsafe { libc::close(shadow_fd) };
 
     // loopback listener + connect + accept
@@ -169,7 +196,13 @@ fn events() -> ! {
     unsafe {
         lfd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         let one: libc::c_int = 1;
-        libc::setsockopt(lfd, libc::SOL_SOCKET, libc::SO_REUSEADDR, &one as *const _ as *const _, 4);
+        libc::setsockopt(
+            lfd,
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            &one as *const _ as *const _,
+            4,
+        );
         let mut sa: libc::sockaddr_in = std::mem::zeroed();
         sa.sin_family = libc::AF_INET as u16;
         sa.sin_port = PORT.to_be();
@@ -179,8 +212,17 @@ fn events() -> ! {
         libc::listen(lfd, 8);
         cfd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
         let rc = libc::connect(cfd, &sa as *const _ as *const _, sl);
-        c.check("connect syscall", rc == 0, format!("rc={rc} errno={}", errno()));
-        afd = libc::accept4(lfd, std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC);
+        c.check(
+            "connect syscall",
+            rc == 0,
+            format!("rc={rc} errno={}", errno()),
+        );
+        afd = libc::accept4(
+            lfd,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        );
     }
     let mut client_port = 0u16;
     unsafe {
@@ -229,41 +271,102 @@ fn events() -> ! {
     let mut status = 0;
     unsafe { libc::waitpid(child, &mut status, 0) };
     let child = child as u64;
-    c.check("child exit", libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, format!("status={status:#x}"));
+    c.check(
+        "child exit",
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        format!("status={status:#x}"),
+    );
 
     let (evs, bad) = drain(&mut rs, Duration::from_millis(300));
     rs.disable().ok();
-    c.check("all records decode", bad == 0, format!("{} events, {bad} undecodable", evs.len()));
-    let mine: Vec<&Ev> = evs.iter().filter(|e| e.tid == me || e.tid == child).collect();
-    println!("{} events from the test's threads (pid {me}, child {child})", mine.len());
+    c.check(
+        "all records decode",
+        bad == 0,
+        format!("{} events, {bad} undecodable", evs.len()),
+    );
+    let mine: Vec<&Ev> = evs
+        .iter()
+        .filter(|e| e.tid == me || e.tid == child)
+        .collect();
+    println!(
+        "{} events from the test's threads (pid {me}, child {child})",
+        mine.len()
+    );
     let ts_sorted = evs.windows(2).all(|w| w[0].ts <= w[1].ts);
     c.check("timestamp order", ts_sorted, "records returned in ts order");
     for e in &mine {
         if e.ty != PPME_GENERIC_X {
-            println!("  ev tid={} {} ({}) nparams={}", e.tid, e.name(), e.ty, e.params.len());
+            println!(
+                "  ev tid={} {} ({}) nparams={}",
+                e.tid,
+                e.name(),
+                e.ty,
+                e.params.len()
+            );
         }
     }
-    let find = |ty: u16, tid: u64, f: &dyn Fn(&Ev) -> bool| mine.iter().find(|e| e.ty == ty && e.tid == tid && f(e)).copied();
+    let find = |ty: u16, tid: u64, f: &dyn Fn(&Ev) -> bool| {
+        mine.iter()
+            .find(|e| e.ty == ty && e.tid == tid && f(e))
+            .copied()
+    };
 
     // openat
     let oe = find(PPME_SYSCALL_OPENAT_2_E, me, &|e| e.str(1) == "/etc/shadow");
-    c.check("openat enter /etc/shadow", oe.is_some_and(|e| e.i64(0) == -100 && e.u32(2) == 1), format!("{:?}", oe.map(|e| (e.i64(0), e.str(1), e.u32(2)))));
+    c.check(
+        "openat enter /etc/shadow",
+        oe.is_some_and(|e| e.i64(0) == -100 && e.u32(2) == 1),
+        format!("{:?}", oe.map(|e| (e.i64(0), e.str(1), e.u32(2)))),
+    );
     let ox = find(PPME_SYSCALL_OPENAT_2_X, me, &|e| e.str(2) == "/etc/shadow");
     c.check(
         "openat exit /etc/shadow",
-        ox.is_some_and(|e| e.i64(0) == shadow_fd as i64 && e.i64(1) == -100 && e.u32(3) == 1 && e.u64(6) != 0),
-        format!("{:?}", ox.map(|e| (e.i64(0), e.i64(1), e.str(2), e.u32(3), e.u32(4), e.u32(5), e.u64(6)))),
+        ox.is_some_and(|e| {
+            e.i64(0) == shadow_fd as i64 && e.i64(1) == -100 && e.u32(3) == 1 && e.u64(6) != 0
+        }),
+        format!(
+            "{:?}",
+            ox.map(|e| (
+                e.i64(0),
+                e.i64(1),
+                e.str(2),
+                e.u32(3),
+                e.u32(4),
+                e.u32(5),
+                e.u64(6)
+            ))
+        ),
     );
     // socket/bind/listen/connect/accept
     let so = find(PPME_SOCKET_SOCKET_X, me, &|e| e.i64(0) == lfd as i64);
-    c.check("socket exit", so.is_some_and(|e| e.u32(1) == 2 && e.u32(2) == 1), format!("{:?}", so.map(|e| (e.i64(0), e.u32(1), e.u32(2)))));
-    let want_addr = { let mut v = vec![2u8, 127, 0, 0, 1]; v.extend_from_slice(&PORT.to_le_bytes()); v };
+    c.check(
+        "socket exit",
+        so.is_some_and(|e| e.u32(1) == 2 && e.u32(2) == 1),
+        format!("{:?}", so.map(|e| (e.i64(0), e.u32(1), e.u32(2)))),
+    );
+    let want_addr = {
+        let mut v = vec![2u8, 127, 0, 0, 1];
+        v.extend_from_slice(&PORT.to_le_bytes());
+        v
+    };
     let bi = find(PPME_SOCKET_BIND_X, me, &|e| e.i64(2) == lfd as i64);
-    c.check("bind exit", bi.is_some_and(|e| e.i64(0) == 0 && e.params[1] == want_addr), format!("{:?}", bi.map(|e| (e.i64(0), &e.params[1]))));
+    c.check(
+        "bind exit",
+        bi.is_some_and(|e| e.i64(0) == 0 && e.params[1] == want_addr),
+        format!("{:?}", bi.map(|e| (e.i64(0), &e.params[1]))),
+    );
     let li = find(PPME_SOCKET_LISTEN_X, me, &|e| e.i64(1) == lfd as i64);
-    c.check("listen exit", li.is_some_and(|e| e.i64(0) == 0 && e.u32(2) == 8), format!("{:?}", li.map(|e| (e.i64(0), e.u32(2)))));
+    c.check(
+        "listen exit",
+        li.is_some_and(|e| e.i64(0) == 0 && e.u32(2) == 8),
+        format!("{:?}", li.map(|e| (e.i64(0), e.u32(2)))),
+    );
     let ce = find(PPME_SOCKET_CONNECT_E, me, &|e| e.i64(0) == cfd as i64);
-    c.check("connect enter", ce.is_some_and(|e| e.params[1] == want_addr), format!("{:?}", ce.map(|e| &e.params[1])));
+    c.check(
+        "connect enter",
+        ce.is_some_and(|e| e.params[1] == want_addr),
+        format!("{:?}", ce.map(|e| &e.params[1])),
+    );
     let want_tuple = {
         let mut v = vec![2u8, 127, 0, 0, 1];
         v.extend_from_slice(&client_port.to_le_bytes());
@@ -275,7 +378,11 @@ fn events() -> ! {
     c.check(
         "connect exit tuple",
         cx.is_some_and(|e| e.i64(0) == 0 && e.params[1] == want_tuple && e.params[3] == want_addr),
-        format!("{:?} want {:?}", cx.map(|e| (e.i64(0), &e.params[1], &e.params[3])), want_tuple),
+        format!(
+            "{:?} want {:?}",
+            cx.map(|e| (e.i64(0), &e.params[1], &e.params[3])),
+            want_tuple
+        ),
     );
     let ax = find(PPME_SOCKET_ACCEPT4_6_X, me, &|e| e.i64(0) == afd as i64);
     let want_in = {
@@ -285,34 +392,120 @@ fn events() -> ! {
         v.extend_from_slice(&PORT.to_le_bytes());
         v
     };
-    c.check("accept4 exit tuple", ax.is_some_and(|e| e.params[1] == want_in), format!("{:?}", ax.map(|e| (e.i64(0), &e.params[1]))));
+    c.check(
+        "accept4 exit tuple",
+        ax.is_some_and(|e| e.params[1] == want_in),
+        format!("{:?}", ax.map(|e| (e.i64(0), &e.params[1]))),
+    );
     let p2 = find(PPME_SYSCALL_PIPE2_X, me, &|_| true);
-    c.check("pipe2 exit", p2.is_some_and(|e| e.i64(0) == 0 && e.i64(1) == pfd[0] as i64 && e.i64(2) == pfd[1] as i64 && e.u64(3) != 0 && e.u32(4) == 1 << 12), format!("{:?}", p2.map(|e| (e.i64(0), e.i64(1), e.i64(2), e.u64(3), e.u32(4)))));
+    c.check(
+        "pipe2 exit",
+        p2.is_some_and(|e| {
+            e.i64(0) == 0
+                && e.i64(1) == pfd[0] as i64
+                && e.i64(2) == pfd[1] as i64
+                && e.u64(3) != 0
+                && e.u32(4) == 1 << 12
+        }),
+        format!(
+            "{:?}",
+            p2.map(|e| (e.i64(0), e.i64(1), e.i64(2), e.u64(3), e.u32(4)))
+        ),
+    );
     let wr = find(PPME_SYSCALL_WRITE_X, me, &|e| e.i64(2) == pfd[1] as i64);
-    c.check("write exit data", wr.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 11), format!("{:?}", wr.map(|e| (e.i64(0), String::from_utf8_lossy(&e.params[1]).into_owned(), e.u32(3)))));
+    c.check(
+        "write exit data",
+        wr.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 11),
+        format!(
+            "{:?}",
+            wr.map(|e| (
+                e.i64(0),
+                String::from_utf8_lossy(&e.params[1]).into_owned(),
+                e.u32(3)
+            ))
+        ),
+    );
     let rd = find(PPME_SYSCALL_READ_X, me, &|e| e.i64(2) == pfd[0] as i64);
-    c.check("read exit data", rd.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 32), format!("{:?}", rd.map(|e| (e.i64(0), String::from_utf8_lossy(&e.params[1]).into_owned(), e.u32(3)))));
+    c.check(
+        "read exit data",
+        rd.is_some_and(|e| e.i64(0) == 11 && e.params[1] == b"hello falco" && e.u32(3) == 32),
+        format!(
+            "{:?}",
+            rd.map(|e| (
+                e.i64(0),
+                String::from_utf8_lossy(&e.params[1]).into_owned(),
+                e.u32(3)
+            ))
+        ),
+    );
     // chmod, unlink, close
-    let ch = find(PPME_SYSCALL_CHMOD_X, me, &|e| e.str(1) == "/tmp/falco-kmod-test");
-    c.check("chmod exit", ch.is_some_and(|e| e.i64(0) == 0 && e.u32(2) == 0o640), format!("{:?}", ch.map(|e| (e.i64(0), e.str(1), e.u32(2)))));
-    let ul = find(PPME_SYSCALL_UNLINK_2_X, me, &|e| e.str(1) == "/tmp/falco-kmod-test");
-    c.check("unlink exit", ul.is_some_and(|e| e.i64(0) == 0), format!("{:?}", ul.map(|e| (e.i64(0), e.str(1)))));
+    let ch = find(PPME_SYSCALL_CHMOD_X, me, &|e| {
+        e.str(1) == "/tmp/falco-kmod-test"
+    });
+    c.check(
+        "chmod exit",
+        ch.is_some_and(|e| e.i64(0) == 0 && e.u32(2) == 0o640),
+        format!("{:?}", ch.map(|e| (e.i64(0), e.str(1), e.u32(2)))),
+    );
+    let ul = find(PPME_SYSCALL_UNLINK_2_X, me, &|e| {
+        e.str(1) == "/tmp/falco-kmod-test"
+    });
+    c.check(
+        "unlink exit",
+        ul.is_some_and(|e| e.i64(0) == 0),
+        format!("{:?}", ul.map(|e| (e.i64(0), e.str(1)))),
+    );
     let cl = find(PPME_SYSCALL_CLOSE_X, me, &|e| e.i64(1) == shadow_fd as i64);
-    c.check("close exit", cl.is_some_and(|e| e.i64(0) == 0), format!("{:?}", cl.map(|e| e.i64(0))));
+    c.check(
+        "close exit",
+        cl.is_some_and(|e| e.i64(0) == 0),
+        format!("{:?}", cl.map(|e| e.i64(0))),
+    );
     // fork: parent and child clone events
-    let cp = mine.iter().find(|e| matches!(e.ty, PPME_SYSCALL_CLONE_20_X | PPME_SYSCALL_CLONE3_X | PPME_SYSCALL_FORK_20_X) && e.tid == me && e.u64(0) == child);
-    c.check("clone exit (parent)", cp.is_some_and(|e| e.u64(4) == me && e.str(13) != ""), format!("{:?}", cp.map(|e| (e.name(), e.u64(0), e.u64(3), e.u64(4), e.str(6), e.str(13)))));
-    let cc = mine.iter().find(|e| matches!(e.ty, PPME_SYSCALL_CLONE_20_X | PPME_SYSCALL_CLONE3_X | PPME_SYSCALL_FORK_20_X) && e.tid == child);
+    let cp = mine.iter().find(|e| {
+        matches!(
+            e.ty,
+            PPME_SYSCALL_CLONE_20_X | PPME_SYSCALL_CLONE3_X | PPME_SYSCALL_FORK_20_X
+        ) && e.tid == me
+            && e.u64(0) == child
+    });
+    c.check(
+        "clone exit (parent)",
+        cp.is_some_and(|e| e.u64(4) == me && e.str(13) != ""),
+        format!(
+            "{:?}",
+            cp.map(|e| (e.name(), e.u64(0), e.u64(3), e.u64(4), e.str(6), e.str(13)))
+        ),
+    );
+    let cc = mine.iter().find(|e| {
+        matches!(
+            e.ty,
+            PPME_SYSCALL_CLONE_20_X | PPME_SYSCALL_CLONE3_X | PPME_SYSCALL_FORK_20_X
+        ) && e.tid == child
+    });
     c.check(
         "clone exit (child, sched_process_fork)",
-        cc.is_some_and(|e| e.u64(0) == 0 && e.u64(3) == child && e.u64(4) == child && e.u64(5) == me),
-        format!("{:?}", cc.map(|e| (e.name(), e.u64(0), e.u64(3), e.u64(4), e.u64(5), e.strs(2)))),
+        cc.is_some_and(|e| {
+            e.u64(0) == 0 && e.u64(3) == child && e.u64(4) == child && e.u64(5) == me
+        }),
+        format!(
+            "{:?}",
+            cc.map(|e| (e.name(), e.u64(0), e.u64(3), e.u64(4), e.u64(5), e.strs(2)))
+        ),
     );
     // child: unshare, setuid, execve, procexit
     let un = find(PPME_SYSCALL_UNSHARE_X, child, &|_| true);
-    c.check("unshare exit", un.is_some_and(|e| e.i64(0) == 0 && e.u32(1) == 1 << 7), format!("{:?}", un.map(|e| (e.i64(0), e.u32(1)))));
+    c.check(
+        "unshare exit",
+        un.is_some_and(|e| e.i64(0) == 0 && e.u32(1) == 1 << 7),
+        format!("{:?}", un.map(|e| (e.i64(0), e.u32(1)))),
+    );
     let su = find(PPME_SYSCALL_SETUID_X, child, &|_| true);
-    c.check("setuid exit", su.is_some_and(|e| e.i64(0) == 0 && e.u32(1) == 1000), format!("{:?}", su.map(|e| (e.i64(0), e.u32(1)))));
+    c.check(
+        "setuid exit",
+        su.is_some_and(|e| e.i64(0) == 0 && e.u32(1) == 1000),
+        format!("{:?}", su.map(|e| (e.i64(0), e.u32(1)))),
+    );
     let ex = find(PPME_SYSCALL_EXECVE_19_X, child, &|_| true);
     c.check(
         "execve exit",
@@ -331,15 +524,43 @@ fn events() -> ! {
         }),
         format!(
             "{:?}",
-            ex.map(|e| (e.i64(0), e.str(1), e.strs(2), e.u64(3), e.u64(5), e.str(6), e.str(13), e.strs(15), e.u32(26), e.str(27), e.str(30)))
+            ex.map(|e| (
+                e.i64(0),
+                e.str(1),
+                e.strs(2),
+                e.u64(3),
+                e.u64(5),
+                e.str(6),
+                e.str(13),
+                e.strs(15),
+                e.u32(26),
+                e.str(27),
+                e.str(30)
+            ))
         ),
     );
     let pe = find(PPME_PROCEXIT_1_E, child, &|_| true);
-    c.check("procexit", pe.is_some_and(|e| e.i64(1) == 0 && e.u32(2) == 0), format!("{:?}", pe.map(|e| (e.i64(0), e.i64(1), e.params[2].clone()))));
+    c.check(
+        "procexit",
+        pe.is_some_and(|e| e.i64(1) == 0 && e.u32(2) == 0),
+        format!(
+            "{:?}",
+            pe.map(|e| (e.i64(0), e.i64(1), e.params[2].clone()))
+        ),
+    );
     let generic = mine.iter().filter(|e| e.ty == PPME_GENERIC_X).count();
-    c.check("generic events", generic > 0, format!("{generic} generic exit events"));
+    c.check(
+        "generic events",
+        generic > 0,
+        format!("{generic} generic exit events"),
+    );
+    dump_scap(&mut c, &mine);
     let st = rs.stats();
-    c.check("no drops", st.drops.iter().sum::<u64>() == 0, format!("{:?}", st));
+    c.check(
+        "no drops",
+        st.drops.iter().sum::<u64>() == 0,
+        format!("{:?}", st),
+    );
     c.finish("events")
 }
 
@@ -366,16 +587,35 @@ fn overflow() -> ! {
     burst(60_000);
     let st = rs.stats();
     let drops: u64 = st.drops.iter().sum();
-    c.check("drops counted", drops > 0, format!("events={} drops={:?} (total ring bytes {size})", st.events, st.drops));
-    c.check("ring bytes pending <= ring size", st.pending <= size, format!("pending={}", st.pending));
+    c.check(
+        "drops counted",
+        drops > 0,
+        format!(
+            "events={} drops={:?} (total ring bytes {size})",
+            st.events, st.drops
+        ),
+    );
+    c.check(
+        "ring bytes pending <= ring size",
+        st.pending <= size,
+        format!("pending={}", st.pending),
+    );
     rs.disable().ok();
     let (evs, bad) = drain(&mut rs, Duration::from_millis(100));
-    c.check("every record decodes", bad == 0 && !evs.is_empty(), format!("{} records, {bad} undecodable", evs.len()));
+    c.check(
+        "every record decodes",
+        bad == 0 && !evs.is_empty(),
+        format!("{} records, {bad} undecodable", evs.len()),
+    );
     // Capture resumes once the reader catches up.
     rs.enable().expect("enable");
     burst(100);
     let (evs2, bad2) = drain(&mut rs, Duration::from_millis(100));
-    c.check("capture resumes after drain", bad2 == 0 && evs2.len() >= 200, format!("{} records", evs2.len()));
+    c.check(
+        "capture resumes after drain",
+        bad2 == 0 && evs2.len() >= 200,
+        format!("{} records", evs2.len()),
+    );
     c.finish("overflow")
 }
 
@@ -385,7 +625,11 @@ fn cycle() -> ! {
     rs.enable().expect("enable");
     burst(500);
     let (evs, bad) = drain(&mut rs, Duration::from_millis(10));
-    c.check("cycle capture", bad == 0 && evs.len() >= 1000, format!("{} records, {bad} bad", evs.len()));
+    c.check(
+        "cycle capture",
+        bad == 0 && evs.len() >= 1000,
+        format!("{} records, {bad} bad", evs.len()),
+    );
     drop(rs);
     if c.failed > 0 {
         c.finish("cycle")
@@ -420,7 +664,11 @@ fn poll_test() -> ! {
         }
     }
     let waited = start.elapsed();
-    c.check("poll wakes on data", woke && waited < Duration::from_millis(2900), format!("woke={woke} after {waited:?}"));
+    c.check(
+        "poll wakes on data",
+        woke && waited < Duration::from_millis(2900),
+        format!("woke={woke} after {waited:?}"),
+    );
     t.join().ok();
     // Idle ring: poll must sleep until its timeout.
     let _ = drain(&mut rs, Duration::from_millis(50));
@@ -428,12 +676,20 @@ fn poll_test() -> ! {
     let _ = drain(&mut rs, Duration::from_millis(50));
     let s2 = Instant::now();
     let r = rs.wait(300).unwrap_or(true);
-    c.check("poll sleeps when idle", !r && s2.elapsed() >= Duration::from_millis(250), format!("ready={r} after {:?}", s2.elapsed()));
+    c.check(
+        "poll sleeps when idle",
+        !r && s2.elapsed() >= Duration::from_millis(250),
+        format!("ready={r} after {:?}", s2.elapsed()),
+    );
     c.finish("poll")
 }
 
 fn set_cpu_online(cpu: u32, on: bool) -> bool {
-    std::fs::write(format!("/sys/devices/system/cpu/cpu{cpu}/online"), if on { "1" } else { "0" }).is_ok()
+    std::fs::write(
+        format!("/sys/devices/system/cpu/cpu{cpu}/online"),
+        if on { "1" } else { "0" },
+    )
+    .is_ok()
 }
 
 fn pin_to(cpu: usize) -> bool {
@@ -447,15 +703,32 @@ fn pin_to(cpu: usize) -> bool {
 fn hotplug() -> ! {
     let mut c = Checks::new();
     let mut rs = open_rings();
-    c.check("2+ rings", rs.rings().len() >= 2, format!("{} rings", rs.rings().len()));
+    c.check(
+        "2+ rings",
+        rs.rings().len() >= 2,
+        format!("{} rings", rs.rings().len()),
+    );
     rs.enable().expect("enable");
-    let per_cpu = |rs: &RingSet| rs.rings().iter().map(|r| r.stats().events).collect::<Vec<_>>();
-    c.check("cpu1 offline", set_cpu_online(1, false), "echo 0 > cpu1/online");
+    let per_cpu = |rs: &RingSet| {
+        rs.rings()
+            .iter()
+            .map(|r| r.stats().events)
+            .collect::<Vec<_>>()
+    };
+    c.check(
+        "cpu1 offline",
+        set_cpu_online(1, false),
+        "echo 0 > cpu1/online",
+    );
     pin_to(0);
     burst(2000);
     let _ = drain(&mut rs, Duration::from_millis(20));
     let before = per_cpu(&rs);
-    c.check("cpu1 online", set_cpu_online(1, true), "echo 1 > cpu1/online");
+    c.check(
+        "cpu1 online",
+        set_cpu_online(1, true),
+        "echo 1 > cpu1/online",
+    );
     std::thread::sleep(Duration::from_millis(100));
     let ok1 = pin_to(1);
     burst(2000);
@@ -464,8 +737,16 @@ fn hotplug() -> ! {
     let (evs, bad) = drain(&mut rs, Duration::from_millis(100));
     let after = per_cpu(&rs);
     c.check("pinned to cpu1 after online", ok1, "sched_setaffinity");
-    c.check("cpu1 ring captures after online", after[1] > before[1] + 2000, format!("cpu1 events {} -> {}", before[1], after[1]));
-    c.check("cpu0 ring captures", after[0] > before[0] + 2000, format!("cpu0 events {} -> {}", before[0], after[0]));
+    c.check(
+        "cpu1 ring captures after online",
+        after[1] > before[1] + 2000,
+        format!("cpu1 events {} -> {}", before[1], after[1]),
+    );
+    c.check(
+        "cpu0 ring captures",
+        after[0] > before[0] + 2000,
+        format!("cpu0 events {} -> {}", before[0], after[0]),
+    );
     c.check("records decode", bad == 0, format!("{} records", evs.len()));
     c.finish("hotplug")
 }
@@ -539,4 +820,52 @@ fn bench(capture: bool) -> ! {
         );
     }
     exit(0)
+}
+
+/// Writes `evs` as a .scap capture and prints it base64-encoded between markers, for the host
+/// to decode and read with sysdig.
+fn dump_scap(c: &mut Checks, evs: &[&Ev]) {
+    let meta = falco_scap::CaptureMetadata::default();
+    let mut w = match falco_scap::CaptureWriter::new(Vec::new(), &meta) {
+        Ok(w) => w,
+        Err(e) => return c.check("scap writer", false, e),
+    };
+    for e in evs {
+        if let Ok(r) = Record::parse(&e.raw) {
+            if let Err(err) = w.write_event(0, 0, &r) {
+                return c.check("scap write", false, err);
+            }
+        }
+    }
+    let bytes = match w.finish() {
+        Ok(b) => b,
+        Err(e) => return c.check("scap finish", false, e),
+    };
+    c.check(
+        "scap capture written",
+        true,
+        format!("{} events, {} bytes", evs.len(), bytes.len()),
+    );
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    println!("=== SCAP-BEGIN");
+    for line in out.as_bytes().chunks(76) {
+        println!("{}", std::str::from_utf8(line).unwrap_or(""));
+    }
+    println!("=== SCAP-END");
 }
