@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Module load and unload: the order in which rings, probes and devices come and go.
 //!
-//! Load: rings → publish → probes → devices. Unload is the reverse: devices (no new opens; open
+//! Load (the initialiser's order): rings → publish → probes → devices. Unload (the field
+//! declaration order, which is Rust's drop order) is the reverse: devices (no new opens; open
 //! files pin the module, so none remain), probes (detached and synchronised: no probe still
-//! runs), withdraw, rings.
+//! runs), withdraw, rings. If a step of the load fails, pin-init drops the fields already
+//! initialised in reverse order, which is the same teardown.
 
 use kernel::prelude::*;
 
@@ -12,54 +14,70 @@ use crate::device::{self, Devices};
 use crate::probe::Probes;
 use crate::ring_abi::{is_valid_ring_size, MAX_RECORD_LEN};
 
-/// The loaded module.
+/// The loaded module. Fields are declared in teardown order.
+#[pin_data(PinnedDrop)]
 pub(crate) struct FalcoModule {
-    devices: Option<Devices>,
-    probes: Option<Probes>,
-    capture: Option<KBox<Capture>>,
+    devices: Devices,
+    probes: Probes,
+    published: Published,
+    capture: KBox<Capture>,
 }
 
-impl kernel::Module for FalcoModule {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let size = crate::module_parameters::ring_size.value();
-        let verbose = crate::module_parameters::verbose.value() != 0;
-        if !is_valid_ring_size(size) {
-            pr_err!(
-                "ring_size={} is invalid: it must be a power of two and at least {} bytes\n",
-                size,
-                2 * MAX_RECORD_LEN
-            );
-            return Err(EINVAL);
-        }
-        let ncpus = kernel::cpu::nr_cpu_ids() as usize;
-        device::init_fops();
-        let capture = KBox::new(Capture::new(ncpus, size, verbose)?, GFP_KERNEL)?;
-        // SAFETY: `capture` lives in this struct until `drop`, which withdraws it only after the
-        // devices are deregistered and the probes detached and synchronised.
-        unsafe { Capture::publish(&capture) };
-        let mut m = FalcoModule { devices: None, probes: None, capture: Some(capture) };
-        m.probes = Some(Probes::attach()?);
-        m.devices = Some(Devices::register(ncpus)?);
-        pr_info!("loaded: {} rings of {} bytes\n", ncpus, size);
-        Ok(m)
+/// Withdraws the published capture when dropped (before the capture itself is freed).
+pub(crate) struct Published;
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        Capture::withdraw();
     }
 }
 
-impl Drop for FalcoModule {
-    fn drop(&mut self) {
-        drop(self.devices.take());
-        drop(self.probes.take());
-        Capture::withdraw();
-        if let Some(c) = self.capture.take() {
+fn new_capture() -> Result<KBox<Capture>> {
+    let size = crate::module_parameters::ring_size.value();
+    let verbose = crate::module_parameters::verbose.value() != 0;
+    if !is_valid_ring_size(size) {
+        pr_err!(
+            "ring_size={} is invalid: it must be a power of two and at least {} bytes\n",
+            size,
+            2 * MAX_RECORD_LEN
+        );
+        return Err(EINVAL);
+    }
+    device::init_fops();
+    let ncpus = kernel::cpu::nr_cpu_ids() as usize;
+    let c = KBox::new(Capture::new(ncpus, size, verbose)?, GFP_KERNEL)?;
+    pr_info!("loaded: {} rings of {} bytes\n", ncpus, size);
+    Ok(c)
+}
+
+impl kernel::InPlaceModule for FalcoModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(&this in Self {
+            capture: new_capture()?,
+            published: {
+                // SAFETY: `capture` is initialised (the line above) and lives in this pinned
+                // module until `published` (declared, hence dropped, before it) withdraws it;
+                // by then the devices and probes that could use it are gone.
+                unsafe { Capture::publish(&(*this.as_ptr()).capture) };
+                Published
+            },
+            probes: Probes::attach()?,
+            devices: Devices::register(Capture::get().map_or(0, |c| c.nr_rings()))?,
+        })
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for FalcoModule {
+    fn drop(self: Pin<&mut Self>) {
+        if self.capture.verbose() {
             let (mut events, mut drops) = (0, 0);
-            for r in c.rings() {
+            for r in self.capture.rings() {
                 let (e, d) = r.counts();
                 events += e;
                 drops += d;
             }
-            if c.verbose() {
-                pr_info!("unloaded: {} events, {} dropped\n", events, drops);
-            }
+            pr_info!("unloading: {} events, {} dropped\n", events, drops);
         }
     }
 }

@@ -22,5 +22,5 @@ in_chroot "set -e
   dkms add falco/$VER >/dev/null
   nice dkms build falco/$VER -k $KV --kernelsourcedir $KDIR > $CACHE/dkms-build.log 2>&1 ||
     { tail -40 $CACHE/dkms-build.log; cat /var/lib/dkms/falco/$VER/build/make.log 2>/dev/null | tail -60; exit 1; }
-  cp /var/lib/dkms/falco/$VER/$KV/x86_64/module/falco.ko $CACHE/dkms-falco.ko" >&2
-echo "$CACHE/dkms-falco.ko"
+  mkdir -p $CACHE/dkms-out && cp /var/lib/dkms/falco/$VER/$KV/x86_64/module/falco.ko $CACHE/dkms-out/falco.ko" >&2
+echo "$CACHE/dkms-out/falco.ko"
