@@ -74,6 +74,7 @@ extern "C" {
     // kmod/shim.c
     fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
     fn falco_in_compat_syscall() -> bool;
+    fn falco_task_cgroup(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
     fn falco_get_cpu() -> u32;
     fn falco_put_cpu();
     fn falco_vmap(pages: *mut *mut c_void, count: u32) -> *mut c_void;
@@ -196,6 +197,18 @@ pub(crate) unsafe fn task_cwd(t: *mut bindings::task_struct, buf: &mut [u8]) -> 
     // SAFETY: caller guarantees `t`; `buf` is writable for `len` bytes; the shim reads the path
     // under RCU without references.
     let r = unsafe { falco_task_cwd(t.cast(), buf.as_mut_ptr(), len) };
+    if r > 0 { r as usize } else { 0 }
+}
+
+/// Writes task `t`'s cgroup (v2 hierarchy) path into `buf`; bytes written with the NUL, or 0.
+///
+/// # Safety
+/// `t` must be a live task.
+pub(crate) unsafe fn task_cgroup(t: *mut bindings::task_struct, buf: &mut [u8]) -> usize {
+    let len = buf.len().min(c_int::MAX as usize) as c_int;
+    // SAFETY: caller guarantees `t`; `buf` is writable for `len` bytes; the shim reads the
+    // css_set under RCU.
+    let r = unsafe { falco_task_cgroup(t.cast(), buf.as_mut_ptr(), len) };
     if r > 0 { r as usize } else { 0 }
 }
 

@@ -12,7 +12,7 @@ use kernel::bindings;
 
 use crate::bindings::{
     bprm_filename, copy_user, copy_user_str, current_syscall, current_task, current_tid, fd_dev_ino, fd_sock,
-    now_ns, task_cwd, task_exe, task_info, CpuGuard, SockInfo, TaskInfo,
+    now_ns, task_cgroup, task_cwd, task_exe, task_info, CpuGuard, SockInfo, TaskInfo,
 };
 use crate::capture::Capture;
 use crate::event_table::EVENT_TABLE;
@@ -790,7 +790,46 @@ unsafe fn proc_common(b: &mut RecordBuilder<'_>, res: i64, t: *mut bindings::tas
     let n = comm.iter().position(|c| *c == 0).unwrap_or(comm.len());
     // SAFETY: c_char and u8 have the same layout.
     b.kstr(unsafe { core::slice::from_raw_parts(comm.as_ptr().cast::<u8>(), n) })?;
-    b.with(0, |_| 0) // cgroups: not collected yet (empty)
+    // SAFETY: caller guarantees `t`.
+    b.with(CGROUPS_LIMIT, |d| unsafe { cgroups(t, d) })
+}
+
+/// Bytes of the cgroups parameter.
+const CGROUPS_LIMIT: usize = 2048;
+/// Controllers listed in the cgroups parameter. With cgroup v2 they share one path: that of the
+/// task's cgroup in the default hierarchy.
+const CONTROLLERS: [&[u8]; 6] = [b"cpuset", b"cpu", b"cpuacct", b"io", b"memory", b"pids"];
+
+/// Writes `name=path\0` for each of [`CONTROLLERS`] into `d`; returns the bytes written.
+///
+/// # Safety
+/// `t` must be a live task.
+// PANIC: none: every slice is bounded by the checks against `d.len()` just before it.
+unsafe fn cgroups(t: *mut bindings::task_struct, d: &mut [u8]) -> usize {
+    let first = CONTROLLERS[0];
+    if d.len() <= first.len() + 2 {
+        return 0;
+    }
+    d[..first.len()].copy_from_slice(first);
+    d[first.len()] = b'=';
+    let start = first.len() + 1;
+    // SAFETY: caller guarantees `t`.
+    let plen = unsafe { task_cgroup(t, &mut d[start..]) }; // path + NUL
+    if plen == 0 {
+        return 0;
+    }
+    let mut off = start + plen;
+    for name in &CONTROLLERS[1..] {
+        let need = name.len() + 1 + plen;
+        if off + need > d.len() {
+            break;
+        }
+        d[off..off + name.len()].copy_from_slice(name);
+        d[off + name.len()] = b'=';
+        d.copy_within(start..start + plen, off + name.len() + 1);
+        off += need;
+    }
+    off
 }
 
 /// An execve/execveat exit event (`id` is the syscall) for current.

@@ -7,6 +7,7 @@
  * The Rust side declares these in kmod/bindings.rs, the only file that does.
  */
 #include <linux/binfmts.h>
+#include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
 #include <linux/fdtable.h>
@@ -71,6 +72,25 @@ int falco_fd_dev_ino(int fd, u32 *dev, u64 *ino);
 int falco_fd_sock(int fd, struct falco_sock_info *out);
 long falco_strncpy_user_nofault(char *dst, const void __user *src, long count);
 bool falco_in_compat_syscall(void);
+int falco_task_cgroup(struct task_struct *t, char *buf, int len);
+
+/*
+ * Path of task t's cgroup in the default (v2) hierarchy, NUL-terminated, at the start of buf;
+ * returns its length with the NUL or a negative errno. kernfs_path takes only a read rwlock.
+ */
+int falco_task_cgroup(struct task_struct *t, char *buf, int len)
+{
+	int ret;
+
+	if (len <= 0)
+		return -ENOSPC;
+	rcu_read_lock();
+	ret = cgroup_path(task_dfl_cgroup(t), buf, len);
+	rcu_read_unlock();
+	if (ret < 0)
+		return ret;
+	return ret >= len ? len : ret + 1;
+}
 
 /* True while current runs a 32-bit (ia32) syscall: its numbers are not the x86_64 ones. */
 bool falco_in_compat_syscall(void)

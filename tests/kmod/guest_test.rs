@@ -521,6 +521,7 @@ fn events() -> ! {
                 && e.u32(26) == 1000
                 && e.str(27) == "/bin/busybox"
                 && e.str(30) == "/bin/true"
+                && e.strs(14).iter().any(|c| c == "cpu=/")
         }),
         format!(
             "{:?}",
