@@ -31,8 +31,9 @@
 //! The producer may assume nothing about `tail` beyond it being a u64 (the page is writable by
 //! userspace): it keeps its own copy of `head` and the counters in kernel memory, only
 //! publishes them here, and treats any `tail` for which `head - tail > ring_size` as a full
-//! ring. When `head - tail + needed > ring_size` the producer drops the event and counts it in
-//! the drop counter of its category; it never overwrites unread data.
+//! ring. It writes a record only while at least [`MAX_RECORD_LEN`] bytes are free (so it can
+//! encode in place without knowing the length first); otherwise it drops the event and counts it
+//! in the drop counter of its category. It never overwrites unread data.
 //!
 //! A consumer loop is therefore:
 //!
