@@ -9,8 +9,8 @@ use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
-use crate::ioctl_abi::EVENT_MASK_WORDS;
-use crate::ring::Ring;
+use crate::ioctl::{EVENT_MASK_WORDS, SYSCALL_MASK_WORDS};
+use crate::cpu_ring::Ring;
 
 /// Bytes of I/O buffers copied by default (Falco's default snaplen).
 pub(crate) const DEFAULT_SNAPLEN: u32 = 80;
@@ -26,6 +26,7 @@ pub(crate) struct Capture {
     snaplen: AtomicU32,
     drop_failed: AtomicBool,
     mask: [AtomicU64; EVENT_MASK_WORDS],
+    syscalls: [AtomicU64; SYSCALL_MASK_WORDS],
     /// Open files; capture stops when the last one closes.
     opens: AtomicU32,
     verbose: bool,
@@ -47,6 +48,7 @@ impl Capture {
             snaplen: AtomicU32::new(DEFAULT_SNAPLEN),
             drop_failed: AtomicBool::new(false),
             mask: [const { AtomicU64::new(u64::MAX) }; EVENT_MASK_WORDS],
+            syscalls: [const { AtomicU64::new(u64::MAX) }; SYSCALL_MASK_WORDS],
             opens: AtomicU32::new(0),
             verbose,
         })
@@ -135,6 +137,34 @@ impl Capture {
         self.mask
             .get(evtype as usize / 64)
             .is_some_and(|w| w.load(Ordering::Relaxed) & (1u64 << (evtype % 64)) != 0)
+    }
+
+    /// True when native syscall `nr` is selected (numbers past the mask are always reported).
+    #[inline]
+    pub(crate) fn wants_syscall(&self, nr: i64) -> bool {
+        match self.syscalls.get((nr as u64 / 64) as usize) {
+            Some(w) => w.load(Ordering::Relaxed) & (1u64 << (nr as u64 % 64)) != 0,
+            None => true,
+        }
+    }
+
+    pub(crate) fn set_syscall_mask(&self, words: &[u64; SYSCALL_MASK_WORDS]) {
+        for (m, w) in self.syscalls.iter().zip(words.iter()) {
+            m.store(*w, Ordering::Relaxed);
+        }
+    }
+
+    /// Events and drops summed over every ring.
+    pub(crate) fn stats(&self) -> crate::ioctl::Stats {
+        let mut s = crate::ioctl::Stats::default();
+        for r in self.rings() {
+            let (events, drops) = r.stats();
+            s.events += events;
+            for (a, b) in s.drops.iter_mut().zip(drops.iter()) {
+                *a += b;
+            }
+        }
+        s
     }
 
     pub(crate) fn set_mask(&self, words: &[u64; EVENT_MASK_WORDS]) {

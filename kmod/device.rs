@@ -19,7 +19,7 @@ use kernel::{
 };
 
 use crate::capture::Capture;
-use crate::ioctl_abi as abi;
+use crate::ioctl as abi;
 
 /// An open `/dev/falcoN`.
 pub(crate) struct RingDevice {
@@ -137,7 +137,7 @@ impl MiscDevice for RingDevice {
         let user = UserPtr::from_addr(arg);
         match cmd {
             abi::GET_ABI_VERSION => {
-                UserSlice::new(user, 4).writer().write(&crate::ring_abi::ABI_VERSION)?;
+                UserSlice::new(user, 4).writer().write(&crate::ring::ABI_VERSION)?;
             }
             abi::ENABLE_CAPTURE => cap.set_enabled(true),
             abi::DISABLE_CAPTURE => cap.set_enabled(false),
@@ -153,6 +153,17 @@ impl MiscDevice for RingDevice {
                 let words: [u64; abi::EVENT_MASK_WORDS] =
                     UserSlice::new(user, core::mem::size_of::<abi::EventMask>()).reader().read()?;
                 cap.set_mask(&words);
+            }
+            abi::SET_SYSCALL_MASK => {
+                let words: [u64; abi::SYSCALL_MASK_WORDS] =
+                    UserSlice::new(user, core::mem::size_of::<abi::SyscallMask>()).reader().read()?;
+                cap.set_syscall_mask(&words);
+            }
+            abi::GET_STATS => {
+                let s = cap.stats();
+                let mut w = UserSlice::new(user, core::mem::size_of::<abi::Stats>()).writer();
+                w.write(&s.events)?;
+                w.write(&s.drops)?;
             }
             _ => return Err(ENOTTY),
         }

@@ -3,7 +3,7 @@
 //!
 //! Runs inside tracepoint probes: nothing here allocates, sleeps or panics on a reachable
 //! path. User memory is read with the `*_nofault` copies (faultable syscall tracepoints would
-//! allow sleeping copies, but the producer holds preemption off, see `ring.rs`): a page that
+//! allow sleeping copies, but the producer holds preemption off, see `cpu_ring.rs`): a page that
 //! is not resident yields an empty or truncated parameter, never a sleep. Variable-length
 //! parameters are bounded by the limits below so every record fits `MAX_RECORD_LEN`.
 
@@ -19,7 +19,7 @@ use crate::event_table::EVENT_TABLE;
 use crate::event_table::ids::*;
 use crate::flags::{self, nr};
 use crate::record::{NoRoom, RecordBuilder};
-use crate::ring::DropCategory;
+use crate::cpu_ring::DropCategory;
 use crate::syscall_codes::PPM_SC;
 
 /// Longest path copied (the kernel's PATH_MAX); longer ones are truncated.

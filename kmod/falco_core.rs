@@ -9,25 +9,25 @@
 mod event_table;
 #[path = "../ringbuf-abi/src/ioctl.rs"]
 #[allow(dead_code, unreachable_pub)]
-mod ioctl_abi;
+mod ioctl;
 #[path = "../ringbuf-abi/src/record.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod record;
 #[path = "../ringbuf-abi/src/ring.rs"]
 #[allow(dead_code, unreachable_pub)]
-mod ring_abi;
+mod ring;
 #[path = "../ringbuf-abi/src/schema.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod schema;
 
 mod bindings;
 mod capture;
+mod cpu_ring;
 mod device;
 mod events;
 mod flags;
 mod module;
 mod probe;
-mod ring;
 mod syscall_codes;
 
 use kernel::prelude::*;

@@ -12,7 +12,7 @@ use kernel::prelude::*;
 use crate::capture::Capture;
 use crate::device::{self, Devices};
 use crate::probe::Probes;
-use crate::ring_abi::{is_valid_ring_size, MAX_RECORD_LEN};
+use crate::ring::{is_valid_ring_size, MAX_RECORD_LEN};
 
 /// The loaded module. Fields are declared in teardown order.
 #[pin_data(PinnedDrop)]

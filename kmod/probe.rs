@@ -95,7 +95,7 @@ unsafe extern "C" fn probe_sys_enter(_data: *mut c_void, regs: *mut bindings::pt
     }
     let Some(cap) = Capture::get() else { return };
     // 32-bit and x32 syscalls use other numbers and layouts: not decoded (yet).
-    if cap.enabled() && !foreign_syscall_abi(id as i64) {
+    if cap.enabled() && cap.wants_syscall(id as i64) && !foreign_syscall_abi(id as i64) {
         // SAFETY: the tracepoint passes current's valid saved registers.
         unsafe { events::sys_enter(cap, regs, id as i64) };
     }
@@ -109,7 +109,7 @@ unsafe extern "C" fn probe_sys_exit(_data: *mut c_void, regs: *mut bindings::pt_
     }
     // SAFETY: the tracepoint passes current's valid saved registers; orig_ax is the syscall nr.
     let id = unsafe { (*regs).orig_ax } as i64;
-    if !foreign_syscall_abi(id) {
+    if cap.wants_syscall(id) && !foreign_syscall_abi(id) {
         // SAFETY: as above.
         unsafe { events::sys_exit(cap, regs, id, ret as i64) };
     }

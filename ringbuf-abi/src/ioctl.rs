@@ -44,6 +44,49 @@ impl EventMask {
     }
 }
 
+/// Number of u64 words in a [`SyscallMask`]: one bit per native syscall number below 512.
+pub const SYSCALL_MASK_WORDS: usize = 8;
+
+/// The native syscall numbers the module reports (enter and exit events alike): bit `nr % 64`
+/// of word `nr / 64`. Process events (fork, exec, exit) do not depend on it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyscallMask {
+    /// The bits.
+    pub words: [u64; SYSCALL_MASK_WORDS],
+}
+
+impl SyscallMask {
+    /// Every syscall.
+    pub const fn all() -> Self {
+        SyscallMask {
+            words: [u64::MAX; SYSCALL_MASK_WORDS],
+        }
+    }
+    /// Sets the bit of syscall `nr`; numbers past the mask are ignored.
+    pub fn set(&mut self, nr: u32) {
+        if let Some(w) = self.words.get_mut(nr as usize / 64) {
+            *w |= 1u64 << (nr % 64);
+        }
+    }
+    /// True when the bit of `nr` is set.
+    pub fn contains(&self, nr: u32) -> bool {
+        self.words
+            .get(nr as usize / 64)
+            .is_some_and(|w| w & (1u64 << (nr % 64)) != 0)
+    }
+}
+
+/// Totals over every ring, as [`GET_STATS`] returns them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events written.
+    pub events: u64,
+    /// Events dropped, by [`crate::ring::DropCategory`].
+    pub drops: [u64; crate::ring::DROP_CATEGORIES],
+}
+
 /// Returns [`crate::ring::ABI_VERSION`] of the loaded module (u32 out).
 pub const GET_ABI_VERSION: u32 = ioc(READ, MAGIC, 0, core::mem::size_of::<u32>());
 /// Starts producing events on every CPU.
@@ -57,5 +100,12 @@ pub const SET_EVENT_MASK: u32 = ioc(WRITE, MAGIC, 4, core::mem::size_of::<EventM
 /// When non-zero, failed syscalls are not reported (u32 in).
 pub const SET_DROP_FAILED: u32 = ioc(WRITE, MAGIC, 5, core::mem::size_of::<u32>());
 
+/// Sets the [`SyscallMask`] of native syscalls to report (pointer to SyscallMask in).
+pub const SET_SYSCALL_MASK: u32 = ioc(WRITE, MAGIC, 6, core::mem::size_of::<SyscallMask>());
+/// Returns the [`Stats`] summed over every ring (pointer to Stats out).
+pub const GET_STATS: u32 = ioc(READ, MAGIC, 7, core::mem::size_of::<Stats>());
+
 const _: () = assert!(core::mem::size_of::<EventMask>() == 8 * EVENT_MASK_WORDS);
+const _: () = assert!(core::mem::size_of::<SyscallMask>() == 64);
+const _: () = assert!(core::mem::size_of::<Stats>() == 8 + 8 * crate::ring::DROP_CATEGORIES);
 const _: () = assert!(EVENT_MASK_WORDS * 64 >= crate::event_table::EVENT_COUNT);

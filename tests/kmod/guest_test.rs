@@ -10,6 +10,7 @@
 //! * `cycle`    — open, mmap, capture a syscall-heavy burst, read, close (for insmod/rmmod loops).
 //! * `hold N`   — keeps the devices open and mapped for N seconds.
 //! * `poll`     — a sleeping reader is woken by poll() when events arrive.
+//! * `mask`     — the syscall mask, event mask, drop-failed and stats ioctls.
 //! * `hotplug`  — cpu1 offline and online during capture; both rings keep capturing.
 //! * `bench`    — ns per getpid and per open/close, and events/s one CPU produces while read.
 
@@ -156,6 +157,7 @@ fn main() {
         Some("cycle") => cycle(),
         Some("hold") => hold(args.get(2).and_then(|s| s.parse().ok()).unwrap_or(5)),
         Some("poll") => poll_test(),
+        Some("mask") => mask_test(),
         Some("hotplug") => hotplug(),
         Some("bench") => bench(args.get(2).map(String::as_str) == Some("capture")),
         _ => {
@@ -869,4 +871,56 @@ fn dump_scap(c: &mut Checks, evs: &[&Ev]) {
         println!("{}", std::str::from_utf8(line).unwrap_or(""));
     }
     println!("=== SCAP-END");
+}
+
+fn mask_test() -> ! {
+    let mut c = Checks::new();
+    let mut rs = open_rings();
+    rs.enable().expect("enable");
+    let me = std::process::id() as u64;
+    // Only getppid (110): the failed opens of the burst must not appear.
+    let mut m = ringbuf_abi::ioctl::SyscallMask::default();
+    m.set(libc::SYS_getppid as u32);
+    rs.set_syscall_mask(&m).expect("syscall mask");
+    let _ = drain(&mut rs, Duration::from_millis(0));
+    burst(100);
+    rs.disable().ok();
+    let (evs, _) = drain(&mut rs, Duration::from_millis(30));
+    let mine: Vec<&Ev> = evs.iter().filter(|e| e.tid == me).collect();
+    let opens = mine.iter().filter(|e| e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X).count();
+    let generic = mine.iter().filter(|e| e.ty == PPME_GENERIC_X && e.params[1] == (libc::SYS_getppid as u16).to_le_bytes()).count();
+    c.check("syscall mask keeps getppid only", opens == 0 && generic >= 100, format!("opens={opens} getppid={generic}"));
+    // All syscalls, but failed ones dropped: the failed opens disappear, getppid stays.
+    rs.set_syscall_mask(&ringbuf_abi::ioctl::SyscallMask::all()).expect("syscall mask");
+    rs.set_drop_failed(true).expect("drop failed");
+    rs.enable().expect("enable");
+    burst(100);
+    rs.disable().ok();
+    let (evs, _) = drain(&mut rs, Duration::from_millis(30));
+    let failed_opens = evs.iter().filter(|e| e.tid == me && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X) && e.i64(0) < 0).count();
+    c.check("drop-failed hides failed opens", failed_opens == 0, format!("failed opens={failed_opens}"));
+    rs.set_drop_failed(false).expect("drop failed");
+    // Event mask without the open exit event.
+    let mut em = ringbuf_abi::ioctl::EventMask::all();
+    em.words[(PPME_SYSCALL_OPENAT_2_X / 64) as usize] &= !(1u64 << (PPME_SYSCALL_OPENAT_2_X % 64));
+    em.words[(PPME_SYSCALL_OPEN_X / 64) as usize] &= !(1u64 << (PPME_SYSCALL_OPEN_X % 64));
+    rs.set_event_mask(&em).expect("event mask");
+    rs.enable().expect("enable");
+    burst(100);
+    rs.disable().ok();
+    let (evs, _) = drain(&mut rs, Duration::from_millis(30));
+    let opens = evs.iter().filter(|e| e.tid == me && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X)).count();
+    let enters = evs.iter().filter(|e| e.tid == me && e.ty == PPME_SYSCALL_OPENAT_2_E).count();
+    c.check("event mask drops open exits only", opens == 0 && enters >= 100, format!("exits={opens} enters={enters}"));
+    rs.set_event_mask(&ringbuf_abi::ioctl::EventMask::all()).ok();
+    let snap_bad = rs.set_snaplen(1 << 30).is_err();
+    c.check("snaplen bound", snap_bad && rs.set_snaplen(256).is_ok(), "1 GiB refused, 256 accepted");
+    match rs.module_stats() {
+        Ok(s) => {
+            let rings = rs.stats();
+            c.check("GET_STATS matches control pages", s.events == rings.events && s.drops == rings.drops, format!("{s:?}"));
+        }
+        Err(e) => c.check("GET_STATS", false, e),
+    }
+    c.finish("mask")
 }

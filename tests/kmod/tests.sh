@@ -13,6 +13,7 @@ insmod $M; result insmod $?
 ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $?
 run events $T events
 run poll $T poll
+run mask $T mask
 run hotplug $T hotplug
 # rmmod while a reader holds the devices must be refused, then work once it is gone.
 $T hold 3 & sleep 1

@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
-use ringbuf_abi::ioctl::{self, EventMask};
+use ringbuf_abi::ioctl::{self, EventMask, Stats, SyscallMask};
 use ringbuf_abi::ring::{
-    aligned_len, data_map_len, data_offset, is_valid_ring_size, RingControl, ABI_VERSION, CONTROL_PAGE_SIZE,
-    DATA_OFFSET, DROP_CATEGORIES,
+    aligned_len, data_map_len, data_offset, is_valid_ring_size, RingControl, ABI_VERSION,
+    CONTROL_PAGE_SIZE, DATA_OFFSET, DROP_CATEGORIES,
 };
 use ringbuf_abi::Record;
 
@@ -60,20 +60,38 @@ impl Ring {
         // SAFETY: page-aligned mapping of CONTROL_PAGE_SIZE >= size_of::<RingControl>().
         let ctl = unsafe { &*(control.as_ptr() as *const RingControl) };
         if ctl.abi_version != ABI_VERSION {
-            return Err(Error::AbiMismatch { module: ctl.abi_version, reader: ABI_VERSION });
+            return Err(Error::AbiMismatch {
+                module: ctl.abi_version,
+                reader: ABI_VERSION,
+            });
         }
         let (size, cpu) = (ctl.ring_size, ctl.cpu);
         if !usize::try_from(size).is_ok_and(is_valid_ring_size) {
-            return Err(Error::BadControl { device: path.into(), detail: format!("ring size {size}") });
+            return Err(Error::BadControl {
+                device: path.into(),
+                detail: format!("ring size {size}"),
+            });
         }
         let tail = ctl.tail.load(Ordering::Acquire);
         // SAFETY: the module maps the data pages read-only; they change under us only in the
         // range the control page says is not ours (outside [tail, head)).
         let data = unsafe {
-            MmapOptions::new().offset(DATA_OFFSET as u64).len(data_map_len(size as usize)).map(&file)
+            MmapOptions::new()
+                .offset(DATA_OFFSET as u64)
+                .len(data_map_len(size as usize))
+                .map(&file)
         }
         .map_err(|e| io(format!("mmap data pages of {}", path.display()), e))?;
-        Ok(Ring { path: path.into(), file, control, data, cpu, size, tail, head: tail })
+        Ok(Ring {
+            path: path.into(),
+            file,
+            control,
+            data,
+            cpu,
+            size,
+            tail,
+            head: tail,
+        })
     }
 
     fn ctl(&self) -> &RingControl {
@@ -125,7 +143,11 @@ impl Ring {
         let off = data_offset(self.tail, self.size);
         // The doubled mapping makes `off + avail <= 2 * size` contiguous.
         let bytes = &self.data[off..off + avail];
-        Some(Record::parse(bytes).map_err(|detail| Error::Corrupt { cpu: self.cpu, pos: self.tail, detail }))
+        Some(Record::parse(bytes).map_err(|detail| Error::Corrupt {
+            cpu: self.cpu,
+            pos: self.tail,
+            detail,
+        }))
     }
 
     /// Moves past `len` bytes and tells the module they are free.
@@ -145,7 +167,10 @@ impl Ring {
         // its number encodes (checked by the callers' types).
         let rc = unsafe { libc::ioctl(self.file.as_raw_fd(), req as _, arg) };
         if rc < 0 {
-            return Err(io(format!("ioctl {req:#x} on {}", self.path.display()), std::io::Error::last_os_error()));
+            return Err(io(
+                format!("ioctl {req:#x} on {}", self.path.display()),
+                std::io::Error::last_os_error(),
+            ));
         }
         Ok(())
     }
@@ -170,7 +195,9 @@ impl RingSet {
         let rd = std::fs::read_dir(dir).map_err(|e| io(format!("read {}", dir.display()), e))?;
         for ent in rd.flatten() {
             let name = ent.file_name();
-            let Some(n) = name.to_str().and_then(|s| s.strip_prefix("falco")) else { continue };
+            let Some(n) = name.to_str().and_then(|s| s.strip_prefix("falco")) else {
+                continue;
+            };
             if let Ok(cpu) = n.parse::<u32>() {
                 found.push((cpu, ent.path()));
             }
@@ -179,8 +206,15 @@ impl RingSet {
             return Err(Error::NoDevices(dir.into()));
         }
         found.sort();
-        let rings = found.iter().map(|(_, p)| Ring::open(p)).collect::<Result<Vec<_>, _>>()?;
-        Ok(RingSet { rings, pending: None, corrupt: 0 })
+        let rings = found
+            .iter()
+            .map(|(_, p)| Ring::open(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RingSet {
+            rings,
+            pending: None,
+            corrupt: 0,
+        })
     }
 
     /// The rings, ordered by CPU.
@@ -199,7 +233,8 @@ impl RingSet {
     /// [`Error::Io`] when the ioctl fails.
     pub fn abi_version(&self) -> Result<u32, Error> {
         let mut v: u32 = 0;
-        self.first().ioctl_ptr(ioctl::GET_ABI_VERSION, &mut v as *mut u32)?;
+        self.first()
+            .ioctl_ptr(ioctl::GET_ABI_VERSION, &mut v as *mut u32)?;
         Ok(v)
     }
 
@@ -213,7 +248,8 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn enable(&self) -> Result<(), Error> {
-        self.first().ioctl_ptr::<u8>(ioctl::ENABLE_CAPTURE, std::ptr::null())
+        self.first()
+            .ioctl_ptr::<u8>(ioctl::ENABLE_CAPTURE, std::ptr::null())
     }
 
     /// Stops capture on every CPU.
@@ -221,7 +257,8 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn disable(&self) -> Result<(), Error> {
-        self.first().ioctl_ptr::<u8>(ioctl::DISABLE_CAPTURE, std::ptr::null())
+        self.first()
+            .ioctl_ptr::<u8>(ioctl::DISABLE_CAPTURE, std::ptr::null())
     }
 
     /// Sets the bytes captured from I/O buffers.
@@ -229,7 +266,8 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] (EINVAL for a snaplen the module refuses).
     pub fn set_snaplen(&self, snaplen: u32) -> Result<(), Error> {
-        self.first().ioctl_ptr(ioctl::SET_SNAPLEN, &snaplen as *const u32)
+        self.first()
+            .ioctl_ptr(ioctl::SET_SNAPLEN, &snaplen as *const u32)
     }
 
     /// Sets the event ids to produce.
@@ -237,7 +275,26 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_event_mask(&self, mask: &EventMask) -> Result<(), Error> {
-        self.first().ioctl_ptr(ioctl::SET_EVENT_MASK, mask as *const EventMask)
+        self.first()
+            .ioctl_ptr(ioctl::SET_EVENT_MASK, mask as *const EventMask)
+    }
+
+    /// Sets the native syscalls to report.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn set_syscall_mask(&self, mask: &SyscallMask) -> Result<(), Error> {
+        self.first().ioctl_ptr(ioctl::SET_SYSCALL_MASK, mask as *const SyscallMask)
+    }
+
+    /// The module's totals over every ring (the same counters the control pages publish).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the ioctl fails.
+    pub fn module_stats(&self) -> Result<Stats, Error> {
+        let mut s = Stats::default();
+        self.first().ioctl_ptr(ioctl::GET_STATS, &mut s as *mut Stats)?;
+        Ok(s)
     }
 
     /// When true, failed syscalls are not reported.
@@ -246,7 +303,8 @@ impl RingSet {
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_drop_failed(&self, drop: bool) -> Result<(), Error> {
         let v: u32 = drop.into();
-        self.first().ioctl_ptr(ioctl::SET_DROP_FAILED, &v as *const u32)
+        self.first()
+            .ioctl_ptr(ioctl::SET_DROP_FAILED, &v as *const u32)
     }
 
     /// Sums the counters of every ring.
@@ -272,7 +330,11 @@ impl RingSet {
         let mut fds: Vec<libc::pollfd> = self
             .rings
             .iter()
-            .map(|r| libc::pollfd { fd: r.file.as_raw_fd(), events: libc::POLLIN, revents: 0 })
+            .map(|r| libc::pollfd {
+                fd: r.file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
             .collect();
         // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };

@@ -40,13 +40,24 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::NoDevices(d) => write!(f, "no falco ring devices in {} (is the falco module loaded?)", d.display()),
+            Error::NoDevices(d) => write!(
+                f,
+                "no falco ring devices in {} (is the falco module loaded?)",
+                d.display()
+            ),
             Error::Io { what, source } => write!(f, "{what}: {source}"),
             Error::AbiMismatch { module, reader } => {
-                write!(f, "falco module ABI version {module}, this reader needs {reader}")
+                write!(
+                    f,
+                    "falco module ABI version {module}, this reader needs {reader}"
+                )
             }
-            Error::BadControl { device, detail } => write!(f, "{}: bad control page: {detail}", device.display()),
-            Error::Corrupt { cpu, pos, detail } => write!(f, "ring of cpu {cpu}: bad record at {pos}: {detail}"),
+            Error::BadControl { device, detail } => {
+                write!(f, "{}: bad control page: {detail}", device.display())
+            }
+            Error::Corrupt { cpu, pos, detail } => {
+                write!(f, "ring of cpu {cpu}: bad record at {pos}: {detail}")
+            }
         }
     }
 }
@@ -61,5 +72,8 @@ impl std::error::Error for Error {
 }
 
 pub(crate) fn io(what: impl Into<String>, source: io::Error) -> Error {
-    Error::Io { what: what.into(), source }
+    Error::Io {
+        what: what.into(),
+        source,
+    }
 }

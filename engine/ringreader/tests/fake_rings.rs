@@ -5,8 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use falco_ringreader::RingSet;
-use ringbuf_abi::ring::{aligned_len, ABI_VERSION, CONTROL_PAGE_SIZE};
 use ringbuf_abi::encode_record;
+use ringbuf_abi::ring::{aligned_len, ABI_VERSION, CONTROL_PAGE_SIZE};
 
 const SIZE: usize = 64 * 1024;
 
@@ -17,7 +17,8 @@ fn fake_ring(dir: &Path, cpu: u32, start: u64, records: &[(u64, u64)]) {
     for &(ts, tid) in records {
         let mut rec = [0u8; 256];
         let payload = [0xAAu8; 40];
-        let len = encode_record(&mut rec, ts, tid, 1, &[&7u16.to_le_bytes(), &payload[..2]]).unwrap();
+        let len =
+            encode_record(&mut rec, ts, tid, 1, &[&7u16.to_le_bytes(), &payload[..2]]).unwrap();
         for (i, b) in rec[..len].iter().enumerate() {
             data[(pos as usize + i) % SIZE] = *b;
         }
@@ -68,7 +69,10 @@ fn a_record_crossing_the_end_of_the_ring_reads_contiguously() {
     fake_ring(&d, 0, start, &[(1, 9), (2, 9)]);
     let mut rs = RingSet::open(&d).unwrap();
     let a = rs.next_record().unwrap().unwrap();
-    assert_eq!((a.ts(), a.tid(), a.param(0)), (1, 9, Some(&7u16.to_le_bytes()[..])));
+    assert_eq!(
+        (a.ts(), a.tid(), a.param(0)),
+        (1, 9, Some(&7u16.to_le_bytes()[..]))
+    );
     let b = rs.next_record().unwrap().unwrap();
     assert_eq!(b.ts(), 2);
     assert!(rs.next_record().is_none());

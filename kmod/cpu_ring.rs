@@ -23,10 +23,10 @@ use kernel::{
 };
 
 use crate::bindings::{now_ns, unmap, vmap_pages, CpuGuard};
-use crate::ring_abi::{
+use crate::ring::{
     aligned_len, RingControl, ABI_VERSION, CONTROL_PAGE_SIZE, DROP_CATEGORIES, MAX_RECORD_LEN,
 };
-pub(crate) use crate::ring_abi::DropCategory;
+pub(crate) use crate::ring::DropCategory;
 
 /// Data older than this makes `poll()` report the ring readable even below the watermark.
 const FLUSH_NS: u64 = 20_000_000;
@@ -249,6 +249,15 @@ impl Ring {
             mixed.vm_insert_page(vma.start() + i * PAGE_SIZE, page)?;
         }
         Ok(())
+    }
+
+    /// Events written and dropped so far, by category.
+    pub(crate) fn stats(&self) -> (u64, [u64; DROP_CATEGORIES]) {
+        let mut d = [0; DROP_CATEGORIES];
+        for (o, a) in d.iter_mut().zip(self.drops.iter()) {
+            *o = a.load(Ordering::Relaxed);
+        }
+        (self.events.load(Ordering::Relaxed), d)
     }
 
     /// Events written and dropped so far (all categories).
