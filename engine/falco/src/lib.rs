@@ -5,6 +5,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod engine;
 pub mod run;
 pub mod source;
 pub mod summary;

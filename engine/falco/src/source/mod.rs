@@ -3,6 +3,19 @@
 //! the steady state allocates nothing.
 
 pub mod batch;
+pub mod kmod;
+pub mod mask;
 pub mod replay;
 
 pub use batch::{EventBatch, EventRef};
+
+/// What a source thread sends to the engine.
+#[derive(Debug)]
+pub enum SourceMsg {
+    /// Records, in order.
+    Batch(EventBatch),
+    /// The source cannot go on (message for the user, e.g. a capture error with its offset).
+    Fatal(String),
+    /// The source ended normally (end of capture, or stop requested).
+    Stopped,
+}

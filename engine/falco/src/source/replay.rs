@@ -8,16 +8,7 @@ use falco_scap::{CaptureReader, ScapError};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-/// What the replay thread sends.
-#[derive(Debug)]
-pub enum SourceMsg {
-    /// Records, in file order.
-    Batch(EventBatch),
-    /// The capture could not be read further.
-    Error(ScapError),
-    /// The end of the capture, with the reader's counters.
-    End(falco_scap::reader::ReaderStats),
-}
+pub use super::SourceMsg;
 
 /// A running replay.
 pub struct Replay {
@@ -97,14 +88,14 @@ fn read_loop(mut reader: CaptureReader, tx: Sender<SourceMsg>, recycle: Receiver
                 if !batch.is_empty() && tx.send(SourceMsg::Batch(batch)).is_err() {
                     return;
                 }
-                let _ = tx.send(SourceMsg::End(reader.stats()));
+                let _ = tx.send(SourceMsg::Stopped);
                 return;
             }
             Err(e) => {
                 if !batch.is_empty() && tx.send(SourceMsg::Batch(batch)).is_err() {
                     return;
                 }
-                let _ = tx.send(SourceMsg::Error(e));
+                let _ = tx.send(SourceMsg::Fatal(format!("{e}")));
                 return;
             }
         }

@@ -1,0 +1,196 @@
+//! The live source: the kernel module's per-CPU rings, read on their own thread with poll()
+//! wakeups (no sleep loops), merged in timestamp order and handed over in batches.
+
+use super::batch::EventBatch;
+use super::replay::SourceMsg;
+use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
+use falco_ringreader::{Error as RingError, RingSet};
+use ringbuf_abi::ioctl::EventMask;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Requests to the reader thread, which owns the devices.
+#[derive(Debug)]
+pub enum Control {
+    /// Produce only these event ids from now on (after a reload).
+    SetMask(Box<EventMask>),
+}
+
+/// Counters the reader keeps (read by stats and the drop monitor).
+#[derive(Debug, Default)]
+pub struct LiveCounters {
+    /// Records read.
+    pub events: AtomicU64,
+    /// Records that did not decode (rings resynchronised).
+    pub corrupt: AtomicU64,
+    /// Driver drops, summed over categories and CPUs (last read from the control pages).
+    pub driver_drops: AtomicU64,
+    /// Events the driver produced (last read from the control pages).
+    pub driver_events: AtomicU64,
+}
+
+/// A running live capture.
+pub struct Live {
+    /// Batches and errors.
+    pub events: Receiver<SourceMsg>,
+    /// Return emptied batches here.
+    pub recycle: Sender<EventBatch>,
+    /// Requests to the reader.
+    pub control: Sender<Control>,
+    /// Counters.
+    pub counters: Arc<LiveCounters>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// What to tell a user whose module is missing or mismatched.
+pub fn explain(e: &RingError) -> String {
+    match e {
+        RingError::NoDevices(dir) => format!(
+            "no /dev/falco* devices in {}: the kernel module is not loaded. Run `modprobe falco` \
+             (check `dkms status falco` if that fails)",
+            dir.display()
+        ),
+        RingError::AbiMismatch { module, reader } => format!(
+            "the loaded falco module speaks ABI {module}, this engine {reader}: reinstall the package so \
+             dkms rebuilds the module (`dkms status falco`), then `rmmod falco && modprobe falco`"
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl Live {
+    /// Opens every ring under `dev_dir`, checks the ABI, programs the driver and starts reading.
+    ///
+    /// # Errors
+    /// A user-facing message (see [`explain`]).
+    pub fn start(
+        dev_dir: &Path,
+        mask: &EventMask,
+        snaplen: u32,
+        drop_failed: bool,
+    ) -> Result<Live, String> {
+        let rings = RingSet::open(dev_dir).map_err(|e| explain(&e))?;
+        let abi = rings.abi_version().map_err(|e| explain(&e))?;
+        if abi != ringbuf_abi::ring::ABI_VERSION {
+            return Err(explain(&RingError::AbiMismatch {
+                module: abi,
+                reader: ringbuf_abi::ring::ABI_VERSION,
+            }));
+        }
+        rings.set_event_mask(mask).map_err(|e| explain(&e))?;
+        rings.set_snaplen(snaplen).map_err(|e| explain(&e))?;
+        rings
+            .set_drop_failed(drop_failed)
+            .map_err(|e| explain(&e))?;
+        rings.enable().map_err(|e| explain(&e))?;
+        let (tx, rx) = bounded(16);
+        let (recycle_tx, recycle_rx) = bounded(18);
+        let (ctl_tx, ctl_rx) = bounded(4);
+        let stop = Arc::new(AtomicBool::new(false));
+        let counters = Arc::new(LiveCounters::default());
+        let thread = {
+            let stop = stop.clone();
+            let counters = counters.clone();
+            std::thread::Builder::new()
+                .name("kmod-reader".into())
+                .spawn(move || read_loop(rings, tx, recycle_rx, ctl_rx, stop, counters))
+                .map_err(|e| format!("cannot start the ring reader thread: {e}"))?
+        };
+        Ok(Live {
+            events: rx,
+            recycle: recycle_tx,
+            control: ctl_tx,
+            counters,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the reader to stop; it disables capture and ends its channel.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.stop();
+        let (_, dead) = bounded(0);
+        self.events = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// poll() timeout: also bounds how long a stop request or a partly filled batch waits.
+const WAIT_MS: i32 = 50;
+
+fn read_loop(
+    mut rings: RingSet,
+    tx: Sender<SourceMsg>,
+    recycle: Receiver<EventBatch>,
+    control: Receiver<Control>,
+    stop: Arc<AtomicBool>,
+    counters: Arc<LiveCounters>,
+) {
+    let mut batch = EventBatch::with_capacity();
+    while !stop.load(Ordering::Relaxed) {
+        match control.try_recv() {
+            Ok(Control::SetMask(m)) => {
+                if let Err(e) = rings.set_event_mask(&m) {
+                    log::error!("cannot update the driver's event mask: {e}");
+                }
+            }
+            Err(TryRecvError::Empty | TryRecvError::Disconnected) => {}
+        }
+        // Drain what is there, then hand over and wait for the next wakeup.
+        while let Some(r) = rings.next_record() {
+            match r {
+                Ok(rec) => {
+                    batch.push(&rec, 0, 0);
+                    counters.events.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    counters.corrupt.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if let Some(cpu) = rings.last_cpu() {
+                batch.set_last_cpu(cpu as u16);
+            }
+            if batch.is_full() {
+                break;
+            }
+        }
+        let s = rings.stats();
+        counters.driver_events.store(s.events, Ordering::Relaxed);
+        counters
+            .driver_drops
+            .store(s.drops.iter().sum(), Ordering::Relaxed);
+        if !batch.is_empty() {
+            let next = recycle
+                .try_recv()
+                .unwrap_or_else(|_| EventBatch::with_capacity());
+            if tx
+                .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
+                .is_err()
+            {
+                break;
+            }
+            batch.clear();
+            continue;
+        }
+        match rings.wait(WAIT_MS) {
+            Ok(_) => {}
+            Err(e) => {
+                let _ = tx.send(SourceMsg::Fatal(e.to_string()));
+                break;
+            }
+        }
+    }
+    let _ = rings.disable();
+    let _ = tx.send(SourceMsg::Stopped);
+}
