@@ -15,7 +15,7 @@ use crate::source::{EventBatch, SourceMsg};
 use crate::summary::Summary;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use falco_outputs::{Alert, Outputs, OutputsConfig};
-use falco_rules::field::{FieldArg, FieldCatalog, ResolvedField};
+use falco_rules::field::{FieldCatalog, ResolvedField};
 use falco_rules::output::OutputSegment;
 use falco_rules::priority::Priority;
 use falco_rules::ruleset::{Rule, RuleSet};
@@ -91,17 +91,10 @@ impl Detection {
     }
 }
 
-/// The `output_fields` key of a field as written in an output (`proc.aname[2]`, `evt.arg.flags`).
+/// The `output_fields` key of a field as written in an output (`proc.aname[2]`, `evt.arg.flags`):
+/// the catalog already resolves it to that spelling.
 fn output_key(f: &ResolvedField) -> String {
-    match &f.arg {
-        None => f.name.clone(),
-        Some(_) if f.name.contains('[') => f.name.clone(),
-        Some(FieldArg::Index(i)) => format!("{}[{i}]", f.name),
-        Some(FieldArg::Key(k)) if f.name == "evt.arg" || f.name == "evt.rawarg" => {
-            format!("{}.{k}", f.name)
-        }
-        Some(FieldArg::Key(k)) => format!("{}[{k}]", f.name),
-    }
+    f.name.clone()
 }
 
 fn to_json(v: JsonValue) -> serde_json::Value {

@@ -151,15 +151,14 @@ fn read_loop(
         while let Some(r) = rings.next_record() {
             match r {
                 Ok(rec) => {
+                    // The ring reader does not report which CPU's ring a record came from
+                    // yet; evt.cpu reads 0 for live events until it does.
                     batch.push(&rec, 0, 0);
                     counters.events.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(_) => {
                     counters.corrupt.fetch_add(1, Ordering::Relaxed);
                 }
-            }
-            if let Some(cpu) = rings.last_cpu() {
-                batch.set_last_cpu(cpu as u16);
             }
             if batch.is_full() {
                 break;
