@@ -15,7 +15,7 @@ t "apt sources (trixie, pinned low)"
 MIRROR=$("$KMOD_REPO/scripts/kmod/apt-trixie.sh")
 
 t "host packages"
-HOSTPKGS="qemu-system-x86 busybox-static debootstrap cpio sysdig"
+HOSTPKGS="qemu-system-x86 busybox-static debootstrap cpio sysdig gcc libc6-dev"
 if ! dpkg -s $HOSTPKGS >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q $HOSTPKGS >/dev/null 2>&1 || {
     apt-get update -q >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -q $HOSTPKGS >/dev/null; }

@@ -4,6 +4,7 @@ T=/kmod-guest-test
 echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
 $T bench; echo "=== RESULT bench-baseline rc=$?"
 insmod /falco.ko; echo "=== RESULT insmod rc=$?"
+$T bench idle; echo "=== RESULT bench-idle rc=$?"
 $T bench capture; echo "=== RESULT bench-capture rc=$?"
 rmmod falco; echo "=== RESULT rmmod rc=$?"
 $T bench; echo "=== RESULT bench-baseline2 rc=$?"

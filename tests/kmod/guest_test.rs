@@ -159,7 +159,7 @@ fn main() {
         Some("poll") => poll_test(),
         Some("mask") => mask_test(),
         Some("hotplug") => hotplug(),
-        Some("bench") => bench(args.get(2).map(String::as_str) == Some("capture")),
+        Some("bench") => bench(args.get(2).map(String::as_str).unwrap_or("baseline")),
         _ => {
             eprintln!(
                 "usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]"
@@ -762,7 +762,10 @@ fn ns_per(n: u32, f: impl Fn()) -> f64 {
     t.elapsed().as_nanos() as f64 / n as f64
 }
 
-fn bench(capture: bool) -> ! {
+/// `mode`: "baseline" (module not loaded), "idle" (loaded, probes attached, capture disabled),
+/// "capture" (capture enabled, a reader on the other CPU).
+fn bench(mode: &str) -> ! {
+    let capture = mode == "capture";
     pin_to(0);
     let mut rs = if capture { Some(open_rings()) } else { None };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -808,7 +811,6 @@ fn bench(capture: bool) -> ! {
     }
     let secs = t.elapsed().as_secs_f64();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mode = if capture { "capture" } else { "baseline" };
     println!("BENCH {mode} getpid_ns={getpid:.1} openclose_ns={openclose:.1}");
     if let Some(h) = reader {
         let r = h.join().expect("reader");
