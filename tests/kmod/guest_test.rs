@@ -5,7 +5,7 @@
 //! any failure):
 //!
 //! * `events`   — performs openat("/etc/shadow"), fork+execve, a loopback connect/accept, chmod,
-//!                unlink, setuid and unshare, then decodes exactly those events and their params.
+//!   unlink, setuid and unshare, then decodes exactly those events and their params.
 //! * `overflow` — stalls the reader under load: drops must be counted, every record must decode.
 //! * `cycle`    — open, mmap, capture a syscall-heavy burst, read, close (for insmod/rmmod loops).
 //! * `hold N`   — keeps the devices open and mapped for N seconds.
@@ -473,7 +473,7 @@ fn events() -> ! {
     });
     c.check(
         "clone exit (parent)",
-        cp.is_some_and(|e| e.u64(4) == me && e.str(13) != ""),
+        cp.is_some_and(|e| e.u64(4) == me && !e.str(13).is_empty()),
         format!(
             "{:?}",
             cp.map(|e| (e.name(), e.u64(0), e.u64(3), e.u64(4), e.str(6), e.str(13)))
@@ -889,18 +889,42 @@ fn mask_test() -> ! {
     rs.disable().ok();
     let (evs, _) = drain(&mut rs, Duration::from_millis(30));
     let mine: Vec<&Ev> = evs.iter().filter(|e| e.tid == me).collect();
-    let opens = mine.iter().filter(|e| e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X).count();
-    let generic = mine.iter().filter(|e| e.ty == PPME_GENERIC_X && e.params[1] == (libc::SYS_getppid as u16).to_le_bytes()).count();
-    c.check("syscall mask keeps getppid only", opens == 0 && generic >= 100, format!("opens={opens} getppid={generic}"));
+    let opens = mine
+        .iter()
+        .filter(|e| e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X)
+        .count();
+    let generic = mine
+        .iter()
+        .filter(|e| {
+            e.ty == PPME_GENERIC_X && e.params[1] == (libc::SYS_getppid as u16).to_le_bytes()
+        })
+        .count();
+    c.check(
+        "syscall mask keeps getppid only",
+        opens == 0 && generic >= 100,
+        format!("opens={opens} getppid={generic}"),
+    );
     // All syscalls, but failed ones dropped: the failed opens disappear, getppid stays.
-    rs.set_syscall_mask(&ringbuf_abi::ioctl::SyscallMask::all()).expect("syscall mask");
+    rs.set_syscall_mask(&ringbuf_abi::ioctl::SyscallMask::all())
+        .expect("syscall mask");
     rs.set_drop_failed(true).expect("drop failed");
     rs.enable().expect("enable");
     burst(100);
     rs.disable().ok();
     let (evs, _) = drain(&mut rs, Duration::from_millis(30));
-    let failed_opens = evs.iter().filter(|e| e.tid == me && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X) && e.i64(0) < 0).count();
-    c.check("drop-failed hides failed opens", failed_opens == 0, format!("failed opens={failed_opens}"));
+    let failed_opens = evs
+        .iter()
+        .filter(|e| {
+            e.tid == me
+                && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X)
+                && e.i64(0) < 0
+        })
+        .count();
+    c.check(
+        "drop-failed hides failed opens",
+        failed_opens == 0,
+        format!("failed opens={failed_opens}"),
+    );
     rs.set_drop_failed(false).expect("drop failed");
     // Event mask without the open exit event.
     let mut em = ringbuf_abi::ioctl::EventMask::all();
@@ -911,16 +935,35 @@ fn mask_test() -> ! {
     burst(100);
     rs.disable().ok();
     let (evs, _) = drain(&mut rs, Duration::from_millis(30));
-    let opens = evs.iter().filter(|e| e.tid == me && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X)).count();
-    let enters = evs.iter().filter(|e| e.tid == me && e.ty == PPME_SYSCALL_OPENAT_2_E).count();
-    c.check("event mask drops open exits only", opens == 0 && enters >= 100, format!("exits={opens} enters={enters}"));
-    rs.set_event_mask(&ringbuf_abi::ioctl::EventMask::all()).ok();
+    let opens = evs
+        .iter()
+        .filter(|e| e.tid == me && (e.ty == PPME_SYSCALL_OPEN_X || e.ty == PPME_SYSCALL_OPENAT_2_X))
+        .count();
+    let enters = evs
+        .iter()
+        .filter(|e| e.tid == me && e.ty == PPME_SYSCALL_OPENAT_2_E)
+        .count();
+    c.check(
+        "event mask drops open exits only",
+        opens == 0 && enters >= 100,
+        format!("exits={opens} enters={enters}"),
+    );
+    rs.set_event_mask(&ringbuf_abi::ioctl::EventMask::all())
+        .ok();
     let snap_bad = rs.set_snaplen(1 << 30).is_err();
-    c.check("snaplen bound", snap_bad && rs.set_snaplen(256).is_ok(), "1 GiB refused, 256 accepted");
+    c.check(
+        "snaplen bound",
+        snap_bad && rs.set_snaplen(256).is_ok(),
+        "1 GiB refused, 256 accepted",
+    );
     match rs.module_stats() {
         Ok(s) => {
             let rings = rs.stats();
-            c.check("GET_STATS matches control pages", s.events == rings.events && s.drops == rings.drops, format!("{s:?}"));
+            c.check(
+                "GET_STATS matches control pages",
+                s.events == rings.events && s.drops == rings.drops,
+                format!("{s:?}"),
+            );
         }
         Err(e) => c.check("GET_STATS", false, e),
     }

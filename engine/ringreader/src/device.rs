@@ -284,7 +284,8 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_syscall_mask(&self, mask: &SyscallMask) -> Result<(), Error> {
-        self.first().ioctl_ptr(ioctl::SET_SYSCALL_MASK, mask as *const SyscallMask)
+        self.first()
+            .ioctl_ptr(ioctl::SET_SYSCALL_MASK, mask as *const SyscallMask)
     }
 
     /// The module's totals over every ring (the same counters the control pages publish).
@@ -293,7 +294,8 @@ impl RingSet {
     /// [`Error::Io`] when the ioctl fails.
     pub fn module_stats(&self) -> Result<Stats, Error> {
         let mut s = Stats::default();
-        self.first().ioctl_ptr(ioctl::GET_STATS, &mut s as *mut Stats)?;
+        self.first()
+            .ioctl_ptr(ioctl::GET_STATS, &mut s as *mut Stats)?;
         Ok(s)
     }
 
@@ -365,11 +367,10 @@ impl RingSet {
                 continue;
             }
             match r.peek() {
-                Some(Ok(rec)) => {
-                    if best.is_none_or(|(_, ts)| rec.ts() < ts) {
-                        best = Some((i, rec.ts()));
-                    }
+                Some(Ok(rec)) if best.is_none_or(|(_, ts)| rec.ts() < ts) => {
+                    best = Some((i, rec.ts()))
                 }
+                Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     r.skip_all();
                     self.corrupt += 1;
