@@ -147,9 +147,9 @@ impl Op {
 /// A list modifier on a scalar operator: `proc.name startswith oneof (a, b)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Modifier {
-    /// True when the comparison holds for at least one value.
+    /// True when the comparison holds for exactly one value.
     OneOf,
-    /// Same as `oneof`.
+    /// True when the comparison holds for at least one value.
     AnyOf,
     /// True when the comparison holds for every value.
     AllOf,

@@ -54,11 +54,16 @@ enum Node {
 struct CheckNode {
     lhs: Side,
     op: Op,
-    /// `allof`: every constant must satisfy the comparison.
-    all: bool,
+    /// How the comparison combines over several constants: any (no modifier, `anyof`),
+    /// exactly one (`oneof`) or every one (`allof`).
+    all: Combine,
     test: Test,
     /// The field yields several values (`in` then means "all of them are in the set").
     lhs_is_list: bool,
+    /// The field is one of libsinsp's either-end socket fields (`fd.ip`, `fd.net`, `fd.port`,
+    /// `fd.proto`: several values of an address or port type): `!=` holds only when no end
+    /// equals the value, as libsinsp's `compare_ip`/`compare_net`/`compare_port` do.
+    either_end: bool,
 }
 
 /// A field, possibly under unary transformers (applied innermost first).
@@ -386,6 +391,8 @@ impl<'a> Compiler<'a> {
         let (lhs, ty) = self.side(&c.lhs)?;
         let cat = category(ty);
         let lhs_is_list = lhs.field.is_list && lhs.steps.is_empty();
+        let either_end = lhs_is_list
+            && (matches!(cat, Category::Ip | Category::Net) || matches!(ty, FieldType::Port));
         let err = |m: String, s: Span| CompileError {
             message: m,
             offset: s.start,
@@ -410,7 +417,11 @@ impl<'a> Compiler<'a> {
                 c.span,
             ));
         }
-        let all = c.modifier == Some(Modifier::AllOf);
+        let all = match c.modifier {
+            Some(Modifier::AllOf) => Combine::All,
+            Some(Modifier::OneOf) => Combine::One,
+            Some(Modifier::AnyOf) | None => Combine::Any,
+        };
         let test = match (&c.rhs, c.op) {
             (None, _) => Test::Exists,
             (Some(Rhs::Field(f)), _) => {
@@ -429,6 +440,9 @@ impl<'a> Compiler<'a> {
                 };
                 if let Rhs::Value(v, s) = rhs {
                     self.warn_misused(v, s.start);
+                    if op == Op::Regex {
+                        self.warn_plain_regex(v, s.start);
+                    }
                 }
                 self.constants(cat, op, &values, rhs.span(), &lhs.field.name)?
             }
@@ -439,7 +453,37 @@ impl<'a> Compiler<'a> {
             all,
             test,
             lhs_is_list,
+            either_end,
         })
+    }
+
+    /// libs warns when a `regex` pattern is a plain string, optionally anchored or padded
+    /// with `.*`/`.+`/`.?`: `=`, `startswith`, `endswith` or `contains` do the same faster.
+    fn warn_plain_regex(&mut self, v: &str, offset: usize) {
+        let mut core = v;
+        if let Some(rest) = core.strip_prefix('^') {
+            core = rest;
+        } else if let Some(rest) = core.strip_prefix(".*").or_else(|| core.strip_prefix(".+")) {
+            core = rest;
+        }
+        if let Some(rest) = core.strip_suffix('$') {
+            core = rest;
+        } else if let Some(rest) = core
+            .strip_suffix(".*")
+            .or_else(|| core.strip_suffix(".+"))
+            .or_else(|| core.strip_suffix(".?"))
+        {
+            core = rest;
+        }
+        let meta = |c: char| "\\.+*?()|[]{}^$".contains(c);
+        if !core.is_empty() && !core.contains(meta) {
+            self.warnings.push(CompileWarning {
+                message: format!(
+                    "regular expression '{v}' only matches the plain string '{core}': a string operator (=, startswith, endswith, contains) does the same faster"
+                ),
+                offset,
+            });
+        }
     }
 
     fn warn_misused(&mut self, v: &str, offset: usize) {
@@ -546,10 +590,16 @@ impl<'a> Compiler<'a> {
                     Test::Num(nums)
                 }
             }
+            // libs parses PT_DOUBLE constants with its integer parser: `thread.cpu = 1` is
+            // accepted, `thread.cpu = 1.0` is not.
             Category::Float => Test::Float(
                 values
                     .iter()
-                    .map(|v| v.trim().parse::<f64>().map_err(|_| bad(v, "number")))
+                    .map(|v| {
+                        parse_int(v)
+                            .map(|n| n as f64)
+                            .ok_or_else(|| bad(v, "number"))
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             Category::Bool => Test::Bool(
@@ -702,12 +752,41 @@ fn float_cmp(op: Op, a: f64, b: f64) -> bool {
     }
 }
 
-fn combine(all: bool, results: impl Iterator<Item = bool>) -> bool {
+/// libs' operator modifiers over the right-hand constants; an empty list never matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Combine {
+    /// At least one constant satisfies the comparison.
+    Any,
+    /// Exactly one does.
+    One,
+    /// Every one does (and there is at least one).
+    All,
+}
+
+fn combine(how: Combine, results: impl Iterator<Item = bool>) -> bool {
     let mut results = results;
-    if all {
-        results.all(|r| r)
-    } else {
-        results.any(|r| r)
+    match how {
+        Combine::Any => results.any(|r| r),
+        Combine::One => {
+            let mut n = 0usize;
+            for r in results {
+                n += r as usize;
+                if n > 1 {
+                    return false;
+                }
+            }
+            n == 1
+        }
+        Combine::All => {
+            let mut seen = false;
+            for r in results {
+                if !r {
+                    return false;
+                }
+                seen = true;
+            }
+            seen
+        }
     }
 }
 
@@ -795,7 +874,7 @@ impl CheckNode {
         if self.op == Op::Exists {
             return true;
         }
-        if list_in {
+        if list_in || (self.either_end && self.op == Op::Ne) {
             count > 0 && all
         } else {
             any

@@ -603,7 +603,10 @@ impl Builder<'_> {
                 );
                 // With built-in container fields (no container plugin) the id and name take its
                 // place, as in Falco 0.40.
-                output = output.replace("%container.info", "container_id=%container.id container_name=%container.name");
+                output = output.replace(
+                    "%container.info",
+                    "container_id=%container.id container_name=%container.name",
+                );
             }
             let output_format = match compile_output(&output, self.catalog) {
                 Ok(s) => s,
@@ -628,6 +631,7 @@ impl Builder<'_> {
                     continue;
                 }
             };
+            deprecated_output_warnings(self, &output, r);
             unsafe_na_warnings(self, &ast, r);
             deprecated_field_warnings(self, &ast, r);
             let mut compiler = Compiler::new(self.catalog);
@@ -691,6 +695,17 @@ impl Builder<'_> {
             }
         }
         let lists: Vec<_> = self.col.lists.items.clone();
+        // A list named among the items of a later list counts as used (Falco's
+        // `compile_list_infos`), even when that later list is itself unused.
+        for l in &lists {
+            for item in &l.items {
+                if let Some(r) = self.col.lists.get(item) {
+                    if r.index < l.visibility && r.name != l.name {
+                        self.list_used.insert(r.name.clone(), true);
+                    }
+                }
+            }
+        }
         let mut list_desc = Vec::new();
         for l in &lists {
             let used = self.list_used.get(&l.name).copied().unwrap_or(false);
@@ -763,32 +778,56 @@ fn unsafe_na_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleIn
     }
 }
 
-/// Fields Falco flags as deprecated (enter events are dropped).
-const DEPRECATED_FIELDS: &[&str] = &[
-    "evt.dir",
-    "evt.latency",
-    "evt.latency.s",
-    "evt.latency.ns",
-    "evt.latency.human",
-    "evt.wait_latency",
+/// Fields Falco flags as deprecated (enter events are dropped), in Falco's order, with the
+/// text its condition warning carries.
+const DEPRECATED_FIELDS: &[(&str, &str)] = &[
+    ("evt.dir", "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'"),
+    ("evt.latency", LATENCY_GONE),
+    ("evt.latency.s", LATENCY_GONE),
+    ("evt.latency.ns", LATENCY_GONE),
+    ("evt.latency.human", LATENCY_GONE),
+    ("evt.wait_latency", LATENCY_GONE),
 ];
 
+const LATENCY_GONE: &str = "field is not available due to the drop of enter events.";
+
+/// Falco's `filter_warning_resolver`: one warning per deprecated field used anywhere in the
+/// expanded condition, at the condition.
 fn deprecated_field_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleInfo) {
     let mut seen = BTreeSet::new();
+    let mut note = |name: &str| {
+        if let Some(i) = DEPRECATED_FIELDS.iter().position(|(f, _)| *f == name) {
+            seen.insert(i);
+        }
+    };
     ast.walk(&mut |e| {
         if let Expr::Check(c) = e {
             if let crate::ast::Operand::Field(f) = &c.lhs {
-                if DEPRECATED_FIELDS.contains(&f.name.as_str()) {
-                    seen.insert(f.name.clone());
-                }
+                note(&f.name);
+            }
+            if let Some(Rhs::Field(f)) = &c.rhs {
+                note(&f.name);
             }
         }
     });
-    for f in seen {
-        b.col.warn(
-            WarningCode::DeprecatedItem,
-            format!("usage of deprecated field '{f}' has been detected in the rule condition"),
-            &r.cond_ctx,
-        );
+    for i in seen {
+        if let Some((_, desc)) = DEPRECATED_FIELDS.get(i) {
+            b.col
+                .warn(WarningCode::DeprecatedItem, desc.to_string(), &r.cond_ctx);
+        }
+    }
+}
+
+/// Falco's `check_deprecated_fields_in_output`: a plain substring search of each deprecated
+/// field name in the output format.
+fn deprecated_output_warnings(b: &mut Builder<'_>, output: &str, r: &crate::reader::RuleInfo) {
+    for (f, _) in DEPRECATED_FIELDS {
+        if output.contains(f) {
+            b.col.warn(
+                WarningCode::DeprecatedItem,
+                format!("usage of deprecated field '{f}' has been detected in the rule output"),
+                &r.output_ctx,
+            );
+        }
     }
 }

@@ -132,20 +132,32 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
 #[derive(Clone, Debug, Default)]
 pub struct PathPrefixes {
     prefixes: Vec<Box<[u8]>>,
+    /// Prefixes with wildcards (`*`, `?`, `[...]`), one glob per path component: libs
+    /// matches them component by component, a `*` never crossing a `/`.
+    wild: Vec<Vec<Glob>>,
 }
 
 impl PathPrefixes {
     /// Builds the set from the listed paths (trailing slashes ignored).
     pub fn new<'a>(paths: impl IntoIterator<Item = &'a [u8]>) -> Self {
         let mut prefixes = Vec::new();
+        let mut wild = Vec::new();
         for p in paths {
             let mut v = p.to_vec();
             while v.len() > 1 && v.last() == Some(&b'/') {
                 v.pop();
             }
-            prefixes.push(v.into_boxed_slice());
+            if v.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+                wild.push(
+                    v.split(|&c| c == b'/')
+                        .map(|c| Glob::new(c, false))
+                        .collect(),
+                );
+            } else {
+                prefixes.push(v.into_boxed_slice());
+            }
         }
-        PathPrefixes { prefixes }
+        PathPrefixes { prefixes, wild }
     }
 
     /// True when `path` is under (or equal to) one of the prefixes.
@@ -153,6 +165,11 @@ impl PathPrefixes {
         self.prefixes.iter().any(|p| {
             path.starts_with(p)
                 && (path.len() == p.len() || p.as_ref() == b"/" || path[p.len()] == b'/')
+        }) || self.wild.iter().any(|globs| {
+            let mut parts = path.split(|&c| c == b'/');
+            globs
+                .iter()
+                .all(|g| parts.next().is_some_and(|part| g.matches(part)))
         })
     }
 }
@@ -193,6 +210,17 @@ mod tests {
             ("/usr/binx", false),
             ("/etc/passwd", true),
             ("/et", false),
+        ] {
+            assert_eq!(set.matches(s.as_bytes()), want, "{s}");
+        }
+        let set = PathPrefixes::new([&b"/opt/*/sub"[..], b"/v?r/l[o]g"]);
+        for (s, want) in [
+            ("/opt/dir/sub/file", true),
+            ("/opt/dir/sub", true),
+            ("/opt/dir/subx", false),
+            ("/opt/a/b/sub", false),
+            ("/var/log/x", true),
+            ("/var/lag", false),
         ] {
             assert_eq!(set.matches(s.as_bytes()), want, "{s}");
         }

@@ -1,13 +1,24 @@
-//! The `kind: compile` cases of the shared compiler.yaml, compiled by the rules crate's
-//! compiler with the real field catalog (plus the two mock fields `c.true`/`c.false` the
-//! libs tests register next to the real ones).
+//! The shared compiler.yaml cases with the real field catalog, through the rules crate's
+//! data-driven runner (`falco_rules::testcases`):
+//!
+//! - `kind: compile`: the rules compiler over [`SyscallCatalog`] (plus the two mock fields
+//!   `c.true`/`c.false` libs' tests register next to the real ones);
+//! - `kind: eval_event`: the filter evaluated on the synthetic event its `context_hint`
+//!   describes, built with `ringbuf_abi::encode_record`, run through [`State`] and read
+//!   through [`EventContext`].
+//!
+//! Each table lists the cases where we differ from libs, with the reason; a test fails when a
+//! listed case starts to agree (remove it) or an unlisted one differs.
 
-use falco_rules::compile::Compiler;
 use falco_rules::field::{
     FieldArg, FieldCatalog, FieldClass, FieldError, FieldType, ResolvedField,
 };
-use falco_rules::testcases::{cases_dir, compiler_cases};
-use falco_sinsp::fields::SyscallCatalog;
+use falco_rules::testcases::{
+    cases_dir, check_compile, check_eval, compiler_cases, run_table, CompilerCase,
+};
+use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
+use falco_sinsp::state::{Bootstrap, State, StateLimits, ThreadInfo, UserInfo};
+use ringbuf_abi::{encode_record, event_info, ids, Record};
 
 /// The real catalog plus libs' mock `c.*` boolean fields.
 struct WithMocks(SyscallCatalog);
@@ -36,96 +47,399 @@ impl FieldCatalog for WithMocks {
     }
 }
 
-/// Cases where we differ today, by libs test line, with the reason. The test fails when one
-/// of them starts to agree, so the list shrinks as the gaps close.
-const KNOWN_GAPS: &[(i64, &str)] = &[
-    (
-        267,
-        "libs' mock c.* fields take any operator and operand; our compiler type-checks them",
-    ),
-    (
-        272,
-        "libs' mock c.* fields take any operator and operand; our compiler type-checks them",
-    ),
-    (
-        273,
-        "libs' mock c.* fields take any operator and operand; our compiler type-checks them",
-    ),
-    (
-        384,
-        "rules compiler: libs rejects `=` with a PT_DOUBLE field (thread.cpu); ours accepts",
-    ),
-    (
-        651,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        653,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        655,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        656,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        657,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        660,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
-    (
-        662,
-        "rules compiler: libs warns on `regex` (1 warning); ours emits none yet",
-    ),
+const MOCK_ANY_OP: &str =
+    "libs' mock c.* fields take any operator and operand; our compiler type-checks them";
+
+/// `compile` cases where we differ, by libs test line.
+const COMPILE_GAPS: &[(&str, &str)] = &[
+    ("filter_compiler.ut.cpp:267", MOCK_ANY_OP),
+    ("filter_compiler.ut.cpp:272", MOCK_ANY_OP),
+    ("filter_compiler.ut.cpp:273", MOCK_ANY_OP),
 ];
 
 #[test]
 fn compile_cases_accept_and_reject_like_libs() {
-    let cases = compiler_cases(&cases_dir()).expect("compiler.yaml loads");
+    let cases: Vec<CompilerCase> = compiler_cases(&cases_dir())
+        .expect("compiler.yaml loads")
+        .into_iter()
+        .filter(|c| c.kind == "compile")
+        .collect();
     let cat = WithMocks(SyscallCatalog::new());
-    let mut failures = Vec::new();
-    let mut n = 0;
-    for c in cases.iter().filter(|c| c.kind == "compile") {
-        n += 1;
-        let outcome = match falco_rules::parser::parse(&c.expr) {
-            Err(e) => Err(format!("parse: {e:?}")),
-            Ok(ast) => {
-                let mut comp = Compiler::new(&cat);
-                comp.compile(&ast)
-                    .map(|_| comp.warnings.len())
-                    .map_err(|e| e.message)
-            }
-        };
-        let ok = match (c.expect.as_str(), &outcome) {
-            ("accept", Ok(w)) => c.expected_warnings.map(|want| want == *w).unwrap_or(true),
-            ("reject", Err(_)) => true,
-            _ => false,
-        };
-        let known = KNOWN_GAPS.iter().any(|(l, _)| *l == c.line);
-        if ok && known {
-            failures.push(format!(
-                "line {}: `{}` now agrees with libs: remove it from KNOWN_GAPS",
-                c.line, c.expr
-            ));
+    let r = run_table("compile", &cases, CompilerCase::key, COMPILE_GAPS, |c| {
+        check_compile(&cat, c)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.run > 150, "only {} compile cases", r.run);
+    eprintln!(
+        "compile cases: {} agree, {} known differences",
+        r.passed, r.known
+    );
+}
+
+/// A parameter value.
+enum P<'a> {
+    I64(i64),
+    U64(u64),
+    U32(u32),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+fn encode(v: &P<'_>) -> Vec<u8> {
+    match v {
+        P::I64(x) => x.to_le_bytes().to_vec(),
+        P::U64(x) => x.to_le_bytes().to_vec(),
+        P::U32(x) => x.to_le_bytes().to_vec(),
+        P::Str(s) => {
+            let mut b = s.as_bytes().to_vec();
+            b.push(0);
+            b
         }
-        if !ok && !known {
-            failures.push(format!(
-                "line {}: `{}` expected {} got {:?}",
-                c.line, c.expr, c.expect, outcome
-            ));
-        }
+        P::Bytes(b) => b.to_vec(),
     }
-    assert!(n > 150, "only {n} compile cases");
-    assert!(
-        failures.is_empty(),
-        "{} of {n} compile cases differ:\n{}",
-        failures.len(),
-        failures.join("\n")
+}
+
+/// A record of `evtype` from tid 1 (libs' init thread), parameters by name in schema order;
+/// unnamed parameters are empty.
+fn event(evtype: u16, ts: u64, params: &[(&str, P<'_>)]) -> Vec<u8> {
+    let info = event_info(evtype).expect("known event id");
+    for (n, _) in params {
+        assert!(
+            info.params.iter().any(|p| p.name == *n),
+            "{} has no parameter {n}",
+            info.name
+        );
+    }
+    let values: Vec<Vec<u8>> = info
+        .params
+        .iter()
+        .map(|pi| {
+            params
+                .iter()
+                .find(|(n, _)| *n == pi.name)
+                .map(|(_, v)| encode(v))
+                .unwrap_or_default()
+        })
+        .collect();
+    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
+    let mut buf = vec![0u8; 4096];
+    let len = encode_record(&mut buf, ts, 1, evtype, &refs).expect("fits");
+    buf.truncate(len);
+    buf
+}
+
+/// libs' `add_default_init_thread`: pid 1 `init`, `/sbin/init`, cwd `/`, root.
+fn init_state() -> State {
+    let init = ThreadInfo {
+        tid: 1,
+        pid: 1,
+        ptid: 0,
+        sid: 0,
+        vpgid: 1,
+        comm: "init".into(),
+        exe: "/sbin/init".into(),
+        exepath: "/sbin/init".into(),
+        cwd: "/".into(),
+        loginuid: u32::MAX,
+        vtid: 1,
+        vpid: 1,
+        ..ThreadInfo::default()
+    };
+    State::bootstrap(
+        Bootstrap {
+            threads: vec![init],
+            users: vec![UserInfo {
+                uid: 0,
+                gid: 0,
+                name: "root".into(),
+                homedir: "/root".into(),
+                shell: "/bin/bash".into(),
+            }],
+            ..Bootstrap::default()
+        },
+        StateLimits::default(),
+    )
+}
+
+/// `family` byte then address and port, as in scap socket tuples and sockaddrs.
+fn addr(ip: &[u8], port: u16) -> Vec<u8> {
+    let mut v = ip.to_vec();
+    v.extend_from_slice(&port.to_le_bytes());
+    v
+}
+
+/// The events a case's libs test sends, in order (the last is the one evaluated).
+fn events_for(c: &CompilerCase) -> Result<Vec<Vec<u8>>, String> {
+    let hint = c.context_hint.as_ref().ok_or("no context_hint")?;
+    let helpers = |h: &str| hint.helpers.iter().any(|x| x == h);
+    let codes: Vec<&str> = hint.event_codes.iter().map(|s| s.as_str()).collect();
+    let mut ts = 1_000u64;
+    let mut next = || {
+        ts += 1;
+        ts
+    };
+    if helpers("generate_getcwd_failed_entry_event") {
+        return Ok(vec![event(
+            ids::PPME_SYSCALL_GETCWD_X,
+            next(),
+            &[("res", P::I64(-1)), ("path", P::Str("/test/dir"))],
+        )]);
+    }
+    if helpers("generate_execve_enter_and_exit_event") {
+        return Ok(vec![event(
+            ids::PPME_SYSCALL_EXECVE_19_X,
+            next(),
+            &[
+                ("res", P::I64(0)),
+                ("exe", P::Str("/myexe")),
+                ("tid", P::I64(1)),
+                ("pid", P::I64(1)),
+                ("ptid", P::I64(0)),
+                ("cwd", P::Str("")),
+                ("comm", P::Str("myexe")),
+            ],
+        )]);
+    }
+    if helpers("generate_socket_exit_event") {
+        let v6 = c.test.contains("ipv6");
+        let (family, domain) = if v6 { (10u8, 10u32) } else { (2u8, 2u32) };
+        let (client, server): (Vec<u8>, Vec<u8>) = if v6 {
+            let mut lo = [0u8; 16];
+            lo[15] = 1;
+            let g = [
+                0x20, 0x01, 0x48, 0x60, 0x48, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0x88,
+            ];
+            (addr(&lo, 54321), addr(&g, 443))
+        } else {
+            (
+                addr(&[172, 40, 111, 222], 54321),
+                addr(&[142, 251, 111, 147], 443),
+            )
+        };
+        let mut tuple = vec![family];
+        tuple.extend_from_slice(&client);
+        tuple.extend_from_slice(&server);
+        let mut sockaddr = vec![family];
+        sockaddr.extend_from_slice(&server);
+        let mut out = vec![event(
+            ids::PPME_SOCKET_SOCKET_X,
+            next(),
+            &[("fd", P::I64(9)), ("domain", P::U32(domain))],
+        )];
+        if codes.contains(&"PPME_SOCKET_CONNECT_E") {
+            out.push(event(
+                ids::PPME_SOCKET_CONNECT_E,
+                next(),
+                &[("fd", P::I64(9)), ("addr", P::Bytes(&sockaddr))],
+            ));
+        }
+        out.push(event(
+            ids::PPME_SOCKET_CONNECT_X,
+            next(),
+            &[
+                ("res", P::I64(0)),
+                ("tuple", P::Bytes(&tuple)),
+                ("fd", P::I64(9)),
+            ],
+        ));
+        return Ok(out);
+    }
+    let open = |ts: u64, fd: i64, path: &str| {
+        event(
+            ids::PPME_SYSCALL_OPEN_X,
+            ts,
+            &[
+                ("fd", P::I64(fd)),
+                ("name", P::Str(path)),
+                ("flags", P::U32(0)),
+                ("mode", P::U32(0o666)),
+                ("dev", P::U32(123)),
+                ("ino", P::U64(456)),
+            ],
+        )
+    };
+    match codes.as_slice() {
+        ["PPME_SYSCALL_EPOLL_CREATE_X", rest @ ..] => {
+            let mut out = vec![event(
+                ids::PPME_SYSCALL_EPOLL_CREATE_X,
+                next(),
+                &[("res", P::U64(-22i64 as u64)), ("size", P::U32(0))],
+            )];
+            if rest == ["PPME_SYSCALL_OPEN_X"] {
+                let path = hint.string_params.first().map(|s| s.as_str()).unwrap_or("");
+                out.push(open(next(), -1, path));
+            }
+            Ok(out)
+        }
+        ["PPME_SYSCALL_READ_X"] => {
+            let data: &[u8] = if c.test.contains("matches_nul") {
+                b"a\0b"
+            } else {
+                b"hello"
+            };
+            Ok(vec![event(
+                ids::PPME_SYSCALL_READ_X,
+                next(),
+                &[("res", P::I64(0)), ("data", P::Bytes(data))],
+            )])
+        }
+        ["PPME_SYSCALL_OPEN_X"] => {
+            let path = hint
+                .string_params
+                .first()
+                .map(|s| s.as_str())
+                .unwrap_or("/tmp/file_to_run");
+            Ok(vec![open(next(), 3, path)])
+        }
+        other => Err(format!(
+            "no event builder for {other:?} / {:?}",
+            hint.helpers
+        )),
+    }
+}
+
+/// Builds the case's events on a fresh state and evaluates the filter on the last one, on
+/// CPU 1 as libs' test input does.
+fn check_event_case(cat: &SyscallCatalog, c: &CompilerCase) -> Result<(), String> {
+    let events = events_for(c)?;
+    let mut st = init_state();
+    let mut last = None;
+    for rec in &events {
+        let r = Record::parse(rec).map_err(|e| format!("record: {e:?}"))?;
+        st.process(r, 1);
+        last = Some(r);
+    }
+    let r = last.ok_or("no event")?;
+    let mut scratch = Scratch::default();
+    let mut ctx = EventContext::new(&st, r, 1, &mut scratch);
+    check_eval(cat, c, &mut ctx)
+}
+
+/// Reasons for the `eval_event` differences.
+const MULTI: &str =
+    "multi-value transformers (join, concat, getopt) are not implemented by the rules compiler";
+const PLUGIN: &str = "fields of libs' test plugin (sample.*): no plugins here";
+const LOCAL: &str = "libs names the server side of a connect() 'local' when the client address is not one of the host's; we keep the tuple's source as local";
+const RAWARG: &str = "evt.rawarg.res of epoll_create (-22 encoded as a 64-bit value) compares as negative in libs, not in our extraction";
+const FAILED_OPEN: &str =
+    "a failed open (fd -1): libs sets fd.num to the returned -1, our state has no fd for the event";
+const LEN_LIST: &str = "len() of a list field (fd.types) counts its values in libs; our transformer takes strings only";
+
+/// `eval_event` cases where we differ, by libs test file and line, with the reason.
+const EVAL_GAPS: &[(&str, &str)] = &[
+    ("filter_compiler.ut.cpp:850", PLUGIN),
+    ("filter_compiler.ut.cpp:851", PLUGIN),
+    ("filter_compiler.ut.cpp:957", PLUGIN),
+    ("filter_op_net_compare.ut.cpp:49", LOCAL),
+    ("filter_op_net_compare.ut.cpp:51", LOCAL),
+    ("filter_op_net_compare.ut.cpp:150", LOCAL),
+    ("filter_op_net_compare.ut.cpp:152", LOCAL),
+    ("filter_op_numeric_compare.ut.cpp:49", RAWARG),
+    ("filter_op_numeric_compare.ut.cpp:52", RAWARG),
+    ("filter_op_numeric_compare.ut.cpp:67", FAILED_OPEN),
+    ("filter_op_numeric_compare.ut.cpp:70", FAILED_OPEN),
+    ("filter_transformer.ut.cpp:390", LEN_LIST),
+    ("filter_transformer.ut.cpp:432", MULTI),
+    ("filter_transformer.ut.cpp:435", MULTI),
+    ("filter_transformer.ut.cpp:436", MULTI),
+    ("filter_transformer.ut.cpp:437", MULTI),
+    ("filter_transformer.ut.cpp:438", MULTI),
+    ("filter_transformer.ut.cpp:439", MULTI),
+    ("filter_transformer.ut.cpp:444", MULTI),
+    ("filter_transformer.ut.cpp:446", MULTI),
+    ("filter_transformer.ut.cpp:450", MULTI),
+    ("filter_transformer.ut.cpp:451", MULTI),
+    ("filter_transformer.ut.cpp:452", MULTI),
+    ("filter_transformer.ut.cpp:453", MULTI),
+    ("filter_transformer.ut.cpp:489", MULTI),
+    ("filter_transformer.ut.cpp:490", MULTI),
+    ("filter_transformer.ut.cpp:493", MULTI),
+    ("filter_transformer.ut.cpp:495", MULTI),
+    ("filter_transformer.ut.cpp:496", MULTI),
+    ("filter_transformer.ut.cpp:499", MULTI),
+    ("filter_transformer.ut.cpp:500", MULTI),
+    ("filter_transformer.ut.cpp:541", MULTI),
+    ("filter_transformer.ut.cpp:548", MULTI),
+    ("filter_transformer.ut.cpp:553", MULTI),
+    ("filter_transformer.ut.cpp:554", MULTI),
+    ("filter_transformer.ut.cpp:557", MULTI),
+    ("filter_transformer.ut.cpp:562", MULTI),
+    ("filter_transformer.ut.cpp:564", MULTI),
+    ("filter_transformer.ut.cpp:565", MULTI),
+    ("filter_transformer.ut.cpp:566", MULTI),
+    ("filter_transformer.ut.cpp:570", MULTI),
+    ("filter_transformer.ut.cpp:573", MULTI),
+    ("filter_transformer.ut.cpp:574", MULTI),
+    ("filter_transformer.ut.cpp:580", MULTI),
+    ("filter_transformer.ut.cpp:584", MULTI),
+    ("filter_transformer.ut.cpp:585", MULTI),
+    ("filter_transformer.ut.cpp:589", MULTI),
+    ("filter_transformer.ut.cpp:596", MULTI),
+    ("filter_transformer.ut.cpp:726", MULTI),
+    ("filter_transformer.ut.cpp:727", MULTI),
+    ("filter_transformer.ut.cpp:729", MULTI),
+    ("filter_transformer.ut.cpp:730", MULTI),
+    ("filter_transformer.ut.cpp:734", MULTI),
+    ("filter_transformer.ut.cpp:738", MULTI),
+    ("filter_transformer.ut.cpp:746", MULTI),
+    ("filter_transformer.ut.cpp:749", MULTI),
+    ("filter_transformer.ut.cpp:761", MULTI),
+    ("filter_transformer.ut.cpp:762", MULTI),
+    ("filter_transformer.ut.cpp:763", MULTI),
+    ("filter_transformer.ut.cpp:764", MULTI),
+    ("filter_transformer.ut.cpp:765", MULTI),
+    ("filter_transformer.ut.cpp:767", MULTI),
+    ("filter_transformer.ut.cpp:768", MULTI),
+    ("filter_transformer.ut.cpp:771", MULTI),
+    ("filter_transformer.ut.cpp:772", MULTI),
+    ("filter_transformer.ut.cpp:778", MULTI),
+    ("filter_transformer.ut.cpp:786", MULTI),
+    ("filter_transformer.ut.cpp:787", MULTI),
+    ("filter_transformer.ut.cpp:788", MULTI),
+    ("filter_transformer.ut.cpp:789", MULTI),
+    ("filter_transformer.ut.cpp:791", MULTI),
+    ("filter_transformer.ut.cpp:793", MULTI),
+    ("filter_transformer.ut.cpp:798", MULTI),
+    ("filter_transformer.ut.cpp:802", MULTI),
+    ("filter_transformer.ut.cpp:805", MULTI),
+    ("filter_transformer.ut.cpp:811", MULTI),
+    ("filter_transformer.ut.cpp:815", MULTI),
+    ("filter_transformer.ut.cpp:816", MULTI),
+    ("filter_transformer.ut.cpp:824", MULTI),
+    ("filter_transformer.ut.cpp:825", MULTI),
+    ("filter_transformer.ut.cpp:829", MULTI),
+    ("filter_transformer.ut.cpp:833", MULTI),
+    ("filter_transformer.ut.cpp:839", MULTI),
+    ("filter_transformer.ut.cpp:840", MULTI),
+    ("filter_transformer.ut.cpp:843", MULTI),
+    ("filter_transformer.ut.cpp:849", MULTI),
+    ("filter_transformer.ut.cpp:850", MULTI),
+    ("filter_transformer.ut.cpp:851", MULTI),
+    ("filter_transformer.ut.cpp:853", MULTI),
+    ("filter_transformer.ut.cpp:855", MULTI),
+    ("filter_transformer.ut.cpp:856", MULTI),
+    ("filter_transformer.ut.cpp:857", MULTI),
+    ("filter_transformer.ut.cpp:858", MULTI),
+    ("filter_transformer.ut.cpp:860", MULTI),
+    ("filter_transformer.ut.cpp:862", MULTI),
+    ("filter_transformer.ut.cpp:868", MULTI),
+];
+
+#[test]
+fn eval_event_cases_evaluate_like_libs() {
+    let cases: Vec<CompilerCase> = compiler_cases(&cases_dir())
+        .expect("compiler.yaml loads")
+        .into_iter()
+        .filter(|c| c.kind == "eval_event")
+        .collect();
+    let cat = SyscallCatalog::new();
+    let r = run_table("eval_event", &cases, CompilerCase::key, EVAL_GAPS, |c| {
+        check_event_case(&cat, c)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.run > 200, "only {} eval_event cases", r.run);
+    eprintln!(
+        "eval_event cases: {} agree, {} known differences",
+        r.passed, r.known
     );
 }
