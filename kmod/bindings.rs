@@ -75,6 +75,9 @@ extern "C" {
     fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
     fn falco_in_compat_syscall() -> bool;
     fn falco_task_cgroup(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
+    fn falco_flush_init(f: unsafe extern "C" fn());
+    fn falco_flush_arm(ms: u32);
+    fn falco_flush_shutdown();
     fn falco_get_cpu() -> u32;
     fn falco_put_cpu();
     fn falco_vmap(pages: *mut *mut c_void, count: u32) -> *mut c_void;
@@ -287,5 +290,31 @@ pub(crate) fn tracepoint_synchronize_unregister() {
     unsafe {
         bindings::synchronize_srcu((&raw mut rcu_tasks_trace_srcu_struct).cast());
         bindings::synchronize_srcu((&raw mut tracepoint_srcu).cast());
+    }
+}
+
+/// The module's one-shot flush timer (see shim.c). Calls `f` in softirq context when it fires.
+pub(crate) struct FlushTimer;
+
+impl FlushTimer {
+    /// Sets the timer up; it is idle until [`FlushTimer::arm`].
+    pub(crate) fn new(f: unsafe extern "C" fn()) -> FlushTimer {
+        // SAFETY: initialises the shim's static timer once per load, before anything can arm it.
+        unsafe { falco_flush_init(f) };
+        FlushTimer
+    }
+
+    /// Makes the timer fire within `ms` milliseconds (earlier if already armed sooner).
+    pub(crate) fn arm(ms: u32) {
+        // SAFETY: the timer is initialised for as long as a `FlushTimer` exists, and arming
+        // only happens from poll(), i.e. while the module (hence the FlushTimer) is loaded.
+        unsafe { falco_flush_arm(ms) }
+    }
+}
+
+impl Drop for FlushTimer {
+    fn drop(&mut self) {
+        // SAFETY: waits for a running callback and stops re-arming; process context (unload).
+        unsafe { falco_flush_shutdown() }
     }
 }

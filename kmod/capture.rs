@@ -73,7 +73,8 @@ impl Capture {
     pub(crate) fn get() -> Option<&'static Capture> {
         let p = CURRENT.load(Ordering::Acquire);
         // SAFETY: `publish`'s contract keeps the capture alive while it is published and while
-        // any caller (a probe or a file operation) can still hold this reference.
+        // any caller (a probe, a file operation or the flush timer) can still hold this
+        // reference (see module.rs for the teardown order that guarantees it).
         unsafe { p.as_ref() }
     }
 

@@ -22,7 +22,7 @@ use kernel::{
     sync::poll::{PollCondVar, PollTable},
 };
 
-use crate::bindings::{now_ns, unmap, vmap_pages, CpuGuard};
+use crate::bindings::{now_ns, unmap, vmap_pages, CpuGuard, FlushTimer};
 use crate::ring::{
     aligned_len, RingControl, ABI_VERSION, CONTROL_PAGE_SIZE, DROP_CATEGORIES, MAX_RECORD_LEN,
 };
@@ -216,7 +216,20 @@ impl Ring {
         }
         self.armed_at.store(now_ns(), Ordering::Relaxed);
         self.armed.store(true, Ordering::Release);
+        if used > 0 {
+            // Pending data below the watermark: deliver it after FLUSH_NS even if this CPU
+            // makes no more events.
+            FlushTimer::arm((FLUSH_NS / 1_000_000) as u32 + 1);
+        }
         0
+    }
+
+    /// The flush timer fired: wake an armed reader when data is pending.
+    pub(crate) fn flush(&self) {
+        let pending = self.used(self.head.load(Ordering::Relaxed)).is_none_or(|u| u > 0);
+        if pending && self.armed.swap(false, Ordering::AcqRel) {
+            self.wait.notify_all();
+        }
     }
 
     /// Maps the pages `vma` asks for. Offset 0 is the control page (may be writable); every

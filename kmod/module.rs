@@ -9,6 +9,7 @@
 
 use kernel::prelude::*;
 
+use crate::bindings::FlushTimer;
 use crate::capture::Capture;
 use crate::device::{self, Devices};
 use crate::probe::Probes;
@@ -23,12 +24,27 @@ pub(crate) struct FalcoModule {
     capture: KBox<Capture>,
 }
 
-/// Withdraws the published capture when dropped (before the capture itself is freed).
-pub(crate) struct Published;
+/// Withdraws the published capture when dropped (before the capture itself is freed), after
+/// stopping the flush timer that reads it.
+pub(crate) struct Published {
+    _flush: FlushTimer,
+}
 
 impl Drop for Published {
     fn drop(&mut self) {
+        // Hide the capture, then (when `_flush` drops right after this body) wait for a running
+        // timer callback: one that fetched the capture before the withdraw finishes before the
+        // capture field is freed, and later callbacks find nothing.
         Capture::withdraw();
+    }
+}
+
+/// Flush-timer callback (softirq context): wake readers whose ring holds pending data.
+unsafe extern "C" fn flush_rings() {
+    if let Some(cap) = Capture::get() {
+        for r in cap.rings() {
+            r.flush();
+        }
     }
 }
 
@@ -59,7 +75,7 @@ impl kernel::InPlaceModule for FalcoModule {
                 // module until `published` (declared, hence dropped, before it) withdraws it;
                 // by then the devices and probes that could use it are gone.
                 unsafe { Capture::publish(&(*this.as_ptr()).capture) };
-                Published
+                Published { _flush: FlushTimer::new(flush_rings) }
             },
             probes: Probes::attach()?,
             devices: Devices::register(Capture::get().map_or(0, |c| c.nr_rings()))?,

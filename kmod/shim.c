@@ -24,6 +24,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/smp.h>
+#include <linux/timer.h>
 #include <linux/tty.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -73,6 +74,39 @@ int falco_fd_sock(int fd, struct falco_sock_info *out);
 long falco_strncpy_user_nofault(char *dst, const void __user *src, long count);
 bool falco_in_compat_syscall(void);
 int falco_task_cgroup(struct task_struct *t, char *buf, int len);
+void falco_flush_init(void (*fn)(void));
+void falco_flush_arm(unsigned int ms);
+void falco_flush_shutdown(void);
+
+/*
+ * The flush timer: a one-shot timer that poll() arms when a reader goes to sleep with data
+ * pending below the watermark, so that data is delivered after a short delay even if its CPU
+ * makes no further events. Nothing runs while no reader waits.
+ */
+static struct timer_list falco_flush_timer;
+static void (*falco_flush_fn)(void);
+
+static void falco_flush_cb(struct timer_list *t)
+{
+	falco_flush_fn();
+}
+
+void falco_flush_init(void (*fn)(void))
+{
+	falco_flush_fn = fn;
+	timer_setup(&falco_flush_timer, falco_flush_cb, 0);
+}
+
+void falco_flush_arm(unsigned int ms)
+{
+	/* Only brings an armed timer forward, never pushes it back. */
+	timer_reduce(&falco_flush_timer, jiffies + msecs_to_jiffies(ms));
+}
+
+void falco_flush_shutdown(void)
+{
+	timer_shutdown_sync(&falco_flush_timer);
+}
 
 /*
  * Path of task t's cgroup in the default (v2) hierarchy, NUL-terminated, at the start of buf;
