@@ -106,6 +106,13 @@ pub enum SockTuple<'a> {
     Other(u8),
 }
 
+/// libsinsp's `is_ipv4_mapped_ipv6`: `::ffff:a.b.c.d`, or the all-zero address, which is
+/// taken as IPv4 too (an unconnected or disconnected end of a v6 socket used for IPv4).
+pub fn is_v4_mapped(a: &[u8; 16]) -> bool {
+    a[..10].iter().all(|&b| b == 0)
+        && ((a[10] == 0xff && a[11] == 0xff) || a[10..].iter().all(|&b| b == 0))
+}
+
 /// Decodes a `PT_SOCKTUPLE` value.
 pub fn socktuple(b: &[u8]) -> Option<SockTuple<'_>> {
     let (&fam, r) = b.split_first()?;
@@ -209,6 +216,13 @@ impl<'a> Params<'a> {
     /// Raw parameter by name.
     pub fn raw_named(&self, name: &str) -> Option<&'a [u8]> {
         self.raw(self.index(name)?)
+    }
+
+    /// Raw parameter by name, empty values included: `None` only when the record does not
+    /// carry the parameter. An execve whose `args` is empty (`argv = {"id"}`) is not the same
+    /// as an event without `args`.
+    pub fn present_named(&self, name: &str) -> Option<&'a [u8]> {
+        self.rec.param(self.index(name)?)
     }
 }
 

@@ -7,7 +7,9 @@ use std::io::Write;
 use ringbuf_abi::{ParamInfo, ParamType, PrintFormat};
 
 use super::names::{errno_name, flag_table, signal_name, write_enum, write_flags};
-use crate::params::{int_le, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple};
+use crate::params::{
+    int_le, is_v4_mapped, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple,
+};
 use crate::state::fd::{write_ip_port, IpAddr};
 use crate::state::{path, State};
 
@@ -193,9 +195,18 @@ fn render(
                 write_ip_port(plain, &IpAddr::V4(b), bp);
             }
             Some(SockTuple::Inet6(a, ap, b, bp)) => {
-                write_ip_port(plain, &IpAddr::V6(a), ap);
+                // libsinsp prints a tuple whose ends are both v4-mapped as IPv4.
+                let (a, b) = if is_v4_mapped(&a) && is_v4_mapped(&b) {
+                    (
+                        IpAddr::V4([a[12], a[13], a[14], a[15]]),
+                        IpAddr::V4([b[12], b[13], b[14], b[15]]),
+                    )
+                } else {
+                    (IpAddr::V6(a), IpAddr::V6(b))
+                };
+                write_ip_port(plain, &a, ap);
                 plain.extend_from_slice(b"->");
-                write_ip_port(plain, &IpAddr::V6(b), bp);
+                write_ip_port(plain, &b, bp);
             }
             Some(SockTuple::Unix(s, d, path)) => {
                 let _ = write!(plain, "{s:x}->{d:x} ");

@@ -12,7 +12,9 @@ use super::fd::{l4, FdInfo, FdKind, IpAddr};
 use super::path;
 use super::thread::{cl, exe_flags, ThreadInfo};
 use super::{PendingEnter, State};
-use crate::params::{af, sockaddr, socktuple, split_nul, Params, SockAddr, SockTuple};
+use crate::params::{
+    af, is_v4_mapped, sockaddr, socktuple, split_nul, Params, SockAddr, SockTuple,
+};
 
 /// What a state parser does with an event id, decided once per id from its name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +192,11 @@ fn ip6(a: [u8; 16]) -> IpAddr {
     } else {
         IpAddr::V6(a)
     }
+}
+
+/// The IPv4 address in the last four bytes of a v4-mapped IPv6 address.
+fn v4_tail(a: &[u8; 16]) -> IpAddr {
+    IpAddr::V4([a[12], a[13], a[14], a[15]])
 }
 
 fn tuple_name(cip: &IpAddr, cport: u16, sip: &IpAddr, sport: u16) -> String {
@@ -493,7 +500,7 @@ fn parse_clone(s: &mut State, p: &Params<'_>, tid: i64, ts: u64) {
     };
     str_or("exe", &mut t.exe);
     str_or("comm", &mut t.comm);
-    if let Some(a) = p.raw_named("args") {
+    if let Some(a) = p.present_named("args") {
         t.args = parse_list(a);
     }
     if let Some(c) = p.str_named("cwd") {
@@ -580,7 +587,7 @@ fn parse_execve(s: &mut State, p: &Params<'_>, tid: i64) {
     if let Some(v) = p.str_named("exe") {
         t.exe = lossy(v);
     }
-    if let Some(a) = p.raw_named("args") {
+    if let Some(a) = p.present_named("args") {
         t.args = parse_list(a);
     }
     if let Some(v) = p.str_named("comm") {
@@ -799,7 +806,12 @@ fn set_tuple(info: &mut FdInfo, tuple: SockTuple<'_>, server: bool) -> bool {
             info.name = tuple_name(&a, ap, &b, bp);
         }
         SockTuple::Inet6(a, ap, b, bp) => {
-            let (a, b) = (ip6(a), ip6(b));
+            // As libsinsp: the tuple is IPv4 only when both ends are v4-mapped (or all zero).
+            let (a, b) = if is_v4_mapped(&a) && is_v4_mapped(&b) {
+                (v4_tail(&a), v4_tail(&b))
+            } else {
+                (IpAddr::V6(a), IpAddr::V6(b))
+            };
             info.kind = FdKind::Ip {
                 cip: a,
                 cport: ap,
