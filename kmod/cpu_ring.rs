@@ -30,6 +30,8 @@ pub(crate) use crate::ring::DropCategory;
 
 /// Data older than this makes `poll()` report the ring readable even below the watermark.
 const FLUSH_NS: u64 = 20_000_000;
+/// Period of the flush timer while a reader sleeps.
+pub(crate) const FLUSH_MS: u32 = 20;
 
 const _: () = assert!(CONTROL_PAGE_SIZE == PAGE_SIZE);
 
@@ -216,20 +218,24 @@ impl Ring {
         }
         self.armed_at.store(now_ns(), Ordering::Relaxed);
         self.armed.store(true, Ordering::Release);
-        if used > 0 {
-            // Pending data below the watermark: deliver it after FLUSH_NS even if this CPU
-            // makes no more events.
-            FlushTimer::arm((FLUSH_NS / 1_000_000) as u32 + 1);
-        }
+        // The producer's wake-up is fence-free, so it can miss a reader arming concurrently with
+        // its last event; the flush timer bounds that (and a quiet CPU's pending data) to ~20 ms.
+        FlushTimer::arm(FLUSH_MS);
         0
     }
 
-    /// The flush timer fired: wake an armed reader when data is pending.
-    pub(crate) fn flush(&self) {
+    /// The flush timer fired: wake an armed reader when data is pending. Returns true while a
+    /// reader stays armed (so the timer keeps checking).
+    pub(crate) fn flush(&self) -> bool {
+        if !self.armed.load(Ordering::Acquire) {
+            return false;
+        }
         let pending = self.used(self.head.load(Ordering::Relaxed)).is_none_or(|u| u > 0);
         if pending && self.armed.swap(false, Ordering::AcqRel) {
             self.wait.notify_all();
+            return false;
         }
+        true
     }
 
     /// Maps the pages `vma` asks for. Offset 0 is the control page (may be writable); every

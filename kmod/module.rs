@@ -42,8 +42,14 @@ impl Drop for Published {
 /// Flush-timer callback (softirq context): wake readers whose ring holds pending data.
 unsafe extern "C" fn flush_rings() {
     if let Some(cap) = Capture::get() {
+        let mut waiting = false;
         for r in cap.rings() {
-            r.flush();
+            waiting |= r.flush();
+        }
+        // Keep checking while a reader sleeps and events can still come (a disabled capture,
+        // e.g. after the last reader closed, lets the timer stop).
+        if waiting && cap.enabled() {
+            FlushTimer::arm(crate::cpu_ring::FLUSH_MS);
         }
     }
 }
