@@ -8,6 +8,7 @@
 use crate::alert::{AlertFormat, AlertRule};
 use crate::app::PidFile;
 use crate::cli::Cli;
+use crate::config::model::DropAction;
 use crate::config::{EngineKind, Loaded, RuleMatching};
 use crate::source::kmod::{Control, Live};
 use crate::source::replay::Replay;
@@ -153,10 +154,7 @@ fn internal_alert(
     priority: Priority,
     message: &str,
 ) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
+    let now = now_ns();
     let text = format!("{}{message}", d.fmt.prefix(now, priority));
     let json = serde_json::json!({
         "hostname": hostname, "output": text, "output_fields": {}, "priority": priority.as_str(),
@@ -280,6 +278,13 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             }
         }
     };
+    if loaded.config.watch_config_files {
+        let mut watched = loaded.files.clone();
+        watched.extend(loaded.config.rules_files.iter().cloned());
+        if !crate::watch::start(&watched, signals.reload.clone()) {
+            log::warn!("watch_config_files: inotify unavailable; reload with SIGHUP");
+        }
+    }
     let _pidfile = match &source {
         Source::Live(_) => match PidFile::create(&cli.pidfile) {
             Ok(p) => Some(p),
@@ -295,6 +300,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
         scratch: Scratch::default(),
         summary: Summary::default(),
     };
+    let mut ticker = Ticker::new(&loaded, &source);
     let deadline = cli
         .duration_secs
         .map(|s| Instant::now() + Duration::from_secs(s));
@@ -336,6 +342,16 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
                 }
             }
         }
+        if let Some(exit) = ticker.tick(
+            &source,
+            &loop_state.summary,
+            &outputs,
+            &detection,
+            &hostname,
+        ) {
+            code = exit;
+            break;
+        }
         match source.events().recv_timeout(Duration::from_millis(100)) {
             Ok(SourceMsg::Batch(batch)) => {
                 loop_state.process(&batch, &detection, &outputs, &hostname);
@@ -352,6 +368,15 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
     }
     if let Source::Live(l) = &source {
         l.stop();
+        // Drain what the reader already took from the rings: every queued alert is written.
+        while let Ok(msg) = source.events().recv_timeout(Duration::from_secs(1)) {
+            match msg {
+                SourceMsg::Batch(batch) => {
+                    loop_state.process(&batch, &detection, &outputs, &hostname)
+                }
+                SourceMsg::Fatal(_) | SourceMsg::Stopped => break,
+            }
+        }
         let drops = l.counters.driver_drops.load(Ordering::Relaxed);
         let produced = l.counters.driver_events.load(Ordering::Relaxed);
         log::info!("driver: {produced} events produced, {drops} dropped");
@@ -361,6 +386,134 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
     log::debug!("outputs: {report:?}");
     print!("{}", loop_state.summary.render());
     code
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Once-per-second work: the drop monitor (live) and periodic metrics.
+struct Ticker {
+    next: Instant,
+    drops: Option<crate::drops::DropMonitor>,
+    metrics: Option<(Duration, Instant, bool)>,
+    last_cpu: (Instant, f64),
+}
+
+impl Ticker {
+    fn new(loaded: &Loaded, source: &Source) -> Ticker {
+        let drops = match source {
+            Source::Live(l) => Some(crate::drops::DropMonitor::new(
+                loaded.config.syscall_event_drops.clone(),
+                now_ns(),
+                l.counters.driver_events.load(Ordering::Relaxed),
+                l.counters.driver_drops.load(Ordering::Relaxed),
+            )),
+            Source::Replay(_) => None,
+        };
+        let m = &loaded.config.metrics;
+        let metrics = m.enabled.then(|| {
+            let every = Duration::from_secs(m.interval_secs.max(1));
+            (every, Instant::now() + every, m.output_rule)
+        });
+        Ticker {
+            next: Instant::now() + Duration::from_secs(1),
+            drops,
+            metrics,
+            last_cpu: (Instant::now(), crate::metrics::cpu_seconds()),
+        }
+    }
+
+    /// Returns an exit code when a drop action says to exit.
+    fn tick(
+        &mut self,
+        source: &Source,
+        summary: &Summary,
+        outputs: &Outputs,
+        d: &Detection,
+        hostname: &str,
+    ) -> Option<ExitCode> {
+        let now = Instant::now();
+        if now < self.next {
+            return None;
+        }
+        self.next = now + Duration::from_secs(1);
+        let (driver_events, driver_drops) = match source {
+            Source::Live(l) => (
+                l.counters.driver_events.load(Ordering::Relaxed),
+                l.counters.driver_drops.load(Ordering::Relaxed),
+            ),
+            Source::Replay(_) => (0, 0),
+        };
+        if let Some(mon) = &mut self.drops {
+            if let Some(r) = mon.check(now_ns(), driver_events, driver_drops) {
+                let msg = format!(
+                    "Falco internal: syscall event drop. {} system calls dropped in last second ({:.1}% of {} events).",
+                    r.drops,
+                    r.ratio * 100.0,
+                    r.events + r.drops
+                );
+                for a in &r.actions {
+                    match a {
+                        DropAction::Log => log::error!("{msg}"),
+                        DropAction::Alert => internal_alert(
+                            outputs,
+                            d,
+                            hostname,
+                            "Falco internal: syscall event drop",
+                            Priority::Debug,
+                            &msg,
+                        ),
+                        DropAction::Exit => {
+                            log::error!("{msg} Exiting (syscall_event_drops.actions: exit).");
+                            return Some(ExitCode::FAILURE);
+                        }
+                        DropAction::Ignore => {}
+                    }
+                }
+            }
+        }
+        if let Some((every, due, as_alert)) = &mut self.metrics {
+            if now >= *due {
+                *due = now + *every;
+                let cpu = crate::metrics::cpu_seconds();
+                let wall = now.duration_since(self.last_cpu.0).as_secs_f64();
+                let pct = if wall > 0.0 {
+                    (cpu - self.last_cpu.1) / wall * 100.0
+                } else {
+                    0.0
+                };
+                self.last_cpu = (now, cpu);
+                let snap = crate::metrics::Snapshot {
+                    events: summary.events,
+                    driver_events,
+                    driver_drops,
+                    alerts: summary.alerts,
+                    source_queue: source.events().len(),
+                    outputs_shed: outputs.stats().total_shed(),
+                    cpu_percent: pct,
+                    rss_bytes: crate::metrics::rss_bytes(),
+                };
+                let text = format!("Falco metrics snapshot: {}", snap.to_json());
+                if *as_alert {
+                    internal_alert(
+                        outputs,
+                        d,
+                        hostname,
+                        "Falco internal: metrics snapshot",
+                        Priority::Informational,
+                        &text,
+                    );
+                } else {
+                    log::info!("{text}");
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Configuration and rules again, through the startup path.

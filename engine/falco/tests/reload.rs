@@ -34,17 +34,24 @@ fn capture() -> (Vec<u8>, Vec<(u64, u64)>) {
     (plain, events)
 }
 
-fn write_config(dir: &Path, rules: &Path) -> std::path::PathBuf {
+fn write_config(dir: &Path, rules: &Path, extra: &str) -> std::path::PathBuf {
     let cfg = dir.join("falco.yaml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "rules_files: [{}]\nstdout_output: {{enabled: true}}\n",
-            rules.display()
-        ),
-    )
-    .expect("config");
+    let text = format!(
+        "rules_files: [{}]\nstdout_output: {{enabled: true}}\n{extra}",
+        rules.display()
+    );
+    std::fs::write(&cfg, text).expect("config");
     cfg
+}
+
+/// Creates a FIFO for the capture.
+fn fifo(dir: &Path) -> std::path::PathBuf {
+    let fifo = dir.join("capture.fifo");
+    let cpath =
+        std::ffi::CString::new(fifo.as_os_str().to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0, "mkfifo");
+    fifo
 }
 
 fn spawn_falco(cfg: &Path, capture: &Path) -> std::process::Child {
@@ -110,7 +117,8 @@ fn sighup_reload_loses_nothing_and_a_failed_reload_keeps_the_rules() {
 
     // Baseline: both rules over the whole capture, no reload.
     std::fs::write(&rules, format!("{SHADOW_RULE}\n{SUDOERS_RULE}")).expect("rules");
-    let cfg = write_config(dir.path(), &rules);
+    // File watching off: this test drives reloads with SIGHUP only.
+    let cfg = write_config(dir.path(), &rules, "watch_config_files: false\n");
     let full = dir.path().join("full.scap");
     std::fs::write(&full, &plain).expect("plain capture");
     let out = spawn_falco(&cfg, &full).wait_with_output().expect("runs");
@@ -141,11 +149,7 @@ fn sighup_reload_loses_nothing_and_a_failed_reload_keeps_the_rules() {
 
     // Start with the shadow rule only.
     std::fs::write(&rules, SHADOW_RULE).expect("rules");
-    let fifo = dir.path().join("capture.fifo");
-    let cpath =
-        std::ffi::CString::new(fifo.as_os_str().to_string_lossy().as_bytes()).expect("path");
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0, "mkfifo");
+    let fifo = fifo(dir.path());
     let mut child = spawn_falco(&cfg, &fifo);
     let pid = child.id() as libc::pid_t;
     let stdout = lines_of(child.stdout.take().expect("stdout"));
@@ -198,4 +202,44 @@ fn sighup_reload_loses_nothing_and_a_failed_reload_keeps_the_rules() {
         .expect("baseline summary");
     let events_of = |l: &str| l.split_whitespace().nth(2).unwrap_or("").to_string();
     assert_eq!(events_of(summary), events_of(base_summary));
+}
+
+/// `watch_config_files`: editing the rules file reloads without a signal; periodic metrics
+/// arrive as internal alerts while the source is idle.
+#[test]
+fn rules_file_change_reloads_and_metrics_are_emitted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules.yaml");
+    let (plain, events) = capture();
+    std::fs::write(&rules, SHADOW_RULE).expect("rules");
+    let cfg = write_config(
+        dir.path(),
+        &rules,
+        "watch_config_files: true\nmetrics: {enabled: true, interval: 1s, output_rule: true}\n",
+    );
+    let fifo = fifo(dir.path());
+    let mut child = spawn_falco(&cfg, &fifo);
+    let stdout = lines_of(child.stdout.take().expect("stdout"));
+    let stderr = lines_of(child.stderr.take().expect("stderr"));
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    // The header blocks and the first event (the reader needs one to finish its metadata):
+    // the engine is running and idle.
+    let first_event = events[1].0 as usize;
+    writer.write_all(&plain[..first_event]).expect("header");
+    writer.flush().expect("flush");
+    let mut seen = Vec::new();
+    wait_for(&stdout, "Falco metrics snapshot", &mut seen);
+    let metrics = seen.last().expect("line").clone();
+    assert!(metrics.contains("\"falco.memory_rss_bytes\":"), "{metrics}");
+    let mut errs = Vec::new();
+    std::fs::write(&rules, format!("{SHADOW_RULE}\n{SUDOERS_RULE}")).expect("rules");
+    wait_for(&stderr, "reloaded", &mut errs);
+    writer.write_all(&plain[first_event..]).expect("events");
+    drop(writer);
+    assert!(child.wait().expect("exits").success());
+    let got: Vec<String> = seen.into_iter().chain(stdout.iter()).collect();
+    assert!(count(&got, "SUDOERS ") >= 1, "{got:#?}");
 }
