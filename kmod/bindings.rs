@@ -75,6 +75,7 @@ extern "C" {
     fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
     fn falco_in_compat_syscall() -> bool;
     fn falco_task_cgroup(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
+    fn falco_totalram_bytes() -> u64;
     fn falco_flush_init(f: unsafe extern "C" fn());
     fn falco_flush_arm(ms: u32);
     fn falco_flush_shutdown();
@@ -291,6 +292,12 @@ pub(crate) fn tracepoint_synchronize_unregister() {
         bindings::synchronize_srcu((&raw mut rcu_tasks_trace_srcu_struct).cast());
         bindings::synchronize_srcu((&raw mut tracepoint_srcu).cast());
     }
+}
+
+/// Bytes of RAM the kernel manages.
+pub(crate) fn total_ram() -> u64 {
+    // SAFETY: reads a global counter.
+    unsafe { falco_totalram_bytes() }
 }
 
 /// The module's one-shot flush timer (see shim.c). Calls `f` in softirq context when it fires.

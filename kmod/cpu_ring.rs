@@ -12,7 +12,8 @@
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use kernel::{
-    alloc::flags::{GFP_KERNEL, __GFP_ZERO},
+    alloc::flags::{GFP_KERNEL, __GFP_NOWARN, __GFP_ZERO},
+    alloc::KVVec,
     bindings,
     fs::File,
     mm::virt::VmaNew,
@@ -46,7 +47,7 @@ pub(crate) struct Ring {
     /// Bytes of unread data that make `poll()` readable at once.
     watermark: u64,
     /// `[control, data...]`, owned here; user mappings hold their own page references.
-    pages: KVec<Page>,
+    pages: KVVec<Page>,
     /// Kernel mapping: control page, data pages, data pages again.
     // INVARIANT: valid for (1 + 2 * size / PAGE_SIZE) pages until `drop`.
     base: *mut u8,
@@ -74,13 +75,15 @@ impl Ring {
     /// ENOMEM when pages or the kernel mapping cannot be had.
     pub(crate) fn new(cpu: u32, size: usize) -> Result<impl PinInit<Self>> {
         let data_pages = size / PAGE_SIZE;
-        let mut pages = KVec::new();
-        let mut raw: KVec<*mut bindings::page> = KVec::new();
+        // A ring too large for the machine fails the load with ENOMEM, without allocation
+        // warnings in the kernel log (__GFP_NOWARN; the page arrays may need vmalloc).
+        let mut pages = KVVec::new();
+        let mut raw: KVVec<*mut bindings::page> = KVVec::new();
         let mut setup = || -> Result<*mut u8> {
-            pages.reserve(1 + data_pages, GFP_KERNEL)?;
-            raw.reserve(1 + 2 * data_pages, GFP_KERNEL)?;
+            pages.reserve(1 + data_pages, GFP_KERNEL | __GFP_NOWARN)?;
+            raw.reserve(1 + 2 * data_pages, GFP_KERNEL | __GFP_NOWARN)?;
             for _ in 0..1 + data_pages {
-                pages.push(Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?, GFP_KERNEL)?;
+                pages.push(Page::alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN)?, GFP_KERNEL)?;
             }
             for p in pages.iter() {
                 raw.push(p.as_ptr(), GFP_KERNEL)?;

@@ -9,7 +9,7 @@
 
 use kernel::prelude::*;
 
-use crate::bindings::FlushTimer;
+use crate::bindings::{total_ram, FlushTimer};
 use crate::capture::Capture;
 use crate::device::{self, Devices};
 use crate::probe::Probes;
@@ -65,8 +65,22 @@ fn new_capture() -> Result<KBox<Capture>> {
         );
         return Err(EINVAL);
     }
-    device::init_fops();
     let ncpus = kernel::cpu::nr_cpu_ids() as usize;
+    // Refuse rings that would take more than half the memory, before allocating anything: page
+    // allocations that large would wake the OOM killer rather than fail.
+    let want = (ncpus as u64).saturating_mul(size as u64);
+    let ram = total_ram();
+    if want > ram / 2 {
+        pr_err!(
+            "ring_size={} needs {} MiB for {} CPUs, more than half of the {} MiB of RAM\n",
+            size,
+            want >> 20,
+            ncpus,
+            ram >> 20
+        );
+        return Err(ENOMEM);
+    }
+    device::init_fops();
     let c = KBox::new(Capture::new(ncpus, size, verbose)?, GFP_KERNEL)?;
     pr_info!("loaded: {} rings of {} bytes\n", ncpus, size);
     Ok(c)

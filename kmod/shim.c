@@ -74,6 +74,13 @@ int falco_fd_sock(int fd, struct falco_sock_info *out);
 long falco_strncpy_user_nofault(char *dst, const void __user *src, long count);
 bool falco_in_compat_syscall(void);
 int falco_task_cgroup(struct task_struct *t, char *buf, int len);
+unsigned long long falco_totalram_bytes(void);
+
+unsigned long long falco_totalram_bytes(void)
+{
+	return (unsigned long long)totalram_pages() << PAGE_SHIFT;
+}
+
 void falco_flush_init(void (*fn)(void));
 void falco_flush_arm(unsigned int ms);
 void falco_flush_shutdown(void);

@@ -681,16 +681,25 @@ fn poll_test() -> ! {
         );
     };
     // Enough data to cross the watermark: woken by the producer.
-    wait_for_burst(20_000, "poll wakes on data (watermark)", Duration::from_millis(3000));
+    wait_for_burst(
+        20_000,
+        "poll wakes on data (watermark)",
+        Duration::from_millis(3000),
+    );
     // A few events, then silence: woken by the flush timer, soon after.
-    wait_for_burst(5, "poll wakes for a few events (flush timer)", Duration::from_millis(1500));
+    wait_for_burst(
+        5,
+        "poll wakes for a few events (flush timer)",
+        Duration::from_millis(1500),
+    );
     // Idle ring: poll must sleep until its timeout.
     let _ = drain(&mut rs, Duration::from_millis(50));
     rs.disable().ok();
     let _ = drain(&mut rs, Duration::from_millis(50));
     let s2 = Instant::now();
     let r = rs.wait(300).unwrap_or(true);
-    rs.set_syscall_mask(&ringbuf_abi::ioctl::SyscallMask::all()).ok();
+    rs.set_syscall_mask(&ringbuf_abi::ioctl::SyscallMask::all())
+        .ok();
     c.check(
         "poll sleeps when idle",
         !r && s2.elapsed() >= Duration::from_millis(250),

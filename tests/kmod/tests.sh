@@ -9,6 +9,8 @@ run() { n=$1; shift; echo "=== BEGIN $n"; "$@"; result "$n" $?; }
 
 modinfo $M 2>/dev/null | grep -E '^(name|vermagic|parm)'
 insmod $M ring_size=1000 2>/dev/null; rc=$?; [ $rc -ne 0 ]; result bad-ring-size-refused $?
+# Rings larger than the guest's memory: a clean ENOMEM, no allocation warning.
+insmod $M ring_size=1073741824 2>/dev/null; rc=$?; [ $rc -ne 0 ] && ! lsmod | grep -q '^falco '; result huge-ring-refused $?
 insmod $M; result insmod $?
 ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $?
 run events $T events
