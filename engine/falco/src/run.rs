@@ -34,17 +34,7 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
     }
 
     if !cli.validate.is_empty() {
-        let (_, result) = load_paths(&cli.validate, &catalog, &LoadOptions::default());
-        if config.json_output {
-            println!("{}", result.to_json());
-        } else {
-            print!("{}", result.to_text());
-        }
-        return if result.successful() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        };
+        return validate(&cli.validate, &catalog, config.json_output);
     }
 
     if config.rules_files.is_empty() {
@@ -85,6 +75,44 @@ pub fn run(cli: &Cli, loaded: Loaded) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     crate::engine::run(cli, loaded, ruleset, catalog)
+}
+
+/// `-V FILE...`, as Falco's `validate_rules_files`: each file loaded after the previous ones;
+/// JSON: every result in `falco_load_results`; text: per file the verbose result when it
+/// failed or is clean, `NAME: Ok, with warnings` otherwise (the warnings go to stderr).
+/// Exit code 1 when a file is invalid.
+fn validate(paths: &[std::path::PathBuf], catalog: &SyscallCatalog, json: bool) -> ExitCode {
+    let (files, read_errors) = falco_rules::load::read_paths(paths);
+    if let Some(e) = read_errors.first() {
+        eprintln!("Error: {}", e.message);
+        return ExitCode::FAILURE;
+    }
+    let results = falco_rules::load::load_each(&files, catalog, &LoadOptions::default());
+    let ok = results.iter().all(|r| r.successful());
+    if json {
+        let all: Vec<_> = results.iter().map(|r| r.to_json()).collect();
+        println!("{}", serde_json::json!({ "falco_load_results": all }));
+    } else {
+        let mut summary = Vec::new();
+        for (r, f) in results.iter().zip(&files) {
+            let mut text = if !r.successful() || !r.has_warnings() {
+                r.to_text()
+            } else {
+                eprintln!("{}", r.to_text());
+                format!("{}: Ok, with warnings", r.name)
+            };
+            if !r.successful() && falco_rules::load::has_mapping_root(&f.content) {
+                text.push_str(&format!("\nHint: --validate expects a rules file, that is a YAML list of rule, macro, and list items. If this is a Falco configuration file, validate it and its configured rules with `falco -c {} --dry-run` instead.", r.name));
+            }
+            summary.push(text);
+        }
+        println!("{}", summary.join("\n"));
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// Loads the configured rules files and applies the rule selection. Warnings are logged;

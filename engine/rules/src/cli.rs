@@ -5,30 +5,50 @@ use serde_json::json;
 use crate::field::FieldCatalog;
 use crate::ruleset::RuleSet;
 
-/// `-L`: one block per rule, name then description.
-pub fn list_rules(rs: &RuleSet) -> String {
-    let mut s = String::new();
-    for r in rs.rules() {
-        s.push_str(&format!("{}\n  {}\n\n", r.name, r.desc.trim()));
+/// Falco's `wrap_text`: words separated by one space (each followed by one), a new line
+/// indented by `indent` columns whenever the next word would pass `line_len - indent`.
+pub fn wrap_text(text: &str, indent: usize, line_len: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0usize;
+    for word in text.split_whitespace() {
+        if len + word.len() < line_len.saturating_sub(indent) {
+            len += word.len() + 1;
+        } else {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent.max(1)));
+            len = word.len() + 1;
+        }
+        out.push_str(word);
+        out.push(' ');
+    }
+    out
+}
+
+/// Falco's two-column rule table (`format_described_rules_as_text`): a header, then each
+/// rule's name padded to 50 columns and its wrapped description, with an empty line after it.
+fn rule_table<'a>(rules: impl Iterator<Item = &'a crate::ruleset::Rule>) -> String {
+    let mut s = format!(
+        "{:<50} {}\n{:<50} {}\n",
+        "Rule", "Description", "----", "-----------"
+    );
+    for r in rules {
+        s.push_str(&format!(
+            "{:<50} {}\n\n",
+            r.name,
+            wrap_text(&r.desc, 51, 110)
+        ));
     }
     s
 }
 
-/// `-l RULE`: the rule's details, or `None` when no rule has that name.
+/// `-L`: every loaded rule with its description.
+pub fn list_rules(rs: &RuleSet) -> String {
+    rule_table(rs.rules().iter())
+}
+
+/// `-l RULE`: the same table for that rule, or `None` when no rule has that name.
 pub fn describe_rule(rs: &RuleSet, name: &str) -> Option<String> {
-    let r = rs.get(name)?;
-    Some(format!(
-        "Rule: {}\nDescription: {}\nCondition: {}\nCompiled condition: {}\nOutput: {}\nPriority: {}\nSource: {}\nTags: [{}]\nEnabled: {}\n",
-        r.name,
-        r.desc.trim(),
-        r.condition_text.trim(),
-        r.condition,
-        r.output,
-        r.priority.as_str(),
-        r.source,
-        r.tags.iter().cloned().collect::<Vec<_>>().join(", "),
-        r.enabled
-    ))
+    rs.get(name).map(|r| rule_table(std::iter::once(r)))
 }
 
 /// Output style of `--list`.

@@ -113,6 +113,30 @@ impl WarningCode {
     }
 }
 
+impl WarningCode {
+    /// Falco's long description (`warning_desc`), the `codedesc` of the JSON form.
+    pub fn long_description(self) -> &'static str {
+        use WarningCode::*;
+        match self {
+            UnknownSource => "A rule has a unknown event source. This can occur when reading rules content without having a corresponding plugin loaded, etc. The rule will be silently ignored.",
+            UnsafeNaCheck => "Comparing a field value with <NA> is unsafe and can lead to unpredictable behavior of the rule condition. If you need to check for the existence of a field, consider using the 'exists' operator instead.",
+            NoEvttype => "A rule condition matches too many evt.type values. This has a significant performance penalty. Make the condition more specific by adding an evt.type field or further restricting the number of evt.type values in the condition.",
+            UnknownFilter => "A rule condition or output refers to a field or evt.type that does not exist. This is normally an error, but if a rule has a skip-if-unknown-filter property, the error is downgraded to a warning.",
+            UnusedMacro => "A macro is defined in the rules content but is not used by any other macro or rule.",
+            UnusedList => "A list is defined in the rules content but is not used by any other list, macro, or rule.",
+            UnknownItem => "An unknown top-level object is in the rules content. It will be ignored.",
+            DeprecatedItem => "A deprecated item is employed by lists, macros, or rules.",
+            Extension => "An extension item has a warning",
+            AppendNoValues => "A rule exception is overriding/appending with no values",
+            ExceptionNameNotUnique => "A rule is defining multiple exceptions with the same name",
+            InvalidMacroName => "A macro is defined with an invalid name",
+            InvalidListName => "A list is defined with an invalid name",
+            CompileCondition => "A rule condition or output have been parsed with a warning",
+            UnknownKey => "An item in the rules content contains an unrecognized key. The key will be ignored. This may indicate a typo or a property placed on the wrong item type.",
+        }
+    }
+}
+
 /// Error or warning code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Code {
@@ -243,8 +267,9 @@ impl LoadResult {
         s
     }
 
-    /// Falco's verbose rendering (`falco -V` without JSON): each diagnostic with its context
-    /// chain, snippet and caret.
+    /// Falco's verbose rendering (`as_verbose_string`): `name: Ok` (no newline) or the status
+    /// line followed by each error, then each warning, with its context chain, snippet and
+    /// caret; an empty line separates the status, the errors and the warnings.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
         if !self.name.is_empty() {
@@ -255,10 +280,15 @@ impl LoadResult {
         if self.successful() && self.has_warnings() {
             s.push_str(", with warnings");
         }
-        s.push('\n');
+        if !self.errors.is_empty() {
+            s.push('\n');
+        }
         for (title, list) in [("Errors", &self.errors), ("Warnings", &self.warnings)] {
             if list.is_empty() {
                 continue;
+            }
+            if title == "Warnings" {
+                s.push('\n');
             }
             s.push_str(&format!("{} {title}:\n", list.len()));
             for d in list.iter() {
@@ -286,9 +316,10 @@ impl LoadResult {
     /// The JSON form (`falco -V` with `json_output: true`).
     pub fn to_json(&self) -> Json {
         let item = |d: &Diagnostic| {
+            // Falco's `error_desc` returns the short text; `warning_desc` the long one.
             let (code, desc) = match d.code {
                 Code::Error(c) => (c.as_str(), c.description()),
-                Code::Warning(c) => (c.as_str(), c.description()),
+                Code::Warning(c) => (c.as_str(), c.long_description()),
             };
             let locations: Vec<Json> = d
                 .locations

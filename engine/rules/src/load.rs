@@ -112,6 +112,71 @@ pub fn load(
     catalog: &dyn FieldCatalog,
     opts: &LoadOptions,
 ) -> (RuleSet, LoadResult) {
+    let (rs, res, _) = load_marked(files, catalog, opts);
+    (rs, res)
+}
+
+/// Falco's `--validate` over several files: each file is loaded after the previous ones into
+/// the same rules (so it sees their lists and macros), and its result holds what reading
+/// that file found plus everything compiling all the rules loaded so far found (unused lists
+/// and macros of earlier files included). A file that does not read (bad YAML or structure)
+/// is not compiled.
+pub fn load_each(
+    files: &[RulesFile],
+    catalog: &dyn FieldCatalog,
+    opts: &LoadOptions,
+) -> Vec<LoadResult> {
+    (0..files.len())
+        .map(|i| {
+            let (_, res, read) = load_marked(&files[..=i], catalog, opts);
+            let name = files[i].name.clone();
+            let own_read = |d: &Diagnostic| d.file == name;
+            let (read_diags, compiled): (Vec<_>, Vec<_>) = res
+                .errors
+                .into_iter()
+                .chain(res.warnings)
+                .enumerate()
+                .partition(|(k, _)| read.contains(k));
+            let read_diags: Vec<Diagnostic> = read_diags
+                .into_iter()
+                .map(|(_, d)| d)
+                .filter(own_read)
+                .collect();
+            let read_failed = read_diags.iter().any(|d| matches!(d.code, Code::Error(_)));
+            let all = read_diags.into_iter().chain(
+                compiled
+                    .into_iter()
+                    .map(|(_, d)| d)
+                    .filter(|_| !read_failed),
+            );
+            let mut out = LoadResult {
+                name,
+                ..Default::default()
+            };
+            for d in all {
+                match d.code {
+                    Code::Error(_) => out.errors.push(d),
+                    Code::Warning(_) => out.warnings.push(d),
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// True when one of the YAML documents of `content` is a mapping: Falco's hint that a
+/// configuration file was given to `--validate`.
+pub fn has_mapping_root(content: &str) -> bool {
+    crate::yaml::parse(content).is_ok_and(|d| d.docs.iter().any(|n| n.is_map()))
+}
+
+/// [`load`], plus the indexes (errors first, then warnings) of the diagnostics found while
+/// reading the files, before compiling.
+fn load_marked(
+    files: &[RulesFile],
+    catalog: &dyn FieldCatalog,
+    opts: &LoadOptions,
+) -> (RuleSet, LoadResult, BTreeSet<usize>) {
     let mut col = Collector::default();
     let texts: Vec<String> = files.iter().map(|f| f.content.clone()).collect();
     for (i, f) in files.iter().enumerate() {
@@ -137,6 +202,7 @@ pub fn load(
             }
         }
     }
+    let read_count = col.diags.len();
     let mut b = Builder {
         col: &mut col,
         texts: &texts,
@@ -155,7 +221,28 @@ pub fn load(
         name,
         ..Default::default()
     };
-    for d in std::mem::take(&mut col.diags) {
+    // Diagnostics are split into errors then warnings below; remember where the reading
+    // ones land.
+    let diags = std::mem::take(&mut col.diags);
+    let n_errors = diags
+        .iter()
+        .filter(|d| matches!(d.code, Code::Error(_)))
+        .count();
+    let mut read = BTreeSet::new();
+    let (mut e_i, mut w_i) = (0, n_errors);
+    for (k, d) in diags.iter().enumerate() {
+        let slot = if matches!(d.code, Code::Error(_)) {
+            e_i += 1;
+            e_i - 1
+        } else {
+            w_i += 1;
+            w_i - 1
+        };
+        if k < read_count {
+            read.insert(slot);
+        }
+    }
+    for d in diags {
         let file = files
             .get(d.file)
             .map(|f| f.name.clone())
@@ -177,7 +264,7 @@ pub fn load(
             Code::Warning(_) => res.warnings.push(diag),
         }
     }
-    (rs, res)
+    (rs, res, read)
 }
 
 struct Builder<'a> {
