@@ -10,5 +10,6 @@ pub mod engine;
 pub mod metrics;
 pub mod run;
 pub mod source;
+pub mod stateful;
 pub mod summary;
 pub mod watch;

@@ -5,7 +5,6 @@
 //! capture (`-w`).
 
 pub mod args;
-pub mod filter;
 pub mod format;
 pub mod syscalls;
 pub mod threads;
@@ -17,7 +16,6 @@ use std::path::PathBuf;
 use clap::Parser;
 use falco_scap::{CaptureReader, CaptureWriter, ScapError};
 
-use filter::EventFilter;
 use format::{EventContext, Format};
 use threads::ThreadTable;
 
@@ -46,7 +44,10 @@ pub struct Cli {
     /// Print the number of events per event type instead of the events.
     #[arg(long)]
     pub stats: bool,
-    /// Event filter, e.g. 'evt.type in (open, openat) and not evt.type=close'.
+    /// Rules files whose lists and macros the filter may use (loaded in order, as `falco -r`).
+    #[arg(long = "rules", value_name = "RULES_FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Event filter in Falco's condition language, e.g. 'evt.type=open and fd.name contains /etc'.
     #[arg(value_name = "FILTER", num_args = 0.., trailing_var_arg = true)]
     pub filter: Vec<String>,
 }
@@ -89,12 +90,17 @@ impl From<io::Error> for InspectError {
 /// # Errors
 /// Any read, parse or write error.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
-    let filter: Option<Box<dyn EventFilter>> = if cli.filter.is_empty() {
+    // The full condition language, evaluated on each stored event with the engine's state.
+    let mut stateful = if cli.filter.is_empty() {
         None
     } else {
         let text = cli.filter.join(" ");
-        let f = filter::parse_filter(&text).map_err(|e| InspectError::Usage(e.to_string()))?;
-        Some(Box::new(f))
+        let catalog = falco_sinsp::fields::SyscallCatalog::new();
+        let f = falco::stateful::compile_filter(&text, &cli.rules, &catalog)
+            .map_err(InspectError::Usage)?;
+        let mut cap = falco::stateful::StatefulCapture::open(&cli.read)?;
+        cap.set_converted_view(cli.convert);
+        Some((f, cap))
     };
     let fmt = match &cli.format {
         Some(s) => Format::parse(s).map_err(InspectError::Usage)?,
@@ -117,8 +123,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         let info = ringbuf_abi::event_info(rec.evtype());
         let name = syscalls::event_name(&rec, info);
         threads.update(&rec, info);
-        if let Some(f) = &filter {
-            if !f.matches(&name, &rec) {
+        if let Some((f, cap)) = stateful.as_mut() {
+            // A second reader over the same file keeps the state in step with this one.
+            let mut pass = false;
+            cap.next_event(&mut |_, ctx| pass = f.eval(ctx))?;
+            if !pass {
                 continue;
             }
         }

@@ -179,6 +179,15 @@ impl State {
         self.meta
     }
 
+    /// Sets [`State::meta`] for `rec` without changing any table: for a viewer showing an
+    /// event the state does not consume (an old enter event the converter folds into its
+    /// exit), so its fields read the tables as they are before the syscall returns.
+    pub fn describe(&mut self, rec: ringbuf_abi::Record<'_>) -> EventMeta {
+        self.apply_deferred();
+        parse::describe(self, rec);
+        self.meta
+    }
+
     fn apply_deferred(&mut self) {
         if let Some((pid, fd)) = self.deferred.close_fd.take() {
             if let Some(t) = self.fdtables.get_mut(&pid) {

@@ -223,10 +223,18 @@ const AT_FDCWD: i64 = -100;
 /// `PPM_O_DIRECTORY`.
 const PPM_O_DIRECTORY: u32 = 1 << 10;
 
-pub(crate) fn process(s: &mut State, rec: Record<'_>) {
+/// Sets the event metadata (number, times, thread, fd) for an event that leaves the tables
+/// as they are: an enter event the converter folds into its exit, shown by a viewer.
+pub(crate) fn describe(s: &mut State, rec: Record<'_>) {
     let evtype = rec.evtype() as usize;
-    let sch = schema();
-    let tid = rec.tid() as i64;
+    begin(s, &rec);
+    if let Some(i) = schema().fd_param.get(evtype).copied().flatten() {
+        s.meta.fd = Params::new(rec).int(i as usize).filter(|&fd| fd >= 0);
+    }
+}
+
+/// The metadata every event sets before its parameters are looked at.
+fn begin(s: &mut State, rec: &Record<'_>) {
     let ts = rec.ts();
     let m = &mut s.meta;
     m.num += 1;
@@ -236,10 +244,18 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
     }
     m.prev_ts = s.last_ts;
     s.last_ts = ts;
-    m.tid = tid;
+    m.tid = rec.tid() as i64;
     m.fd = None;
     m.fd_name_changed = false;
     m.enter_ts = 0;
+}
+
+pub(crate) fn process(s: &mut State, rec: Record<'_>) {
+    let evtype = rec.evtype() as usize;
+    let sch = schema();
+    let tid = rec.tid() as i64;
+    let ts = rec.ts();
+    begin(s, &rec);
     let p = Params::new(rec);
     let action = sch.action.get(evtype).copied().unwrap_or(Action::None);
     let fd_idx = sch.fd_param.get(evtype).copied().flatten();
