@@ -57,6 +57,53 @@ fn print_version() {
     println!("  Event table:    {} events", ringbuf_abi::EVENT_COUNT);
 }
 
+/// `--support`: version, system, command line, configuration files and rules files with their
+/// contents, as one JSON object (what Falco's `--support` gives a bug report).
+pub fn support_json(loaded: &Loaded) -> serde_json::Value {
+    // SAFETY: utsname is plain old data filled by uname.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointer for the duration of the call.
+    let uname_ok = unsafe { libc::uname(&mut u) } == 0;
+    let field = |f: &[libc::c_char]| -> String {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    let system = if uname_ok {
+        serde_json::json!({"sysname": field(&u.sysname), "nodename": field(&u.nodename), "release": field(&u.release), "version": field(&u.version), "machine": field(&u.machine)})
+    } else {
+        serde_json::Value::Null
+    };
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let mut rules = Vec::new();
+    for p in &loaded.config.rules_files {
+        let files: Vec<PathBuf> = if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            v.retain(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")));
+            v.sort();
+            v
+        } else {
+            vec![p.clone()]
+        };
+        for f in files {
+            rules.push(serde_json::json!({"name": f.display().to_string(), "content": read(&f)}));
+        }
+    }
+    serde_json::json!({
+        "version": VERSION,
+        "engine_info": {"engine_version": "0.44.0", "event_table_size": ringbuf_abi::EVENT_COUNT, "driver_abi": ringbuf_abi::ring::ABI_VERSION},
+        "system_info": system,
+        "cmdline": std::env::args().collect::<Vec<_>>().join(" "),
+        "config_files": loaded.files.iter().map(|f| serde_json::json!({"name": f.display().to_string(), "content": read(f)})).collect::<Vec<_>>(),
+        "rules_files": rules,
+    })
+}
+
 /// Writes our pid to `path`; the file is removed when the guard drops.
 pub struct PidFile(PathBuf);
 
@@ -104,5 +151,9 @@ pub fn run(cli: Cli) -> ExitCode {
         log::warn!("{w}");
     }
     log::set_max_level(loaded.config.log_level);
+    if cli.support {
+        println!("{}", support_json(&loaded));
+        return ExitCode::SUCCESS;
+    }
     crate::run::run(&cli, loaded)
 }
