@@ -419,6 +419,45 @@ impl fmt::Display for Rhs {
 }
 
 impl Expr {
+    /// Adds `by` to every span (the loader tags the body of an expanded macro this way, so an
+    /// error inside it can be traced back to the macro's own text).
+    pub fn shift_spans(&mut self, by: usize) {
+        fn span(s: &mut Span, by: usize) {
+            s.start += by;
+            s.end += by;
+        }
+        fn transform(t: &mut Transform, by: usize) {
+            span(&mut t.span, by);
+            t.args.iter_mut().for_each(|a| targ(a, by));
+        }
+        fn targ(a: &mut TArg, by: usize) {
+            match a {
+                TArg::Field(f) => span(&mut f.span, by),
+                TArg::Transform(t) => transform(t, by),
+                TArg::List(l) => l.iter_mut().for_each(|a| targ(a, by)),
+                TArg::Str(_) => {}
+            }
+        }
+        match self {
+            Expr::And(c) | Expr::Or(c) => c.iter_mut().for_each(|e| e.shift_spans(by)),
+            Expr::Not(c) => c.shift_spans(by),
+            Expr::Identifier { span: s, .. } => span(s, by),
+            Expr::Check(c) => {
+                span(&mut c.span, by);
+                match &mut c.lhs {
+                    Operand::Field(f) => span(&mut f.span, by),
+                    Operand::Transform(t) => transform(t, by),
+                }
+                match &mut c.rhs {
+                    Some(Rhs::Value(_, s)) | Some(Rhs::List(_, s)) => span(s, by),
+                    Some(Rhs::Field(f)) => span(&mut f.span, by),
+                    Some(Rhs::Transform(t)) => transform(t, by),
+                    None => {}
+                }
+            }
+        }
+    }
+
     /// Calls `f` on every node, depth first, parents before children.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);

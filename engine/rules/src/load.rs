@@ -286,14 +286,22 @@ fn quote_item(s: &str) -> String {
 }
 
 /// Falco's textual list substitution: every whole-word occurrence of the list name, delimited
-/// by blanks, parentheses, commas or `=`, is replaced by its quoted items.
-fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
+/// by blanks, parentheses, commas or `=`, is replaced by its quoted items. With `origins`
+/// (one entry per byte of `cnd` plus one for its end), the inserted text takes the origin of
+/// the list name it replaces, so positions in the result map back to the written condition.
+fn resolve_list(
+    cnd: &mut String,
+    name: &str,
+    items: &[String],
+    mut origins: Option<&mut Vec<usize>>,
+) -> bool {
     let blanks = b" \t\n\r";
     let delims = b" \t\n\r(),=";
     let mut used = false;
     let mut from = 0;
     while let Some(found) = cnd.get(from..).and_then(|s| s.find(name)) {
-        let mut start = from + found;
+        let name_at = from + found;
+        let mut start = name_at;
         let mut end = start + name.len();
         let b = cnd.as_bytes();
         let ok_left = start == 0 || delims.contains(&b[start - 1]);
@@ -320,6 +328,7 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
                 end += 1;
             }
         }
+        let end = end.min(cnd.len());
         let mut new = String::with_capacity(cnd.len() + sub.len());
         if start > 0 {
             new.push_str(&cnd[..start]);
@@ -327,7 +336,15 @@ fn resolve_list(cnd: &mut String, name: &str, items: &[String]) -> bool {
         }
         new.push_str(&sub);
         new.push(' ');
-        new.push_str(&cnd[end.min(cnd.len())..]);
+        new.push_str(&cnd[end..]);
+        if let Some(o) = origins.as_deref_mut() {
+            let at = o.get(name_at).copied().unwrap_or(0);
+            let inserted = new.len() - start - (cnd.len() - end);
+            let tail: Vec<usize> = o.get(end..).map(|t| t.to_vec()).unwrap_or_default();
+            o.truncate(start);
+            o.extend(std::iter::repeat_n(at, inserted));
+            o.extend(tail);
+        }
         *cnd = new;
         from = start + sub.len() + 1;
         used = true;
@@ -465,6 +482,76 @@ impl Builder<'_> {
         });
     }
 
+    /// The offset in `written` (a condition before list substitution) that `offset` in its
+    /// substituted text comes from; an inserted list points at the list's name.
+    fn written_offset(&self, written: &str, offset: usize) -> usize {
+        let mut s = written.to_string();
+        let mut origins: Vec<usize> = (0..=written.len()).collect();
+        for (name, items) in self.list_items.iter().flatten() {
+            if s.contains(name.as_str()) {
+                resolve_list(&mut s, name, items, Some(&mut origins));
+            }
+        }
+        origins
+            .get(offset)
+            .copied()
+            .unwrap_or(written.len())
+            .min(written.len())
+    }
+
+    /// Reports `msg` at `offset` of the substituted text of `cond` itself (a macro).
+    fn report(
+        &mut self,
+        code: Code,
+        msg: String,
+        ctx: &Ctx,
+        cond: &SourcedText,
+        shift: usize,
+        offset: usize,
+    ) {
+        let written = cond.text.clone();
+        self.report_in(code, msg, ctx, cond, &written, shift, offset);
+    }
+
+    /// Reports `msg` at `offset` of a condition compiled from `written` (the text of `cond`,
+    /// wrapped in `(...)` with exceptions appended when `shift` is 1), after list
+    /// substitution and macro expansion: offsets inside an expanded macro point into that
+    /// macro's text, offsets in the exceptions at the condition itself.
+    #[allow(clippy::too_many_arguments)]
+    fn report_in(
+        &mut self,
+        code: Code,
+        msg: String,
+        ctx: &Ctx,
+        cond: &SourcedText,
+        written: &str,
+        shift: usize,
+        offset: usize,
+    ) {
+        if offset >= MACRO_SPAN_STRIDE {
+            let k = offset / MACRO_SPAN_STRIDE - 1;
+            if let Some(m) = self.col.macros.items.get(k).cloned() {
+                let at = self.written_offset(&m.cond.text, offset % MACRO_SPAN_STRIDE);
+                let mut ctx = ctx.clone();
+                if let Some(l) = m.ctx.locs.last() {
+                    ctx.locs.push(Location {
+                        item_type: "macro",
+                        item_name: m.name.clone(),
+                        pos: l.pos,
+                    });
+                }
+                self.diag_at(code, msg, &ctx, &m.cond, Some(at));
+                return;
+            }
+            self.diag_at(code, msg, ctx, cond, None);
+            return;
+        }
+        let at = self.written_offset(written, offset);
+        let inside = at >= shift && at - shift <= cond.text.len();
+        let at = inside.then(|| at - shift);
+        self.diag_at(code, msg, ctx, cond, at);
+    }
+
     fn substitute_lists(&mut self, text: &str) -> String {
         if self.list_items.is_none() {
             self.list_items = Some(
@@ -482,7 +569,7 @@ impl Builder<'_> {
             if !s.contains(name.as_str()) {
                 continue;
             }
-            if resolve_list(&mut s, name, items) {
+            if resolve_list(&mut s, name, items, None) {
                 self.list_used.insert(name.clone(), true);
             }
         }
@@ -529,8 +616,14 @@ impl Builder<'_> {
                         }
                         self.macro_used.insert(name.clone(), true);
                         stack.push(name.clone());
+                        // Tag the body's spans with the macro, so that a compile error in it
+                        // points into the macro's own text.
+                        let mut body = body.clone();
+                        if let Some(&k) = self.col.macros.by_name.get(&name) {
+                            body.shift_spans(MACRO_SPAN_STRIDE * (k + 1));
+                        }
                         let r = self
-                            .resolve_macros(body.clone(), visible, parsed, stack)
+                            .resolve_macros(body, visible, parsed, stack)
                             .map_err(|(m, _)| (m, span.start));
                         stack.pop();
                         r?
@@ -557,20 +650,14 @@ impl Builder<'_> {
                 Ok(e) => {
                     parsed.insert(m.name.clone(), e);
                 }
-                Err(e) => {
-                    let off = if text == m.cond.text {
-                        Some(e.offset)
-                    } else {
-                        Some(0)
-                    };
-                    self.diag_at(
-                        Code::Error(ErrorCode::CompileCondition),
-                        e.message,
-                        &m.cond_ctx,
-                        &m.cond,
-                        off,
-                    )
-                }
+                Err(e) => self.report(
+                    Code::Error(ErrorCode::CompileCondition),
+                    e.message,
+                    &m.cond_ctx,
+                    &m.cond,
+                    0,
+                    e.offset,
+                ),
             }
         }
         for m in &macros {
@@ -579,17 +666,13 @@ impl Builder<'_> {
             };
             let mut stack = vec![m.name.clone()];
             if let Err((msg, off)) = self.resolve_macros(body, m.visibility, &parsed, &mut stack) {
-                let o = if self.substitute_lists(&m.cond.text) == m.cond.text {
-                    Some(off)
-                } else {
-                    None
-                };
-                self.diag_at(
+                self.report(
                     Code::Error(ErrorCode::Validate),
                     msg,
                     &m.cond_ctx,
                     &m.cond,
-                    o,
+                    0,
+                    off,
                 );
             }
         }
@@ -645,23 +728,18 @@ impl Builder<'_> {
                 }
             }
             let text = self.substitute_lists(&cond_text);
-            let same = text == cond_text;
-            let map_off = |o: usize| {
-                if same {
-                    Some(o.saturating_sub(shift).min(r.cond.text.len()))
-                } else {
-                    None
-                }
-            };
             let ast = match parse(&text) {
                 Ok(a) => a,
                 Err(e) => {
-                    self.diag_at(
+                    let (ctx, cond) = (&r.cond_ctx, &r.cond);
+                    self.report_in(
                         Code::Error(ErrorCode::CompileCondition),
                         e.message,
-                        &r.cond_ctx,
-                        &r.cond,
-                        map_off(e.offset).or(Some(0)),
+                        ctx,
+                        cond,
+                        &cond_text,
+                        shift,
+                        e.offset,
                     );
                     continue;
                 }
@@ -670,12 +748,14 @@ impl Builder<'_> {
             let ast = match self.resolve_macros(ast, usize::MAX, &parsed, &mut stack) {
                 Ok(a) => a,
                 Err((msg, off)) => {
-                    self.diag_at(
+                    self.report_in(
                         Code::Error(ErrorCode::Validate),
                         msg,
                         &r.cond_ctx,
                         &r.cond,
-                        map_off(off),
+                        &cond_text,
+                        shift,
+                        off,
                     );
                     continue;
                 }
@@ -729,13 +809,14 @@ impl Builder<'_> {
                         self.col
                             .warn(WarningCode::UnknownFilter, e.message, &r.cond_ctx);
                     } else {
-                        let off = locate_in_source(&text, &ast, e.offset).and_then(map_off);
-                        self.diag_at(
+                        self.report_in(
                             Code::Error(ErrorCode::CompileCondition),
                             e.message,
                             &r.cond_ctx,
                             &r.cond,
-                            off,
+                            &cond_text,
+                            shift,
+                            e.offset,
                         );
                     }
                     continue;
@@ -835,11 +916,9 @@ fn compiled_items(col: &Collector, l: &crate::reader::ListInfo) -> Vec<String> {
     out
 }
 
-/// Compile offsets come from the expanded AST; macro bodies carry their own offsets, so only
-/// offsets that fall inside the rule's own text are mapped back.
-fn locate_in_source(text: &str, _ast: &Expr, offset: usize) -> Option<usize> {
-    (offset < text.len()).then_some(offset)
-}
+/// Spans of an expanded macro body are shifted by `(k + 1) * MACRO_SPAN_STRIDE`, `k` being
+/// the macro's index: far above any condition's length, so an offset names its text.
+const MACRO_SPAN_STRIDE: usize = 1 << 40;
 
 fn unsafe_na_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleInfo) {
     let mut found = false;

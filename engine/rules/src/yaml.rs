@@ -319,9 +319,13 @@ pub fn value_pos(text: &str, scalar: &Node, value_offset: usize) -> Pos {
     let src = text.as_bytes();
     let mut i = scalar.pos.offset.min(src.len());
     match style {
+        // The parser may mark a block scalar at its indicator (`>`, `|`) or at its first
+        // content line; only the former needs the header line skipped.
         ScalarStyle::Literal | ScalarStyle::Folded => {
-            while i < src.len() && src[i] != b'\n' {
-                i += 1;
+            if matches!(src.get(i), Some(b'>' | b'|')) {
+                while i < src.len() && src[i] != b'\n' {
+                    i += 1;
+                }
             }
         }
         ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => i += 1,
