@@ -270,7 +270,10 @@ pub fn loader_cases(path: &Path) -> Result<Vec<LoaderCase>, String> {
                     .and_then(s)
                     .unwrap_or_default()
             };
-            let assertion = if let Some(var) = s(&a["load_rules"]) {
+            // `load_rules: {cpp_expr: NAME}`: text built by the C++ test; runners may supply it
+            // under NAME in `strings`.
+            let load_var = s(&a["load_rules"]).or_else(|| s(&a["load_rules"]["cpp_expr"]));
+            let assertion = if let Some(var) = load_var {
                 LoaderAssertion::Load {
                     var,
                     filename: s(&a["filename"]).unwrap_or_else(|| "rules.yaml".into()),
