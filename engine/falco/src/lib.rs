@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod drops;
 pub mod engine;
+pub mod host_meta;
 pub mod metrics;
 pub mod run;
 pub mod source;
