@@ -847,6 +847,14 @@ impl CheckNode {
             return self.eval_dynamic(rhs, fields);
         }
         let list_in = self.lhs_is_list && self.op == Op::In;
+        if self.lhs.field.is_list && self.lhs.steps == [TransformerKind::Len] {
+            // libs: len() of a list field is the number of its values.
+            let mut n = 0u64;
+            if !fields.extract(&self.lhs.field, &mut |_| n += 1) {
+                return false;
+            }
+            return self.op == Op::Exists || self.test_value(Value::Uint(n));
+        }
         let mut any = false;
         let mut all = true;
         let mut count = 0usize;
@@ -948,5 +956,71 @@ impl CompiledFilter {
         CompiledFilter {
             root: Node::Const(value),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::{FieldClass, FieldError};
+
+    /// `l.x`: a list of three strings; `s.x`: one string.
+    struct ListCatalog;
+
+    impl FieldCatalog for ListCatalog {
+        fn resolve(&self, name: &str, _: Option<&FieldArg>) -> Result<ResolvedField, FieldError> {
+            Ok(ResolvedField {
+                id: 0,
+                name: name.to_string(),
+                arg: None,
+                ftype: FieldType::Charbuf,
+                is_list: name == "l.x",
+            })
+        }
+        fn classes(&self) -> &[FieldClass] {
+            &[]
+        }
+    }
+
+    struct ListFields;
+
+    impl EventFields for ListFields {
+        fn extract(&mut self, f: &ResolvedField, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+            if f.is_list {
+                for v in [&b"file"[..], b"ipv4", b"pipe"] {
+                    sink(Value::Str(v));
+                }
+            } else {
+                sink(Value::Str(b"abcdef"));
+            }
+            true
+        }
+        fn event_type(&self) -> u16 {
+            0
+        }
+    }
+
+    fn eval(cond: &str) -> bool {
+        let ast = crate::parser::parse(cond).expect("parses");
+        Compiler::new(&ListCatalog)
+            .compile(&ast)
+            .expect("compiles")
+            .eval(&mut ListFields)
+    }
+
+    #[test]
+    fn len_counts_list_values_and_string_bytes() {
+        assert!(eval("len(l.x) = 3"));
+        assert!(!eval("len(l.x) = 4"));
+        assert!(eval("len(s.x) = 6"));
+    }
+
+    #[test]
+    fn modifiers_combine_like_libs() {
+        assert!(eval("s.x startswith oneof (ab, zz)"));
+        assert!(!eval("s.x startswith oneof (ab, abc)"));
+        assert!(eval("s.x startswith allof (ab, abc)"));
+        assert!(!eval("s.x = allof ()"));
+        assert!(!eval("s.x = oneof ()"));
     }
 }
