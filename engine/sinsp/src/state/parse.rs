@@ -223,6 +223,35 @@ const AT_FDCWD: i64 = -100;
 /// `PPM_O_DIRECTORY`.
 const PPM_O_DIRECTORY: u32 = 1 << 10;
 
+/// Whether an event of an unknown thread adds it: not scheduler or internal events (the idle
+/// task's `switch`) nor those libsinsp parses without a thread (`EF_SKIPPARSERESET`).
+fn makes_thread(evtype: usize) -> bool {
+    use ringbuf_abi::schema::category::{EC_INTERNAL, EC_SCHEDULER};
+    EVENT_TABLE.get(evtype).is_some_and(|i| {
+        i.flags & ef::EF_SKIPPARSERESET == 0 && i.category & (EC_INTERNAL | EC_SCHEDULER) == 0
+    })
+}
+
+/// A thread seen for the first time in an event other than its clone or execve: libsinsp
+/// adds an entry without a name so later lookups (and its fds) have a home. Like
+/// sysdig 0.29's libsinsp, the process id is the thread id, so each such thread keeps its
+/// own fd table.
+fn add_unknown_thread(s: &mut State, tid: i64) {
+    s.threads.insert(ThreadInfo {
+        tid,
+        pid: tid,
+        ptid: -1,
+        vtid: -1,
+        vpid: -1,
+        comm: "<NA>".into(),
+        exe: "<NA>".into(),
+        uid: u32::MAX,
+        gid: u32::MAX,
+        loginuid: u32::MAX,
+        ..ThreadInfo::default()
+    });
+}
+
 /// Sets the event metadata (number, times, thread, fd) for an event that leaves the tables
 /// as they are: an enter event the converter folds into its exit, shown by a viewer.
 pub(crate) fn describe(s: &mut State, rec: Record<'_>) {
@@ -275,6 +304,13 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
                 s.enters.remove(&tid);
             }
         }
+    }
+    if tid > 0
+        && !matches!(action, Action::Clone | Action::Execve | Action::Procexit)
+        && makes_thread(evtype)
+        && s.threads.get(tid).is_none()
+    {
+        add_unknown_thread(s, tid);
     }
     match action {
         Action::None => {}
@@ -808,46 +844,56 @@ fn parse_bind(s: &mut State, p: &Params<'_>, tid: i64) {
 
 fn set_tuple(info: &mut FdInfo, tuple: SockTuple<'_>, server: bool) -> bool {
     let l4proto = l4_of(&info.kind);
-    let old = info.name.clone();
-    match tuple {
-        SockTuple::Inet(a, ap, b, bp) => {
-            let (a, b) = (IpAddr::V4(a), IpAddr::V4(b));
-            info.kind = FdKind::Ip {
-                cip: a,
-                cport: ap,
-                sip: b,
-                sport: bp,
-                l4proto,
-            };
-            info.name = tuple_name(&a, ap, &b, bp);
-        }
+    let (a, ap, b, bp) = match tuple {
+        SockTuple::Inet(a, ap, b, bp) => (IpAddr::V4(a), ap, IpAddr::V4(b), bp),
         SockTuple::Inet6(a, ap, b, bp) => {
             // As libsinsp: the tuple is IPv4 only when both ends are v4-mapped (or all zero).
-            let (a, b) = if is_v4_mapped(&a) && is_v4_mapped(&b) {
-                (v4_tail(&a), v4_tail(&b))
+            if is_v4_mapped(&a) && is_v4_mapped(&b) {
+                (v4_tail(&a), ap, v4_tail(&b), bp)
             } else {
-                (IpAddr::V6(a), IpAddr::V6(b))
-            };
-            info.kind = FdKind::Ip {
-                cip: a,
-                cport: ap,
-                sip: b,
-                sport: bp,
-                l4proto,
-            };
-            info.name = tuple_name(&a, ap, &b, bp);
+                (IpAddr::V6(a), ap, IpAddr::V6(b), bp)
+            }
         }
         SockTuple::Unix(src, dst, path) => {
+            let name = lossy(path);
+            let changed = name != info.name;
             info.kind = FdKind::Unix {
                 source: src,
                 dest: dst,
             };
-            info.name = lossy(path);
+            info.name = name;
+            info.is_server = server;
+            return changed;
         }
         SockTuple::Other(_) => return false,
+    };
+    // libsinsp's update_ipv*_addresses_and_ports: the same connection seen from either end
+    // (a recvfrom reports the peer as source) leaves the socket as it is.
+    if let FdKind::Ip {
+        cip,
+        cport,
+        sip,
+        sport,
+        ..
+    } = info.kind
+    {
+        if (cip, cport, sip, sport) == (a, ap, b, bp) || (cip, cport, sip, sport) == (b, bp, a, ap)
+        {
+            return false;
+        }
     }
+    info.kind = FdKind::Ip {
+        cip: a,
+        cport: ap,
+        sip: b,
+        sport: bp,
+        l4proto,
+    };
+    let name = tuple_name(&a, ap, &b, bp);
+    let changed = name != info.name;
+    info.name = name;
     info.is_server = server;
-    info.name != old
+    changed
 }
 
 fn parse_connect(s: &mut State, p: &Params<'_>, tid: i64) {
