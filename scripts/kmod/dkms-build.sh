@@ -11,6 +11,7 @@ rm -rf "$SRC"; mkdir -p "$SRC/ringbuf-abi"
 cp -r "$KMOD_REPO/Kbuild" "$KMOD_REPO/kmod" "$SRC/"
 cp -r "$KMOD_REPO/ringbuf-abi/src" "$SRC/ringbuf-abi/"
 cp "$KMOD_REPO/dkms/dkms.conf" "$SRC/"
+[ -f "$KMOD_REPO/dkms/prepare-rust-headers.sh" ] && cp "$KMOD_REPO/dkms/prepare-rust-headers.sh" "$SRC/"   # PRE_BUILD
 in_chroot "set -e
   if [ ! -x /opt/dkms/usr/sbin/dkms ]; then
     cd /tmp && apt-get download -q dkms >/dev/null 2>&1 && dpkg-deb -x dkms_*.deb /opt/dkms
