@@ -66,11 +66,81 @@ struct CheckNode {
     either_end: bool,
 }
 
-/// A field, possibly under unary transformers (applied innermost first).
+/// A field, possibly under unary transformers (applied innermost first); or, with `value`,
+/// the string a multi-value transformer (`join`, `concat`) builds, under the same steps.
 #[derive(Debug)]
 struct Side {
     field: ResolvedField,
     steps: Vec<TransformerKind>,
+    value: Option<Box<Built>>,
+}
+
+/// A string built at evaluation time by `join`/`concat` from fields, literals and
+/// transformers.
+#[derive(Debug)]
+enum Built {
+    /// A field's first value (numbers in decimal) under unary transformers.
+    Field(ResolvedField, Vec<TransformerKind>),
+    /// A literal.
+    Str(Vec<u8>),
+    /// A built string under unary transformers.
+    Steps(Box<Built>, Vec<TransformerKind>),
+    /// `join(sep, (a, b, ...))`.
+    Join(Box<Built>, Vec<Built>),
+    /// `concat(a, b, ...)`.
+    Concat(Vec<Built>),
+}
+
+impl Built {
+    /// The built string, or `None` when a field has no value.
+    fn eval(&self, fields: &mut dyn EventFields) -> Option<Vec<u8>> {
+        let text = |o: Owned| match o {
+            Owned::Bytes(b) => Some(b),
+            Owned::Num(n) => Some(n.to_string().into_bytes()),
+            Owned::Other => None,
+        };
+        match self {
+            Built::Field(f, steps) => {
+                let mut first = None;
+                let ok = fields.extract(f, &mut |v| {
+                    if first.is_none() {
+                        first = Some(own(v));
+                    }
+                });
+                text(apply(steps, first.filter(|_| ok)?)?)
+            }
+            Built::Str(s) => Some(s.clone()),
+            Built::Steps(inner, steps) => text(apply(steps, Owned::Bytes(inner.eval(fields)?))?),
+            Built::Join(sep, items) => {
+                let sep = sep.eval(fields)?;
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(&sep);
+                    }
+                    out.extend(item.eval(fields)?);
+                }
+                Some(out)
+            }
+            Built::Concat(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    out.extend(item.eval(fields)?);
+                }
+                Some(out)
+            }
+        }
+    }
+}
+
+impl Side {
+    fn field(field: ResolvedField) -> Side {
+        Side {
+            field,
+            steps: Vec::new(),
+            value: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,13 +384,7 @@ impl<'a> Compiler<'a> {
             Operand::Field(f) => {
                 let r = self.resolve(f)?;
                 let t = r.ftype;
-                Ok((
-                    Side {
-                        field: r,
-                        steps: Vec::new(),
-                    },
-                    t,
-                ))
+                Ok((Side::field(r), t))
             }
             Operand::Transform(t) => self.transform(t),
         }
@@ -336,6 +400,24 @@ impl<'a> Compiler<'a> {
                 offset: t.span.start,
             });
         }
+        if matches!(t.kind, TransformerKind::Join | TransformerKind::Concat) {
+            let built = self.built(&TArg::Transform(t.clone()))?;
+            let field = ResolvedField {
+                id: u32::MAX,
+                name: t.to_string(),
+                arg: None,
+                ftype: FieldType::Charbuf,
+                is_list: false,
+            };
+            return Ok((
+                Side {
+                    field,
+                    steps: Vec::new(),
+                    value: Some(Box::new(built)),
+                },
+                FieldType::Charbuf,
+            ));
+        }
         if !t.kind.is_unary() {
             return Err(CompileError {
                 message: format!(
@@ -349,13 +431,7 @@ impl<'a> Compiler<'a> {
             Some(TArg::Field(f)) => {
                 let r = self.resolve(f)?;
                 let ty = r.ftype;
-                (
-                    Side {
-                        field: r,
-                        steps: Vec::new(),
-                    },
-                    ty,
-                )
+                (Side::field(r), ty)
             }
             Some(TArg::Transform(inner)) => self.transform(inner)?,
             _ => {
@@ -385,6 +461,53 @@ impl<'a> Compiler<'a> {
             FieldType::Charbuf
         };
         Ok((side, out))
+    }
+
+    /// An argument of `join`/`concat` as a [`Built`] string.
+    fn built(&self, a: &TArg) -> Result<Built, CompileError> {
+        let bad = |t: &Transform, what: &str| CompileError {
+            message: format!("filter error: transformer '{}' {what}", t.kind.as_str()),
+            offset: t.span.start,
+        };
+        Ok(match a {
+            TArg::Str(s) => Built::Str(s.as_bytes().to_vec()),
+            TArg::Field(f) => Built::Field(self.resolve(f)?, Vec::new()),
+            TArg::List(_) => {
+                return Err(CompileError {
+                    message: "filter error: unexpected list argument".into(),
+                    offset: 0,
+                })
+            }
+            TArg::Transform(t) => match t.kind {
+                TransformerKind::Join => match t.args.as_slice() {
+                    [TArg::Field(f), TArg::List(_)] if self.resolve(f)?.is_list => {
+                        return Err(bad(t, "takes a single-value separator"))
+                    }
+                    [sep, TArg::List(items)] => Built::Join(
+                        Box::new(self.built(sep)?),
+                        items
+                            .iter()
+                            .map(|i| self.built(i))
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    _ => return Err(bad(t, "expects a separator and a list")),
+                },
+                TransformerKind::Concat => Built::Concat(
+                    t.args
+                        .iter()
+                        .map(|i| self.built(i))
+                        .collect::<Result<_, _>>()?,
+                ),
+                k if k.is_unary() => {
+                    let (side, _) = self.transform(t)?;
+                    match side.value {
+                        Some(v) => Built::Steps(v, side.steps),
+                        None => Built::Field(side.field, side.steps),
+                    }
+                }
+                _ => return Err(bad(t, "is not supported by this engine")),
+            },
+        })
     }
 
     fn check(&mut self, c: &Check) -> Result<CheckNode, CompileError> {
@@ -426,10 +549,7 @@ impl<'a> Compiler<'a> {
             (None, _) => Test::Exists,
             (Some(Rhs::Field(f)), _) => {
                 let r = self.resolve(f)?;
-                Test::Dynamic(Side {
-                    field: r,
-                    steps: Vec::new(),
-                })
+                Test::Dynamic(Side::field(r))
             }
             (Some(Rhs::Transform(t)), _) => Test::Dynamic(self.transform(t)?.0),
             (Some(rhs), op) => {
@@ -847,6 +967,15 @@ impl CheckNode {
             return self.eval_dynamic(rhs, fields);
         }
         let list_in = self.lhs_is_list && self.op == Op::In;
+        if let Some(built) = &self.lhs.value {
+            let Some(b) = built.eval(fields) else {
+                return false;
+            };
+            return match apply(&self.lhs.steps, Owned::Bytes(b)) {
+                Some(o) => self.op == Op::Exists || self.test_owned(&o),
+                None => false,
+            };
+        }
         if self.lhs.field.is_list && self.lhs.steps == [TransformerKind::Len] {
             // libs: len() of a list field is the number of its values.
             let mut n = 0u64;
@@ -890,18 +1019,31 @@ impl CheckNode {
     }
 
     fn eval_dynamic(&self, rhs: &Side, fields: &mut dyn EventFields) -> bool {
-        let mut right: Option<Owned> = None;
-        let ok = fields.extract(&rhs.field, &mut |v| {
-            if right.is_none() {
-                right = apply(&rhs.steps, own(v));
+        let right = match &rhs.value {
+            Some(b) => b
+                .eval(fields)
+                .and_then(|x| apply(&rhs.steps, Owned::Bytes(x))),
+            None => {
+                let mut right: Option<Owned> = None;
+                let ok = fields.extract(&rhs.field, &mut |v| {
+                    if right.is_none() {
+                        right = apply(&rhs.steps, own(v));
+                    }
+                });
+                right.filter(|_| ok)
             }
-        });
-        let Some(right) = right.filter(|_| ok) else {
+        };
+        let Some(right) = right else {
             return false;
         };
         let mut left = Vec::new();
         let steps = &self.lhs.steps;
-        if !fields.extract(&self.lhs.field, &mut |v| {
+        if let Some(b) = &self.lhs.value {
+            match b.eval(fields).and_then(|x| apply(steps, Owned::Bytes(x))) {
+                Some(o) => left.push(o),
+                None => return false,
+            }
+        } else if !fields.extract(&self.lhs.field, &mut |v| {
             if let Some(o) = apply(steps, own(v)) {
                 left.push(o)
             }
