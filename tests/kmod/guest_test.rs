@@ -658,13 +658,18 @@ fn poll_test() -> ! {
     rs.enable().expect("enable");
     // A writer thread bursts `n` getppid calls 300 ms after it starts; its own creation is a
     // process event, drained before the reader goes to sleep.
+    // The writer thread is created and the rings drained before the clock starts (thread creation
+    // is a process event, and draining may take longer than the writer's delay under TCG).
     let mut wait_for_burst = |n: u32, name: &str, max: Duration| {
-        let t0 = Instant::now();
+        let (go, start) = std::sync::mpsc::channel::<()>();
         let t = std::thread::spawn(move || {
+            let _ = start.recv();
             std::thread::sleep(Duration::from_millis(300));
             burst(n);
         });
         let _ = drain(&mut rs, Duration::from_millis(100));
+        let t0 = Instant::now();
+        let _ = go.send(());
         let mut woke = false;
         while t0.elapsed() < Duration::from_secs(5) {
             if rs.wait(4000).unwrap_or(false) {
@@ -674,6 +679,7 @@ fn poll_test() -> ! {
         }
         let waited = t0.elapsed();
         t.join().ok();
+        let _ = drain(&mut rs, Duration::from_millis(50));
         c.check(
             name,
             woke && waited >= Duration::from_millis(290) && waited < max,

@@ -35,5 +35,18 @@ while [ $i -lt ${CYCLES:-50} ]; do
 done
 echo "cycles: $i, failures: $fails"
 [ $fails -eq 0 ]; result cycles $?
+# The engine end to end: the falco binary reads the module's rings and raises the rule's alert.
+if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
+  insmod $M
+  /falco -r /kmod-rules.yaml -o engine.kind=kmod -U -M 10 --pidfile /tmp/falco.pid > /tmp/falco.out 2>&1 &
+  sleep 5
+  cat /etc/shadow > /dev/null
+  wait
+  cat /tmp/falco.out
+  grep -q 'FALCO-ALERT shadow opened (proc=cat file=/etc/shadow' /tmp/falco.out; result engine-alert $?
+  rmmod falco
+else
+  echo "=== SKIP engine-alert"
+fi
 lsmod | grep -q '^falco ' && { echo "falco still loaded"; result unloaded 1; } || result unloaded 0
 dmesg | grep -E 'falco|WARNING|BUG|Oops|lockdep|KASAN|sleeping function' | tail -20
