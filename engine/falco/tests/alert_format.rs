@@ -78,3 +78,131 @@ fn text_alert_snapshot() {
     let v: Value = serde_json::from_str(&got.json).expect("json");
     assert_eq!(v["output_fields"], json!({}));
 }
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
+
+/// Replays sensitive_reads with the stable rules and the given `-o` options; the alert lines.
+fn replay_lines(opts: &[&str]) -> Vec<String> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_falco"))
+        .env("TZ", "UTC")
+        .arg("-c")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../falco.yaml"))
+        .arg("-r")
+        .arg(format!("{SHARED}/rules/3.0.1/falco_rules.yaml"))
+        .args(["-o", "engine.kind=replay", "-o"])
+        .arg(format!(
+            "engine.replay.capture_file={SHARED}/captures/sensitive_reads.scap.gz"
+        ))
+        .args(opts.iter().flat_map(|o| ["-o", o]))
+        .output()
+        .expect("falco runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('{') || l.contains(": Warning "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The reference run's alerts (Falco 0.40 on the same capture), hostname removed.
+fn reference_alerts() -> Vec<Value> {
+    std::fs::read_to_string(format!(
+        "{SHARED}/captures/expected/sensitive_reads__rules3.0.1-stable.jsonl"
+    ))
+    .expect("reference")
+    .lines()
+    .map(|l| {
+        let mut v: Value = serde_json::from_str(l).expect("json");
+        if let Some(o) = v.as_object_mut() {
+            o.remove("hostname");
+        }
+        v
+    })
+    .collect()
+}
+
+fn parse_without_hostname(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).expect("alert is JSON");
+            if let Some(o) = v.as_object_mut() {
+                o.remove("hostname");
+            }
+            v
+        })
+        .collect()
+}
+
+/// Text alerts of a real replay are the reference run's `output` strings, line for line.
+#[test]
+fn replay_text_alerts_are_falcos_lines() {
+    let got = replay_lines(&["json_output=false"]);
+    let want: Vec<String> = reference_alerts()
+        .iter()
+        .map(|a| a["output"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(got, want);
+    insta::assert_snapshot!(got[0], @"21:13:39.771709090: Warning Sensitive file opened for reading by non-trusted program (file=/etc/shadow gparent=capture-init.sh ggparent=<NA> gggparent=<NA> evt_type=openat user=root user_uid=0 user_loginuid=-1 process=cat proc_exepath=/usr/bin/cat parent=scenarios.sh command=cat /etc/shadow terminal=0 container_id=host container_name=host)");
+}
+
+/// `time_format_iso_8601: true`: the text line starts with the ISO time (local zone, here
+/// UTC), the rest of the line unchanged.
+#[test]
+fn replay_text_alerts_with_iso_8601_time() {
+    let got = replay_lines(&["json_output=false", "time_format_iso_8601=true"]);
+    let want: Vec<String> = reference_alerts()
+        .iter()
+        .map(|a| {
+            let out = a["output"].as_str().unwrap_or("");
+            let (_, rest) = out.split_once(": ").unwrap_or(("", out));
+            let time = a["time"].as_str().unwrap_or("").replace('Z', "+0000");
+            format!("{time}: {rest}")
+        })
+        .collect();
+    assert_eq!(got, want);
+    insta::assert_snapshot!(got[0].split_once(" (").map_or("", |p| p.0), @"2026-11-23T21:13:39.771709090+0000: Warning Sensitive file opened for reading by non-trusted program");
+}
+
+/// `json_include_output_property: false` drops `output`, `json_include_tags_property: false`
+/// drops `tags`; everything else is the reference object.
+#[test]
+fn replay_json_without_output_or_tags() {
+    let reference = reference_alerts();
+    for (opt, key) in [
+        ("json_include_output_property=false", "output"),
+        ("json_include_tags_property=false", "tags"),
+    ] {
+        let got = parse_without_hostname(&replay_lines(&["json_output=true", opt]));
+        let want: Vec<Value> = reference
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                if let Some(o) = a.as_object_mut() {
+                    o.remove(key);
+                }
+                a
+            })
+            .collect();
+        assert_eq!(got, want, "{opt}");
+    }
+    let got = parse_without_hostname(&replay_lines(&[
+        "json_output=true",
+        "json_include_output_property=false",
+        "json_include_tags_property=false",
+    ]));
+    let keys: Vec<&String> = got[0].as_object().expect("object").keys().collect();
+    insta::assert_debug_snapshot!(keys, @r#"
+    [
+        "output_fields",
+        "priority",
+        "rule",
+        "source",
+        "time",
+    ]
+    "#);
+}
