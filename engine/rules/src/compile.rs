@@ -89,6 +89,61 @@ enum Built {
     Join(Box<Built>, Vec<Built>),
     /// `concat(a, b, ...)`.
     Concat(Vec<Built>),
+    /// `getopt((args...), optstring)`: the options found and their arguments, or with a key
+    /// (`getopt(...)[t]`) the argument of that option.
+    Getopt(Vec<Built>, Box<Built>, Option<String>),
+}
+
+/// One option found by [`getopt`].
+enum Opt {
+    /// An option without argument.
+    Flag(u8),
+    /// An option with its argument.
+    Arg(u8, Vec<u8>),
+    /// An option whose required argument is missing.
+    Missing(u8),
+}
+
+/// POSIX-style option parsing as libs' `getopt` transformer: options until the first
+/// non-option, `-` or `--`; clusters (`-abc`), attached or separate arguments (`-p8080`,
+/// `-p 8080`, even when the next word starts with `-`); unknown options and long options
+/// yield nothing.
+fn getopt(args: &[Vec<u8>], spec: &[u8]) -> Vec<Opt> {
+    let spec = spec.strip_prefix(b":").unwrap_or(spec);
+    let takes = |c: u8| -> Option<bool> {
+        let p = spec.iter().position(|&x| x == c && c != b':')?;
+        Some(spec.get(p + 1) == Some(&b':'))
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if a.len() < 2 || a[0] != b'-' || a[1] == b'-' {
+            break;
+        }
+        let mut j = 1;
+        while let Some(&c) = a.get(j) {
+            match takes(c) {
+                None => j += 1,
+                Some(false) => {
+                    out.push(Opt::Flag(c));
+                    j += 1;
+                }
+                Some(true) => {
+                    if j + 1 < a.len() {
+                        out.push(Opt::Arg(c, a[j + 1..].to_vec()));
+                    } else if let Some(next) = args.get(i + 1) {
+                        out.push(Opt::Arg(c, next.clone()));
+                        i += 1;
+                    } else {
+                        out.push(Opt::Missing(c));
+                    }
+                    break;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 impl Built {
@@ -126,6 +181,45 @@ impl Built {
                 let mut out = Vec::new();
                 for item in items {
                     out.extend(item.eval(fields)?);
+                }
+                Some(out)
+            }
+            Built::Getopt(..) => self.eval_multi(fields)?.into_iter().next(),
+        }
+    }
+
+    /// The built values: one for every kind but `getopt` without a key, which yields each
+    /// option letter followed by its argument.
+    fn eval_multi(&self, fields: &mut dyn EventFields) -> Option<Vec<Vec<u8>>> {
+        let Built::Getopt(args, spec, key) = self else {
+            return self.eval(fields).map(|v| vec![v]);
+        };
+        let args = args
+            .iter()
+            .map(|a| a.eval(fields))
+            .collect::<Option<Vec<_>>>()?;
+        let opts = getopt(&args, &spec.eval(fields)?);
+        match key {
+            Some(k) => {
+                let k = *k.as_bytes().first()?;
+                let v = opts.iter().rev().find_map(|o| match o {
+                    Opt::Flag(c) | Opt::Missing(c) if *c == k => Some(Vec::new()),
+                    Opt::Arg(c, v) if *c == k => Some(v.clone()),
+                    _ => None,
+                })?;
+                Some(vec![v])
+            }
+            None => {
+                let mut out = Vec::new();
+                for o in opts {
+                    match o {
+                        Opt::Flag(c) => out.push(vec![c]),
+                        Opt::Arg(c, v) => {
+                            out.push(vec![c]);
+                            out.push(v);
+                        }
+                        Opt::Missing(_) => {}
+                    }
                 }
                 Some(out)
             }
@@ -400,7 +494,10 @@ impl<'a> Compiler<'a> {
                 offset: t.span.start,
             });
         }
-        if matches!(t.kind, TransformerKind::Join | TransformerKind::Concat) {
+        if matches!(
+            t.kind,
+            TransformerKind::Join | TransformerKind::Concat | TransformerKind::Getopt
+        ) {
             let built = self.built(&TArg::Transform(t.clone()))?;
             let field = ResolvedField {
                 id: u32::MAX,
@@ -491,6 +588,21 @@ impl<'a> Compiler<'a> {
                             .collect::<Result<_, _>>()?,
                     ),
                     _ => return Err(bad(t, "expects a separator and a list")),
+                },
+                TransformerKind::Getopt => match t.args.as_slice() {
+                    [TArg::List(args), spec] => {
+                        if t.arg.as_deref().is_some_and(|k| k.len() != 1) {
+                            return Err(bad(t, "takes a one-letter option as argument"));
+                        }
+                        Built::Getopt(
+                            args.iter()
+                                .map(|a| self.built(a))
+                                .collect::<Result<_, _>>()?,
+                            Box::new(self.built(spec)?),
+                            t.arg.clone(),
+                        )
+                    }
+                    _ => return Err(bad(t, "expects a list of arguments and an option string")),
                 },
                 TransformerKind::Concat => Built::Concat(
                     t.args
@@ -968,13 +1080,15 @@ impl CheckNode {
         }
         let list_in = self.lhs_is_list && self.op == Op::In;
         if let Some(built) = &self.lhs.value {
-            let Some(b) = built.eval(fields) else {
+            let Some(values) = built.eval_multi(fields) else {
                 return false;
             };
-            return match apply(&self.lhs.steps, Owned::Bytes(b)) {
-                Some(o) => self.op == Op::Exists || self.test_owned(&o),
-                None => false,
-            };
+            if self.op == Op::Exists {
+                return true;
+            }
+            return values.into_iter().any(|b| {
+                apply(&self.lhs.steps, Owned::Bytes(b)).is_some_and(|o| self.test_owned(&o))
+            });
         }
         if self.lhs.field.is_list && self.lhs.steps == [TransformerKind::Len] {
             // libs: len() of a list field is the number of its values.

@@ -316,7 +316,6 @@ fn check_event_case(cat: &SyscallCatalog, c: &CompilerCase) -> Result<(), String
 }
 
 /// Reasons for the `eval_event` differences.
-const GETOPT: &str = "the getopt transformer is not implemented by the rules compiler";
 const PLUGIN: &str = "fields of libs' test plugin (sample.*): no plugins here";
 const LOCAL: &str = "libs names the server side of a connect() 'local' when the client address is not one of the host's; we keep the tuple's source as local";
 const RAWARG: &str = "evt.rawarg.res of epoll_create (-22 encoded as a 64-bit value) compares as negative in libs, not in our extraction";
@@ -339,54 +338,6 @@ const EVAL_GAPS: &[(&str, &str)] = &[
     ("filter_op_numeric_compare.ut.cpp:52", RAWARG),
     ("filter_op_numeric_compare.ut.cpp:67", FAILED_OPEN),
     ("filter_op_numeric_compare.ut.cpp:70", FAILED_OPEN),
-    ("filter_transformer.ut.cpp:726", GETOPT),
-    ("filter_transformer.ut.cpp:727", GETOPT),
-    ("filter_transformer.ut.cpp:729", GETOPT),
-    ("filter_transformer.ut.cpp:730", GETOPT),
-    ("filter_transformer.ut.cpp:734", GETOPT),
-    ("filter_transformer.ut.cpp:738", GETOPT),
-    ("filter_transformer.ut.cpp:746", GETOPT),
-    ("filter_transformer.ut.cpp:749", GETOPT),
-    ("filter_transformer.ut.cpp:761", GETOPT),
-    ("filter_transformer.ut.cpp:762", GETOPT),
-    ("filter_transformer.ut.cpp:763", GETOPT),
-    ("filter_transformer.ut.cpp:764", GETOPT),
-    ("filter_transformer.ut.cpp:765", GETOPT),
-    ("filter_transformer.ut.cpp:767", GETOPT),
-    ("filter_transformer.ut.cpp:768", GETOPT),
-    ("filter_transformer.ut.cpp:771", GETOPT),
-    ("filter_transformer.ut.cpp:772", GETOPT),
-    ("filter_transformer.ut.cpp:778", GETOPT),
-    ("filter_transformer.ut.cpp:786", GETOPT),
-    ("filter_transformer.ut.cpp:787", GETOPT),
-    ("filter_transformer.ut.cpp:788", GETOPT),
-    ("filter_transformer.ut.cpp:789", GETOPT),
-    ("filter_transformer.ut.cpp:791", GETOPT),
-    ("filter_transformer.ut.cpp:793", GETOPT),
-    ("filter_transformer.ut.cpp:798", GETOPT),
-    ("filter_transformer.ut.cpp:802", GETOPT),
-    ("filter_transformer.ut.cpp:805", GETOPT),
-    ("filter_transformer.ut.cpp:811", GETOPT),
-    ("filter_transformer.ut.cpp:815", GETOPT),
-    ("filter_transformer.ut.cpp:816", GETOPT),
-    ("filter_transformer.ut.cpp:824", GETOPT),
-    ("filter_transformer.ut.cpp:825", GETOPT),
-    ("filter_transformer.ut.cpp:829", GETOPT),
-    ("filter_transformer.ut.cpp:833", GETOPT),
-    ("filter_transformer.ut.cpp:839", GETOPT),
-    ("filter_transformer.ut.cpp:840", GETOPT),
-    ("filter_transformer.ut.cpp:843", GETOPT),
-    ("filter_transformer.ut.cpp:849", GETOPT),
-    ("filter_transformer.ut.cpp:850", GETOPT),
-    ("filter_transformer.ut.cpp:851", GETOPT),
-    ("filter_transformer.ut.cpp:853", GETOPT),
-    ("filter_transformer.ut.cpp:855", GETOPT),
-    ("filter_transformer.ut.cpp:856", GETOPT),
-    ("filter_transformer.ut.cpp:857", GETOPT),
-    ("filter_transformer.ut.cpp:858", GETOPT),
-    ("filter_transformer.ut.cpp:860", GETOPT),
-    ("filter_transformer.ut.cpp:862", GETOPT),
-    ("filter_transformer.ut.cpp:868", GETOPT),
 ];
 
 #[test]
