@@ -245,7 +245,10 @@ impl<'a> EventContext<'a> {
         use ringbuf_abi::schema::{category as ec, flags as ef};
         match f {
             E::Dir => sink(Value::Str(if self.is_exit() { b"<" } else { b">" })),
-            E::Type => sink(Value::Str(info.name.as_bytes())),
+            E::Type => match super::generic::generic_name(&self.p.rec) {
+                Some(n) => sink(Value::Str(n.as_bytes())),
+                None => sink(Value::Str(info.name.as_bytes())),
+            },
             E::SyscallType => {
                 if info.category & ec::EC_SYSCALL == 0 {
                     return false;

@@ -5,6 +5,7 @@ mod args;
 mod catalog;
 mod extract;
 mod format;
+pub mod generic;
 mod names;
 mod table;
 pub mod time;
