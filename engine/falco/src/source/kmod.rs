@@ -190,6 +190,28 @@ fn read_loop(
             }
         }
     }
+    // Stop producing, then hand over everything already in the rings: a stop loses no event
+    // that was captured before it.
     let _ = rings.disable();
+    while let Some(r) = rings.next_record() {
+        match r {
+            Ok(rec) => batch.push(&rec, 0, 0),
+            Err(_) => {
+                counters.corrupt.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if batch.is_full() {
+            let next = EventBatch::with_capacity();
+            if tx
+                .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+    if !batch.is_empty() && tx.send(SourceMsg::Batch(batch)).is_err() {
+        return;
+    }
     let _ = tx.send(SourceMsg::Stopped);
 }
