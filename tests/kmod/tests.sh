@@ -60,8 +60,11 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   cat /etc/shadow > /dev/null
   echo x > /etc/evil.conf
   CG=/sys/fs/cgroup/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
-  mkdir -p $CG; echo "cgroup dir: $(ls $CG | head -3)"
-  sh -c "echo \$\$ > $CG/cgroup.procs; cat /proc/self/cgroup; exec sh -c 'cat /proc/self/cgroup'"
+  mkdir -p $CG
+  # busybox runs its own applets without execve unless the command has a slash: exec the shell
+  # through a path so the kernel sees a real execve of `sh` inside the cgroup.
+  ln -sf /bin/busybox /tmp/sh
+  sh -c "echo \$\$ > $CG/cgroup.procs && exec /tmp/sh -c 'cat /proc/self/cgroup'"
   wait_for 'Shell spawned in a container' /tmp/live.out
   kill -TERM $FPID; wait $FPID; result live-sigterm-exit0 $?
   cat /tmp/live.out
