@@ -134,7 +134,7 @@ step "apt-get purge"
 ls /var/lib/falco-kmod/*.files >/dev/null 2>&1 && cat /var/lib/falco-kmod/*.files | tar -C / -cf /root/rust-files.tar -P -T - 2>/dev/null
 if apt-get purge -y -q falco; then ok purge; else fail purge; fi
 left=$( { ls -d /etc/falco /usr/src/falco-* /var/lib/dkms/falco /var/log/falco /var/lib/falco-kmod /usr/bin/falco 2>/dev/null;
-          find /etc/systemd /usr/lib/systemd -name 'falco*' 2>/dev/null;
+          find /etc/systemd /usr/lib/systemd -name 'falco*' ! -name 'falco-deb-test.service' 2>/dev/null;
           find /lib/modules -name 'falco.ko*' 2>/dev/null; } | tr '\n' ' ')
 if [ -z "$left" ]; then ok purge-clean; else fail purge-clean "left: $left"; fi
 check purge-dpkg bash -c "! dpkg-query -W -f '\${Status}' falco 2>/dev/null | grep -q installed"
