@@ -118,6 +118,13 @@ check conffile-kept grep -q 'Package test reload marker' /etc/falco/falco_rules.
 check conffile-kept-yaml grep -q '^watch_config_files: false' /etc/falco/falco.yaml
 check restarted-after-upgrade wait_for 20 systemctl --quiet is-active falco.service
 
+step "systemctl stop falco: SIGTERM drains and exits 0"
+s=$(date +%s)
+systemctl stop falco.service
+res=$(systemctl show -P Result falco.service) code=$(systemctl show -P ExecMainStatus falco.service)
+if [ "$res" = success ] && [ "$code" = 0 ]; then ok stop-clean "($(( $(date +%s) - s ))s)"; else fail stop-clean "(Result=$res status=$code, $(( $(date +%s) - s ))s)"; fi
+systemctl start falco.service
+
 step "apt-get remove"
 s=$(date +%s)
 if apt-get remove -y -q falco; then ok remove "($(( $(date +%s) - s ))s)"; else fail remove; fi
