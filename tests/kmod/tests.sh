@@ -93,5 +93,22 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   grep -q 'reload failed, keeping the running rules.*/tmp/rules.yaml:3:' /tmp/reload.out; result reload-broken-position $?
   rmmod falco
 fi
+# A live capture with falco-inspect: read back, and replayed with the default rules.
+if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
+  insmod $M
+  /falco-inspect --live -w /tmp/live.scap -M 3 > /tmp/cap.out 2>&1 &
+  CPID=$!
+  sleep 1
+  cat /etc/shadow > /dev/null
+  wait $CPID; result live-capture-exit0 $?
+  cat /tmp/cap.out
+  /falco-inspect -r /tmp/live.scap -p '%evt.num %evt.type %evt.dir' 'evt.type=openat and fd.name=/etc/shadow and proc.name=cat' > /tmp/cap.txt
+  cat /tmp/cap.txt
+  grep -q 'openat <' /tmp/cap.txt; result live-capture-readback $?
+  /falco -c /engine-falco.yaml -r /falco_rules.yaml -o engine.kind=replay -o engine.replay.capture_file=/tmp/live.scap > /tmp/rep.out 2>&1
+  grep 'Sensitive file' /tmp/rep.out
+  grep -q 'Sensitive file opened for reading by untrusted program (file=/etc/shadow' /tmp/rep.out; result live-capture-replay-alert $?
+  rmmod falco
+fi
 lsmod | grep -q '^falco ' && { echo "falco still loaded"; result unloaded 1; } || result unloaded 0
 dmesg | grep -E 'falco|WARNING|BUG|Oops|lockdep|KASAN|sleeping function' | tail -20

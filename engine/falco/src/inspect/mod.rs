@@ -27,8 +27,22 @@ use threads::ThreadTable;
 )]
 pub struct Cli {
     /// Capture to read (plain or gzip).
-    #[arg(short = 'r', long = "read", value_name = "FILE")]
-    pub read: PathBuf,
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        required_unless_present = "live"
+    )]
+    pub read: Option<PathBuf>,
+    /// Capture live from the kernel module's rings (/dev/falcoN) into the -w file.
+    #[arg(long, requires = "write", conflicts_with = "read")]
+    pub live: bool,
+    /// With --live: stop after this many seconds.
+    #[arg(short = 'M', long = "duration", value_name = "SECONDS")]
+    pub duration: Option<u64>,
+    /// With --live: stop after this many events.
+    #[arg(short = 'n', long = "count", value_name = "N")]
+    pub count: Option<u64>,
     /// Show the stream after old event layouts are upgraded to the current schema.
     #[arg(long)]
     pub convert: bool,
@@ -90,6 +104,9 @@ impl From<io::Error> for InspectError {
 /// # Errors
 /// Any read, parse or write error.
 pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
+    let Some(read) = cli.read.as_ref() else {
+        return live(cli, out);
+    };
     // The full condition language, evaluated on each stored event with the engine's state.
     let mut stateful = if cli.filter.is_empty() {
         None
@@ -98,7 +115,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         let catalog = falco_sinsp::fields::SyscallCatalog::new();
         let f = falco::stateful::compile_filter(&text, &cli.rules, &catalog)
             .map_err(InspectError::Usage)?;
-        let mut cap = falco::stateful::StatefulCapture::open(&cli.read)?;
+        let mut cap = falco::stateful::StatefulCapture::open(read)?;
         cap.set_converted_view(cli.convert);
         Some((f, cap))
     };
@@ -107,7 +124,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         None => Format::default_line(),
     };
 
-    let mut reader = CaptureReader::open(&cli.read)?;
+    let mut reader = CaptureReader::open(read)?;
     reader.set_convert(cli.convert);
     let mut threads = ThreadTable::from_metadata(reader.metadata());
     let mut writer = match &cli.write {
@@ -165,6 +182,31 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         }
         writeln!(out, "{total:>10}   total")?;
     }
+    out.flush()?;
+    Ok(())
+}
+
+/// `--live -w OUT`: every event the module produces, with the host's process, fd and user lists,
+/// until -M seconds, -n events, or SIGINT/SIGTERM.
+fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
+    let Some(path) = cli.write.clone() else {
+        return Err(InspectError::Usage("--live needs -w OUT".into()));
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone()).map_err(InspectError::Output)?;
+    }
+    let c = falco::capture::LiveCapture {
+        dev_dir: PathBuf::from("/dev"),
+        out: path.clone(),
+        gzip: cli.compress,
+        max_events: cli.count,
+        duration: cli.duration.map(std::time::Duration::from_secs),
+        mask: ringbuf_abi::ioctl::EventMask::all(),
+        snaplen: 80,
+    };
+    let n = falco::capture::capture_live(&c, &stop).map_err(InspectError::Usage)?;
+    writeln!(out, "{n} events written to {}", path.display())?;
     out.flush()?;
     Ok(())
 }
