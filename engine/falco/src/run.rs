@@ -156,15 +156,8 @@ fn select_rules(
     min: falco_rules::priority::Priority,
     selection: &[RuleSelection],
 ) {
-    let too_low: Vec<String> = ruleset
-        .rules()
-        .iter()
-        .filter(|r| r.priority > min)
-        .map(|r| r.name.clone())
-        .collect();
-    for name in &too_low {
-        ruleset.set_enabled_by_name(name, false);
-    }
+    // Each step reindexes the set once, however many rules it touches.
+    ruleset.set_enabled_where(false, |r| r.priority > min);
     for s in selection {
         let (m, on) = match s {
             RuleSelection::Enable(m) => (m, true),
@@ -175,30 +168,18 @@ fn select_rules(
             RuleMatcher::Tag(t) => ruleset.set_enabled_by_tags(&[t.as_str()], on),
         };
     }
-    for pattern in &cli.disable_rules {
-        let names: Vec<String> = ruleset
-            .rules()
-            .iter()
-            .filter(|r| r.name.contains(pattern.as_str()))
-            .map(|r| r.name.clone())
-            .collect();
-        for n in names {
-            ruleset.set_enabled_by_name(&n, false);
-        }
+    if !cli.disable_rules.is_empty() {
+        ruleset.set_enabled_where(false, |r| {
+            cli.disable_rules
+                .iter()
+                .any(|p| r.name.contains(p.as_str()))
+        });
     }
     if !cli.disable_tags.is_empty() {
         let tags: Vec<&str> = cli.disable_tags.iter().map(String::as_str).collect();
         ruleset.set_enabled_by_tags(&tags, false);
     }
     if !cli.only_tags.is_empty() {
-        let keep: Vec<String> = ruleset
-            .rules()
-            .iter()
-            .filter(|r| !cli.only_tags.iter().any(|t| r.tags.contains(t)))
-            .map(|r| r.name.clone())
-            .collect();
-        for n in keep {
-            ruleset.set_enabled_by_name(&n, false);
-        }
+        ruleset.set_enabled_where(false, |r| !cli.only_tags.iter().any(|t| r.tags.contains(t)));
     }
 }

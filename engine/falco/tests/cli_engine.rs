@@ -110,6 +110,45 @@ fn engine_cli_cases() {
             "Events detected: 0",
             "",
         ),
+        (
+            &[
+                "-c",
+                "falco.yaml",
+                "-e",
+                "tests/captures/sensitive_reads.scap.gz",
+                "-t",
+                "network",
+            ],
+            0,
+            "Events detected: 0",
+            "",
+        ),
+        (
+            &[
+                "-c",
+                "falco.yaml",
+                "-e",
+                "tests/captures/sensitive_reads.scap.gz",
+                "-t",
+                "filesystem",
+            ],
+            0,
+            "Events detected: 8",
+            "",
+        ),
+        (
+            &[
+                "-c",
+                "falco.yaml",
+                "-e",
+                "tests/captures/sensitive_reads.scap.gz",
+                "-o",
+                "priority=warning",
+            ],
+            0,
+            "Events detected: 8",
+            "",
+        ),
     ];
     for (args, code, out, err) in cases {
         let (c, o, e) = falco(args);

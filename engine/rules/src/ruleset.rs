@@ -172,6 +172,17 @@ impl RuleSet {
         n
     }
 
+    /// Enables or disables the rules `pred` selects, reindexing once. Returns how many matched.
+    pub fn set_enabled_where(&mut self, enabled: bool, pred: impl Fn(&Rule) -> bool) -> usize {
+        let mut n = 0;
+        for r in self.rules.iter_mut().filter(|r| pred(r)) {
+            r.enabled = enabled;
+            n += 1;
+        }
+        self.reindex();
+        n
+    }
+
     /// Enables or disables every rule.
     pub fn set_all_enabled(&mut self, enabled: bool) {
         self.rules.iter_mut().for_each(|r| r.enabled = enabled);
