@@ -19,6 +19,7 @@ use kernel::{
 };
 
 use crate::capture::Capture;
+use crate::misc_registration::ModeRegistration;
 use crate::ioctl as abi;
 
 /// An open `/dev/falcoN`.
@@ -42,17 +43,21 @@ pub(crate) fn init_fops() {
     }
 }
 
+/// Mode of the `/dev/falcoN` nodes: read-only for root (the rings are mapped read-only and the
+/// ioctls work on a read-only open).
+const NODE_MODE: u16 = 0o400;
+
 /// The registered devices, one per possible CPU id.
 pub(crate) struct Devices {
     /// Deregistered on drop.
     #[allow(dead_code)]
-    regs: KVec<Pin<KBox<MiscDeviceRegistration<RingDevice>>>>,
+    regs: KVec<Pin<KBox<ModeRegistration<RingDevice>>>>,
     /// Backing store of the device names (`falcoN\0`), kept alive as long as `regs`.
     _names: KVec<KVec<u8>>,
 }
 
 impl Devices {
-    /// Registers `/dev/falco0` .. `/dev/falco{n-1}`.
+    /// Registers `/dev/falco0` .. `/dev/falco{n-1}`, each node mode 0400 (owner root).
     ///
     /// # Errors
     /// ENOMEM, or the error of `misc_register`.
@@ -71,7 +76,7 @@ impl Devices {
                 unsafe { CStr::from_bytes_with_nul_unchecked(core::slice::from_raw_parts(name.as_ptr(), name.len())) };
             names.push(name, GFP_KERNEL)?;
             let opts = MiscDeviceOptions { name: cname };
-            regs.push(KBox::pin_init(MiscDeviceRegistration::register(opts), GFP_KERNEL)?, GFP_KERNEL)?;
+            regs.push(KBox::pin_init(ModeRegistration::register(opts, NODE_MODE), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Ok(Devices { regs, _names: names })
     }

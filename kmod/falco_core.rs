@@ -26,6 +26,7 @@ mod cpu_ring;
 mod device;
 mod events;
 mod flags;
+mod misc_registration;
 mod module;
 mod probe;
 mod syscall_codes;

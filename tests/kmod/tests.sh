@@ -13,6 +13,8 @@ insmod $M ring_size=1000 2>/dev/null; rc=$?; [ $rc -ne 0 ]; result bad-ring-size
 insmod $M ring_size=1073741824 2>/dev/null; rc=$?; [ $rc -ne 0 ] && ! lsmod | grep -q '^falco '; result huge-ring-refused $?
 insmod $M; result insmod $?
 ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $?
+# Every ring node is 0400 root:root, like Falco's driver.
+bad=0; for d in /dev/falco*; do [ "$(stat -c '%a %u %g' $d)" = "400 0 0" ] || { stat -c '%n %a %u %g' $d; bad=1; }; done; result devices-mode-0400 $bad
 run events $T events
 run poll $T poll
 run mask $T mask
