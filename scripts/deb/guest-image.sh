@@ -146,7 +146,8 @@ cleanup; MOUNTED=()
 cp "$R/boot/vmlinuz-$KV" "$D/vmlinuz.tmp" && mv "$D/vmlinuz.tmp" "$D/vmlinuz"
 cp "$R/boot/initrd.img-$KV" "$D/initrd.img.tmp" && mv "$D/initrd.img.tmp" "$D/initrd.img"
 rm -f "$D/root.img.tmp"
-mkfs.ext4 -q -F -L falco-guest -d "$R" "$D/root.img.tmp" 8G
+# stdout carries only the image directory: mkfs says "Creating regular file" even with -q
+mkfs.ext4 -q -F -L falco-guest -d "$R" "$D/root.img.tmp" 8G >&2
 mv "$D/root.img.tmp" "$D/root.img"
 t "guest image ready: $D ($(du -sh "$D/root.img" | cut -f1) used)"
 echo "$D"
