@@ -1,6 +1,6 @@
 //! Turns a capture's metadata blocks into the state's bootstrap tables.
 
-use falco_scap::meta::{fd_type, CaptureMetadata, FdInfo as ScapFd, ThreadEntry};
+use falco_scap::meta::{fd_type, CaptureMetadata, FdInfo as ScapFd, IfAddr, ThreadEntry};
 use falco_sinsp::state::fd::l4;
 use falco_sinsp::state::{Bootstrap, FdInfo, FdKind, GroupInfo, IpAddr, ThreadInfo, UserInfo};
 
@@ -218,5 +218,13 @@ pub fn from_capture(meta: &CaptureMetadata) -> Bootstrap {
             .map(|m| m.hostname.clone())
             .unwrap_or_default(),
         boot_ts: meta.machine.as_ref().map(|m| m.boot_ts_epoch).unwrap_or(0),
+        interfaces: meta
+            .interfaces
+            .iter()
+            .map(|i| match i.addr {
+                IfAddr::V4 { addr, .. } => ipv4(addr),
+                IfAddr::V6 { addr, .. } => IpAddr::V6(addr),
+            })
+            .collect(),
     }
 }

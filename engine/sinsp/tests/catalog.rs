@@ -90,7 +90,10 @@ fn every_field_resolves_to_itself() {
     for class in cat.classes() {
         for f in class.fields {
             n += 1;
+            // evt.rawarg takes its type from the named parameter: `res` is an errno.
+            let rawarg = f.name == "evt.rawarg";
             let arg = match f.arg {
+                falco_rules::field::ArgSpec::Required if rawarg => Some(FieldArg::Key("res".into())),
                 falco_rules::field::ArgSpec::Required if f.arg_key => {
                     Some(FieldArg::Key("x".into()))
                 }
@@ -101,8 +104,21 @@ fn every_field_resolves_to_itself() {
                 .resolve(f.name, arg.as_ref())
                 .unwrap_or_else(|e| panic!("{}: {e}", f.name));
             assert!(r.name.starts_with(f.name));
-            assert_eq!(r.ftype, f.ftype);
+            if rawarg {
+                assert_eq!(r.ftype, falco_rules::field::FieldType::Errno);
+            } else {
+                assert_eq!(r.ftype, f.ftype);
+            }
         }
     }
     assert!(n > 200, "only {n} fields");
+    // As libs: a raw argument must name a parameter some event has.
+    let e = cat
+        .resolve("evt.rawarg.nosuchparam", None)
+        .expect_err("unknown parameter");
+    assert!(e.to_string().contains("unknown event argument nosuchparam"), "{e}");
+    assert_eq!(
+        cat.resolve("evt.rawarg.name", None).unwrap().ftype,
+        falco_rules::field::FieldType::Fspath
+    );
 }

@@ -1,17 +1,18 @@
 //! The shared compiler.yaml cases with the real field catalog, through the rules crate's
 //! data-driven runner (`falco_rules::testcases`):
 //!
-//! - `kind: compile`: the rules compiler over [`SyscallCatalog`] (plus the two mock fields
-//!   `c.true`/`c.false` libs' tests register next to the real ones);
+//! - `kind: compile`: the rules compiler over [`SyscallCatalog`] (plus the mock `c.*`
+//!   fields libs' compiler test registers next to the real ones, with their types);
 //! - `kind: eval_event`: the filter evaluated on the synthetic event its `context_hint`
 //!   describes, built with `ringbuf_abi::encode_record`, run through [`State`] and read
-//!   through [`EventContext`].
+//!   through [`EventContext`] (plus the `sample.*` fields of libs' test plugin, which the
+//!   libs test registers for a few cases).
 //!
 //! Each table lists the cases where we differ from libs, with the reason; a test fails when a
 //! listed case starts to agree (remove it) or an unlisted one differs.
 
 use falco_rules::field::{
-    FieldArg, FieldCatalog, FieldClass, FieldError, FieldType, ResolvedField,
+    EventFields, FieldArg, FieldCatalog, FieldClass, FieldError, FieldType, ResolvedField, Value,
 };
 use falco_rules::testcases::{
     cases_dir, check_compile, check_eval, compiler_cases, run_table, CompilerCase,
@@ -20,26 +21,28 @@ use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
 use falco_sinsp::state::{Bootstrap, State, StateLimits, ThreadInfo, UserInfo};
 use ringbuf_abi::{encode_record, event_info, ids, Record};
 
-/// The real catalog plus libs' mock `c.*` boolean fields.
+/// The real catalog plus the fields of libs' `mock_compiler_filter_check`
+/// (`filter_compiler.ut.cpp`): `c.true`, `c.false`, `c.doublequote`, `c.singlequote` are
+/// `PT_CHARBUF` (the mock's default field info), `c.buffer` is `PT_BYTEBUF`.
 struct WithMocks(SyscallCatalog);
+
+const MOCK_FIELDS: &[&str] = &["c.true", "c.false", "c.buffer", "c.doublequote", "c.singlequote"];
 
 impl FieldCatalog for WithMocks {
     fn resolve(&self, name: &str, arg: Option<&FieldArg>) -> Result<ResolvedField, FieldError> {
-        match name {
-            // libs' mock check declares its fields as unsigned numbers and accepts any
-            // operator on them; a number type is the closest our compiler knows.
-            "c.true" | "c.false" | "c.buffer" => Ok(ResolvedField {
-                id: u32::MAX - (name == "c.false") as u32,
+        match MOCK_FIELDS.iter().position(|f| *f == name) {
+            Some(i) => Ok(ResolvedField {
+                id: u32::MAX - i as u32,
                 name: name.to_string(),
                 arg: None,
                 ftype: if name == "c.buffer" {
                     FieldType::Bytebuf
                 } else {
-                    FieldType::Uint64
+                    FieldType::Charbuf
                 },
                 is_list: false,
             }),
-            _ => self.0.resolve(name, arg),
+            None => self.0.resolve(name, arg),
         }
     }
     fn classes(&self) -> &[FieldClass] {
@@ -47,15 +50,8 @@ impl FieldCatalog for WithMocks {
     }
 }
 
-const MOCK_ANY_OP: &str =
-    "libs' mock c.* fields take any operator and operand; our compiler type-checks them";
-
 /// `compile` cases where we differ, by libs test line.
-const COMPILE_GAPS: &[(&str, &str)] = &[
-    ("filter_compiler.ut.cpp:267", MOCK_ANY_OP),
-    ("filter_compiler.ut.cpp:272", MOCK_ANY_OP),
-    ("filter_compiler.ut.cpp:273", MOCK_ANY_OP),
-];
+const COMPILE_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn compile_cases_accept_and_reject_like_libs() {
@@ -298,9 +294,97 @@ fn events_for(c: &CompilerCase) -> Result<Vec<Vec<u8>>, String> {
     }
 }
 
+/// The fields of libs' test plugin `sample_syscall_extract`
+/// (`test/plugins/syscall_extract.cpp`) that the filter cases use, registered for this
+/// runner next to the real catalog as libs' test registers the plugin's filtercheck:
+/// `sample.is_open` (`uint64`, 1 on events of the open family), `sample.proc_name`
+/// (`string`, the event thread's `comm` from the thread table), `sample.tick` (`string`,
+/// "true" only on the plugin's ticker async event). Like the plugin, they extract only on
+/// the event types it declares.
+struct WithSamplePlugin(SyscallCatalog);
+
+const SAMPLE_FIELDS: &[(&str, FieldType)] = &[
+    ("sample.is_open", FieldType::Uint64),
+    ("sample.proc_name", FieldType::Charbuf),
+    ("sample.tick", FieldType::Charbuf),
+];
+
+/// Id of the first sample field: above the real catalog's ids.
+const SAMPLE_ID: u32 = u32::MAX - 16;
+
+impl FieldCatalog for WithSamplePlugin {
+    fn resolve(&self, name: &str, arg: Option<&FieldArg>) -> Result<ResolvedField, FieldError> {
+        match SAMPLE_FIELDS.iter().position(|(f, _)| *f == name) {
+            Some(i) => Ok(ResolvedField {
+                id: SAMPLE_ID + i as u32,
+                name: name.to_string(),
+                arg: None,
+                ftype: SAMPLE_FIELDS[i].1,
+                is_list: false,
+            }),
+            None => self.0.resolve(name, arg),
+        }
+    }
+    fn classes(&self) -> &[FieldClass] {
+        self.0.classes()
+    }
+}
+
+/// The event types `sample_syscall_extract` extracts from (`plugin_get_extract_event_types`).
+const SAMPLE_EVENT_TYPES: &[u16] = &[
+    ids::PPME_SYSCALL_OPEN_E,
+    ids::PPME_SYSCALL_OPEN_X,
+    ids::PPME_SYSCALL_OPENAT_E,
+    ids::PPME_SYSCALL_OPENAT_X,
+    ids::PPME_SYSCALL_OPENAT_2_E,
+    ids::PPME_SYSCALL_OPENAT_2_X,
+    ids::PPME_SYSCALL_OPENAT2_E,
+    ids::PPME_SYSCALL_OPENAT2_X,
+    ids::PPME_SYSCALL_INOTIFY_INIT1_X,
+    ids::PPME_ASYNCEVENT_E,
+    ids::PPME_SYSCALL_GETCWD_X,
+];
+
+/// The real fields of the event, plus the sample plugin's.
+struct SampleFields<'a, 'b> {
+    ctx: EventContext<'a>,
+    state: &'b State,
+    tid: i64,
+}
+
+impl EventFields for SampleFields<'_, '_> {
+    fn extract(&mut self, field: &ResolvedField, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        if field.id < SAMPLE_ID || field.id >= SAMPLE_ID + SAMPLE_FIELDS.len() as u32 {
+            return self.ctx.extract(field, sink);
+        }
+        let etype = self.ctx.event_type();
+        if !SAMPLE_EVENT_TYPES.contains(&etype) {
+            return false;
+        }
+        match SAMPLE_FIELDS[(field.id - SAMPLE_ID) as usize].0 {
+            "sample.is_open" => sink(Value::Uint(
+                SAMPLE_EVENT_TYPES[..8].contains(&etype) as u64,
+            )),
+            "sample.proc_name" => {
+                let Some(t) = self.state.threads.get(self.tid) else {
+                    return false;
+                };
+                sink(Value::Str(t.comm.as_bytes()))
+            }
+            // Our events carry no plugin async events: never the ticker.
+            _ => sink(Value::Str(b"false")),
+        }
+        true
+    }
+
+    fn event_type(&self) -> u16 {
+        self.ctx.event_type()
+    }
+}
+
 /// Builds the case's events on a fresh state and evaluates the filter on the last one, on
 /// CPU 1 as libs' test input does.
-fn check_event_case(cat: &SyscallCatalog, c: &CompilerCase) -> Result<(), String> {
+fn check_event_case(cat: &WithSamplePlugin, c: &CompilerCase) -> Result<(), String> {
     let events = events_for(c)?;
     let mut st = init_state();
     let mut last = None;
@@ -311,34 +395,16 @@ fn check_event_case(cat: &SyscallCatalog, c: &CompilerCase) -> Result<(), String
     }
     let r = last.ok_or("no event")?;
     let mut scratch = Scratch::default();
-    let mut ctx = EventContext::new(&st, r, 1, &mut scratch);
-    check_eval(cat, c, &mut ctx)
+    let mut fields = SampleFields {
+        ctx: EventContext::new(&st, r, 1, &mut scratch),
+        state: &st,
+        tid: r.tid() as i64,
+    };
+    check_eval(cat, c, &mut fields)
 }
 
-/// Reasons for the `eval_event` differences.
-const PLUGIN: &str = "fields of libs' test plugin (sample.*): no plugins here";
-const LOCAL: &str = "libs names the server side of a connect() 'local' when the client address is not one of the host's; we keep the tuple's source as local";
-const RAWARG: &str = "evt.rawarg.res of epoll_create (-22 encoded as a 64-bit value) compares as negative in libs, not in our extraction";
-const FAILED_OPEN: &str =
-    "a failed open (fd -1): libs sets fd.num to the returned -1, our state has no fd for the event";
-
-const FD_TYPES: &str = "fd.types of an open event: libs yields the event's fd type, our extraction only the fds of poll/select events";
-
 /// `eval_event` cases where we differ, by libs test file and line, with the reason.
-const EVAL_GAPS: &[(&str, &str)] = &[
-    ("filter_transformer.ut.cpp:390", FD_TYPES),
-    ("filter_compiler.ut.cpp:850", PLUGIN),
-    ("filter_compiler.ut.cpp:851", PLUGIN),
-    ("filter_compiler.ut.cpp:957", PLUGIN),
-    ("filter_op_net_compare.ut.cpp:49", LOCAL),
-    ("filter_op_net_compare.ut.cpp:51", LOCAL),
-    ("filter_op_net_compare.ut.cpp:150", LOCAL),
-    ("filter_op_net_compare.ut.cpp:152", LOCAL),
-    ("filter_op_numeric_compare.ut.cpp:49", RAWARG),
-    ("filter_op_numeric_compare.ut.cpp:52", RAWARG),
-    ("filter_op_numeric_compare.ut.cpp:67", FAILED_OPEN),
-    ("filter_op_numeric_compare.ut.cpp:70", FAILED_OPEN),
-];
+const EVAL_GAPS: &[(&str, &str)] = &[];
 
 #[test]
 fn eval_event_cases_evaluate_like_libs() {
@@ -347,7 +413,7 @@ fn eval_event_cases_evaluate_like_libs() {
         .into_iter()
         .filter(|c| c.kind == "eval_event")
         .collect();
-    let cat = SyscallCatalog::new();
+    let cat = WithSamplePlugin(SyscallCatalog::new());
     let r = run_table("eval_event", &cases, CompilerCase::key, EVAL_GAPS, |c| {
         check_event_case(&cat, c)
     })

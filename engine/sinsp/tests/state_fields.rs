@@ -123,6 +123,8 @@ fn bootstrap() -> State {
         }],
         hostname: "capture-vm".into(),
         boot_ts: 0,
+        // The machine's own address: the client end of its connections is the local one.
+        interfaces: vec![falco_sinsp::state::IpAddr::V4([10, 0, 2, 15])],
     };
     State::bootstrap(b, StateLimits::default())
 }
@@ -219,7 +221,7 @@ fn process_lifecycle_and_fds() {
         },
         Step {
             rec: event(ids::PPME_SOCKET_CONNECT_X, 11_000, 200, &[("res", P::I64(0)), ("tuple", P::Bytes(&tuple4([10, 0, 2, 15], 40000, [10, 0, 2, 100], 80))), ("fd", P::I64(6))]),
-            checks: &[("fd.name", "10.0.2.15:40000->10.0.2.100:80"), ("fd.cip", "10.0.2.15"), ("fd.sip", "10.0.2.100"), ("fd.lport", "40000"), ("fd.rport", "80"), ("fd.rip", "10.0.2.100"), ("fd.is_server", "false"), ("fd.name_changed", "true"), ("fd.connected", "true")],
+            checks: &[("fd.name", "10.0.2.15:40000->10.0.2.100:80"), ("fd.cip", "10.0.2.15"), ("fd.sip", "10.0.2.100"), ("fd.lport", "40000"), ("fd.rport", "80"), ("fd.lip", "10.0.2.15"), ("fd.rip", "10.0.2.100"), ("fd.is_server", "false"), ("fd.name_changed", "true"), ("fd.connected", "true")],
         },
         // setuid changes the user.
         Step {

@@ -69,6 +69,17 @@ fn dotted_key(id: FieldId) -> bool {
     )
 }
 
+/// The type of `evt.rawarg.NAME`, as libs gives it when it parses the field: the type of
+/// the first parameter called `name` in the event table (`res` is an errno, so
+/// `evt.rawarg.res < 0` compares numbers).
+fn rawarg_type(name: &str) -> Option<falco_rules::field::FieldType> {
+    ringbuf_abi::EVENT_TABLE
+        .iter()
+        .flat_map(|e| e.params.iter())
+        .find(|p| p.name == name)
+        .map(|p| p.ptype)
+}
+
 impl FieldCatalog for SyscallCatalog {
     fn resolve(&self, name: &str, arg: Option<&FieldArg>) -> Result<ResolvedField, FieldError> {
         let (id, arg) = match (self.field(name), arg) {
@@ -113,6 +124,12 @@ impl FieldCatalog for SyscallCatalog {
             Some(FieldArg::Key(k)) if dotted_key(id) => format!("{}.{k}", info.name),
             Some(FieldArg::Key(k)) => format!("{}[{k}]", info.name),
         };
+        let ftype = match (&arg, id) {
+            (Some(FieldArg::Key(k)), FieldId::Evt(super::table::EvtField::Rawarg)) => {
+                rawarg_type(k).ok_or_else(|| bad(format!("unknown event argument {k}")))?
+            }
+            _ => info.ftype,
+        };
         // Ancestor fields without an argument match any ancestor: several values.
         let is_list = info.is_list
             || (info.arg == ArgSpec::Optional && info.arg_index && !info.arg_key && arg.is_none());
@@ -120,7 +137,7 @@ impl FieldCatalog for SyscallCatalog {
             id: id.raw(),
             name: shown,
             arg,
-            ftype: info.ftype,
+            ftype,
             is_list,
         })
     }

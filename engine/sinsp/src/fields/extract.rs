@@ -779,9 +779,69 @@ impl<'a> EventContext<'a> {
         true
     }
 
+    /// `fd.num`, libs' `m_lastevent_fd`: for an event that creates, uses or destroys an fd
+    /// (and has a thread), the fd it names; a failed creation gives -1, a use of a bad fd the
+    /// number passed.
+    fn fd_num(&self) -> Option<i64> {
+        use ringbuf_abi::schema::flags::{EF_CREATES_FD, EF_DESTROYS_FD, EF_USES_FD};
+        if let Some(n) = self.meta.fd {
+            return Some(n);
+        }
+        let info = ringbuf_abi::event_info(self.p.rec.evtype())?;
+        if self.th.is_none() || info.flags & (EF_CREATES_FD | EF_USES_FD | EF_DESTROYS_FD) == 0 {
+            return None;
+        }
+        if info.flags & EF_USES_FD != 0 {
+            if let Some(n) = self.p.int_named("fd") {
+                return Some(n);
+            }
+        }
+        Some(-1)
+    }
+
+    /// `fd.types` (libs' `TYPE_FDTYPES`), on events that create, use or destroy an fd: without
+    /// an argument the distinct types of every fd of the thread's process (in fd order), with
+    /// `[n]` the type of fd `n`.
+    fn extract_fd_types(&mut self, arg: Option<&FieldArg>, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        use ringbuf_abi::schema::flags::{EF_CREATES_FD, EF_DESTROYS_FD, EF_USES_FD};
+        let Some(info) = ringbuf_abi::event_info(self.p.rec.evtype()) else {
+            return false;
+        };
+        let Some(t) = self.th else { return false };
+        if info.flags & (EF_CREATES_FD | EF_USES_FD | EF_DESTROYS_FD) == 0 {
+            return false;
+        }
+        if let Some(FieldArg::Index(n)) = arg {
+            let Some(fd) = self.st.fd_of(t.tid, *n as i64) else {
+                return false;
+            };
+            let Some(s) = fd.kind.type_str() else {
+                return false;
+            };
+            sink(Value::Str(s.as_bytes()));
+            return true;
+        }
+        let Some(table) = self.st.fdtable(t.pid) else {
+            return true;
+        };
+        let mut fds: Vec<(i64, &'static str)> = table
+            .iter()
+            .filter_map(|f| Some((f.fd, f.kind.type_str()?)))
+            .collect();
+        fds.sort_unstable_by_key(|(n, _)| *n);
+        let mut seen: Vec<&'static str> = Vec::new();
+        for (_, ty) in fds {
+            if !seen.contains(&ty) {
+                seen.push(ty);
+                sink(Value::Str(ty.as_bytes()));
+            }
+        }
+        true
+    }
+
     fn extract_fd(&mut self, f: F, sink: &mut dyn FnMut(Value<'_>)) -> bool {
         if f == F::Num {
-            let Some(n) = self.meta.fd else { return false };
+            let Some(n) = self.fd_num() else { return false };
             sink(Value::Int(n));
             return true;
         }
@@ -798,11 +858,27 @@ impl<'a> EventContext<'a> {
             FdKind::IpUnbound { l4proto, .. } => (None, None, None, None, l4proto),
             _ => (None, None, None, None, l4::UNKNOWN),
         };
-        let server = fd.is_server;
-        let (lip, lport, rip, rport) = if server {
-            (sip, sport, cip, cport)
-        } else {
-            (cip, cport, sip, sport)
+        // libs decides the local end from the host's interfaces, not from who connected:
+        // the client end is local when its address is one of the machine's (a connection's
+        // two ends are both named only for connected sockets).
+        let in_container = self.th.is_some_and(|t| !t.container_id.is_empty());
+        let ifs = &self.st.interfaces;
+        let (lip, lport, rip, rport) = match (cip, sip) {
+            (Some(c), Some(s)) if matches!(fd.kind, FdKind::Ip { .. }) => {
+                if ifs.is_local(&c, in_container) {
+                    (Some(c), cport, Some(s), sport)
+                } else {
+                    (Some(s), sport, Some(c), cport)
+                }
+            }
+            _ => (None, None, None, None),
+        };
+        // libs' fd.is_server: a listening socket, or a connection whose server address is
+        // one of the machine's.
+        let server = match fd.kind {
+            FdKind::IpServer { .. } => true,
+            FdKind::Ip { .. } => sip.is_some_and(|s| ifs.is_local(&s, in_container)),
+            _ => false,
         };
         let one_ip = |ip: Option<IpAddr>, sink: &mut dyn FnMut(Value<'_>)| match ip {
             Some(ip) => {
@@ -1023,6 +1099,7 @@ impl EventFields for EventContext<'_> {
                 }
                 true
             }
+            FieldId::Fd(F::Types) => self.extract_fd_types(arg, sink),
             FieldId::Fd(f) => self.extract_fd(f, sink),
             FieldId::FsPath(f) => self.extract_fspath(f, sink),
             FieldId::Fdlist(_) | FieldId::K8s(_) => false,

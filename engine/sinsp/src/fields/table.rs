@@ -367,7 +367,7 @@ field_class! {
         DevMinor "fd.dev.minor" Int32 N "Minor device number.";
         Ino "fd.ino" Int64 N "Inode number of a file fd.";
         Nameraw "fd.nameraw" Charbuf N "fd.name as given to the syscall, not resolved to an absolute path.";
-        Types "fd.types" Charbuf OIL "Types of the fds of the event (poll/select), or of one by index.";
+        Types "fd.types" Charbuf OIL "Types of the fds the process has open (distinct), or of fd N with fd.types[N].";
     }
 }
 

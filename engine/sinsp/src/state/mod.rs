@@ -3,6 +3,7 @@
 
 pub mod container;
 pub mod fd;
+pub mod ifaddr;
 mod parse;
 pub mod path;
 pub mod procfs;
@@ -12,6 +13,7 @@ pub mod users;
 use std::collections::HashMap;
 
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
+pub use ifaddr::Interfaces;
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
 
@@ -50,6 +52,8 @@ pub struct Bootstrap {
     pub hostname: String,
     /// Boot time in ns since the epoch (MI block), 0 when unknown.
     pub boot_ts: u64,
+    /// The machine's interface addresses (IL block), for local/remote fields.
+    pub interfaces: Vec<IpAddr>,
 }
 
 /// What [`State::process`] found out about the current event, for field extraction.
@@ -106,6 +110,8 @@ pub struct State {
     pub hostname: String,
     /// Machine boot time, ns since the epoch.
     pub boot_ts: u64,
+    /// The machine's interface addresses.
+    pub interfaces: Interfaces,
     /// The current event.
     pub meta: EventMeta,
     last_ts: u64,
@@ -128,6 +134,7 @@ impl State {
         let mut s = State::new(limits);
         s.hostname = b.hostname;
         s.boot_ts = b.boot_ts;
+        s.interfaces = Interfaces::new(b.interfaces);
         s.users = UserTable::new(b.users, b.groups);
         for mut t in b.threads {
             parse::normalize_cwd(&mut t.cwd);

@@ -242,6 +242,20 @@ fn read_fds(proc_root: &Path, pid: i64) -> Vec<FdInfo> {
     .collect()
 }
 
+/// The host's interface addresses: local IPv4 ones from `net/fib_trie`, IPv6 ones from
+/// `net/if_inet6` (what scap's interface list holds live).
+fn read_interfaces(proc_root: &Path) -> Vec<super::IpAddr> {
+    let mut out = fs::read_to_string(proc_root.join("net/fib_trie"))
+        .map(|t| super::ifaddr::parse_fib_trie(&t))
+        .unwrap_or_default();
+    out.extend(
+        fs::read_to_string(proc_root.join("net/if_inet6"))
+            .map(|t| super::ifaddr::parse_if_inet6(&t))
+            .unwrap_or_default(),
+    );
+    out
+}
+
 /// Scans `proc_root` (normally /proc) and `etc` (normally /etc).
 ///
 /// # Errors
@@ -262,6 +276,7 @@ pub fn scan(proc_root: &Path, etc: &Path) -> std::io::Result<Bootstrap> {
             .map(|s| s.trim().to_string())
             .unwrap_or_default(),
         boot_ts,
+        interfaces: read_interfaces(proc_root),
         ..Bootstrap::default()
     };
     for e in fs::read_dir(proc_root)? {
