@@ -605,12 +605,10 @@ impl Builder<'_> {
                     .unwrap_or(false);
                 match parsed.get(&name) {
                     Some(body) if vis => {
+                        // libsinsp's filter_macro_resolver message.
                         if stack.contains(&name) {
                             return Err((
-                                format!(
-                                    "Macro '{name}' is circularly referenced (via {})",
-                                    stack.join(" -> ")
-                                ),
+                                format!("reference loop in macro '{name}'"),
                                 span.start,
                             ));
                         }
@@ -664,7 +662,8 @@ impl Builder<'_> {
             let Some(body) = parsed.get(&m.name).cloned() else {
                 continue;
             };
-            let mut stack = vec![m.name.clone()];
+            // As Falco: the path starts empty, a macro sees itself only when redefined.
+            let mut stack = Vec::new();
             if let Err((msg, off)) = self.resolve_macros(body, m.visibility, &parsed, &mut stack) {
                 self.report(
                     Code::Error(ErrorCode::Validate),
