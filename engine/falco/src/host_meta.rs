@@ -3,8 +3,8 @@
 //! like a sysdig or Falco capture does.
 
 use falco_scap::meta::{
-    fd_type, CaptureMetadata, FdEntry, FdInfo as ScapFd, FdList, GroupEntry, MachineInfo,
-    ThreadEntry, UserEntry,
+    fd_type, CaptureMetadata, FdEntry, FdInfo as ScapFd, FdList, GroupEntry, IfAddr, Interface,
+    MachineInfo, ThreadEntry, UserEntry,
 };
 use falco_sinsp::state::{Bootstrap, FdInfo, FdKind, IpAddr};
 
@@ -205,7 +205,33 @@ pub fn from_bootstrap(b: &Bootstrap, num_cpus: u32) -> CaptureMetadata {
                 fds,
             })
             .collect(),
-        interfaces: Vec::new(),
+        // The addresses only: the /proc scan knows neither names, netmasks nor link speeds.
+        interfaces: b
+            .interfaces
+            .iter()
+            .map(|a| match a {
+                IpAddr::V4(_) => Interface {
+                    if_type: 3,
+                    name: String::new(),
+                    addr: IfAddr::V4 {
+                        addr: v4(a),
+                        netmask: 0,
+                        bcast: 0,
+                    },
+                    linkspeed: None,
+                },
+                IpAddr::V6(x) => Interface {
+                    if_type: 4,
+                    name: String::new(),
+                    addr: IfAddr::V6 {
+                        addr: *x,
+                        netmask: [0; 16],
+                        bcast: [0; 16],
+                    },
+                    linkspeed: None,
+                },
+            })
+            .collect(),
         users: b
             .users
             .iter()
@@ -254,6 +280,34 @@ mod tests {
         let fds = |m: &CaptureMetadata| m.fd_lists.iter().map(|l| l.fds.len()).sum::<usize>();
         assert_eq!(fds(&back), fds(meta));
         assert_eq!(back.users.len(), meta.users.len());
+        // Interface addresses survive (names and netmasks are not kept); sample.scap has no
+        // interface list, curl_google.scap has five addresses.
+        let addrs = |m: &CaptureMetadata| -> Vec<IfAddr> {
+            m.interfaces
+                .iter()
+                .map(|i| match &i.addr {
+                    IfAddr::V4 { addr, .. } => IfAddr::V4 {
+                        addr: *addr,
+                        netmask: 0,
+                        bcast: 0,
+                    },
+                    IfAddr::V6 { addr, .. } => IfAddr::V6 {
+                        addr: *addr,
+                        netmask: [0; 16],
+                        bcast: [0; 16],
+                    },
+                })
+                .collect()
+        };
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/reference/scap/libs/curl_google.scap"
+        );
+        let reader = falco_scap::CaptureReader::open(path).expect("reads");
+        let meta = reader.metadata();
+        let back = from_bootstrap(&crate::bootstrap::from_capture(meta), 2);
+        assert_eq!(meta.interfaces.len(), 5);
+        assert_eq!(addrs(&back), addrs(meta));
     }
 
     /// This host's /proc scan becomes metadata the writer accepts and the reader reads back.

@@ -607,10 +607,7 @@ impl Builder<'_> {
                     Some(body) if vis => {
                         // libsinsp's filter_macro_resolver message.
                         if stack.contains(&name) {
-                            return Err((
-                                format!("reference loop in macro '{name}'"),
-                                span.start,
-                            ));
+                            return Err((format!("reference loop in macro '{name}'"), span.start));
                         }
                         self.macro_used.insert(name.clone(), true);
                         stack.push(name.clone());

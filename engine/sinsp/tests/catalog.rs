@@ -93,7 +93,9 @@ fn every_field_resolves_to_itself() {
             // evt.rawarg takes its type from the named parameter: `res` is an errno.
             let rawarg = f.name == "evt.rawarg";
             let arg = match f.arg {
-                falco_rules::field::ArgSpec::Required if rawarg => Some(FieldArg::Key("res".into())),
+                falco_rules::field::ArgSpec::Required if rawarg => {
+                    Some(FieldArg::Key("res".into()))
+                }
                 falco_rules::field::ArgSpec::Required if f.arg_key => {
                     Some(FieldArg::Key("x".into()))
                 }
@@ -116,7 +118,10 @@ fn every_field_resolves_to_itself() {
     let e = cat
         .resolve("evt.rawarg.nosuchparam", None)
         .expect_err("unknown parameter");
-    assert!(e.to_string().contains("unknown event argument nosuchparam"), "{e}");
+    assert!(
+        e.to_string().contains("unknown event argument nosuchparam"),
+        "{e}"
+    );
     assert_eq!(
         cat.resolve("evt.rawarg.name", None).unwrap().ftype,
         falco_rules::field::FieldType::Fspath

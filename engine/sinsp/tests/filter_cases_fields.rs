@@ -26,7 +26,13 @@ use ringbuf_abi::{encode_record, event_info, ids, Record};
 /// `PT_CHARBUF` (the mock's default field info), `c.buffer` is `PT_BYTEBUF`.
 struct WithMocks(SyscallCatalog);
 
-const MOCK_FIELDS: &[&str] = &["c.true", "c.false", "c.buffer", "c.doublequote", "c.singlequote"];
+const MOCK_FIELDS: &[&str] = &[
+    "c.true",
+    "c.false",
+    "c.buffer",
+    "c.doublequote",
+    "c.singlequote",
+];
 
 impl FieldCatalog for WithMocks {
     fn resolve(&self, name: &str, arg: Option<&FieldArg>) -> Result<ResolvedField, FieldError> {
@@ -362,9 +368,7 @@ impl EventFields for SampleFields<'_, '_> {
             return false;
         }
         match SAMPLE_FIELDS[(field.id - SAMPLE_ID) as usize].0 {
-            "sample.is_open" => sink(Value::Uint(
-                SAMPLE_EVENT_TYPES[..8].contains(&etype) as u64,
-            )),
+            "sample.is_open" => sink(Value::Uint(SAMPLE_EVENT_TYPES[..8].contains(&etype) as u64)),
             "sample.proc_name" => {
                 let Some(t) = self.state.threads.get(self.tid) else {
                     return false;

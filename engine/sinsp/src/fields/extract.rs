@@ -802,7 +802,11 @@ impl<'a> EventContext<'a> {
     /// `fd.types` (libs' `TYPE_FDTYPES`), on events that create, use or destroy an fd: without
     /// an argument the distinct types of every fd of the thread's process (in fd order), with
     /// `[n]` the type of fd `n`.
-    fn extract_fd_types(&mut self, arg: Option<&FieldArg>, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+    fn extract_fd_types(
+        &mut self,
+        arg: Option<&FieldArg>,
+        sink: &mut dyn FnMut(Value<'_>),
+    ) -> bool {
         use ringbuf_abi::schema::flags::{EF_CREATES_FD, EF_DESTROYS_FD, EF_USES_FD};
         let Some(info) = ringbuf_abi::event_info(self.p.rec.evtype()) else {
             return false;
@@ -861,7 +865,10 @@ impl<'a> EventContext<'a> {
         // libs decides the local end from the host's interfaces, not from who connected:
         // the client end is local when its address is one of the machine's (a connection's
         // two ends are both named only for connected sockets).
-        let in_container = self.th.is_some_and(|t| !t.container_id.is_empty());
+        // Host threads carry the container id "host" (what `container.id` shows).
+        let in_container = self
+            .th
+            .is_some_and(|t| !t.container_id.is_empty() && t.container_id != "host");
         let ifs = &self.st.interfaces;
         let (lip, lport, rip, rport) = match (cip, sip) {
             (Some(c), Some(s)) if matches!(fd.kind, FdKind::Ip { .. }) => {

@@ -36,16 +36,18 @@ impl Interfaces {
         self.len() == 0
     }
 
-    /// libsinsp's `is_ipv4addr_in_local_machine` / `is_ipv6addr_in_local_machine`: an IPv4
-    /// address is local when an interface has exactly it; an IPv6 one when its first 64
-    /// bits are an interface's (libs' `ipv6addr::in_subnet`), and never for a thread in a
-    /// container (libs does not support IPv6 container networking there). libs also
-    /// matches the container's own IPv4 address, which the container plugin does not
-    /// give us: we fall back to the host interfaces as libs does without container info.
+    /// libsinsp's `is_ipv4addr_in_local_machine` / `is_ipv6addr_in_local_machine`. For a
+    /// host thread: an IPv4 address is local when an interface has exactly it, an IPv6 one
+    /// when its first 64 bits are an interface's (libs' `ipv6addr::in_subnet`). For a thread
+    /// in a container libs compares IPv4 addresses with the container IPs the container
+    /// plugin knows (none here, so never local) and never calls IPv6 addresses local.
     pub fn is_local(&self, ip: &IpAddr, in_container: bool) -> bool {
+        if in_container {
+            return false;
+        }
         match ip {
             IpAddr::V4(a) => self.v4.contains(a),
-            IpAddr::V6(a) => !in_container && self.v6.iter().any(|n| n[..8] == a[..8]),
+            IpAddr::V6(a) => self.v6.iter().any(|n| n[..8] == a[..8]),
         }
     }
 }
