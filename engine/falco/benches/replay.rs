@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
+/// Runs per ruleset and input (median reported); `REPLAY_BENCH_RUNS` overrides.
 const RUNS: usize = 5;
 
 /// "Read sensitive file untrusted" with its macros and lists expanded by hand, in the syntax
@@ -58,11 +59,27 @@ fn thread_cpu_secs() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
-/// One replay of the in-memory capture: (events, alerts, wall seconds, CPU seconds).
-fn replay(bytes: &[u8], ruleset: &RuleSet) -> (u64, u64, f64, f64) {
+/// What one replay counted and took.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    /// Events delivered after the converter (old enter events folded into their exits).
+    events: u64,
+    /// Events stored in the file (what sysdig prints and Falco counts, less the few Falco
+    /// derives from the state blocks).
+    stored: u64,
+    alerts: u64,
+    wall: f64,
+    cpu: f64,
+}
+
+/// One replay of the capture `bytes` (a plain capture in memory, or the `.gz` file's bytes,
+/// then inflated on this thread as part of the run). The copy the reader owns is made before
+/// the clock starts.
+fn replay(bytes: &[u8], ruleset: &RuleSet) -> Run {
+    let owned = bytes.to_vec();
     let started = Instant::now();
     let cpu0 = thread_cpu_secs();
-    let mut reader = match CaptureReader::from_reader(Cursor::new(bytes.to_vec())) {
+    let mut reader = match CaptureReader::from_reader(Cursor::new(owned)) {
         Ok(r) => r,
         Err(e) => panic!("capture: {e}"),
     };
@@ -99,12 +116,14 @@ fn replay(bytes: &[u8], ruleset: &RuleSet) -> (u64, u64, f64, f64) {
             }
         }
     }
-    (
+    let cpu = thread_cpu_secs() - cpu0;
+    Run {
         events,
+        stored: events + reader.stats().converter_dropped,
         alerts,
-        started.elapsed().as_secs_f64(),
-        thread_cpu_secs() - cpu0,
-    )
+        wall: started.elapsed().as_secs_f64(),
+        cpu,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -146,6 +165,11 @@ fn falco_rss(files: &[&str]) -> Option<i64> {
 }
 
 fn main() {
+    let runs_n: usize = std::env::var("REPLAY_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(RUNS);
     let mut gz = Vec::new();
     if let Err(e) = std::fs::File::open(capture_path()).and_then(|mut f| f.read_to_end(&mut gz)) {
         panic!("{}: {e}", capture_path().display());
@@ -155,7 +179,7 @@ fn main() {
         panic!("gunzip: {e}");
     }
     println!(
-        "busy_server.scap.gz: {} MB decompressed in memory; {RUNS} runs each, median",
+        "busy_server.scap.gz: {} MB decompressed in memory; {runs_n} runs each, median of the CPU times",
         bytes.len() / 1_000_000
     );
     let sets: [(&str, Vec<&str>); 2] = [
@@ -169,35 +193,50 @@ fn main() {
             ],
         ),
     ];
+    // REPLAY_BENCH_ONLY=<set> runs that set only, without sysdig and RSS, and
+    // REPLAY_BENCH_INPUT=memory|gz that input only (for `perf record`).
+    let only = std::env::var("REPLAY_BENCH_ONLY").ok();
+    let only_input = std::env::var("REPLAY_BENCH_INPUT").ok();
     let mut stable_secs = 0.0;
     let mut stable_events = 0;
     for (name, files) in &sets {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
         let rs = rules(files);
-        let mut secs = Vec::new();
-        let mut cpus = Vec::new();
-        let mut last = (0, 0);
-        for _ in 0..RUNS {
-            let (ev, al, s, c) = replay(&bytes, &rs);
-            secs.push(s);
-            cpus.push(c);
-            last = (ev, al);
+        for (input, key, data) in [
+            ("in memory", "memory", &bytes[..]),
+            (".gz, inflated", "gz", &gz[..]),
+        ] {
+            if only_input.as_deref().is_some_and(|o| o != key) {
+                continue;
+            }
+            let mut runs: Vec<Run> = (0..runs_n).map(|_| replay(data, &rs)).collect();
+            let last = runs[runs_n - 1];
+            runs.sort_by(|a, b| a.cpu.total_cmp(&b.cpu));
+            let c = runs[runs_n / 2].cpu;
+            let best = runs[0].cpu;
+            let s = median(runs.iter().map(|r| r.wall).collect());
+            if *name == "stable" && input == "in memory" {
+                stable_secs = s;
+                stable_events = last.events;
+            }
+            println!(
+                "replay {name:<26} {input:<14} {} events ({} stored), {} alerts: CPU {:.3} s = {:.2} M events/s ({:.2} M stored/s, {:.0} ns/event; best run {:.3} s); wall {:.3} s",
+                last.events,
+                last.stored,
+                last.alerts,
+                c,
+                last.events as f64 / c / 1e6,
+                last.stored as f64 / c / 1e6,
+                c * 1e9 / last.events as f64,
+                best,
+                s,
+            );
         }
-        let s = median(secs);
-        let c = median(cpus);
-        if *name == "stable" {
-            stable_secs = s;
-            stable_events = last.0;
-        }
-        println!(
-            "replay {name:<27} {} events, {} alerts: wall {:.3} s ({:.2} M events/s), CPU {:.3} s ({:.2} M events/s, {:.0} ns/event)",
-            last.0,
-            last.1,
-            s,
-            last.0 as f64 / s / 1e6,
-            c,
-            last.0 as f64 / c / 1e6,
-            c * 1e9 / last.0 as f64
-        );
+    }
+    if only.is_some() {
+        return;
     }
 
     // sysdig on the same file with a representative expanded condition.
