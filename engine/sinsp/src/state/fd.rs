@@ -1,6 +1,6 @@
 //! File descriptors: what libsinsp's `sinsp_fdinfo` keeps, and the per-process table.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// An IP address as found in socket tuples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

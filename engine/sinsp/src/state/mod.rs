@@ -10,7 +10,7 @@ pub mod procfs;
 pub mod thread;
 pub mod users;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;

@@ -1,6 +1,6 @@
 //! Threads: what libsinsp's `sinsp_threadinfo` keeps, and the table of live threads.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// One thread (or process main thread) as the state knows it. Also the bootstrap form: the
 /// capture reader or the /proc scanner fills these and hands them to
@@ -209,7 +209,7 @@ impl ThreadTable {
     /// An empty table holding at most `max` threads.
     pub fn new(max: usize) -> ThreadTable {
         ThreadTable {
-            threads: HashMap::new(),
+            threads: HashMap::default(),
             max,
             counters: ThreadCounters::default(),
         }

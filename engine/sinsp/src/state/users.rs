@@ -1,6 +1,6 @@
 //! Users and groups: the capture's user list, or /etc/passwd and /etc/group when live.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 /// One user (bootstrap form too).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
