@@ -238,6 +238,7 @@ impl<'a> Record<'a> {
         }
     }
     /// Parameter `i`'s value, or `None` when the record has fewer parameters.
+    #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         self.params().get(i)
     }
@@ -272,6 +273,7 @@ impl<'a> RecordParams<'a> {
         }
     }
     /// Parameter `i`'s value, or `None` past the last parameter.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&'a [u8]> {
         if i >= self.nparams {
             return None;

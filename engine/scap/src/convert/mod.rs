@@ -25,7 +25,7 @@
 //! fixed-size parameters such as `accept`'s `queuepct`) this converter pushes an empty
 //! parameter, which every consumer must handle anyway.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::OnceLock;
 
 use ringbuf_abi::record::RecordBuilder;
@@ -53,6 +53,7 @@ pub struct Converter {
     /// tid -> (an enter event is pending, its bytes). Buffers are kept and reused.
     enters: HashMap<u64, (bool, Vec<u8>)>,
     out: Vec<u8>,
+    plans: Plans,
 }
 
 /// For each event id, the current id of the same name and direction, or `u16::MAX`.
@@ -74,6 +75,20 @@ fn current_ids() -> &'static [u16; EVENT_COUNT] {
             }) {
                 *slot = cur.id;
             }
+        }
+        ids
+    })
+}
+
+/// For each event id, the first id of the same name: two events are of the same syscall when
+/// their name ids are equal (one array read instead of a string comparison per exit).
+fn name_ids() -> &'static [u16; EVENT_COUNT] {
+    static IDS: OnceLock<[u16; EVENT_COUNT]> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids = [0u16; EVENT_COUNT];
+        for (i, slot) in ids.iter_mut().enumerate() {
+            let name = EVENT_TABLE[i].name;
+            *slot = EVENT_TABLE.iter().position(|c| c.name == name).unwrap_or(i) as u16;
         }
         ids
     })
@@ -144,10 +159,10 @@ impl Converter {
                 slot.1.extend_from_slice(rec.as_bytes());
                 match current_id(ty) {
                     None => Conversion::Drop,
-                    Some(t) if t != ty => rewrite(&mut self.out, t, rec, None),
+                    Some(t) if t != ty => rewrite(&mut self.out, &mut self.plans, t, rec, None),
                     Some(_) if info.is_old_version() => Conversion::Drop,
                     Some(_) if rec.nparams() as usize >= info.params.len() => Conversion::Pass,
-                    Some(t) => rewrite(&mut self.out, t, rec, None),
+                    Some(t) => rewrite(&mut self.out, &mut self.plans, t, rec, None),
                 }
             }
             Direction::Exit => {
@@ -158,11 +173,11 @@ impl Converter {
                 let enter = match self.enters.get_mut(&rec.tid()) {
                     Some((pending, bytes)) if *pending => {
                         *pending = false;
-                        Record::parse(bytes).ok().filter(|er| {
-                            EVENT_TABLE
-                                .get(er.evtype() as usize)
-                                .is_some_and(|ei| ei.name == info.name)
-                        })
+                        let names = name_ids();
+                        let name = names[ty as usize];
+                        Record::parse(bytes)
+                            .ok()
+                            .filter(|er| names.get(er.evtype() as usize) == Some(&name))
                     }
                     _ => None,
                 };
@@ -172,26 +187,87 @@ impl Converter {
                 if target == ty && rec.nparams() as usize >= info.params.len() {
                     return Conversion::Pass;
                 }
-                rewrite(&mut self.out, target, rec, enter)
+                rewrite(&mut self.out, &mut self.plans, target, rec, enter)
             }
         }
     }
 }
 
+/// Where one parameter of a rewritten event comes from. It depends on the schemas and
+/// parameter counts only, never on the values, so it is decided once per
+/// (target, stored event and count, enter event and count): see [`Plans`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// Parameter `k` of the stored event.
+    Old(u8),
+    /// Parameter `k` of the thread's enter event.
+    Enter(u8),
+    /// No source: an empty parameter.
+    Empty,
+}
+
+/// Most parameters a rewritten event gets (the largest schema has 32).
+const MAX_PARAMS: usize = 32;
+
+/// The rewrite plans computed so far, by [`plan_key`]. Bounded by the number of distinct
+/// (event id, count) combinations, a few hundred at most.
+#[derive(Debug, Default)]
+pub(crate) struct Plans {
+    plans: HashMap<u64, Box<[Source]>>,
+}
+
+/// The key of a plan: target id, stored id and count, enter id and count (counts are
+/// clamped to 255: past every schema's length they select the same sources).
+fn plan_key(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> u64 {
+    let count = |r: &Record<'_>| u64::from(r.nparams().min(255));
+    let (eid, en) = enter.map_or((u64::from(u16::MAX), 0), |e| {
+        (u64::from(e.evtype()), count(e))
+    });
+    u64::from(target) | u64::from(old.evtype()) << 16 | count(old) << 32 | eid << 40 | en << 56
+}
+
+impl Plans {
+    fn get(&mut self, target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> &[Source] {
+        self.plans
+            .entry(plan_key(target, old, enter))
+            .or_insert_with(|| plan(target, old, enter))
+    }
+}
+
+/// The sources of every parameter of `target` built from `old` (and `enter`).
+fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Box<[Source]> {
+    let tinfo = &EVENT_TABLE[target as usize];
+    let oinfo = &EVENT_TABLE[old.evtype() as usize];
+    let old_n = old.nparams() as usize;
+    let einfo =
+        enter.and_then(|e| Some((EVENT_TABLE.get(e.evtype() as usize)?, e.nparams() as usize)));
+    tinfo
+        .params
+        .iter()
+        .take(MAX_PARAMS)
+        .enumerate()
+        .map(|(j, p)| source(j, p, oinfo, old_n, einfo))
+        .collect()
+}
+
 /// Builds the `target` event from `old` (and the thread's enter event) into `out`.
 fn rewrite(
     out: &mut Vec<u8>,
+    plans: &mut Plans,
     target: u16,
     old: &Record<'_>,
     enter: Option<Record<'_>>,
 ) -> Conversion {
-    let tinfo = &EVENT_TABLE[target as usize];
-    let oinfo = &EVENT_TABLE[old.evtype() as usize];
-    let old_n = old.nparams() as usize;
-    let mut values: [&[u8]; 64] = [&[]; 64];
-    let n = tinfo.params.len().min(values.len());
-    for (j, p) in tinfo.params.iter().take(n).enumerate() {
-        values[j] = pick(j, p, old, oinfo, old_n, enter.as_ref()).unwrap_or(&[]);
+    let plan = plans.get(target, old, enter.as_ref());
+    let n = plan.len();
+    let mut values: [&[u8]; MAX_PARAMS] = [&[]; MAX_PARAMS];
+    for (v, s) in values.iter_mut().zip(plan.iter()) {
+        let got = match *s {
+            Source::Old(k) => old.param(k as usize),
+            Source::Enter(k) => enter.as_ref().and_then(|e| e.param(k as usize)),
+            Source::Empty => None,
+        };
+        *v = got.unwrap_or(&[]);
     }
     let total = values[..n]
         .iter()
@@ -217,15 +293,15 @@ fn rewrite(
     }
 }
 
-/// Where parameter `j` (schema `p`) of the target event comes from.
-fn pick<'r>(
+/// Where parameter `j` (schema `p`) of the target event comes from, given the stored event's
+/// schema and parameter count and the enter event's.
+fn source(
     j: usize,
     p: &ringbuf_abi::ParamInfo,
-    old: &Record<'r>,
     oinfo: &EventInfo,
     old_n: usize,
-    enter: Option<&Record<'r>>,
-) -> Option<&'r [u8]> {
+    enter: Option<(&EventInfo, usize)>,
+) -> Source {
     let compatible = |q: &ringbuf_abi::ParamInfo| {
         q.ptype == p.ptype
             || (q.ptype.fixed_size().is_some() && q.ptype.fixed_size() == p.ptype.fixed_size())
@@ -237,11 +313,11 @@ fn pick<'r>(
         .take(old_n)
         .position(|q| q.name == p.name && compatible(q))
     {
-        return old.param(k);
+        return Source::Old(k as u8);
     }
-    let enter = enter?;
-    let einfo = EVENT_TABLE.get(enter.evtype() as usize)?;
-    let enter_n = enter.nparams() as usize;
+    let Some((einfo, enter_n)) = enter else {
+        return Source::Empty;
+    };
     // From the enter event, by name.
     if let Some(k) = einfo
         .params
@@ -249,13 +325,14 @@ fn pick<'r>(
         .take(enter_n)
         .position(|q| q.name == p.name && compatible(q))
     {
-        return enter.param(k);
+        return Source::Enter(k as u8);
     }
     // From the enter event, by position after the exit's own parameters.
-    let k = j.checked_sub(old_n)?;
-    let q = einfo.params.get(k)?;
-    if k < enter_n && q.ptype == p.ptype {
-        return enter.param(k);
+    let Some(k) = j.checked_sub(old_n) else {
+        return Source::Empty;
+    };
+    match einfo.params.get(k) {
+        Some(q) if k < enter_n && q.ptype == p.ptype => Source::Enter(k as u8),
+        _ => Source::Empty,
     }
-    None
 }
