@@ -5,7 +5,7 @@
 //! `in`, memchr finders for `contains`, Aho-Corasick for `icontains`, anchored regexes); the
 //! evaluation path of a plain field check allocates nothing.
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aho_corasick::AhoCorasick;
