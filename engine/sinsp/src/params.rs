@@ -162,9 +162,17 @@ impl<'a> Params<'a> {
         }
     }
 
-    /// Index of the parameter called `name` in this event's schema.
+    /// Index of the parameter called `name` in this event's schema. Parameter names are
+    /// short and mostly differ in length or first byte, which are compared before the bytes
+    /// (this runs several times per event).
+    #[inline]
     pub fn index(&self, name: &str) -> Option<usize> {
-        self.info?.params.iter().position(|p| p.name == name)
+        let want = name.as_bytes();
+        let first = *want.first()?;
+        self.info?.params.iter().position(|p| {
+            let have = p.name.as_bytes();
+            have.len() == want.len() && have[0] == first && have == want
+        })
     }
 
     /// Raw bytes of parameter `i`; `None` when absent or empty.

@@ -437,11 +437,7 @@ impl<'a> EventContext<'a> {
                 }))
             }
             E::IsOpenRead | E::IsOpenWrite | E::IsOpenExec | E::IsOpenCreate => {
-                if !matches!(
-                    info.name,
-                    "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
-                ) || !self.is_exit()
-                {
+                if !crate::state::is_open_exit(self.p.rec.evtype()) {
                     return false;
                 }
                 let fl = self.p.uint_named("flags").unwrap_or(0) as u32;

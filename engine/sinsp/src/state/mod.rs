@@ -12,6 +12,7 @@ pub mod users;
 
 use foldhash::HashMap;
 
+pub(crate) use parse::is_open_exit;
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};

@@ -86,6 +86,12 @@ fn schema() -> &'static Schema {
     })
 }
 
+/// Whether `evtype` is the exit of an open-family syscall (`open`, `openat`, `openat2`,
+/// `creat`, `open_by_handle_at`, any version): one table read, for `evt.is_open_*`.
+pub(crate) fn is_open_exit(evtype: u16) -> bool {
+    schema().action.get(evtype as usize) == Some(&Action::Open)
+}
+
 fn action_of(name: &str, dir: Direction) -> Action {
     use Action::*;
     if dir == Direction::Enter {
