@@ -28,7 +28,6 @@
 use foldhash::HashMap;
 use std::sync::OnceLock;
 
-use ringbuf_abi::record::RecordBuilder;
 use ringbuf_abi::schema::flags::EF_CONVERTER_MANAGED;
 use ringbuf_abi::{Direction, EventInfo, Record, EVENT_COUNT, EVENT_TABLE};
 
@@ -207,7 +206,7 @@ enum Source {
 }
 
 /// Most parameters a rewritten event gets (the largest schema has 32).
-const MAX_PARAMS: usize = 32;
+const MAX_PARAMS: usize = 64;
 
 /// The rewrite plans computed so far, by [`plan_key`]. Bounded by the number of distinct
 /// (event id, count) combinations, a few hundred at most.
@@ -250,7 +249,10 @@ fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Box<[Sourc
         .collect()
 }
 
-/// Builds the `target` event from `old` (and the thread's enter event) into `out`.
+/// Builds the `target` event from `old` (and the thread's enter event) into `out`: the
+/// header, the parameter lengths, then each value copied from its planned source. The
+/// layout is [`RecordBuilder`]'s (its tests pin it); writing in place saves its per-push
+/// checks and the zero-filling of a buffer sized in advance.
 fn rewrite(
     out: &mut Vec<u8>,
     plans: &mut Plans,
@@ -258,38 +260,77 @@ fn rewrite(
     old: &Record<'_>,
     enter: Option<Record<'_>>,
 ) -> Conversion {
+    use ringbuf_abi::record::{
+        param_len_size, HEADER_LEN, OFF_LEN, OFF_NPARAMS, OFF_TID, OFF_TS, OFF_TYPE,
+    };
     let plan = plans.get(target, old, enter.as_ref());
     let n = plan.len();
-    let mut values: [&[u8]; MAX_PARAMS] = [&[]; MAX_PARAMS];
-    for (v, s) in values.iter_mut().zip(plan.iter()) {
-        let got = match *s {
-            Source::Old(k) => old.param(k as usize),
-            Source::Enter(k) => enter.as_ref().and_then(|e| e.param(k as usize)),
-            Source::Empty => None,
-        };
-        *v = got.unwrap_or(&[]);
-    }
-    let total = values[..n]
-        .iter()
-        .map(|v| v.len())
-        .sum::<usize>()
-        .saturating_add(ringbuf_abi::record::HEADER_LEN + 4 * n);
+    let lsize = param_len_size(target);
+    let max_word = if lsize == 2 {
+        u16::MAX as usize
+    } else {
+        u32::MAX as usize
+    };
+    let values_at = HEADER_LEN + n * lsize;
     out.clear();
-    out.resize(total, 0);
-    let built = (|| {
-        let mut b = RecordBuilder::new(out, old.ts(), old.tid(), target, n as u32)?;
-        for v in &values[..n] {
-            b.push(v)?;
+    out.resize(values_at, 0);
+    out[OFF_TS..OFF_TS + 8].copy_from_slice(&old.ts().to_le_bytes());
+    out[OFF_TID..OFF_TID + 8].copy_from_slice(&old.tid().to_le_bytes());
+    out[OFF_TYPE..OFF_TYPE + 2].copy_from_slice(&target.to_le_bytes());
+    out[OFF_NPARAMS..OFF_NPARAMS + 4].copy_from_slice(&(n as u32).to_le_bytes());
+    let mut olds = Cursor::new(*old);
+    let mut enters = enter.map(Cursor::new);
+    for (j, s) in plan.iter().enumerate() {
+        let v = match *s {
+            Source::Old(k) => olds.get(k as usize),
+            Source::Enter(k) => enters.as_mut().and_then(|e| e.get(k as usize)),
+            Source::Empty => None,
         }
-        b.finish()
-    })();
-    match built {
-        Ok(len) => {
-            out.truncate(len);
-            Conversion::Rewritten
+        .unwrap_or(&[]);
+        if v.len() > max_word {
+            // A value too long for a 16-bit length: deliver the event unconverted.
+            return Conversion::Pass;
         }
-        // A value too long for a 16-bit length: deliver the event unconverted.
-        Err(_) => Conversion::Pass,
+        let at = HEADER_LEN + j * lsize;
+        if lsize == 2 {
+            out[at..at + 2].copy_from_slice(&(v.len() as u16).to_le_bytes());
+        } else {
+            out[at..at + 4].copy_from_slice(&(v.len() as u32).to_le_bytes());
+        }
+        out.extend_from_slice(v);
+    }
+    let Ok(len) = u32::try_from(out.len()) else {
+        return Conversion::Pass;
+    };
+    out[OFF_LEN..OFF_LEN + 4].copy_from_slice(&len.to_le_bytes());
+    Conversion::Rewritten
+}
+
+/// Sequential access to a record's parameters: plans read them mostly in increasing order,
+/// so each value is found from the previous one instead of from the first.
+struct Cursor<'a> {
+    rec: Record<'a>,
+    iter: ringbuf_abi::record::ParamIter<'a>,
+    next: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(rec: Record<'a>) -> Self {
+        Cursor {
+            rec,
+            iter: rec.params().iter(),
+            next: 0,
+        }
+    }
+
+    fn get(&mut self, k: usize) -> Option<&'a [u8]> {
+        if k < self.next {
+            self.iter = self.rec.params().iter();
+            self.next = 0;
+        }
+        let v = self.iter.nth(k - self.next);
+        self.next = k + 1;
+        v
     }
 }
 
