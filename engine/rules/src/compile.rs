@@ -16,6 +16,10 @@ use crate::ast::{
 };
 use crate::field::{EventFields, FieldArg, FieldCatalog, FieldType, ResolvedField, Value};
 use crate::matchers::{Glob, PathPrefixes};
+use ringbuf_abi::{EVENT_COUNT, EVENT_TABLE};
+
+/// Event ids 0 and 1 are the generic syscall events: their `evt.type` is the syscall's name.
+const GENERIC_IDS: usize = 2;
 
 /// A compile error with the offset of the offending part of the condition.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +68,14 @@ struct CheckNode {
     /// `fd.proto`: several values of an address or port type): `!=` holds only when no end
     /// equals the value, as libsinsp's `compare_ip`/`compare_net`/`compare_port` do.
     either_end: bool,
+    /// For a plain `evt.type` check: its result for every event id whose `evt.type` is the
+    /// event table's name (all but the generic events 0 and 1, whose name is the syscall's),
+    /// one bit per id, so the check costs a bit test instead of a string lookup.
+    by_evtype: Option<Box<EvtTypeBits>>,
 }
+
+/// One bit per event id.
+type EvtTypeBits = [u64; EVENT_COUNT.div_ceil(64)];
 
 /// A field, possibly under unary transformers (applied innermost first); or, with `value`,
 /// the string a multi-value transformer (`join`, `concat`) builds, under the same steps.
@@ -679,14 +690,17 @@ impl<'a> Compiler<'a> {
                 self.constants(cat, op, &values, rhs.span(), &lhs.field.name)?
             }
         };
-        Ok(CheckNode {
+        let mut node = CheckNode {
             lhs,
             op: c.op,
             all,
             test,
             lhs_is_list,
             either_end,
-        })
+            by_evtype: None,
+        };
+        node.by_evtype = node.evtype_bits();
+        Ok(node)
     }
 
     /// libs warns when a `regex` pattern is a plain string, optionally anchored or padded
@@ -1023,6 +1037,29 @@ fn combine(how: Combine, results: impl Iterator<Item = bool>) -> bool {
 }
 
 impl CheckNode {
+    /// The per-event-id results of a plain `evt.type` check (no argument, transformer or
+    /// right-hand field): the value `evt.type` extracts for a non-generic event is its
+    /// name in the event table (`evttype.rs` relies on the same contract).
+    fn evtype_bits(&self) -> Option<Box<EvtTypeBits>> {
+        let f = &self.lhs.field;
+        if f.name != "evt.type"
+            || f.arg.is_some()
+            || f.is_list
+            || !self.lhs.steps.is_empty()
+            || self.lhs.value.is_some()
+            || matches!(self.test, Test::Dynamic(_))
+        {
+            return None;
+        }
+        let mut bits: EvtTypeBits = [0; EVENT_COUNT.div_ceil(64)];
+        for (id, info) in EVENT_TABLE.iter().enumerate().skip(GENERIC_IDS) {
+            if self.op == Op::Exists || self.test_value(Value::Str(info.name.as_bytes())) {
+                bits[id / 64] |= 1 << (id % 64);
+            }
+        }
+        Some(Box::new(bits))
+    }
+
     /// Tests one extracted value.
     fn test_value(&self, v: Value<'_>) -> bool {
         let op = self.op;
@@ -1075,6 +1112,12 @@ impl CheckNode {
     }
 
     fn eval(&self, fields: &mut dyn EventFields) -> bool {
+        if let Some(bits) = &self.by_evtype {
+            let id = fields.event_type() as usize;
+            if (GENERIC_IDS..EVENT_COUNT).contains(&id) {
+                return bits[id / 64] & (1 << (id % 64)) != 0;
+            }
+        }
         if let Test::Dynamic(rhs) = &self.test {
             return self.eval_dynamic(rhs, fields);
         }
