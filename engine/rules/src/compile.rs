@@ -444,8 +444,14 @@ impl<'a> Compiler<'a> {
 
     fn node(&mut self, e: &Expr) -> Result<Node, CompileError> {
         Ok(match e {
-            Expr::And(c) => Node::And(c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?),
-            Expr::Or(c) => Node::Or(c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?),
+            Expr::And(c) => flatten(
+                c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?,
+                true,
+            ),
+            Expr::Or(c) => flatten(
+                c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?,
+                false,
+            ),
             Expr::Not(c) => Node::Not(Box::new(self.node(c)?)),
             Expr::Identifier { name, span } => {
                 return Err(CompileError {
@@ -1229,6 +1235,30 @@ impl CheckNode {
             },
             _ => false,
         })
+    }
+}
+
+/// An `and` (or `or`) of `children`, with nested nodes of the same kind spliced in and a
+/// single child standing alone: the same result in the same order of evaluation, with
+/// fewer levels to walk per event (macros nest `and`s in `and`s).
+fn flatten(children: Vec<Node>, and: bool) -> Node {
+    let mut out = Vec::with_capacity(children.len());
+    for n in children {
+        match n {
+            Node::And(c) if and => out.extend(c.into_vec()),
+            Node::Or(c) if !and => out.extend(c.into_vec()),
+            n => out.push(n),
+        }
+    }
+    if out.len() == 1 {
+        if let Some(only) = out.pop() {
+            return only;
+        }
+    }
+    if and {
+        Node::And(out.into_boxed_slice())
+    } else {
+        Node::Or(out.into_boxed_slice())
     }
 }
 
