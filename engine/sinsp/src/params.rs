@@ -182,6 +182,7 @@ impl<'a> Params<'a> {
     }
 
     /// Parameter `i` as a signed integer.
+    #[inline]
     pub fn int(&self, i: usize) -> Option<i64> {
         let b = self.raw(i)?;
         let signed = self
@@ -197,31 +198,37 @@ impl<'a> Params<'a> {
     }
 
     /// Parameter `i` as an unsigned integer.
+    #[inline]
     pub fn uint(&self, i: usize) -> Option<u64> {
         uint_le(self.raw(i)?)
     }
 
     /// Parameter `i` as a string without its NUL.
+    #[inline]
     pub fn str(&self, i: usize) -> Option<&'a [u8]> {
         self.raw(i).map(cstr)
     }
 
     /// Signed integer parameter by name.
+    #[inline]
     pub fn int_named(&self, name: &str) -> Option<i64> {
         self.int(self.index(name)?)
     }
 
     /// Unsigned integer parameter by name.
+    #[inline]
     pub fn uint_named(&self, name: &str) -> Option<u64> {
         self.uint(self.index(name)?)
     }
 
     /// String parameter by name.
+    #[inline]
     pub fn str_named(&self, name: &str) -> Option<&'a [u8]> {
         self.str(self.index(name)?)
     }
 
     /// Raw parameter by name.
+    #[inline]
     pub fn raw_named(&self, name: &str) -> Option<&'a [u8]> {
         self.raw(self.index(name)?)
     }
@@ -229,6 +236,7 @@ impl<'a> Params<'a> {
     /// Raw parameter by name, empty values included: `None` only when the record does not
     /// carry the parameter. An execve whose `args` is empty (`argv = {"id"}`) is not the same
     /// as an event without `args`.
+    #[inline]
     pub fn present_named(&self, name: &str) -> Option<&'a [u8]> {
         self.rec.param(self.index(name)?)
     }

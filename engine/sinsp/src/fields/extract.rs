@@ -437,11 +437,12 @@ impl<'a> EventContext<'a> {
                 }))
             }
             E::IsOpenRead | E::IsOpenWrite | E::IsOpenExec | E::IsOpenCreate => {
-                if !crate::state::is_open_exit(self.p.rec.evtype()) {
+                let Some(at) = crate::state::open_params(self.p.rec.evtype()) else {
                     return false;
-                }
-                let fl = self.p.uint_named("flags").unwrap_or(0) as u32;
-                let mode = self.p.uint_named("mode").unwrap_or(0) as u32;
+                };
+                let read = |i: Option<u8>| i.and_then(|i| self.p.uint(i as usize)).unwrap_or(0);
+                let fl = read(at.flags) as u32;
+                let mode = read(at.mode) as u32;
                 let v = match f {
                     E::IsOpenRead => fl & 1 != 0,
                     E::IsOpenWrite => fl & 2 != 0,

@@ -12,9 +12,9 @@ pub mod users;
 
 use foldhash::HashMap;
 
-pub(crate) use parse::is_open_exit;
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
+pub(crate) use parse::open_params;
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
 

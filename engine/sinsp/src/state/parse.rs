@@ -53,6 +53,17 @@ struct Schema {
     action: [Action; EVENT_COUNT],
     /// Index of the parameter holding the fd the event uses or creates.
     fd_param: [Option<u8>; EVENT_COUNT],
+    /// For open-family exits: the indexes of their `flags` and `mode` parameters.
+    open: [Option<OpenParams>; EVENT_COUNT],
+}
+
+/// Where an open-family exit keeps the parameters `evt.is_open_*` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OpenParams {
+    /// Index of `flags`.
+    pub flags: Option<u8>,
+    /// Index of `mode`.
+    pub mode: Option<u8>,
 }
 
 fn schema() -> &'static Schema {
@@ -61,9 +72,22 @@ fn schema() -> &'static Schema {
         let mut s = Schema {
             action: [Action::None; EVENT_COUNT],
             fd_param: [None; EVENT_COUNT],
+            open: [None; EVENT_COUNT],
         };
         for (i, e) in EVENT_TABLE.iter().enumerate() {
             s.action[i] = action_of(e.name, e.direction);
+            if s.action[i] == Action::Open {
+                let at = |name: &str| {
+                    e.params
+                        .iter()
+                        .position(|p| p.name == name)
+                        .map(|p| p as u8)
+                };
+                s.open[i] = Some(OpenParams {
+                    flags: at("flags"),
+                    mode: at("mode"),
+                });
+            }
             let creates = e.flags & ef::EF_CREATES_FD != 0;
             let uses = e.flags & ef::EF_USES_FD != 0;
             let first_is_fd = e
@@ -86,10 +110,11 @@ fn schema() -> &'static Schema {
     })
 }
 
-/// Whether `evtype` is the exit of an open-family syscall (`open`, `openat`, `openat2`,
-/// `creat`, `open_by_handle_at`, any version): one table read, for `evt.is_open_*`.
-pub(crate) fn is_open_exit(evtype: u16) -> bool {
-    schema().action.get(evtype as usize) == Some(&Action::Open)
+/// For the exit of an open-family syscall (`open`, `openat`, `openat2`, `creat`,
+/// `open_by_handle_at`, any version), where its `flags` and `mode` are: one table read, for
+/// `evt.is_open_*`. `None` for every other event.
+pub(crate) fn open_params(evtype: u16) -> Option<OpenParams> {
+    schema().open.get(evtype as usize).copied().flatten()
 }
 
 fn action_of(name: &str, dir: Direction) -> Action {
@@ -298,7 +323,7 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
         s.meta.fd = p.int(i as usize).filter(|&fd| fd >= 0);
     }
     // Exits of kept enters: take the enter's timestamp and, when the exit lacks it, its fd.
-    if action != Action::EnterKeep {
+    if action != Action::EnterKeep && !s.enters.is_empty() {
         if let Some(e) = s.enters.get(&tid) {
             if EVENT_TABLE.get(evtype).map(|x| x.direction) == Some(Direction::Exit)
                 && e.evtype as usize + 1 == evtype
@@ -760,11 +785,11 @@ fn parse_open(s: &mut State, p: &Params<'_>, tid: i64) {
         .str_named("name")
         .or_else(|| p.str_named("path"))
         .unwrap_or(b"");
-    let base: String = match p.int_named("dirfd") {
-        Some(d) if d != AT_FDCWD => s.fd_of(tid, d).map(|f| f.name.clone()).unwrap_or_default(),
-        _ => t.cwd.clone(),
+    let base: &str = match p.int_named("dirfd") {
+        Some(d) if d != AT_FDCWD => s.fd_of(tid, d).map_or("", |f| f.name.as_str()),
+        _ => &t.cwd,
     };
-    let name = path::resolve(&base, raw);
+    let name = path::resolve(base, raw);
     let flags = p.uint_named("flags").unwrap_or(0) as u32;
     let kind = if flags & PPM_O_DIRECTORY != 0 {
         FdKind::Directory

@@ -5,32 +5,34 @@
 /// never ends with a slash (except `/` itself).
 pub fn resolve(base: &str, rel: &[u8]) -> String {
     let rel = String::from_utf8_lossy(rel);
-    let mut out: Vec<&str> = Vec::new();
-    let joined;
-    let full: &str = if rel.starts_with('/') {
-        &rel
-    } else {
-        joined = format!("{base}/{rel}");
-        &joined
-    };
-    for comp in full.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
+    // One buffer, `/c1/c2...`: `..` cuts the last component, as popping a stack of the
+    // components of `base/rel` would.
+    let mut s = String::with_capacity(base.len() + rel.len() + 1);
+    if !rel.starts_with('/') {
+        push_components(&mut s, base);
     }
-    let mut s = String::with_capacity(full.len());
-    for c in &out {
-        s.push('/');
-        s.push_str(c);
-    }
+    push_components(&mut s, &rel);
     if s.is_empty() {
         s.push('/');
     }
     s
+}
+
+fn push_components(s: &mut String, path: &str) {
+    for comp in path.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                if let Some(i) = s.rfind('/') {
+                    s.truncate(i);
+                }
+            }
+            c => {
+                s.push('/');
+                s.push_str(c);
+            }
+        }
+    }
 }
 
 /// The directory part of a path (`/etc` for `/etc/passwd`, `/` for `/x`).
@@ -63,6 +65,9 @@ mod tests {
             ("/a/b", "../c/./d", "/a/c/d"),
             ("/", "..", "/"),
             ("/tmp", "dir/", "/tmp/dir"),
+            ("/a/b/", "../../..", "/"),
+            ("/a/b", "..x/.y", "/a/b/..x/.y"),
+            ("", "x/../../y", "/y"),
         ];
         for &(base, rel, want) in cases {
             assert_eq!(resolve(base, rel.as_bytes()), want, "{base} + {rel}");
