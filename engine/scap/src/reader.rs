@@ -61,6 +61,21 @@ pub struct ReaderStats {
     pub converter_dropped: u64,
 }
 
+/// What the converter made of an event found by the fast path.
+enum Fast {
+    /// Dropped (folded into its exit).
+    Dropped,
+    /// Delivered as stored, from `buf[rec_start..rec_end]`.
+    Stored {
+        cpu: u16,
+        off: u64,
+        rec_start: usize,
+        rec_end: usize,
+    },
+    /// Delivered as the converter's output; `offset` is the stored record's.
+    Rewritten { cpu: u16, off: u64, offset: u64 },
+}
+
 /// A streaming `.scap` reader over plain or gzip-compressed input.
 pub struct CaptureReader {
     src: Box<dyn Read + Send>,
@@ -185,6 +200,40 @@ impl CaptureReader {
                     block_type: block::EV_V2,
                 }));
             }
+        } else {
+            // The same fast path through the converter; the decision is made on a record
+            // that does not outlive it, and the delivered one is parsed where it is returned.
+            while let Some(fast) = self.fast_converted()? {
+                let (cpu, off, bytes, offset) = match fast {
+                    Fast::Dropped => continue,
+                    Fast::Stored {
+                        cpu,
+                        off,
+                        rec_start,
+                        rec_end,
+                    } => (
+                        cpu,
+                        off,
+                        &self.buf[rec_start..rec_end],
+                        self.buf_offset + rec_start as u64,
+                    ),
+                    Fast::Rewritten { cpu, off, offset } => (
+                        cpu,
+                        off,
+                        self.converter.as_ref().map_or(&[][..], |c| c.output()),
+                        offset,
+                    ),
+                };
+                let record = Record::parse(bytes)
+                    .map_err(|source| ScapError::BadEvent { offset, source })?;
+                return Ok(Some(CapturedEvent {
+                    cpu,
+                    flags: 0,
+                    record,
+                    offset: off,
+                    block_type: block::EV_V2,
+                }));
+            }
         }
         loop {
             let Some((bt, len, off)) = self.next_block()? else {
@@ -255,6 +304,35 @@ impl CaptureReader {
                 block_type: bt,
             }));
         }
+    }
+
+    /// [`CaptureReader::fast_v2_event`] followed by the converter's decision. `None`
+    /// (consuming nothing) sends the caller down the general path.
+    #[inline]
+    fn fast_converted(&mut self) -> Result<Option<Fast>, ScapError> {
+        let Some((cpu, rec_start, rec_end, off)) = self.fast_v2_event() else {
+            return Ok(None);
+        };
+        let offset = self.buf_offset + rec_start as u64;
+        let record = Record::parse(&self.buf[rec_start..rec_end])
+            .map_err(|source| ScapError::BadEvent { offset, source })?;
+        let decision = match self.converter.as_mut() {
+            Some(conv) => conv.process(&record),
+            None => Conversion::Pass,
+        };
+        Ok(Some(match decision {
+            Conversion::Drop => {
+                self.stats.converter_dropped += 1;
+                Fast::Dropped
+            }
+            Conversion::Rewritten => Fast::Rewritten { cpu, off, offset },
+            Conversion::Pass => Fast::Stored {
+                cpu,
+                off,
+                rec_start,
+                rec_end,
+            },
+        }))
     }
 
     /// The common case, inline: a well-formed `EV_V2` block of a known event type, wholly in
