@@ -217,9 +217,10 @@ fn main() {
             let c = runs[runs_n / 2].cpu;
             let best = runs[0].cpu;
             let s = median(runs.iter().map(|r| r.wall).collect());
-            if *name == "stable" && input == "in memory" {
+            // sysdig reads the .gz file: compare with the run that inflates too.
+            if *name == "stable" && key == "gz" {
                 stable_secs = s;
-                stable_events = last.events;
+                stable_events = last.stored;
             }
             println!(
                 "replay {name:<26} {input:<14} {} events ({} stored), {} alerts: CPU {:.3} s = {:.2} M events/s ({:.2} M stored/s, {:.0} ns/event; best run {:.3} s); wall {:.3} s",
@@ -295,12 +296,12 @@ fn main() {
     if ok {
         let s = median(secs);
         println!(
-            "sysdig -r busy_server.scap.gz 'Read sensitive file untrusted' > /dev/null: {:.3} s (gunzip and start-up included), {:.2} M events/s over our event count",
+            "sysdig -r busy_server.scap.gz 'Read sensitive file untrusted' > /dev/null: {:.3} s wall (gunzip and start-up included), {:.2} M stored events/s",
             s,
             stable_events as f64 / s / 1e6
         );
         println!(
-            "ratio, wall time sysdig / replay(stable): {:.2}",
+            "ratio, wall time sysdig / replay(stable, .gz inflated): {:.2}",
             s / stable_secs
         );
     }
