@@ -79,13 +79,26 @@ fn ip_text(a: &IpAddr) -> String {
 }
 
 /// libsinsp's l4 protocol numbers from the scap fd list's (IPPROTO-derived) byte.
+/// A capture's `scap_l4_proto` (0 unknown, 1 not available, 2 TCP, 3 UDP, 4 ICMP, 5 raw) as
+/// the state's protocol.
 fn l4proto(p: u8) -> u8 {
     match p {
-        1 => l4::TCP,
-        2 => l4::UDP,
-        3 => l4::ICMP,
-        4 => l4::RAW,
+        2 => l4::TCP,
+        3 => l4::UDP,
+        4 => l4::ICMP,
+        5 => l4::RAW,
         _ => l4::UNKNOWN,
+    }
+}
+
+/// The state's protocol as a capture's `scap_l4_proto`, the inverse of [`l4proto`].
+pub(crate) fn scap_l4proto(p: u8) -> u8 {
+    match p {
+        l4::TCP => 2,
+        l4::UDP => 3,
+        l4::ICMP => 4,
+        l4::RAW => 5,
+        _ => 0,
     }
 }
 

@@ -2,6 +2,7 @@
 //! a capture's metadata blocks, so a live capture file carries its process, fd and user lists
 //! like a sysdig or Falco capture does.
 
+use crate::bootstrap::scap_l4proto;
 use falco_scap::meta::{
     fd_type, CaptureMetadata, FdEntry, FdInfo as ScapFd, FdList, GroupEntry, IfAddr, Interface,
     MachineInfo, ThreadEntry, UserEntry,
@@ -47,7 +48,7 @@ fn fd_entry(f: &FdInfo) -> FdEntry {
                     dip: v4(&sip),
                     sport: cport,
                     dport: sport,
-                    l4proto,
+                    l4proto: scap_l4proto(l4proto),
                 },
             ),
             IpAddr::V6(_) => (
@@ -57,7 +58,7 @@ fn fd_entry(f: &FdInfo) -> FdEntry {
                     dip: v6(&sip),
                     sport: cport,
                     dport: sport,
-                    l4proto,
+                    l4proto: scap_l4proto(l4proto),
                 },
             ),
         },
@@ -67,7 +68,7 @@ fn fd_entry(f: &FdInfo) -> FdEntry {
                 ScapFd::Ipv4ServerSocket {
                     ip: v4(&ip),
                     port,
-                    l4proto,
+                    l4proto: scap_l4proto(l4proto),
                 },
             ),
             IpAddr::V6(_) => (
@@ -75,7 +76,7 @@ fn fd_entry(f: &FdInfo) -> FdEntry {
                 ScapFd::Ipv6ServerSocket {
                     ip: v6(&ip),
                     port,
-                    l4proto,
+                    l4proto: scap_l4proto(l4proto),
                 },
             ),
         },

@@ -575,8 +575,14 @@ pub(crate) fn parse_proclist(
                     }
                 };
             }
-            opt!(t.pidns_init_start_ts, 8, c.u64("pidns_init_start_ts")?);
-            opt!(t.tty, 4, c.u32("tty")?);
+            // Writers before libs 0.10 (sysdig 0.29) put loginuid, exe_writable and the
+            // three capability sets (29 bytes) right after root; 0.10 inserted
+            // pidns_init_start_ts and tty before them. libscap tells them apart by the room
+            // left, and so do we.
+            if left > 29 {
+                opt!(t.pidns_init_start_ts, 8, c.u64("pidns_init_start_ts")?);
+                opt!(t.tty, 4, c.u32("tty")?);
+            }
             opt!(t.loginuid, 4, c.u32("loginuid")?);
             opt!(t.exe_writable, 1, c.u8("exe_writable")? != 0);
             opt!(t.cap_inheritable, 8, c.u64("cap_inheritable")?);

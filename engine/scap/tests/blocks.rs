@@ -76,13 +76,30 @@ fn thread(ver: u8) -> Vec<u8> {
         s16(&mut e, b"/");
     }
     if ver >= 9 {
+        // libs >= 0.10 layout: pidns_init_start_ts and tty before the pre-0.10 tail.
         e.extend_from_slice(&77u64.to_le_bytes()); // pidns_init_start_ts
         e.extend_from_slice(&34816u32.to_le_bytes()); // tty
-        let mut with_len = ((e.len() + 4) as u32).to_le_bytes().to_vec();
-        with_len.extend_from_slice(&e);
-        return with_len;
+        e.extend_from_slice(&pre_0_10_tail());
+        return with_entry_len(e);
     }
     e
+}
+
+/// The tail a libs < 0.10 writer (sysdig 0.29) puts after root: loginuid, exe_writable and
+/// the three capability sets, 29 bytes.
+fn pre_0_10_tail() -> Vec<u8> {
+    let mut t = 4242u32.to_le_bytes().to_vec(); // loginuid
+    t.push(1); // exe_writable
+    for c in [1u64, 2, 3] {
+        t.extend_from_slice(&c.to_le_bytes()); // cap_inheritable, cap_permitted, cap_effective
+    }
+    t
+}
+
+fn with_entry_len(e: Vec<u8>) -> Vec<u8> {
+    let mut with_len = ((e.len() + 4) as u32).to_le_bytes().to_vec();
+    with_len.extend_from_slice(&e);
+    with_len
 }
 
 fn expected_thread(ver: u8) -> ThreadEntry {
@@ -123,6 +140,8 @@ fn expected_thread(ver: u8) -> ThreadEntry {
     }
     if ver >= 9 {
         (t.pidns_init_start_ts, t.tty) = (77, 34816);
+        (t.loginuid, t.exe_writable) = (4242, true);
+        (t.cap_inheritable, t.cap_permitted, t.cap_effective) = (1, 2, 3);
     }
     t
 }
@@ -188,6 +207,23 @@ fn process_list_every_version_and_legacy_id() {
             );
         }
     }
+}
+
+/// A V9 entry written before libs 0.10 has no pidns_init_start_ts or tty: libscap tells it
+/// apart by the 29 bytes or fewer left after root, and so must we (sysdig 0.29's captures).
+#[test]
+fn process_list_v9_before_libs_0_10() {
+    let full = thread(9);
+    // Drop the entry length, pidns_init_start_ts (8) and tty (4), keep the 29-byte tail.
+    let body_end = full.len() - 29;
+    let mut e = full[4..body_end - 12].to_vec();
+    e.extend_from_slice(&pre_0_10_tail());
+    let mut f = shb(&[]);
+    f.extend_from_slice(&blk(block::PL_V9, &with_entry_len(e)));
+    let (meta, _) = read(f);
+    let mut want = expected_thread(9);
+    (want.pidns_init_start_ts, want.tty) = (0, 0);
+    assert_eq!(meta.threads, vec![want]);
 }
 
 #[test]

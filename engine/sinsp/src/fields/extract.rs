@@ -275,7 +275,25 @@ impl<'a> EventContext<'a> {
                     ec::EC_USER => b"user",
                     ec::EC_TIME => b"time",
                     ec::EC_PROCESSING => b"processing",
-                    ec::EC_IO_READ | ec::EC_IO_WRITE | ec::EC_IO_OTHER => b"I/O",
+                    // I/O events take the class of their fd (libsinsp `get_category`).
+                    ec::EC_IO_READ | ec::EC_IO_WRITE | ec::EC_IO_OTHER => match self
+                        .fd
+                        .map(|f| &f.kind)
+                    {
+                        Some(FdKind::File | FdKind::Directory) => b"file",
+                        Some(
+                            FdKind::Ip { .. } | FdKind::IpServer { .. } | FdKind::IpUnbound { .. },
+                        ) => b"net",
+                        Some(
+                            FdKind::Fifo
+                            | FdKind::Unix { .. }
+                            | FdKind::Event
+                            | FdKind::Signalfd
+                            | FdKind::Inotify
+                            | FdKind::Userfaultfd,
+                        ) => b"ipc",
+                        _ => b"unknown",
+                    },
                     ec::EC_WAIT => b"wait",
                     ec::EC_SCHEDULER => b"scheduler",
                     _ => b"unknown",
@@ -348,10 +366,18 @@ impl<'a> EventContext<'a> {
                 sink(Value::Str(raw));
             }
             E::Buflen => {
-                let Some(raw) = self.p.raw_named("data") else {
+                // libsinsp: the return value of an I/O exit on a known fd, when not an error
+                // (the syscall's byte count, not the captured, snaplen-limited data size).
+                if self.fd.is_none()
+                    || info.category & 0xff & ec::EC_IO_READ == 0
+                    || info.direction != Direction::Exit
+                {
                     return false;
-                };
-                sink(Value::Uint(raw.len() as u64));
+                }
+                match self.res() {
+                    Some(r) if r >= 0 => sink(Value::Uint(r as u64)),
+                    _ => return false,
+                }
             }
             E::Res => {
                 let Some(r) = self.res() else { return false };
@@ -840,13 +866,109 @@ impl<'a> EventContext<'a> {
         true
     }
 
+    /// libs' `extract_from_null_fd` for `fd.typechar`: an event that creates, uses or
+    /// destroys an fd (of a known thread) whose fd is unknown, e.g. a failed creation, still
+    /// gets the type its syscall makes (`f` for the open family, `4` for socket and accept,
+    /// `p` for pipe, ...), `o` otherwise. `fd.uid` needs no fd entry either.
+    fn extract_null_fd(&mut self, f: F, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+        use ringbuf_abi::schema::flags::{EF_CREATES_FD, EF_DESTROYS_FD, EF_USES_FD};
+        let Some(info) = self.p.info else {
+            return false;
+        };
+        let Some(t) = self.th else { return false };
+        if info.flags & (EF_CREATES_FD | EF_USES_FD | EF_DESTROYS_FD) == 0 {
+            return false;
+        }
+        if f == F::Uid {
+            // Thread id and the event's fd number, known or not.
+            let n = self.fd_num().unwrap_or(-1);
+            let tid = t.tid;
+            return self.str_out(sink, |o| {
+                let _ = write!(o, "{tid}{n}");
+            });
+        }
+        if matches!(
+            f,
+            F::Name | F::Nameraw | F::Directory | F::Containername | F::Containerdirectory
+        ) {
+            return self.extract_name_from_creator(f, info, t, sink);
+        }
+        if f != F::Typechar {
+            return false;
+        }
+        let c: &[u8] = match info.name {
+            "open" | "openat" | "openat2" | "creat" => b"f",
+            "socket" | "accept" | "accept4" => b"4",
+            "pipe" | "pipe2" => b"p",
+            "eventfd" | "eventfd2" => b"e",
+            "signalfd" | "signalfd4" => b"s",
+            "timerfd_create" => b"t",
+            "inotify_init" | "inotify_init1" => b"i",
+            _ => b"o",
+        };
+        sink(Value::Str(c));
+        true
+    }
+
+    /// libs' `extract_fdname_from_creator`: without an fd entry (a failed creation), the exit
+    /// of an open family call still names the path it tried (resolved against the cwd or
+    /// its dirfd; `fd.nameraw` as given); other events name nothing. `fd.directory` is that
+    /// name's directory.
+    fn extract_name_from_creator(
+        &mut self,
+        f: F,
+        info: &ringbuf_abi::EventInfo,
+        t: &ThreadInfo,
+        sink: &mut dyn FnMut(Value<'_>),
+    ) -> bool {
+        if info.direction != Direction::Exit {
+            return false;
+        }
+        let raw: Option<&[u8]> = match info.name {
+            "open" | "creat" | "openat" | "openat2" => self.p.str_named("name"),
+            "open_by_handle_at" => self.p.str_named("path"),
+            _ => None,
+        };
+        let name = match raw {
+            Some(r) if f == F::Nameraw => String::from_utf8_lossy(r).into_owned(),
+            Some(r) => {
+                let base = match self.p.int_named("dirfd") {
+                    Some(d) if d != -100 && !r.starts_with(b"/") => match self.st.fd_of(t.tid, d) {
+                        Some(fd) => fd.name.clone(),
+                        None => "<UNKNOWN>".to_string(),
+                    },
+                    _ => t.cwd.clone(),
+                };
+                path::resolve(&base, r)
+            }
+            // Other fd events have no name without an fd entry (the reference Falco run
+            // prints `<NA>` for unlinkat's fd.name).
+            None => return false,
+        };
+        let name = match f {
+            F::Directory | F::Containerdirectory => match name.rfind('/') {
+                Some(p) if p != 0 && p < name.len() - 1 => name[..p].to_string(),
+                Some(p) if p != 0 => name,
+                _ => "/".to_string(),
+            },
+            _ => name,
+        };
+        let name = match f {
+            F::Containername | F::Containerdirectory => format!("{}:{name}", t.container_id),
+            _ => name,
+        };
+        self.str_out(sink, |o| o.extend_from_slice(name.as_bytes()))
+    }
+
     fn extract_fd(&mut self, f: F, sink: &mut dyn FnMut(Value<'_>)) -> bool {
         if f == F::Num {
             let Some(n) = self.fd_num() else { return false };
             sink(Value::Int(n));
             return true;
         }
-        let Some(fd) = self.fd else { return false };
+        let Some(fd) = self.fd else {
+            return self.extract_null_fd(f, sink);
+        };
         let (cip, cport, sip, sport, l4p) = match fd.kind {
             FdKind::Ip {
                 cip,
@@ -856,7 +978,12 @@ impl<'a> EventContext<'a> {
                 l4proto,
             } => (Some(cip), Some(cport), Some(sip), Some(sport), l4proto),
             FdKind::IpServer { ip, port, l4proto } => (None, None, Some(ip), Some(port), l4proto),
-            FdKind::IpUnbound { l4proto, .. } => (None, None, None, None, l4proto),
+            // libs' get_l4proto: a socket neither client nor server has no protocol yet,
+            // except a raw one.
+            FdKind::IpUnbound { l4proto, .. } if l4proto == l4::RAW => {
+                (None, None, None, None, l4proto)
+            }
+            FdKind::IpUnbound { .. } => (None, None, None, None, l4::UNKNOWN),
             _ => (None, None, None, None, l4::UNKNOWN),
         };
         // libs decides the local end from the host's interfaces, not from who connected:

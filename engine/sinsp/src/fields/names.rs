@@ -11,6 +11,7 @@ pub fn flag_table(info: &str) -> Option<&'static [(&'static str, u32)]> {
         "unlinkat_flags" => &[("AT_REMOVEDIR", 0x200)],
         "linkat_flags" => &[("AT_SYMLINK_FOLLOW", 0x400), ("AT_EMPTY_PATH", 0x1000)],
         "access_flags" => &[("F_OK", 0), ("R_OK", 4), ("W_OK", 2), ("X_OK", 1)],
+        "rlimit_resources" => RLIMIT_RESOURCES,
         "socket_families" => &[
             ("AF_INET6", 10),
             ("AF_INET", 2),
@@ -22,6 +23,27 @@ pub fn flag_table(info: &str) -> Option<&'static [(&'static str, u32)]> {
         _ => return None,
     })
 }
+
+/// libs' `rlimit_resources` (`PPM_RLIMIT_*`).
+const RLIMIT_RESOURCES: &[(&str, u32)] = &[
+    ("RLIMIT_CPU", 0),
+    ("RLIMIT_FSIZE", 1),
+    ("RLIMIT_DATA", 2),
+    ("RLIMIT_STACK", 3),
+    ("RLIMIT_CORE", 4),
+    ("RLIMIT_RSS", 5),
+    ("RLIMIT_NPROC", 6),
+    ("RLIMIT_NOFILE", 7),
+    ("RLIMIT_MEMLOCK", 8),
+    ("RLIMIT_AS", 9),
+    ("RLIMIT_LOCKS", 10),
+    ("RLIMIT_SIGPENDING", 11),
+    ("RLIMIT_MSGQUEUE", 12),
+    ("RLIMIT_NICE", 13),
+    ("RLIMIT_RTPRIO", 14),
+    ("RLIMIT_RTTIME", 15),
+    ("RLIMIT_UNKNOWN", 255),
+];
 
 const FILE_FLAGS: &[(&str, u32)] = &[
     ("O_LARGEFILE", 1 << 11),

@@ -95,7 +95,12 @@ fn schema() -> &'static Schema {
                 .first()
                 .map(|p| p.ptype == ringbuf_abi::ParamType::Fd)
                 .unwrap_or(false);
-            s.fd_param[i] = if e.direction == Direction::Exit && creates && first_is_fd {
+            // copy_file_range names two fds: libsinsp takes the output fd of the exit (and
+            // the enter's only fd, the input).
+            let named = |n: &str| e.params.iter().position(|p| p.name == n).map(|p| p as u8);
+            s.fd_param[i] = if e.name == "copy_file_range" {
+                named("fdout").or_else(|| named("fdin"))
+            } else if e.direction == Direction::Exit && creates && first_is_fd {
                 Some(0)
             } else if uses || creates {
                 e.params
@@ -268,19 +273,28 @@ fn makes_thread(evtype: usize) -> bool {
 /// sysdig 0.29's libsinsp, the process id is the thread id, so each such thread keeps its
 /// own fd table.
 fn add_unknown_thread(s: &mut State, tid: i64) {
-    s.threads.insert(ThreadInfo {
+    s.threads.insert(unknown_thread(tid));
+}
+
+/// libsinsp's entry for a thread it knows nothing about: no name, invalid user, group and
+/// session, on the host.
+fn unknown_thread(tid: i64) -> ThreadInfo {
+    let mut t = ThreadInfo {
         tid,
         pid: tid,
         ptid: -1,
         vtid: -1,
         vpid: -1,
+        sid: -1,
         comm: "<NA>".into(),
         exe: "<NA>".into(),
         uid: u32::MAX,
         gid: u32::MAX,
         loginuid: u32::MAX,
         ..ThreadInfo::default()
-    });
+    };
+    set_container(&mut t);
+    t
 }
 
 /// Sets the event metadata (number, times, thread, fd) for an event that leaves the tables
@@ -288,6 +302,11 @@ fn add_unknown_thread(s: &mut State, tid: i64) {
 pub(crate) fn describe(s: &mut State, rec: Record<'_>) {
     let evtype = rec.evtype() as usize;
     begin(s, &rec);
+    // The thread's entry exists from its first event on, as in libsinsp.
+    let tid = rec.tid() as i64;
+    if tid > 0 && makes_thread(evtype) && s.threads.get(tid).is_none() {
+        add_unknown_thread(s, tid);
+    }
     if let Some(i) = schema().fd_param.get(evtype).copied().flatten() {
         s.meta.fd = Params::new(rec).int(i as usize).filter(|&fd| fd >= 0);
     }
@@ -356,7 +375,10 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
                 },
             );
         }
-        Action::Clone => parse_clone(s, &p, tid, ts),
+        Action::Clone => {
+            let vfork = EVENT_TABLE.get(evtype).is_some_and(|i| i.name == "vfork");
+            parse_clone(s, &p, tid, ts, vfork)
+        }
         Action::Execve => parse_execve(s, &p, tid),
         Action::Procexit => parse_procexit(s, &p, tid),
         Action::Open => parse_open(s, &p, tid),
@@ -404,17 +426,21 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
         Action::Dup => {
             let res = p.int(0).unwrap_or(-1);
             if res >= 0 {
+                s.meta.fd = Some(res);
                 if let Some(old) = p.int_named("oldfd").or_else(|| p.int_named("fd")) {
+                    // An unknown source adds nothing: the event's fd stays the old one.
+                    if s.fd_of(tid, old).is_none() {
+                        s.meta.fd = Some(old);
+                    }
                     dup_fd(s, tid, old, res);
                 }
-                s.meta.fd = Some(res);
             }
         }
         Action::Fcntl => {
-            // PPM_FCNTL_F_DUPFD = 1, PPM_FCNTL_F_DUPFD_CLOEXEC = 14.
+            // PPM_FCNTL_F_DUPFD = 1, PPM_FCNTL_F_DUPFD_CLOEXEC = 26.
             let res = p.int(0).unwrap_or(-1);
             let cmd = p.uint_named("cmd").unwrap_or(0);
-            if res >= 0 && (cmd == 1 || cmd == 14) {
+            if res >= 0 && (cmd == 1 || cmd == 26) {
                 if let Some(old) = p.int_named("fd") {
                     dup_fd(s, tid, old, res);
                 }
@@ -543,55 +569,50 @@ fn add_fd(s: &mut State, tid: i64, info: FdInfo) {
         .insert(info, max, &mut s.fd_counters);
 }
 
+/// dup family and fcntl(F_DUPFD): the new fd becomes a copy of the old one. Like libsinsp's
+/// `parse_dup_exit`, an unknown source leaves the table as it is (the new number keeps
+/// whatever it named before).
 fn dup_fd(s: &mut State, tid: i64, old: i64, new: i64) {
     if let Some(mut info) = s.fd_of(tid, old).cloned() {
         info.fd = new;
         add_fd(s, tid, info);
-    } else if let Some(pid) = s.threads.get(tid).map(|t| t.pid) {
-        // Unknown source: the new fd number no longer means what we knew about it.
-        if let Some(t) = s.fdtables.get_mut(&pid) {
-            t.remove(new);
-        }
     }
 }
 
-fn parse_clone(s: &mut State, p: &Params<'_>, tid: i64, ts: u64) {
+/// libsinsp's `CLONE_STALE_TIME_NS`: a thread entry older than this when the child's half of
+/// clone arrives is a leftover of a lost procexit.
+const CLONE_STALE_TIME_NS: u64 = 2_000_000_000;
+
+/// clone/fork/vfork/clone3 exit, as libsinsp 0.25's `parse_clone_exit`: the caller's half
+/// (`res` = child tid) creates the child unless the child's half came first
+/// (`CLONE_INVERTED`), the child lives in another PID namespace, or it is a vfork (whose
+/// child may already have run and exited); the child's half (`res` = 0) creates it from its
+/// own parameters and its parent (or thread leader) unless the caller just did.
+fn parse_clone(s: &mut State, p: &Params<'_>, tid: i64, ts: u64, vfork: bool) {
     let Some(res) = p.int(0) else { return };
     if res < 0 {
         return;
     }
     let flags = p.uint_named("flags").unwrap_or(0) as u32;
-    let (child_tid, from_child) = if res == 0 { (tid, true) } else { (res, false) };
-    // Start from what the caller knows (the parent thread for the parent's half, the thread
-    // named by ptid for the child's half).
-    let parent_tid = if from_child {
-        p.int_named("ptid").unwrap_or(-1)
+    if res == 0 {
+        parse_clone_child(s, p, tid, ts, flags);
     } else {
-        tid
-    };
-    let existing = s.threads.get(child_tid).cloned();
-    let base = existing
-        .clone()
-        .or_else(|| s.threads.get(parent_tid).cloned());
-    let mut t = base.unwrap_or_default();
-    t.dead = false;
-    t.tid = child_tid;
-    let str_or = |name: &str, cur: &mut String| {
-        if let Some(v) = p.str_named(name) {
-            *cur = lossy(v);
-        }
-    };
-    str_or("exe", &mut t.exe);
-    str_or("comm", &mut t.comm);
+        parse_clone_caller(s, p, tid, res, ts, flags, vfork);
+    }
+}
+
+/// The child's fields every half takes from the event: exe, args, comm, fdlimit, memory,
+/// uid/gid, cgroups.
+fn clone_from_params(t: &mut ThreadInfo, p: &Params<'_>) {
+    if let Some(v) = p.str_named("exe") {
+        t.exe = lossy(v);
+    }
     if let Some(a) = p.present_named("args") {
         t.args = parse_list(a);
     }
-    if let Some(c) = p.str_named("cwd") {
-        t.cwd = lossy(c);
-        normalize_cwd(&mut t.cwd);
-    }
-    if let Some(c) = p.raw_named("cgroups") {
-        t.cgroups = parse_cgroups(c);
+    match p.str_named("comm") {
+        Some(c) => t.comm = lossy(c),
+        None => t.comm = t.exe.clone(),
     }
     if let Some(v) = p.int_named("fdlimit") {
         t.fdlimit = v;
@@ -602,51 +623,200 @@ fn parse_clone(s: &mut State, p: &Params<'_>, tid: i64, ts: u64) {
     if let Some(v) = p.uint_named("gid") {
         t.gid = v as u32;
     }
-    if let Some(v) = p.uint_named("pidns_init_start_ts") {
-        t.pidns_init_start_ts = v;
+    if let Some(c) = p.raw_named("cgroups") {
+        t.cgroups = parse_cgroups(c);
     }
-    if from_child {
-        t.pid = p.int_named("pid").unwrap_or(child_tid);
-        t.ptid = p.int_named("ptid").unwrap_or(t.ptid);
-        t.vtid = p.int_named("vtid").unwrap_or(child_tid);
-        t.vpid = p.int_named("vpid").unwrap_or(t.pid);
-    } else if existing.is_none() {
-        let parent_pid = p.int_named("pid").unwrap_or(tid);
-        let parent_ptid = p.int_named("ptid").unwrap_or(0);
-        if flags & cl::CLONE_THREAD != 0 {
-            t.pid = parent_pid;
-            t.ptid = parent_ptid;
-        } else {
-            t.pid = child_tid;
-            t.ptid = if flags & cl::CLONE_PARENT != 0 {
-                parent_ptid
-            } else {
-                parent_pid
-            };
+}
+
+/// What a new thread inherits from the thread it was cloned from (libsinsp: exepath, exe
+/// flags, root, sid, process groups, tty, loginuid, capabilities, exe inode); a new process
+/// also gets its cwd and environment.
+fn inherit(t: &mut ThreadInfo, from: &ThreadInfo) {
+    t.exepath = from.exepath.clone();
+    t.exe_writable = from.exe_writable;
+    t.exe_upper_layer = from.exe_upper_layer;
+    t.exe_lower_layer = from.exe_lower_layer;
+    t.exe_from_memfd = from.exe_from_memfd;
+    t.root = from.root.clone();
+    t.sid = from.sid;
+    t.vpgid = from.vpgid;
+    t.pgid = from.pgid;
+    t.tty = from.tty;
+    t.loginuid = from.loginuid;
+    t.cap_permitted = from.cap_permitted;
+    t.cap_inheritable = from.cap_inheritable;
+    t.cap_effective = from.cap_effective;
+    t.exe_ino = from.exe_ino;
+    t.exe_ino_ctime = from.exe_ino_ctime;
+    t.exe_ino_mtime = from.exe_ino_mtime;
+    t.pidns_init_start_ts = from.pidns_init_start_ts;
+    // Threads share the process's cwd and environment; this table keeps them per thread, so
+    // a thread copies them too.
+    t.cwd = from.cwd.clone();
+    t.env = from.env.clone();
+}
+
+/// A new process gets a copy of its parent's fds; a thread shares them by pid.
+fn copy_fds(s: &mut State, from_pid: Option<i64>, child: &ThreadInfo) {
+    if child.pid != child.tid {
+        return;
+    }
+    if let Some(pp) = from_pid.filter(|&pp| pp != child.pid) {
+        if let Some(ft) = s.fdtables.get(&pp).cloned() {
+            s.fdtables.insert(child.pid, ft);
         }
-        // The parent's half does not know the child's namespace ids.
-        let in_ns = flags & cl::CHILD_IN_PIDNS != 0;
-        t.vtid = if in_ns { 0 } else { child_tid };
-        t.vpid = if in_ns { 0 } else { t.pid };
+    } else if from_pid.is_none() {
+        s.fdtables.remove(&child.pid);
     }
-    t.flags = (t.flags & !(cl::CLONE_THREAD | cl::CHILD_IN_PIDNS))
-        | (flags & (cl::CLONE_THREAD | cl::CHILD_IN_PIDNS));
-    if t.vtid > 0 && t.vtid != t.tid {
-        t.flags |= cl::CHILD_IN_PIDNS;
+}
+
+fn parse_clone_caller(
+    s: &mut State,
+    p: &Params<'_>,
+    caller_tid: i64,
+    child_tid: i64,
+    ts: u64,
+    flags: u32,
+    vfork: bool,
+) {
+    if s.threads.get(caller_tid).is_none() {
+        add_unknown_thread(s, caller_tid);
     }
-    if existing.is_none() {
-        t.clone_ts = ts;
-        s.threads.counters.added += 1;
-        // A new process gets a copy of its parent's fds; a thread shares them by pid.
-        if t.pid == child_tid && flags & cl::CLONE_THREAD == 0 {
-            let parent_pid = s.threads.get(parent_tid).map(|x| x.pid);
-            if let Some(pp) = parent_pid.filter(|&pp| pp != t.pid) {
-                if let Some(ft) = s.fdtables.get(&pp).cloned() {
-                    s.fdtables.insert(t.pid, ft);
-                }
+    let Some(caller) = s.threads.get_mut(caller_tid) else {
+        return;
+    };
+    // An entry made up for an unknown thread: fill in what the event tells.
+    let valid_caller = caller.ptid != -1 || caller.exe != "<NA>";
+    if !valid_caller {
+        caller.pid = p.int_named("pid").unwrap_or(caller.pid);
+        caller.ptid = p.int_named("ptid").unwrap_or(caller.ptid);
+        match (p.int_named("vtid"), p.int_named("vpid")) {
+            (Some(vt), Some(vp)) => {
+                caller.vtid = vt;
+                caller.vpid = vp;
+            }
+            _ => {
+                caller.vtid = caller_tid;
+                caller.vpid = -1;
             }
         }
     }
+    let caller = caller.clone();
+    // The child's half creates children in other PID namespaces (the caller does not know
+    // their ids), and those of vforks.
+    // (A vtid of 0 is a bootstrap entry that never learnt it: not a namespace.)
+    if flags & (cl::CHILD_IN_PIDNS | cl::CLONE_NEWPID | cl::CLONE_PARENT) != 0
+        || (caller.vtid > 0 && caller_tid != caller.vtid)
+        || flags & cl::CLONE_VFORK != 0
+        || vfork
+    {
+        return;
+    }
+    if let Some(existing) = s.threads.get(child_tid) {
+        if existing.flags & cl::CLONE_INVERTED != 0 {
+            return;
+        }
+        s.threads.remove(child_tid);
+    }
+    let mut t = ThreadInfo {
+        tid: child_tid,
+        flags,
+        ..ThreadInfo::default()
+    };
+    let thread = flags & cl::CLONE_THREAD != 0;
+    if thread {
+        t.pid = caller.pid;
+        t.ptid = caller.ptid;
+        t.flags |= cl::CLONE_FILES;
+    } else {
+        t.pid = child_tid;
+        t.ptid = caller.tid;
+    }
+    t.vtid = t.tid;
+    t.vpid = t.pid;
+    clone_from_params(&mut t, p);
+    t.clone_ts = ts;
+    if valid_caller {
+        inherit(&mut t, &caller);
+    } else if let Some(c) = s.threads.get_mut(caller_tid) {
+        c.exe = t.exe.clone();
+        c.comm = t.comm.clone();
+        c.args = t.args.clone();
+    }
+    if let Some(v) = p.uint_named("pidns_init_start_ts") {
+        t.pidns_init_start_ts = v;
+    }
+    if !thread {
+        copy_fds(s, valid_caller.then_some(caller.pid), &t);
+    }
+    s.threads.counters.added += 1;
+    set_container(&mut t);
+    s.threads.insert(t);
+}
+
+fn parse_clone_child(s: &mut State, p: &Params<'_>, child_tid: i64, ts: u64, flags: u32) {
+    if let Some(t) = s.threads.get(child_tid) {
+        if t.clone_ts != 0 && ts.saturating_sub(t.clone_ts) < CLONE_STALE_TIME_NS {
+            // The caller's half made it: nothing to add.
+            return;
+        }
+        s.threads.remove(child_tid);
+    }
+    let mut t = ThreadInfo {
+        tid: child_tid,
+        pid: p.int_named("pid").unwrap_or(child_tid),
+        ptid: p.int_named("ptid").unwrap_or(-1),
+        flags: flags | cl::CLONE_INVERTED,
+        ..ThreadInfo::default()
+    };
+    match (p.int_named("vtid"), p.int_named("vpid")) {
+        (Some(vt), Some(vp)) => {
+            t.vtid = vt;
+            t.vpid = vp;
+        }
+        _ => {
+            t.vtid = child_tid;
+            t.vpid = -1;
+        }
+    }
+    let leader = flags & cl::CLONE_THREAD == 0;
+    let lookup_tid = if leader { t.ptid } else { t.pid };
+    if !leader {
+        t.flags |= cl::CLONE_FILES;
+    }
+    clone_from_params(&mut t, p);
+    let lookup = s.threads.get(lookup_tid).cloned();
+    let valid_lookup = lookup
+        .as_ref()
+        .is_some_and(|l| l.ptid != -1 || l.exe != "<NA>");
+    match &lookup {
+        Some(l) if valid_lookup => inherit(&mut t, l),
+        _ => {}
+    }
+    if !valid_lookup && !leader {
+        if let Some(l) = s.threads.get_mut(lookup_tid) {
+            l.exe = t.exe.clone();
+            l.comm = t.comm.clone();
+            l.args = t.args.clone();
+        }
+    }
+    t.clone_ts = ts;
+    if let Some(v) = p.uint_named("pidns_init_start_ts") {
+        t.pidns_init_start_ts = v;
+    }
+    if t.vtid > 0 && t.vtid != t.tid {
+        t.flags |= cl::CHILD_IN_PIDNS;
+    }
+    if leader {
+        copy_fds(
+            s,
+            valid_lookup
+                .then(|| lookup.as_ref().map(|l| l.pid))
+                .flatten(),
+            &t,
+        );
+    }
+    s.threads.counters.added += 1;
     set_container(&mut t);
     s.threads.insert(t);
 }
@@ -658,13 +828,11 @@ fn parse_execve(s: &mut State, p: &Params<'_>, tid: i64) {
     let mut t = match s.threads.get(tid) {
         Some(t) => t.clone(),
         None => ThreadInfo {
-            tid,
             pid: p.int_named("pid").unwrap_or(tid),
             ptid: p.int_named("ptid").unwrap_or(0),
             vtid: tid,
             vpid: p.int_named("pid").unwrap_or(tid),
-            loginuid: u32::MAX,
-            ..ThreadInfo::default()
+            ..unknown_thread(tid)
         },
     };
     if let Some(v) = p.str_named("exe") {
@@ -676,7 +844,9 @@ fn parse_execve(s: &mut State, p: &Params<'_>, tid: i64) {
     if let Some(v) = p.str_named("comm") {
         t.comm = lossy(v);
     }
-    if let Some(c) = p.str_named("cwd") {
+    // An empty cwd (the 2022 drivers always sent one) says nothing: the cwd stays the one
+    // inherited and followed through chdir, as libsinsp keeps it.
+    if let Some(c) = p.str_named("cwd").filter(|c| !c.is_empty()) {
         t.cwd = lossy(c);
         normalize_cwd(&mut t.cwd);
     }
@@ -868,9 +1038,13 @@ fn parse_bind(s: &mut State, p: &Params<'_>, tid: i64) {
     };
     let mut name = String::new();
     write_addr(&mut name, &ip, port);
-    info.kind = FdKind::IpServer { ip, port, l4proto };
     info.name = name;
-    info.is_server = true;
+    // libsinsp makes the socket a server only for a real port: a bind to port 0 (let the
+    // kernel pick) leaves it an unconnected socket.
+    if port > 0 {
+        info.kind = FdKind::IpServer { ip, port, l4proto };
+        info.is_server = true;
+    }
 }
 
 fn set_tuple(info: &mut FdInfo, tuple: SockTuple<'_>, server: bool) -> bool {
@@ -983,6 +1157,8 @@ fn parse_socketpair(s: &mut State, p: &Params<'_>, tid: i64) {
                     ..FdInfo::default()
                 },
             );
+            // libsinsp's add_fd makes the last fd added the event's fd (fd.num).
+            s.meta.fd = Some(fd);
         }
     }
 }
@@ -1004,6 +1180,7 @@ fn parse_pipe(s: &mut State, p: &Params<'_>, tid: i64) {
                     ..FdInfo::default()
                 },
             );
+            s.meta.fd = Some(fd);
         }
     }
 }
