@@ -1127,7 +1127,9 @@ impl CheckNode {
         if let Test::Dynamic(rhs) = &self.test {
             return self.eval_dynamic(rhs, fields);
         }
-        let list_in = self.lhs_is_list && self.op == Op::In;
+        // `in` on a list field wants every value in the set; on fd.ip/net/port/proto (the two
+        // ends of a connection) either end is enough, as libs' fd compare does.
+        let list_in = self.lhs_is_list && self.op == Op::In && !self.either_end;
         if let Some(built) = &self.lhs.value {
             let Some(values) = built.eval_multi(fields) else {
                 return false;

@@ -1077,6 +1077,11 @@ impl<'a> EventContext<'a> {
             F::Sport => return one_port(sport, sink),
             F::Lport => return one_port(lport, sink),
             F::Rport => return one_port(rport, sink),
+            // libs names a listening socket's client and server protocols with an empty
+            // string (its port is printed for connected sockets only).
+            F::Cproto | F::Sproto if matches!(fd.kind, FdKind::IpServer { .. }) => {
+                sink(Value::Str(b""))
+            }
             F::Cproto | F::Sproto | F::Lproto | F::Rproto => {
                 let p = match f {
                     F::Cproto => cport,
