@@ -1053,6 +1053,22 @@ impl<'a> EventContext<'a> {
                 }
                 sink(Value::Str(path::basename(&fd.name).as_bytes()))
             }
+            // libs' compare_ip/compare_net/compare_port look at both ends of an IP socket
+            // even before it has any: a socket not yet bound or connected is 0.0.0.0:0 on
+            // both sides for fd.ip, fd.net, fd.port and fd.proto.
+            F::Ip | F::Net if matches!(fd.kind, FdKind::IpUnbound { .. }) => {
+                let zero = if matches!(fd.kind, FdKind::IpUnbound { v6: true, .. }) {
+                    IpAddr::V6([0; 16])
+                } else {
+                    IpAddr::V4([0; 4])
+                };
+                sink(ip_value(&zero));
+                sink(ip_value(&zero));
+            }
+            F::Port | F::Proto if matches!(fd.kind, FdKind::IpUnbound { .. }) => {
+                sink(Value::Uint(0));
+                sink(Value::Uint(0));
+            }
             F::Ip | F::Net => {
                 let mut any = false;
                 for ip in [cip, sip].into_iter().flatten() {
