@@ -9,6 +9,7 @@ expected=$(grep -v '^ *#' "$PLAN" | grep -oE '(result|run) [a-z0-9-]+' | awk '{p
 for n in $expected; do
   grep -aq -e "=== RESULT $n rc=0" -e "=== SKIP $n" "$LOG" || { echo "FAIL: step $n did not pass"; fail=1; }
 done
+if grep -a '^=== RESULT .* rc=[1-9]' "$LOG"; then echo "FAIL: a guest step failed"; fail=1; fi
 grep -aq '=== GUEST-DONE' "$LOG" || { echo "FAIL: guest did not finish (timeout or crash)"; fail=1; }
 # Kernel messages only (console lines with a printk timestamp), not the test programs' output.
 if grep -a -E '^\[ *[0-9]+\.[0-9]+\] .*(WARNING:|BUG:|Oops|Call Trace|lockdep|KASAN|sleeping function called|RCU stall|general protection|possible circular locking|inconsistent lock state)' "$LOG"; then

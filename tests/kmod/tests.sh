@@ -112,5 +112,17 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
   grep -q 'Sensitive file opened for reading by untrusted program (file=/etc/shadow' /tmp/rep.out; result live-capture-replay-alert $?
   rmmod falco
 fi
+# The rule scenarios (tests/scenarios/): recorded one capture each, then live on the default
+# rules; the seed scenario; a benign workload of at least 60 s that must raise no alert.
+if [ "${ENGINE:-1}" = 1 ] && [ -d /scenarios ]; then
+  insmod $M
+  . /scenarios/guest.sh
+  scenario_env
+  run scenarios-record scenarios_record
+  run scenarios-live scenarios_live
+  run scenario-seed scenario_seed
+  run benign-workload-60s benign_workload 62
+  rmmod falco
+fi
 lsmod | grep -q '^falco ' && { echo "falco still loaded"; result unloaded 1; } || result unloaded 0
 dmesg | grep -E 'falco|WARNING|BUG|Oops|lockdep|KASAN|sleeping function' | tail -20

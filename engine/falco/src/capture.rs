@@ -30,10 +30,16 @@ pub struct LiveCapture {
 }
 
 /// Captures until a limit is reached or `stop` is set; returns the number of events written.
+/// `started` runs once the rings are enabled and the file is open: every event after that
+/// point is in the capture. A stop (signal or duration) still writes what the rings hold.
 ///
 /// # Errors
 /// A user-facing message: module missing, device or file errors.
-pub fn capture_live(c: &LiveCapture, stop: &Arc<AtomicBool>) -> Result<u64, String> {
+pub fn capture_live(
+    c: &LiveCapture,
+    stop: &Arc<AtomicBool>,
+    started: impl FnOnce(),
+) -> Result<u64, String> {
     let scan = falco_sinsp::state::procfs::scan(Path::new("/proc"), Path::new("/etc"))
         .map_err(|e| format!("cannot read /proc: {e}"))?;
     let cpus = std::thread::available_parallelism()
@@ -43,11 +49,17 @@ pub fn capture_live(c: &LiveCapture, stop: &Arc<AtomicBool>) -> Result<u64, Stri
     let live = Live::start(&c.dev_dir, &c.mask, c.snaplen, false)?;
     let mut writer = CaptureWriter::create(&c.out, c.gzip, &meta)
         .map_err(|e| format!("{}: {e}", c.out.display()))?;
+    started();
     let deadline = c.duration.map(|d| Instant::now() + d);
     let mut written = 0u64;
+    let mut stopping = false;
     'capture: loop {
-        if stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
+        if !stopping
+            && (stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d))
+        {
+            // The reader disables the rings, hands over what they hold, then says Stopped.
+            live.stop();
+            stopping = true;
         }
         match live.events.recv_timeout(Duration::from_millis(100)) {
             Ok(SourceMsg::Batch(batch)) => {

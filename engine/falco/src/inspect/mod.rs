@@ -205,7 +205,10 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         mask: ringbuf_abi::ioctl::EventMask::all(),
         snaplen: 80,
     };
-    let n = falco::capture::capture_live(&c, &stop).map_err(InspectError::Usage)?;
+    let n = falco::capture::capture_live(&c, &stop, || {
+        eprintln!("capturing to {}", c.out.display());
+    })
+    .map_err(InspectError::Usage)?;
     writeln!(out, "{n} events written to {}", path.display())?;
     out.flush()?;
     Ok(())
