@@ -43,9 +43,10 @@ scenario_env() {
   httpd -p $PUBLIC_IP:22 -h /www
 }
 
-# Loads scenario file $1: RULE, EXPECT, setup, trigger, benign, cleanup.
+# Loads scenario file $1: RULE, EXPECT, GAP (a known gap: the trigger is expected silent),
+# setup, trigger, benign, cleanup.
 load_scenario() {
-  RULE=; EXPECT=
+  RULE=; EXPECT=; GAP=
   setup() { :; }
   cleanup() { :; }
   trigger() { echo "no trigger"; return 1; }
