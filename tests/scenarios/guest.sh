@@ -33,21 +33,12 @@ record_one() { # FILE MODE
   [ $rc -eq 0 ] && [ $crc -eq 0 ]
 }
 
-# The live ring reader can hand out an event of one CPU before an earlier one of another CPU is
-# published (a process that migrates right after execve then has its next syscall attributed to
-# its parent). Until the reader orders across rings, the scenarios run on CPU 0 only, so that
-# they test the rules and not that race.
-pin_cpu0() { taskset -p 1 $$ > /dev/null; }
-unpin() { taskset -p 0xffffffff $$ > /dev/null; }
-
 scenarios_record() {
-  pin_cpu0
   fails=0
   for f in $(scenario_files); do
     for m in trigger benign; do record_one "$f" $m || fails=$((fails+1)); done
   done
   echo "scenarios recorded, failures: $fails"
-  unpin
   [ $fails -eq 0 ]
 }
 
@@ -77,7 +68,6 @@ scenarios_live() {
     --pidfile $SW/falco.pid > $SW/live.out 2>&1 &
   fpid=$!
   wait_file 'Loaded' $SW/live.out; sleep 1
-  pin_cpu0
   for f in $(scenario_files); do
     slug=$(basename "$f" .sh)
     for m in trigger benign; do
@@ -86,7 +76,6 @@ scenarios_live() {
       cleanup
     done
   done
-  unpin
   wait_file "scenario-mark/$slug.benign.end" $SW/live.out
   kill -TERM $fpid; wait $fpid
   fails=0
@@ -112,9 +101,7 @@ scenario_seed() {
   wait_file 'Loaded' $SW/seed.out; sleep 1
   # A container-like process (runc: own namespaces, docker-style cgroup) runs a shell that
   # reads its commands from stdin, as one typed in: cat /etc/shadow.
-  pin_cpu0
   echo 'cat /etc/shadow' | container /bin/sh
-  unpin
   wait_file 'Sensitive file opened' $SW/seed.out
   sleep 1
   kill -TERM $fpid; wait $fpid

@@ -71,7 +71,9 @@ fn default_rules_on_recorded_workloads() {
             "file_mutations",
             &[
                 ("Write below system directory", 5),
-                ("Rename or delete below system directory", 3),
+                // rm of /etc/evil2.conf, /bin/evil-true, /usr/bin/evil-script; the renames
+                // mv /etc/evil.conf /etc/evil2.conf and sed -i on /etc/hosts.
+                ("Rename or delete below system directory", 5),
                 ("User management binary run", 3),
                 ("Link to sensitive file", 2),
                 ("Log files cleared", 2),

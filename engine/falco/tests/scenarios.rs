@@ -153,7 +153,8 @@ fn guest_results() -> BTreeMap<String, String> {
         .filter_map(|l| l.strip_prefix("LIVE "))
         .filter_map(|l| l.split_once(": "))
         .map(|(slug, rest)| {
-            let verdict = rest.split(" (").next().unwrap_or(rest);
+            // The rule name in parentheses ends the line.
+            let verdict = rest.rsplit_once(" (").map(|(v, _)| v).unwrap_or(rest);
             (slug.to_string(), verdict.to_string())
         })
         .collect()
