@@ -28,7 +28,10 @@ fn cstr(s: &str) -> CString {
 }
 
 fn die(msg: &str) -> ! {
-    eprintln!("scenario-helper: {msg}: {}", std::io::Error::last_os_error());
+    eprintln!(
+        "scenario-helper: {msg}: {}",
+        std::io::Error::last_os_error()
+    );
     exit(1)
 }
 
@@ -53,7 +56,10 @@ fn exec(argv: &[String]) -> ! {
 fn wait(pid: libc::pid_t) -> i32 {
     let mut st = 0;
     // SAFETY: plain waitpid on our child with a valid status pointer.
-    ok(unsafe { libc::waitpid(pid, &mut st, 0) } as libc::c_long, "waitpid");
+    ok(
+        unsafe { libc::waitpid(pid, &mut st, 0) } as libc::c_long,
+        "waitpid",
+    );
     if libc::WIFEXITED(st) {
         libc::WEXITSTATUS(st)
     } else {
@@ -81,7 +87,8 @@ fn run_container(args: &[String]) -> ! {
     std::fs::create_dir_all(cg).unwrap_or_else(|_| die(cg));
     std::fs::write(format!("{cg}/cgroup.procs"), std::process::id().to_string())
         .unwrap_or_else(|_| die("join cgroup"));
-    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWPID;
+    let mut flags =
+        libc::CLONE_NEWNS | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWPID;
     if !hostnet {
         flags |= libc::CLONE_NEWNET;
     }
@@ -127,7 +134,10 @@ fn attach_new_tty() {
             die("ptsname")
         }
         let s = ok(libc::open(name, libc::O_RDWR) as libc::c_long, "open pty") as libc::c_int;
-        ok(libc::ioctl(s, libc::TIOCSCTTY, 0) as libc::c_long, "TIOCSCTTY");
+        ok(
+            libc::ioctl(s, libc::TIOCSCTTY, 0) as libc::c_long,
+            "TIOCSCTTY",
+        );
         libc::dup2(s, 0);
     }
 }
@@ -191,7 +201,8 @@ fn memfd_exec(argv: &[String]) -> ! {
     while off < image.len() {
         // SAFETY: writing from a live buffer to our fd.
         let n = ok(
-            unsafe { libc::write(fd, image[off..].as_ptr().cast(), image.len() - off) } as libc::c_long,
+            unsafe { libc::write(fd, image[off..].as_ptr().cast(), image.len() - off) }
+                as libc::c_long,
             "write memfd",
         );
         off += n as usize;
@@ -207,7 +218,11 @@ fn memfd_exec(argv: &[String]) -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let a = |i: usize| -> &str { args.get(i).map(String::as_str).unwrap_or_else(|| die("missing argument")) };
+    let a = |i: usize| -> &str {
+        args.get(i)
+            .map(String::as_str)
+            .unwrap_or_else(|| die("missing argument"))
+    };
     let rest = &args[2.min(args.len())..];
     match args.get(1).map(String::as_str).unwrap_or("") {
         "run" => run_container(rest),
@@ -220,7 +235,10 @@ fn main() {
         "chmod" => {
             let mode = u32::from_str_radix(a(2), 8).unwrap_or_else(|_| die("octal MODE"));
             // SAFETY: chmod on a valid path.
-            ok(unsafe { libc::chmod(cstr(a(3)).as_ptr(), mode) } as libc::c_long, a(3));
+            ok(
+                unsafe { libc::chmod(cstr(a(3)).as_ptr(), mode) } as libc::c_long,
+                a(3),
+            );
         }
         "spawn" => {
             if rest.is_empty() {
@@ -252,7 +270,10 @@ fn main() {
         }
         "unshare" => {
             // SAFETY: unshare of the UTS namespace only.
-            ok(unsafe { libc::unshare(libc::CLONE_NEWUTS) } as libc::c_long, "unshare");
+            ok(
+                unsafe { libc::unshare(libc::CLONE_NEWUTS) } as libc::c_long,
+                "unshare",
+            );
         }
         other => {
             eprintln!("scenario-helper: unknown action {other:?} (see tests/scenarios/helper.rs)");

@@ -45,7 +45,8 @@ fn lib_vars() -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .filter(|(k, v)| {
             !k.is_empty()
-                && k.bytes().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+                && k.bytes()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
                 && !v.contains(['$', '"', '\'', ' '])
         })
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -110,10 +111,7 @@ fn replay(capture: &Path) -> Result<Vec<Alert>, String> {
         .current_dir(REPO)
         .args(["-c", "falco.yaml", "-o", "json_output=true"])
         .args(["-o", "engine.kind=replay", "-o"])
-        .arg(format!(
-            "engine.replay.capture_file={}",
-            capture.display()
-        ))
+        .arg(format!("engine.replay.capture_file={}", capture.display()))
         .output()
         .expect("falco runs");
     assert!(
@@ -186,10 +184,7 @@ fn check(s: &Scenario) -> Outcome {
         .find(|a| s.expect.iter().all(|w| a.output.contains(w.as_str())));
     let detail = match (hit, of_rule.first()) {
         (Some(a), _) => a.output.clone(),
-        (None, Some(a)) => format!(
-            "alert lacks some of {:?}: {}",
-            s.expect, a.output
-        ),
+        (None, Some(a)) => format!("alert lacks some of {:?}: {}", s.expect, a.output),
         (None, None) => format!(
             "no alert of the rule; alerts: {:?}",
             trig.iter().map(|a| &a.rule).collect::<Vec<_>>()
@@ -218,7 +213,11 @@ fn table(rows: &[(&Scenario, &Outcome)], guest: &BTreeMap<String, String>) -> St
         let replay = format!(
             "{}, {}",
             trig,
-            if o.benign_silent { "twin silent" } else { "**twin fires**" }
+            if o.benign_silent {
+                "twin silent"
+            } else {
+                "**twin fires**"
+            }
         );
         let g = guest
             .get(&s.slug)
@@ -299,7 +298,10 @@ fn every_rule_fires_on_its_scenario_and_not_on_its_twin() {
             let (head, tail) = match readme.split_once(TABLE_BEGIN) {
                 Some((h, rest)) => (
                     h.to_string(),
-                    rest.split_once(TABLE_END).map(|(_, t)| t).unwrap_or("").to_string(),
+                    rest.split_once(TABLE_END)
+                        .map(|(_, t)| t)
+                        .unwrap_or("")
+                        .to_string(),
                 ),
                 None => (readme.clone(), "\n".to_string()),
             };
@@ -325,8 +327,8 @@ fn guest_seed_and_benign_workload_passed_in_the_recorded_run() {
     let p = scenarios_dir().join("captures/live-results.txt");
     let text = std::fs::read_to_string(&p).unwrap_or_default();
     assert!(
-        text.lines().any(|l| l
-            == "seed: 2 alerts, shell-in-container rc=0, shadow-read rc=0"),
+        text.lines()
+            .any(|l| l == "seed: 2 alerts, shell-in-container rc=0, shadow-read rc=0"),
         "{}: no passing seed line",
         p.display()
     );
