@@ -13,11 +13,15 @@
 //! * `mask`     — the syscall mask, event mask, drop-failed and stats ioctls.
 //! * `hotplug`  — cpu1 offline and online during capture; both rings keep capturing.
 //! * `bench`    — ns per getpid and per open/close, and events/s one CPU produces while read.
+//! * `stamp`, `latency`, `load` — the live engine's timing tools, see `alert_timing.rs`.
 
 use std::ffi::CString;
 use std::path::Path;
 use std::process::exit;
 use std::time::{Duration, Instant};
+
+#[path = "alert_timing.rs"]
+mod alert_timing;
 
 use falco_ringreader::RingSet;
 use ringbuf_abi::ids::*;
@@ -160,9 +164,12 @@ fn main() {
         Some("mask") => mask_test(),
         Some("hotplug") => hotplug(),
         Some("bench") => bench(args.get(2).map(String::as_str).unwrap_or("baseline")),
+        Some("stamp") => alert_timing::stamp(),
+        Some("latency") => alert_timing::latency(&args[2..]),
+        Some("load") => alert_timing::load(&args[2..]),
         _ => {
             eprintln!(
-                "usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]"
+                "usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
             );
             exit(2)
         }

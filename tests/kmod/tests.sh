@@ -56,7 +56,11 @@ wait_for() { i=0; while [ $i -lt 100 ]; do grep -q "$1" "$2" 2>/dev/null && retu
 if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
   insmod $M
-  /falco -c /engine-falco.yaml -r /falco_rules.yaml --pidfile /tmp/falco.pid > /tmp/live.out 2>&1 &
+  # JSON alerts carry their syscall's evt.time; `stamp` prefixes each line with when it arrived.
+  mkfifo /tmp/live.fifo
+  $T stamp < /tmp/live.fifo > /tmp/live.out &
+  SPID=$!
+  /falco -c /engine-falco.yaml -r /falco_rules.yaml -o json_output=true --pidfile /tmp/falco.pid > /tmp/live.fifo 2>&1 &
   FPID=$!
   wait_for 'Loaded' /tmp/live.out; sleep 1
   cat /etc/shadow > /dev/null
@@ -69,10 +73,17 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   sh -c "echo \$\$ > $CG/cgroup.procs && exec /tmp/sh -c 'cat /proc/self/cgroup'"
   wait_for 'Shell spawned in a container' /tmp/live.out
   kill -TERM $FPID; wait $FPID; result live-sigterm-exit0 $?
+  wait $SPID
   cat /tmp/live.out
   grep -q 'Sensitive file opened for reading by untrusted program (file=/etc/shadow' /tmp/live.out; result live-default-shadow $?
   grep -q 'File below a system directory opened for writing (file=/etc/evil.conf' /tmp/live.out; result live-default-etc-write $?
   grep -q 'Shell spawned in a container (.*container_id=0123456789ab' /tmp/live.out; result live-default-container-shell $?
+  # Each alert arrives within 100 ms of its syscall (the alert's evt.time vs the line's arrival).
+  run live-latency-shadow $T latency /tmp/live.out 'Sensitive file opened for reading by untrusted program (file=/etc/shadow' 100
+  run live-latency-etc-write $T latency /tmp/live.out 'File below a system directory opened for writing (file=/etc/evil.conf' 100
+  run live-latency-container-shell $T latency /tmp/live.out 'Shell spawned in a container' 100
+  # The process an alert names is the one after its execve (the rings are merged in order).
+  grep 'Sensitive file opened' /tmp/live.out | grep -q '"proc.name":"cat"'; result live-shadow-names-cat $?
   # kill -1 with a changed rules file applies it; with a broken one keeps the old rules and logs
   # the error with its position; every one of the 60+40 marker reads across both reloads alerts.
   cp /reload-a.yaml /tmp/rules.yaml; : > /tmp/m1; : > /tmp/m2

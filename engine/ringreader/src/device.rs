@@ -39,6 +39,9 @@ pub struct Ring {
     tail: u64,
     /// Last `head` seen.
     head: u64,
+    /// `head` as read in the pass before the last one: records below it may be handed out
+    /// (see [`RingSet::next_record`]).
+    limit: u64,
 }
 
 impl Ring {
@@ -91,6 +94,7 @@ impl Ring {
             size,
             tail,
             head: tail,
+            limit: tail,
         })
     }
 
@@ -128,10 +132,9 @@ impl Ring {
         }
     }
 
-    /// Reloads `head`; true when unread records exist.
-    fn refresh(&mut self) -> bool {
+    /// Reloads `head`.
+    fn refresh(&mut self) {
         self.head = self.ctl().head.load(Ordering::Acquire);
-        self.tail < self.head
     }
 
     /// The record at `tail`, if one was published at the last refresh.
@@ -175,6 +178,9 @@ impl Ring {
         Ok(())
     }
 }
+
+/// Passes over the rings [`RingSet::next_record`] makes at most before handing out a record.
+const MAX_PASSES: u32 = 8;
 
 /// Every ring of the module, read together.
 pub struct RingSet {
@@ -353,6 +359,14 @@ impl RingSet {
     /// The next record of all rings in timestamp order, or `None` when every ring is empty.
     /// The record stays valid until the next call; then its bytes are given back to the module.
     ///
+    /// The merge takes the smallest timestamp among every record published so far, but hands
+    /// it out only when it was already visible one full pass over the rings earlier: every
+    /// ring's `head` was then read again after the record was seen, so anything published
+    /// before it on another CPU (the same thread's previous syscall before it migrated, say)
+    /// is visible too and, having an earlier timestamp, comes out first. Reading the rings
+    /// one after the other without that second look lets a record published on CPU 1 just
+    /// after CPU 0 was found empty overtake an earlier record CPU 0 published in between.
+    ///
     /// # Errors
     /// [`Error::Corrupt`] for a record that does not decode: that ring is skipped to its head
     /// and reading can go on.
@@ -360,26 +374,36 @@ impl RingSet {
         if let Some((i, len)) = self.pending.take() {
             self.rings[i].advance(len);
         }
-        let mut best: Option<(usize, u64)> = None;
-        for i in 0..self.rings.len() {
-            let r = &mut self.rings[i];
-            if r.tail >= r.head && !r.refresh() {
-                continue;
-            }
-            match r.peek() {
-                Some(Ok(rec)) if best.is_none_or(|(_, ts)| rec.ts() < ts) => {
-                    best = Some((i, rec.ts()))
+        let mut passes = 0;
+        let i = loop {
+            let mut best: Option<(usize, u64)> = None;
+            for i in 0..self.rings.len() {
+                match self.rings[i].peek() {
+                    Some(Ok(rec)) => {
+                        if best.is_none_or(|(_, ts)| rec.ts() < ts) {
+                            best = Some((i, rec.ts()));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        self.rings[i].skip_all();
+                        self.corrupt += 1;
+                        return Some(Err(e));
+                    }
+                    None => {}
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => {
-                    r.skip_all();
-                    self.corrupt += 1;
-                    return Some(Err(e));
-                }
-                None => {}
             }
-        }
-        let (i, _) = best?;
+            match best {
+                Some((i, _)) if self.rings[i].tail < self.rings[i].limit => break i,
+                // Producers keep publishing records older than the oldest visible one: after
+                // this many passes, hand out the oldest rather than spin.
+                Some((i, _)) if passes >= MAX_PASSES => break i,
+                None if passes > 0 => return None,
+                _ => {
+                    self.pass();
+                    passes += 1;
+                }
+            }
+        };
         let ring = &self.rings[i];
         match ring.peek()? {
             Ok(rec) => {
@@ -387,6 +411,22 @@ impl RingSet {
                 Some(Ok(rec))
             }
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The CPU whose ring produced the record [`RingSet::next_record`] returned last.
+    pub fn last_cpu(&self) -> Option<u32> {
+        self.pending.map(|(i, _)| self.rings[i].cpu)
+    }
+
+    /// One look at every ring: the heads read last become the limits of what may be handed
+    /// out, then every head is read again. Every head is thus read after every limit.
+    fn pass(&mut self) {
+        for r in &mut self.rings {
+            r.limit = r.head;
+        }
+        for r in &mut self.rings {
+            r.refresh();
         }
     }
 }

@@ -5,9 +5,10 @@
 //! [`ringbuf_abi::ring`]), [`RingSet::wait`] sleeps in `poll()` until a ring has data, and
 //! [`RingSet::next_record`] hands out records from all rings merged in timestamp order.
 //!
-//! Ordering is per snapshot: records are merged by timestamp among those already published
-//! when the reader looked, so a record published later on another CPU with an earlier
-//! timestamp is returned after (the same guarantee Falco's own readers give).
+//! A record is handed out only once every ring was looked at again after it became visible, so
+//! whatever another CPU published before it (a thread's previous syscall before it migrated)
+//! comes out first. A record published later with an earlier timestamp (its producer was
+//! delayed between taking the timestamp and publishing) can still come out after.
 #![deny(missing_docs)]
 
 mod device;

@@ -102,3 +102,94 @@ fn a_corrupt_record_is_reported_and_skipped() {
     assert_eq!(rs.corrupt(), 1);
     fs::remove_dir_all(&d).unwrap();
 }
+
+/// A producer that publishes on ring 0 and ring 1 alternately, through a shared mapping of the
+/// fake devices, as one thread migrating between two CPUs would: each record is published
+/// before the next is written. The reader must hand every record out in publication order,
+/// even when it finds ring 0 empty just before the producer publishes there and then ring 1.
+#[test]
+fn a_record_published_on_another_cpu_after_an_earlier_one_never_overtakes_it() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const N: u64 = 600_000;
+    let d = tmpdir("migrate");
+    fake_ring(&d, 0, 0, &[]);
+    fake_ring(&d, 1, 0, &[]);
+    let mut rs = RingSet::open(&d).unwrap();
+    let maps: Vec<memmap2::MmapMut> = (0..2)
+        .map(|cpu| {
+            let f = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(d.join(format!("falco{cpu}")))
+                .unwrap();
+            // SAFETY: a private test file, written only by this test's producer and reader.
+            unsafe { memmap2::MmapMut::map_mut(&f) }.unwrap()
+        })
+        .collect();
+    let producer = std::thread::spawn(move || {
+        let mut maps = maps;
+        let mut pos = [0u64; 2];
+        // Each step writes a record on ring 0 and one on ring 1, then publishes them back to
+        // back: ring 0's first, as a thread that ran on CPU 0 and then on CPU 1 would.
+        for step in 0..N / 2 {
+            let mut heads = [0u64; 2];
+            for cpu in 0..2 {
+                let ts = step * 2 + cpu as u64 + 1;
+                let mut rec = [0u8; 64];
+                let len = encode_record(&mut rec, ts, 7, 1, &[&7u16.to_le_bytes()]).unwrap();
+                let need = aligned_len(len) as u64;
+                let m = &mut maps[cpu];
+                // SAFETY: tail is an 8-byte aligned u64 field of the page-aligned mapping.
+                let tail = unsafe { &*(m.as_ptr().add(24) as *const AtomicU64) };
+                while pos[cpu] + need - tail.load(Ordering::Acquire) > SIZE as u64 {
+                    std::hint::spin_loop();
+                }
+                for (i, b) in rec[..len].iter().enumerate() {
+                    let at = (pos[cpu] as usize + i) % SIZE;
+                    m[CONTROL_PAGE_SIZE + at] = *b;
+                    m[CONTROL_PAGE_SIZE + SIZE + at] = *b;
+                }
+                pos[cpu] += need;
+                heads[cpu] = pos[cpu];
+            }
+            for (cpu, m) in maps.iter().enumerate() {
+                // SAFETY: head is an 8-byte aligned u64 field of the page-aligned mapping.
+                let head = unsafe { &*(m.as_ptr().add(16) as *const AtomicU64) };
+                head.store(heads[cpu], Ordering::Release);
+            }
+        }
+    });
+    let (mut last, mut seen, mut overtaken) = (0u64, 0u64, 0u64);
+    while seen < N {
+        match rs.next_record() {
+            Some(r) => {
+                let ts = r.unwrap().ts();
+                if ts < last {
+                    overtaken += 1;
+                }
+                last = last.max(ts);
+                seen += 1;
+            }
+            None => std::hint::spin_loop(),
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(overtaken, 0, "records handed out before an earlier one");
+    fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn the_cpu_of_the_last_record_is_its_ring_s() {
+    let d = tmpdir("cpu");
+    fake_ring(&d, 0, 0, &[(10, 1)]);
+    fake_ring(&d, 1, 0, &[(5, 2)]);
+    let mut rs = RingSet::open(&d).unwrap();
+    assert_eq!(rs.last_cpu(), None);
+    let mut got = Vec::new();
+    while let Some(r) = rs.next_record() {
+        let tid = r.unwrap().tid();
+        got.push((tid, rs.last_cpu()));
+    }
+    assert_eq!(got, [(2, Some(1)), (1, Some(0))]);
+    fs::remove_dir_all(&d).unwrap();
+}

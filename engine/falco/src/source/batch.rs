@@ -49,6 +49,13 @@ impl EventBatch {
             flags,
         });
     }
+    /// Sets the CPU of the record pushed last (the ring reader says which ring it came from
+    /// only once the record's borrow of the rings has ended).
+    pub fn set_last_cpu(&mut self, cpu: u16) {
+        if let Some(e) = self.events.last_mut() {
+            e.cpu = cpu;
+        }
+    }
     /// True when the batch should be handed over.
     pub fn is_full(&self) -> bool {
         self.buf.len() >= BATCH_BYTES

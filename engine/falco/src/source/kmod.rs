@@ -129,6 +129,14 @@ impl Drop for Live {
 /// poll() timeout: also bounds how long a stop request or a partly filled batch waits.
 const WAIT_MS: i32 = 50;
 
+/// `evt.cpu` of the record [`RingSet::next_record`] returned last: its ring's CPU.
+fn cpu_of(rings: &RingSet) -> u16 {
+    rings
+        .last_cpu()
+        .and_then(|c| u16::try_from(c).ok())
+        .unwrap_or(0)
+}
+
 fn read_loop(
     mut rings: RingSet,
     tx: Sender<SourceMsg>,
@@ -151,9 +159,8 @@ fn read_loop(
         while let Some(r) = rings.next_record() {
             match r {
                 Ok(rec) => {
-                    // The ring reader does not report which CPU's ring a record came from
-                    // yet; evt.cpu reads 0 for live events until it does.
                     batch.push(&rec, 0, 0);
+                    batch.set_last_cpu(cpu_of(&rings));
                     counters.events.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(_) => {
@@ -195,7 +202,10 @@ fn read_loop(
     let _ = rings.disable();
     while let Some(r) = rings.next_record() {
         match r {
-            Ok(rec) => batch.push(&rec, 0, 0),
+            Ok(rec) => {
+                batch.push(&rec, 0, 0);
+                batch.set_last_cpu(cpu_of(&rings));
+            }
             Err(_) => {
                 counters.corrupt.fetch_add(1, Ordering::Relaxed);
             }
