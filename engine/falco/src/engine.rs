@@ -1,26 +1,26 @@
-//! The running engine: a source thread (replay or kernel module) feeds batches of records; this
-//! thread keeps the state, evaluates the candidate rules of each event and hands alerts to the
-//! outputs. Signals: SIGINT/SIGTERM stop, SIGHUP reloads configuration and rules through the
+//! The running engine, a pipeline joined by bounded channels: a source thread (replay or
+//! kernel module) feeds batches of records; this thread, the ordered state stage, applies each
+//! event to the state and snapshots what the fields of events with candidate rules read;
+//! `engine.evaluators` threads run the rules on those snapshots (`evaluate.rs`); the reorder
+//! stage (`reorder.rs`) puts the alerts back in event order for the outputs. Signals: SIGINT/SIGTERM stop, SIGHUP reloads configuration and rules through the
 //! same path as startup (a failed reload keeps the running ruleset and raises an internal
 //! alert; events wait in the source's queue and the rings meanwhile, so none is lost),
 //! SIGUSR1 reopens file outputs.
 
-use crate::alert::{AlertFormat, AlertRule};
 use crate::app::PidFile;
 use crate::cli::Cli;
 use crate::config::model::DropAction;
-use crate::config::{EngineKind, Loaded, RuleMatching};
+use crate::config::{EngineKind, Loaded};
+use crate::evaluate::{Detection, WorkUnit};
+use crate::reorder::PipelineStats;
 use crate::source::kmod::{Control, Live};
 use crate::source::replay::Replay;
 use crate::source::{EventBatch, SourceMsg};
-use crate::summary::Summary;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendError};
 use falco_outputs::{Alert, Outputs, OutputsConfig};
-use falco_rules::field::{FieldCatalog, ResolvedField};
-use falco_rules::output::OutputSegment;
 use falco_rules::priority::Priority;
-use falco_rules::ruleset::{Rule, RuleSet};
-use falco_sinsp::fields::{EventContext, JsonValue, Scratch, SyscallCatalog};
+use falco_rules::ruleset::RuleSet;
+use falco_sinsp::fields::SyscallCatalog;
 use falco_sinsp::state::{State, StateLimits};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,104 +50,10 @@ impl Signals {
     }
 }
 
-/// What evaluation needs from the configuration and the rules; swapped as a whole on reload.
-struct Detection {
-    ruleset: RuleSet,
-    fmt: AlertFormat,
-    time_field: ResolvedField,
-    first_only: bool,
-    json_output: bool,
-}
-
-impl Detection {
-    fn new(
-        loaded: &Loaded,
-        ruleset: RuleSet,
-        catalog: &SyscallCatalog,
-        hostname: &str,
-    ) -> Result<Detection, String> {
-        let config = &loaded.config;
-        let time_name = if config.time_format_iso_8601 {
-            "evt.time.iso8601"
-        } else {
-            "evt.time"
-        };
-        let time_field = catalog
-            .resolve(time_name, None)
-            .map_err(|e| e.to_string())?;
-        Ok(Detection {
-            ruleset,
-            fmt: AlertFormat {
-                json_output: config.json_output,
-                include_output: config.json_include_output_property,
-                include_tags: config.json_include_tags_property,
-                include_output_fields: config.json_include_output_fields_property,
-                iso8601: config.time_format_iso_8601,
-                hostname: hostname.to_string(),
-            },
-            time_field,
-            first_only: config.rule_matching == RuleMatching::First,
-            json_output: config.json_output,
-        })
-    }
-}
-
-/// The `output_fields` key of a field as written in an output (`proc.aname[2]`, `evt.arg.flags`):
-/// the catalog already resolves it to that spelling.
-fn output_key(f: &ResolvedField) -> String {
-    f.name.clone()
-}
-
-fn to_json(v: JsonValue) -> serde_json::Value {
-    match v {
-        JsonValue::Null => serde_json::Value::Null,
-        JsonValue::Int(i) => i.into(),
-        JsonValue::Uint(u) => u.into(),
-        JsonValue::Double(d) => serde_json::Number::from_f64(d)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-        JsonValue::Bool(b) => b.into(),
-        JsonValue::Str(s) => s.into(),
-    }
-}
-
-/// Formats one alert for `rule` on the event in `ctx`: (text line, JSON line).
-fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> (String, String) {
-    let mut out = String::new();
-    let mut fields = serde_json::Map::new();
-    fields.insert(
-        output_key(&d.time_field),
-        to_json(ctx.json_field(&d.time_field)),
-    );
-    for seg in &rule.output_format {
-        match seg {
-            OutputSegment::Text(t) => out.push_str(t),
-            OutputSegment::Field(f) => {
-                if !ctx.format_field(f, &mut out) {
-                    out.push_str("<NA>");
-                }
-                fields.insert(output_key(f), to_json(ctx.json_field(f)));
-            }
-        }
-    }
-    let tags: Vec<String> = rule.tags.iter().cloned().collect();
-    let a = d.fmt.format(
-        AlertRule {
-            name: &rule.name,
-            priority: rule.priority,
-            source: &rule.source,
-            tags: &tags,
-        },
-        ctx.event_ts(),
-        &out,
-        fields,
-    );
-    (a.text, a.json)
-}
-
-/// An engine-generated alert (reload failure, drops), delivered like rule alerts.
+/// An engine-generated alert (reload failure, drops, metrics), delivered like rule alerts and
+/// in order with them.
 fn internal_alert(
-    outputs: &Outputs,
+    stage: &mut Stage<'_>,
     d: &Detection,
     hostname: &str,
     rule: &str,
@@ -160,7 +66,7 @@ fn internal_alert(
         "hostname": hostname, "output": text, "output_fields": {}, "priority": priority.as_str(),
         "rule": rule, "source": "internal", "time": crate::alert::time_json(now),
     });
-    outputs.send(Alert {
+    stage.internal(Alert {
         time_ns: now,
         priority: crate::alert::output_priority(priority),
         rule: rule.to_string(),
@@ -200,7 +106,7 @@ impl Source {
 /// Starts the configured source and runs until it ends or a stop signal arrives.
 pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog) -> ExitCode {
     let hostname = crate::alert::hostname();
-    let mut detection = match Detection::new(&loaded, ruleset, &catalog, &hostname) {
+    let detection = match Detection::new(&loaded, ruleset, &catalog, &hostname) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("Error: {e}");
@@ -295,96 +201,126 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
         },
         Source::Replay(_) => None,
     };
-    let mut loop_state = Loop {
-        state,
-        scratch: Scratch::default(),
-        summary: Summary::default(),
-    };
+    let evaluators = loaded.config.evaluators.max(1);
+    let stats = PipelineStats::default();
+    // Bounded queues: two units per evaluator waiting to be evaluated (the state stage stalls
+    // beyond, and the source and the rings absorb it), and room for every unit in flight
+    // between the evaluators and the reorder stage.
+    let (eval_tx, eval_rx) = bounded::<WorkUnit>(2 * evaluators);
+    let (done_tx, done_rx) = bounded::<WorkUnit>(4 * evaluators + 4);
+    let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
+    let mut detection = Arc::new(detection);
     let mut ticker = Ticker::new(&loaded, &source);
     let deadline = cli
         .duration_secs
         .map(|s| Instant::now() + Duration::from_secs(s));
     let started = Instant::now();
     let mut code = ExitCode::SUCCESS;
-    loop {
-        if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
-        if signals.reopen.swap(false, Ordering::Relaxed) {
-            outputs.reopen();
-        }
-        if signals.reload.swap(false, Ordering::Relaxed) {
-            match reload(cli, &catalog, &hostname) {
-                Ok((d, loaded)) => {
-                    if let Source::Live(l) = &source {
-                        let mask = crate::source::mask::event_mask(
-                            &d.ruleset,
-                            &loaded.config.base_syscalls,
-                        );
-                        let _ = l.control.send(Control::SetMask(Box::new(mask)));
-                    }
-                    log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
-                    detection = d;
-                }
-                Err(e) => {
-                    log::error!("reload failed, keeping the running rules: {e}");
-                    internal_alert(
-                        &outputs,
-                        &detection,
-                        &hostname,
-                        "Falco internal: hot restart failure",
-                        Priority::Error,
-                        &format!(
-                            "Falco internal: reload failed, keeping the running rules: {}",
-                            e.replace('\n', " ")
-                        ),
-                    );
-                }
+    let mut events = 0u64;
+    let alerts = std::thread::scope(|scope| {
+        for i in 0..evaluators {
+            let (rx, tx, hostname) = (eval_rx.clone(), done_tx.clone(), hostname.as_str());
+            let spawned = std::thread::Builder::new()
+                .name(format!("evaluator-{i}"))
+                .spawn_scoped(scope, move || {
+                    crate::evaluate::evaluator_loop(rx, tx, hostname)
+                });
+            if let Err(e) = spawned {
+                log::error!("cannot start evaluator thread {i}: {e}");
             }
         }
-        if let Some(exit) = ticker.tick(
-            &source,
-            &loop_state.summary,
-            &outputs,
-            &detection,
-            &hostname,
-        ) {
-            code = exit;
-            break;
-        }
-        match source.events().recv_timeout(Duration::from_millis(100)) {
-            Ok(SourceMsg::Batch(batch)) => {
-                loop_state.process(&batch, &detection, &outputs, &hostname);
-                let _ = source.recycle().try_send(batch);
-            }
-            Ok(SourceMsg::Fatal(e)) => {
-                eprintln!("Error: {e}");
-                code = ExitCode::FAILURE;
+        drop(eval_rx);
+        let reorder = {
+            let (outputs, stats, recycle) = (&outputs, &stats, source.recycle().clone());
+            scope.spawn(move || {
+                crate::reorder::reorder_loop(done_rx, outputs, recycle, pool_tx, stats)
+            })
+        };
+        let mut stage = Stage {
+            state,
+            events: &mut events,
+            eval: eval_tx,
+            done: done_tx,
+            pool: pool_rx,
+            next_seq: 0,
+            stats: &stats,
+        };
+        loop {
+            if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
+            {
                 break;
             }
-            Ok(SourceMsg::Stopped) | Err(RecvTimeoutError::Disconnected) => break,
-            Err(RecvTimeoutError::Timeout) => {}
-        }
-    }
-    if let Source::Live(l) = &source {
-        l.stop();
-        // Drain what the reader already took from the rings: every queued alert is written.
-        while let Ok(msg) = source.events().recv_timeout(Duration::from_secs(1)) {
-            match msg {
-                SourceMsg::Batch(batch) => {
-                    loop_state.process(&batch, &detection, &outputs, &hostname)
+            if signals.reopen.swap(false, Ordering::Relaxed) {
+                outputs.reopen();
+            }
+            if signals.reload.swap(false, Ordering::Relaxed) {
+                match reload(cli, &catalog, &hostname) {
+                    Ok((d, loaded)) => {
+                        if let Source::Live(l) = &source {
+                            let mask = crate::source::mask::event_mask(
+                                &d.ruleset,
+                                &loaded.config.base_syscalls,
+                            );
+                            let _ = l.control.send(Control::SetMask(Box::new(mask)));
+                        }
+                        log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
+                        // Units already handed out keep the ruleset they were built with.
+                        detection = Arc::new(d);
+                    }
+                    Err(e) => {
+                        log::error!("reload failed, keeping the running rules: {e}");
+                        internal_alert(
+                            &mut stage,
+                            &detection,
+                            &hostname,
+                            "Falco internal: hot restart failure",
+                            Priority::Error,
+                            &format!(
+                                "Falco internal: reload failed, keeping the running rules: {}",
+                                e.replace('\n', " ")
+                            ),
+                        );
+                    }
                 }
-                SourceMsg::Fatal(_) | SourceMsg::Stopped => break,
+            }
+            if let Some(exit) = ticker.tick(&source, &mut stage, &outputs, &detection, &hostname) {
+                code = exit;
+                break;
+            }
+            match source.events().recv_timeout(Duration::from_millis(100)) {
+                Ok(SourceMsg::Batch(batch)) => stage.process(batch, &detection),
+                Ok(SourceMsg::Fatal(e)) => {
+                    eprintln!("Error: {e}");
+                    code = ExitCode::FAILURE;
+                    break;
+                }
+                Ok(SourceMsg::Stopped) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
             }
         }
-        let drops = l.counters.driver_drops.load(Ordering::Relaxed);
-        let produced = l.counters.driver_events.load(Ordering::Relaxed);
-        log::info!("driver: {produced} events produced, {drops} dropped");
-    }
-    loop_state.summary.elapsed_secs = started.elapsed().as_secs_f64();
+        if let Source::Live(l) = &source {
+            l.stop();
+            // Drain what the reader already took from the rings: every queued alert is written.
+            while let Ok(msg) = source.events().recv_timeout(Duration::from_secs(1)) {
+                match msg {
+                    SourceMsg::Batch(batch) => stage.process(batch, &detection),
+                    SourceMsg::Fatal(_) | SourceMsg::Stopped => break,
+                }
+            }
+            let drops = l.counters.driver_drops.load(Ordering::Relaxed);
+            let produced = l.counters.driver_events.load(Ordering::Relaxed);
+            log::info!("driver: {produced} events produced, {drops} dropped");
+        }
+        // Closing the queues ends the evaluators once they are empty, then the reorder stage.
+        drop(stage);
+        reorder.join().unwrap_or_default()
+    });
+    let mut summary = alerts;
+    summary.events = events;
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
     let report = outputs.shutdown(Duration::from_secs(5));
     log::debug!("outputs: {report:?}");
-    print!("{}", loop_state.summary.render());
+    print!("{}", summary.render());
     code
 }
 
@@ -431,7 +367,7 @@ impl Ticker {
     fn tick(
         &mut self,
         source: &Source,
-        summary: &Summary,
+        stage: &mut Stage<'_>,
         outputs: &Outputs,
         d: &Detection,
         hostname: &str,
@@ -460,7 +396,7 @@ impl Ticker {
                     match a {
                         DropAction::Log => log::error!("{msg}"),
                         DropAction::Alert => internal_alert(
-                            outputs,
+                            stage,
                             d,
                             hostname,
                             "Falco internal: syscall event drop",
@@ -487,12 +423,17 @@ impl Ticker {
                     0.0
                 };
                 self.last_cpu = (now, cpu);
+                let stats = stage.stats;
                 let snap = crate::metrics::Snapshot {
-                    events: summary.events,
+                    events: *stage.events,
                     driver_events,
                     driver_drops,
-                    alerts: summary.alerts,
+                    alerts: stats.alerts.load(Ordering::Relaxed),
                     source_queue: source.events().len(),
+                    evaluator_queue: stage.eval.len(),
+                    reorder_queue: stage.done.len() + stats.reorder_waiting.load(Ordering::Relaxed),
+                    reorder_queue_max: stats.reorder_waiting_max.load(Ordering::Relaxed),
+                    evaluator_stalls: stats.evaluator_stalls.load(Ordering::Relaxed),
                     outputs_shed: outputs.stats().total_shed(),
                     cpu_percent: pct,
                     rss_bytes: crate::metrics::rss_bytes(),
@@ -500,7 +441,7 @@ impl Ticker {
                 let text = format!("Falco metrics snapshot: {}", snap.to_json());
                 if *as_alert {
                     internal_alert(
-                        outputs,
+                        stage,
                         d,
                         hostname,
                         "Falco internal: metrics snapshot",
@@ -528,50 +469,62 @@ fn reload(
     Ok((d, loaded))
 }
 
-/// What the event loop owns.
-struct Loop {
+/// The ordered state stage: what the event loop owns.
+struct Stage<'a> {
     state: State,
-    scratch: Scratch,
-    summary: Summary,
+    events: &'a mut u64,
+    eval: Sender<WorkUnit>,
+    done: Sender<WorkUnit>,
+    pool: Receiver<WorkUnit>,
+    next_seq: u64,
+    stats: &'a PipelineStats,
 }
 
-impl Loop {
-    /// State update and rule evaluation for every record of a batch.
-    fn process(&mut self, batch: &EventBatch, d: &Detection, outputs: &Outputs, hostname: &str) {
-        for (rec, e) in batch.iter() {
-            self.summary.events += 1;
+impl Stage<'_> {
+    /// A unit to fill, reused when the reorder stage gave one back.
+    fn unit(&mut self) -> WorkUnit {
+        let mut u = self.pool.try_recv().unwrap_or_default();
+        u.seq = self.next_seq;
+        self.next_seq += 1;
+        u
+    }
+
+    /// State update for every record of a batch, with a snapshot for each event that has
+    /// candidate rules; the batch then goes to an evaluator (or straight to the reorder stage
+    /// when no event of it has candidates).
+    fn process(&mut self, batch: EventBatch, d: &Arc<Detection>) {
+        let mut unit = self.unit();
+        for (i, rec, e) in batch.iter_indexed() {
+            *self.events += 1;
             self.state.process(rec, e.cpu);
             if e.flags & falco_scap::DF_STATE_ONLY != 0 {
                 continue;
             }
-            let candidates = d.ruleset.candidates(rec.evtype());
-            if candidates.is_empty() {
+            if d.ruleset.candidates(rec.evtype()).is_empty() {
                 continue;
             }
-            let mut ctx = EventContext::new(&self.state, rec, e.cpu, &mut self.scratch);
-            for &ri in candidates {
-                let Some(rule) = d.ruleset.rule(ri) else {
-                    continue;
-                };
-                if !rule.filter.eval(&mut ctx) {
-                    continue;
-                }
-                let (text, json) = format_alert(d, rule, &mut ctx);
-                self.summary.count_alert(&rule.name, rule.priority);
-                outputs.send(Alert {
-                    time_ns: ctx.event_ts(),
-                    priority: crate::alert::output_priority(rule.priority),
-                    rule: rule.name.clone(),
-                    source: rule.source.clone(),
-                    tags: rule.tags.iter().cloned().collect(),
-                    hostname: hostname.to_string(),
-                    line: if d.json_output { json } else { text },
-                    json: d.json_output,
-                });
-                if d.first_only {
-                    break;
-                }
-            }
+            unit.next_snapshot(i as u32).capture(&self.state, rec);
         }
+        unit.batch = batch;
+        unit.detection = Some(d.clone());
+        if unit.jobs.is_empty() {
+            let _ = self.done.send(unit);
+            return;
+        }
+        match self.eval.try_send(unit) {
+            Ok(()) => {}
+            Err(TrySendError::Full(unit)) => {
+                self.stats.evaluator_stalls.fetch_add(1, Ordering::Relaxed);
+                let _ = self.eval.send(unit);
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+
+    /// Queues an internal alert after the alerts of every event processed so far.
+    fn internal(&mut self, alert: Alert) {
+        let mut unit = self.unit();
+        unit.alerts.push((None, alert));
+        let _ = self.done.send(unit);
     }
 }

@@ -43,6 +43,14 @@ pub struct Snapshot {
     pub alerts: u64,
     /// Batches waiting between the source and the engine.
     pub source_queue: usize,
+    /// Batches waiting for an evaluator.
+    pub evaluator_queue: usize,
+    /// Batches evaluated and waiting to be put back in event order.
+    pub reorder_queue: usize,
+    /// Most batches that waited for an earlier one at once.
+    pub reorder_queue_max: usize,
+    /// Times the state stage waited because every evaluator was busy and their queue full.
+    pub evaluator_stalls: u64,
     /// Alerts shed by outputs.
     pub outputs_shed: u64,
     /// CPU percent since the previous snapshot.
@@ -60,6 +68,10 @@ impl Snapshot {
             "falco.n_evts_driver": self.driver_events,
             "falco.n_alerts": self.alerts,
             "falco.source_queue_depth": self.source_queue,
+            "falco.evaluator_queue_depth": self.evaluator_queue,
+            "falco.reorder_queue_depth": self.reorder_queue,
+            "falco.reorder_queue_depth_max": self.reorder_queue_max,
+            "falco.evaluator_stalls": self.evaluator_stalls,
             "falco.outputs_shed": self.outputs_shed,
             "falco.cpu_usage_perc": (self.cpu_percent * 100.0).round() / 100.0,
             "falco.memory_rss_bytes": self.rss_bytes,

@@ -38,6 +38,7 @@ fn the_shipped_falco_yaml_loads_cleanly() {
     assert_eq!(c.priority, Priority::Debug);
     assert_eq!(c.rule_matching, RuleMatching::First);
     assert_eq!(c.engine_kind, EngineKind::Kmod);
+    assert_eq!(c.evaluators, 2);
     assert!(c.json_include_output_property && c.json_include_tags_property && !c.json_output);
 }
 
@@ -51,6 +52,8 @@ fn errors_point_at_line_and_column() {
         ("outputs_queue:\n  capacity: -3\n", &[], &["2:13: `outputs_queue.capacity` must be a non-negative integer, found `-3`"]),
         ("stdout_output: yes\n", &[], &["1:16: `stdout_output` must be a mapping, found a scalar"]),
         ("engine:\n  kind: ebpf\n", &[], &["2:9: `engine.kind` must be `kmod` or `replay` (this build has no other drivers), found `ebpf`"]),
+        ("engine:\n  evaluators: 0\n", &[], &["2:15: `engine.evaluators` must be between 1 and 64, found `0`"]),
+        ("engine:\n  evaluators: two\n", &[], &["2:15: `engine.evaluators` must be a non-negative integer, found `two`"]),
         ("rules:\n  - enable: {rule: a}\n    disable: {rule: b}\n", &[], &["2:5: each `rules` entry must have exactly one of `enable` or `disable`"]),
         ("json_output: false\n", &["json_output=perhaps"], &["1:1: `json_output` must be a boolean (true or false), found `perhaps`"]),
         ("json_output: true\nlog_stderr: x\npriority: y\n", &[], &[

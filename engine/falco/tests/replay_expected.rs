@@ -1,5 +1,6 @@
 //! Replaying the shared captures with the official rules 3.0.1 raises the alerts a reference
-//! Falco 0.40 raised (captures/EXPECTED.md, expected/*.jsonl), hostname aside.
+//! Falco 0.40 raised (captures/EXPECTED.md, expected/*.jsonl), hostname aside, in the same
+//! order, with one evaluator thread and with several (`engine.evaluators`).
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -18,9 +19,12 @@ enum Match {
     RuleCounts,
 }
 
-fn replay(capture: &str, ruleset: &str) -> Vec<Value> {
-    replay_with(capture, ruleset, &[])
-}
+/// The evaluator thread counts every case runs with: alerts must not depend on it.
+const EVALUATORS: &[&str] = &[
+    "engine.evaluators=1",
+    "engine.evaluators=2",
+    "engine.evaluators=3",
+];
 
 fn replay_with(capture: &str, ruleset: &str, extra: &[&str]) -> Vec<Value> {
     let rules: &[&str] = if ruleset == "stable" {
@@ -110,12 +114,14 @@ fn replays_raise_the_reference_alerts() {
         ("busy_server", "all", Match::Exact),
     ];
     for &(capture, ruleset, how) in cases {
-        let got = without_hostname(replay(capture, ruleset));
         let want = without_hostname(expected(capture, ruleset));
-        match how {
-            Match::Exact => assert_eq!(got, want, "{capture} with {ruleset}"),
-            Match::RuleCounts => {
-                assert_eq!(counts(&got), counts(&want), "{capture} with {ruleset}")
+        for n in EVALUATORS {
+            let got = without_hostname(replay_with(capture, ruleset, &["-o", n]));
+            match how {
+                Match::Exact => assert_eq!(got, want, "{capture} with {ruleset}, {n}"),
+                Match::RuleCounts => {
+                    assert_eq!(counts(&got), counts(&want), "{capture} with {ruleset}, {n}")
+                }
             }
         }
     }
@@ -125,10 +131,16 @@ fn replays_raise_the_reference_alerts() {
 /// plus one more "Delete or rename shell history" (the event also matched an earlier rule).
 #[test]
 fn rule_matching_all_adds_the_second_shell_history_alert() {
+    for n in EVALUATORS {
+        rule_matching_all_with(n);
+    }
+}
+
+fn rule_matching_all_with(evaluators: &str) {
     let got = without_hostname(replay_with(
         "file_mutations",
         "all",
-        &["-o", "rule_matching=all"],
+        &["-o", "rule_matching=all", "-o", evaluators],
     ));
     let want = without_hostname(expected("file_mutations", "all"));
     let extra: Vec<&Value> = got.iter().filter(|a| !want.contains(a)).collect();

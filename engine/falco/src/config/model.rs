@@ -155,6 +155,8 @@ pub struct Config {
     pub kmod_drop_failed_exit: bool,
     /// `engine.replay.capture_file`.
     pub replay_capture_file: Option<PathBuf>,
+    /// `engine.evaluators`: threads evaluating rules (1 to [`MAX_EVALUATORS`]).
+    pub evaluators: usize,
     /// `base_syscalls`.
     pub base_syscalls: BaseSyscalls,
     /// `metrics`.
@@ -162,6 +164,12 @@ pub struct Config {
     /// `watch_config_files`.
     pub watch_config_files: bool,
 }
+
+/// Evaluator threads when `engine.evaluators` is not set.
+pub const DEFAULT_EVALUATORS: usize = 2;
+/// Most evaluator threads `engine.evaluators` accepts.
+pub const MAX_EVALUATORS: usize = 64;
+const MAX_EVALUATORS_U64: u64 = MAX_EVALUATORS as u64;
 
 /// Top-level keys Falco documents; anything else is warned as unknown.
 const KNOWN_TOP_LEVEL: &[&str] = &[
@@ -430,6 +438,19 @@ impl Config {
                 EngineKind::Kmod
             }
         };
+        let evaluators = match r.uint("engine.evaluators", DEFAULT_EVALUATORS as u64) {
+            n @ 1..=MAX_EVALUATORS_U64 => n as usize,
+            n => {
+                let node = r.node("engine.evaluators").unwrap_or(root);
+                r.error(
+                    node,
+                    format!(
+                        "`engine.evaluators` must be between 1 and {MAX_EVALUATORS}, found `{n}`"
+                    ),
+                );
+                DEFAULT_EVALUATORS
+            }
+        };
         let replay_capture_file = r
             .string("engine.replay.capture_file")
             .map(|(_, t)| PathBuf::from(t));
@@ -550,6 +571,7 @@ impl Config {
             kmod_buf_size_preset: r.uint("engine.kmod.buf_size_preset", 4),
             kmod_drop_failed_exit: r.bool("engine.kmod.drop_failed_exit", false),
             replay_capture_file,
+            evaluators,
             base_syscalls,
             metrics,
             watch_config_files: r.bool("watch_config_files", true),

@@ -68,6 +68,16 @@ impl EventBatch {
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
+    /// Record `i` with its metadata.
+    pub fn get(&self, i: usize) -> Option<(Record<'_>, &EventRef)> {
+        let e = self.events.get(i)?;
+        let bytes = self.buf.get(e.start as usize..(e.start + e.len) as usize)?;
+        Record::parse(bytes).ok().map(|r| (r, e))
+    }
+    /// The records with their metadata and their index. Records were validated when pushed.
+    pub fn iter_indexed(&self) -> impl Iterator<Item = (usize, Record<'_>, &EventRef)> {
+        (0..self.events.len()).filter_map(move |i| self.get(i).map(|(r, e)| (i, r, e)))
+    }
     /// The records with their metadata. Records were validated when pushed.
     pub fn iter(&self) -> impl Iterator<Item = (Record<'_>, &EventRef)> {
         self.events.iter().filter_map(move |e| {

@@ -11,14 +11,15 @@ use crate::params::{
     int_le, is_v4_mapped, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple,
 };
 use crate::state::fd::{write_ip_port, IpAddr};
-use crate::state::{path, State};
+use crate::state::path;
+use crate::state::snapshot::StateView;
 
 const AT_FDCWD: i64 = -100;
 
 /// Writes parameter `i` of the event: the plain form into `plain`, the resolved one into
 /// `resolved` (left empty when there is none). Returns false when the parameter is absent.
 pub fn render_param(
-    st: &State,
+    st: &dyn StateView,
     tid: i64,
     p: &Params<'_>,
     i: usize,
@@ -80,7 +81,7 @@ fn bytes_printable(raw: &[u8], out: &mut Vec<u8>) {
 }
 
 fn render(
-    st: &State,
+    st: &dyn StateView,
     tid: i64,
     p: &Params<'_>,
     info: &ParamInfo,
@@ -104,7 +105,7 @@ fn render(
                     .and_then(|n| p.int(n));
                 let base = match dirfd {
                     Some(d) if d != AT_FDCWD => st.fd_of(tid, d).map(|f| f.name.clone()),
-                    _ => st.threads.get(tid).map(|t| t.cwd.clone()),
+                    _ => st.thread(tid).map(|t| t.cwd.clone()),
                 };
                 if let Some(base) = base {
                     resolved.extend_from_slice(path::resolve(&base, s).as_bytes());
@@ -140,7 +141,7 @@ fn render(
         Pid | Pid32 => {
             let v = int_le(raw).unwrap_or(0);
             let _ = write!(plain, "{v}");
-            if let Some(t) = st.threads.get(v) {
+            if let Some(t) = st.thread(v) {
                 resolved.extend_from_slice(t.comm.as_bytes());
             }
         }
@@ -148,9 +149,9 @@ fn render(
             let v = uint_le(raw).unwrap_or(0) as u32;
             let _ = write!(plain, "{v}");
             let name = if info.ptype == Uid {
-                st.users.user(v).map(|u| u.name.as_str())
+                st.user(v).map(|u| u.name.as_str())
             } else {
-                st.users.group(v).map(|g| g.name.as_str())
+                st.group(v).map(|g| g.name.as_str())
             };
             if let Some(n) = name {
                 resolved.extend_from_slice(n.as_bytes());

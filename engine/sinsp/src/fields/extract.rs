@@ -18,7 +18,8 @@ use super::table::{
 use super::time;
 use crate::params::Params;
 use crate::state::fd::{l4, FdInfo, FdKind, IpAddr};
-use crate::state::{path, EventMeta, State, ThreadInfo};
+use crate::state::snapshot::{ancestors, StateView};
+use crate::state::{path, EventMeta, EventSnapshot, State, ThreadInfo};
 
 /// Buffers reused from one event to the next.
 #[derive(Debug, Default)]
@@ -29,7 +30,7 @@ pub struct Scratch {
 
 /// The current event with its thread and fd: what field extraction reads.
 pub struct EventContext<'a> {
-    st: &'a State,
+    st: &'a dyn StateView,
     p: Params<'a>,
     cpu: u16,
     meta: EventMeta,
@@ -111,12 +112,33 @@ impl<'a> EventContext<'a> {
         cpu: u16,
         scratch: &'a mut Scratch,
     ) -> EventContext<'a> {
-        let meta = state.meta;
+        EventContext::over(state, rec, cpu, scratch)
+    }
+
+    /// Builds the context for the event `rec` from the snapshot taken right after the state
+    /// processed it ([`EventSnapshot::capture`]): the same values as [`EventContext::new`]
+    /// then, on any thread, whatever the state has processed since.
+    pub fn from_snapshot(
+        snapshot: &'a EventSnapshot,
+        rec: Record<'a>,
+        cpu: u16,
+        scratch: &'a mut Scratch,
+    ) -> EventContext<'a> {
+        EventContext::over(snapshot, rec, cpu, scratch)
+    }
+
+    fn over(
+        st: &'a dyn StateView,
+        rec: Record<'a>,
+        cpu: u16,
+        scratch: &'a mut Scratch,
+    ) -> EventContext<'a> {
+        let meta = st.meta();
         let tid = rec.tid() as i64;
-        let th = state.threads.get(tid);
-        let fd = meta.fd.and_then(|fd| state.fd_of(tid, fd));
+        let th = st.thread(tid);
+        let fd = meta.fd.and_then(|fd| st.fd_of(tid, fd));
         EventContext {
-            st: state,
+            st,
             p: Params::new(rec),
             cpu,
             meta,
@@ -176,20 +198,17 @@ impl<'a> EventContext<'a> {
         if n == 0 {
             return Some(t);
         }
-        self.st
-            .threads
-            .ancestors(t)
-            .nth(usize::try_from(n - 1).ok()?)
+        ancestors(self.st, t).nth(usize::try_from(n - 1).ok()?)
     }
 
     fn leader(&self, t: &'a ThreadInfo, id: i64, by_sid: bool) -> &'a ThreadInfo {
         if !t.in_pid_namespace() {
-            if let Some(l) = self.st.threads.get(id) {
+            if let Some(l) = self.st.thread(id) {
                 return l;
             }
         }
         let mut best = t;
-        for a in self.st.threads.ancestors(t) {
+        for a in ancestors(self.st, t) {
             let same = if by_sid { a.sid == id } else { a.vpgid == id };
             if !same {
                 break;
@@ -226,7 +245,7 @@ impl<'a> EventContext<'a> {
             )),
             G::Source => sink(Value::Str(b"syscall")),
             G::IsAsync => sink(Value::Bool(false)),
-            G::Hostname => sink(Value::Str(self.st.hostname.as_bytes())),
+            G::Hostname => sink(Value::Str(self.st.hostname().as_bytes())),
             G::PluginName | G::PluginInfo | G::AsyncType => return false,
         }
         true
@@ -515,8 +534,8 @@ impl<'a> EventContext<'a> {
                 _ => false,
             };
         };
-        let threads = &self.st.threads;
-        let parent = threads.main_thread(t).and_then(|m| threads.parent(m));
+        let st = self.st;
+        let parent = st.main_thread(t).and_then(|m| st.parent(m));
         let idx = match arg {
             Some(FieldArg::Index(i)) => Some(*i),
             _ => None,
@@ -579,7 +598,7 @@ impl<'a> EventContext<'a> {
                     }
                     None => {
                         let mut any = false;
-                        for a in threads.ancestors(t) {
+                        for a in ancestors(st, t) {
                             emit(a, &mut self.s.a, sink);
                             any = true;
                         }
@@ -605,7 +624,7 @@ impl<'a> EventContext<'a> {
                     let v = std::iter::once(t)
                         .chain(
                             if f == PR::Aenv {
-                                Some(threads.ancestors(t))
+                                Some(ancestors(st, t))
                             } else {
                                 None
                             }
@@ -630,7 +649,7 @@ impl<'a> EventContext<'a> {
             PR::Cwd => sink(Value::Str(t.cwd.as_bytes())),
             PR::Loginshellid => {
                 let shell = std::iter::once(t)
-                    .chain(threads.ancestors(t))
+                    .chain(ancestors(st, t))
                     .filter(|a| a.comm.ends_with("sh"))
                     .last();
                 let Some(s) = shell else { return false };
@@ -659,7 +678,7 @@ impl<'a> EventContext<'a> {
             }
             PR::Pgid => sink(Value::Int(t.pgid)),
             PR::PgidName | PR::PgidExe | PR::PgidExepath => {
-                let Some(l) = threads.get(t.pgid) else {
+                let Some(l) = st.thread(t.pgid) else {
                     return false;
                 };
                 match f {
@@ -721,15 +740,13 @@ impl<'a> EventContext<'a> {
             PR::IsContainerHealthcheck
             | PR::IsContainerLivenessProbe
             | PR::IsContainerReadinessProbe => sink(Value::Bool(false)),
-            PR::Fdopencount => sink(Value::Uint(
-                self.st.fdtable(t.pid).map(|x| x.len() as u64).unwrap_or(0),
-            )),
+            PR::Fdopencount => sink(Value::Uint(self.st.fd_count(t.pid).unwrap_or(0) as u64)),
             PR::Fdlimit => sink(Value::Int(t.fdlimit)),
             PR::Fdusage => {
                 if t.fdlimit <= 0 {
                     return false;
                 }
-                let n = self.st.fdtable(t.pid).map(|x| x.len()).unwrap_or(0);
+                let n = self.st.fd_count(t.pid).unwrap_or(0);
                 sink(Value::Double(n as f64 * 100.0 / t.fdlimit as f64))
             }
             PR::Vmsize | PR::ThreadVmsize => {
@@ -785,8 +802,7 @@ impl<'a> EventContext<'a> {
                 sink(Value::Str(v.as_bytes()))
             }
             PR::Nthreads | PR::Nchilds => {
-                let n = threads.iter().filter(|x| x.pid == t.pid && !x.dead).count() as u64;
-                let main_alive = threads.get(t.pid).map(|m| !m.dead).unwrap_or(false);
+                let (n, main_alive) = st.process_threads(t.pid);
                 sink(Value::Uint(if f == PR::Nchilds && main_alive {
                     n.saturating_sub(1)
                 } else {
@@ -848,20 +864,12 @@ impl<'a> EventContext<'a> {
             sink(Value::Str(s.as_bytes()));
             return true;
         }
-        let Some(table) = self.st.fdtable(t.pid) else {
+        let mut types = Vec::new();
+        if !self.st.fd_types(t.pid, &mut types) {
             return true;
-        };
-        let mut fds: Vec<(i64, &'static str)> = table
-            .iter()
-            .filter_map(|f| Some((f.fd, f.kind.type_str()?)))
-            .collect();
-        fds.sort_unstable_by_key(|(n, _)| *n);
-        let mut seen: Vec<&'static str> = Vec::new();
-        for (_, ty) in fds {
-            if !seen.contains(&ty) {
-                seen.push(ty);
-                sink(Value::Str(ty.as_bytes()));
-            }
+        }
+        for ty in types {
+            sink(Value::Str(ty.as_bytes()));
         }
         true
     }
@@ -993,7 +1001,7 @@ impl<'a> EventContext<'a> {
         let in_container = self
             .th
             .is_some_and(|t| !t.container_id.is_empty() && t.container_id != "host");
-        let ifs = &self.st.interfaces;
+        let ifs = self.st.interfaces();
         let (lip, lport, rip, rport) = match (cip, sip) {
             (Some(c), Some(s)) if matches!(fd.kind, FdKind::Ip { .. }) => {
                 if ifs.is_local(&c, in_container) {
@@ -1193,7 +1201,7 @@ impl EventFields for EventContext<'_> {
             FieldId::Proc(f) => self.extract_proc(f, arg, sink),
             FieldId::User(f) => {
                 let Some(t) = self.th else { return false };
-                let users = &self.st.users;
+                let st = self.st;
                 match f {
                     U::Uid => sink(Value::Uint(t.uid as u64)),
                     U::Loginuid => sink(Value::Int(if t.loginuid == u32::MAX {
@@ -1202,7 +1210,7 @@ impl EventFields for EventContext<'_> {
                         t.loginuid as i64
                     })),
                     U::Name | U::Homedir | U::Shell => {
-                        let Some(u) = users.user(t.uid) else {
+                        let Some(u) = st.user(t.uid) else {
                             return false;
                         };
                         let v = match f {
@@ -1216,7 +1224,7 @@ impl EventFields for EventContext<'_> {
                         if t.loginuid == u32::MAX {
                             return false;
                         }
-                        let Some(u) = users.user(t.loginuid) else {
+                        let Some(u) = st.user(t.loginuid) else {
                             return false;
                         };
                         sink(Value::Str(u.name.as_bytes()))
@@ -1229,7 +1237,7 @@ impl EventFields for EventContext<'_> {
                 match f {
                     GR::Gid => sink(Value::Uint(t.gid as u64)),
                     GR::Name => {
-                        let Some(g) = self.st.users.group(t.gid) else {
+                        let Some(g) = self.st.group(t.gid) else {
                             return false;
                         };
                         sink(Value::Str(g.name.as_bytes()))

@@ -7,6 +7,7 @@ pub mod ifaddr;
 mod parse;
 pub mod path;
 pub mod procfs;
+pub mod snapshot;
 pub mod thread;
 pub mod users;
 
@@ -15,6 +16,7 @@ use foldhash::HashMap;
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
 pub(crate) use parse::open_params;
+pub use snapshot::{EventSnapshot, StateView};
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
 

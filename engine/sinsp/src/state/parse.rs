@@ -544,15 +544,11 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
     }
 }
 
-fn for_process(s: &mut State, tid: i64, mut f: impl FnMut(&mut ThreadInfo)) {
+fn for_process(s: &mut State, tid: i64, f: impl FnMut(&mut ThreadInfo)) {
     let Some(pid) = s.threads.get(tid).map(|t| t.pid) else {
         return;
     };
-    for t in s.threads.iter_mut() {
-        if t.pid == pid {
-            f(t);
-        }
-    }
+    s.threads.update_where(|t| t.pid == pid, f);
 }
 
 fn set_cwd(s: &mut State, tid: i64, cwd: String) {
@@ -931,11 +927,8 @@ fn parse_procexit(s: &mut State, p: &Params<'_>, tid: i64) {
                 .map(|o| o.tid)
         })
         .unwrap_or(1);
-    for t in s.threads.iter_mut() {
-        if t.ptid == tid && t.tid != tid {
-            t.ptid = reaper;
-        }
-    }
+    s.threads
+        .update_where(|t| t.ptid == tid && t.tid != tid, |t| t.ptid = reaper);
     if let Some(t) = s.threads.get_mut(tid) {
         t.dead = true;
         t.flags |= cl::CLOSED;

@@ -1,6 +1,7 @@
 //! Threads: what libsinsp's `sinsp_threadinfo` keeps, and the table of live threads.
 
 use foldhash::HashMap;
+use std::sync::Arc;
 
 /// One thread (or process main thread) as the state knows it. Also the bootstrap form: the
 /// capture reader or the /proc scanner fills these and hands them to
@@ -197,9 +198,14 @@ pub struct ThreadCounters {
 }
 
 /// The threads, by tid, with a cap on their number.
+///
+/// Entries are shared (`Arc`) so that a per-event snapshot ([`super::EventSnapshot`]) holds
+/// the threads an event's fields read without copying them; a change to a thread a snapshot
+/// still holds copies that one thread first (copy on write), so the snapshot keeps seeing the
+/// thread as it was at its event.
 #[derive(Debug, Default)]
 pub struct ThreadTable {
-    threads: HashMap<i64, ThreadInfo>,
+    threads: HashMap<i64, Arc<ThreadInfo>>,
     max: usize,
     /// What happened to the table.
     pub counters: ThreadCounters,
@@ -218,13 +224,19 @@ impl ThreadTable {
     /// The thread `tid`.
     #[inline]
     pub fn get(&self, tid: i64) -> Option<&ThreadInfo> {
+        self.threads.get(&tid).map(|t| &**t)
+    }
+
+    /// The thread `tid`, shared: what a snapshot keeps.
+    #[inline]
+    pub fn get_shared(&self, tid: i64) -> Option<&Arc<ThreadInfo>> {
         self.threads.get(&tid)
     }
 
-    /// The thread `tid`, mutably.
+    /// The thread `tid`, mutably (copied first when a snapshot still holds it).
     #[inline]
     pub fn get_mut(&mut self, tid: i64) -> Option<&mut ThreadInfo> {
-        self.threads.get_mut(&tid)
+        self.threads.get_mut(&tid).map(Arc::make_mut)
     }
 
     /// Adds or replaces a thread. Returns false (and counts) when the table is full.
@@ -233,13 +245,13 @@ impl ThreadTable {
             self.counters.dropped_full += 1;
             return false;
         }
-        self.threads.insert(t.tid, t);
+        self.threads.insert(t.tid, Arc::new(t));
         true
     }
 
     /// Removes a thread.
     pub fn remove(&mut self, tid: i64) -> Option<ThreadInfo> {
-        self.threads.remove(&tid)
+        self.threads.remove(&tid).map(Arc::unwrap_or_clone)
     }
 
     /// Number of threads.
@@ -254,12 +266,20 @@ impl ThreadTable {
 
     /// Every thread, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &ThreadInfo> {
-        self.threads.values()
+        self.threads.values().map(|t| &**t)
     }
 
-    /// Every thread, mutably.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut ThreadInfo> {
-        self.threads.values_mut()
+    /// Applies `f` to every thread `pick` selects (only those are copied when shared).
+    pub fn update_where(
+        &mut self,
+        pick: impl Fn(&ThreadInfo) -> bool,
+        mut f: impl FnMut(&mut ThreadInfo),
+    ) {
+        for t in self.threads.values_mut() {
+            if pick(t) {
+                f(Arc::make_mut(t));
+            }
+        }
     }
 
     /// The parent of `t`, skipping nothing (libsinsp's `get_parent_thread`).

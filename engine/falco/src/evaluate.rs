@@ -1,0 +1,214 @@
+//! The evaluator stage: threads that run the candidate rules of each event on the snapshot
+//! the state stage took right after the event ([`EventSnapshot`]), and format the alerts.
+//!
+//! Work travels in [`WorkUnit`]s, one per source batch: the batch's records, the indexes of the
+//! events that have candidate rules with one snapshot each, the ruleset in force when the state
+//! stage processed them, and a sequence number that the reorder stage (`reorder.rs`) uses to
+//! put the alerts back in event order. Rules only read their event and its snapshot, so any
+//! number of evaluators yields the alerts a single thread would, in the same order.
+
+use crate::alert::{AlertFormat, AlertRule};
+use crate::config::{Loaded, RuleMatching};
+use crate::source::EventBatch;
+use crossbeam_channel::{Receiver, Sender};
+use falco_outputs::Alert;
+use falco_rules::field::{FieldCatalog, ResolvedField};
+use falco_rules::output::OutputSegment;
+use falco_rules::priority::Priority;
+use falco_rules::ruleset::{Rule, RuleSet};
+use falco_sinsp::fields::{EventContext, JsonValue, Scratch, SyscallCatalog};
+use falco_sinsp::state::EventSnapshot;
+use std::sync::Arc;
+
+/// What evaluation needs from the configuration and the rules; swapped as a whole on reload.
+pub struct Detection {
+    /// The rules.
+    pub ruleset: RuleSet,
+    /// How alerts are formatted.
+    pub fmt: AlertFormat,
+    time_field: ResolvedField,
+    first_only: bool,
+    /// `json_output`.
+    pub json_output: bool,
+}
+
+impl Detection {
+    /// Builds the detection configuration of `loaded` around `ruleset`.
+    ///
+    /// # Errors
+    /// The time field of the output format does not resolve (never with the built-in catalog).
+    pub fn new(
+        loaded: &Loaded,
+        ruleset: RuleSet,
+        catalog: &SyscallCatalog,
+        hostname: &str,
+    ) -> Result<Detection, String> {
+        let config = &loaded.config;
+        let time_name = if config.time_format_iso_8601 {
+            "evt.time.iso8601"
+        } else {
+            "evt.time"
+        };
+        let time_field = catalog
+            .resolve(time_name, None)
+            .map_err(|e| e.to_string())?;
+        Ok(Detection {
+            ruleset,
+            fmt: AlertFormat {
+                json_output: config.json_output,
+                include_output: config.json_include_output_property,
+                include_tags: config.json_include_tags_property,
+                include_output_fields: config.json_include_output_fields_property,
+                iso8601: config.time_format_iso_8601,
+                hostname: hostname.to_string(),
+            },
+            time_field,
+            first_only: config.rule_matching == RuleMatching::First,
+            json_output: config.json_output,
+        })
+    }
+}
+
+/// One source batch on its way through the evaluators to the reorder stage.
+#[derive(Default)]
+pub struct WorkUnit {
+    /// Position in the stream: the reorder stage emits units in this order.
+    pub seq: u64,
+    /// The records.
+    pub batch: EventBatch,
+    /// Indexes (in `batch`) of the events with candidate rules; `snapshots[k]` is `jobs[k]`'s.
+    pub jobs: Vec<u32>,
+    /// Snapshots, reused from unit to unit (only the first `jobs.len()` are current).
+    pub snapshots: Vec<EventSnapshot>,
+    /// The rules in force when the state stage processed the batch.
+    pub detection: Option<Arc<Detection>>,
+    /// Alerts raised, in event order and, per event, in rule order; with the rule's priority
+    /// for the summary (`None`: an internal alert, not counted as a rule's).
+    pub alerts: Vec<(Option<Priority>, Alert)>,
+}
+
+impl WorkUnit {
+    /// Empties the unit for reuse, keeping its allocations.
+    pub fn clear(&mut self) {
+        self.batch.clear();
+        self.jobs.clear();
+        self.alerts.clear();
+        self.detection = None;
+    }
+
+    /// The snapshot slot for the next job (an event of the batch at `index`).
+    pub fn next_snapshot(&mut self, index: u32) -> &mut EventSnapshot {
+        let k = self.jobs.len();
+        self.jobs.push(index);
+        if self.snapshots.len() <= k {
+            self.snapshots.push(EventSnapshot::default());
+        }
+        &mut self.snapshots[k]
+    }
+}
+
+fn to_json(v: JsonValue) -> serde_json::Value {
+    match v {
+        JsonValue::Null => serde_json::Value::Null,
+        JsonValue::Int(i) => i.into(),
+        JsonValue::Uint(u) => u.into(),
+        JsonValue::Double(d) => serde_json::Number::from_f64(d)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        JsonValue::Bool(b) => b.into(),
+        JsonValue::Str(s) => s.into(),
+    }
+}
+
+/// Formats one alert for `rule` on the event in `ctx`: (text line, JSON line).
+fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> (String, String) {
+    let mut out = String::new();
+    let mut fields = serde_json::Map::new();
+    // The `output_fields` key of a field is its name as written (`proc.aname[2]`).
+    fields.insert(
+        d.time_field.name.clone(),
+        to_json(ctx.json_field(&d.time_field)),
+    );
+    for seg in &rule.output_format {
+        match seg {
+            OutputSegment::Text(t) => out.push_str(t),
+            OutputSegment::Field(f) => {
+                if !ctx.format_field(f, &mut out) {
+                    out.push_str("<NA>");
+                }
+                fields.insert(f.name.clone(), to_json(ctx.json_field(f)));
+            }
+        }
+    }
+    let tags: Vec<String> = rule.tags.iter().cloned().collect();
+    let a = d.fmt.format(
+        AlertRule {
+            name: &rule.name,
+            priority: rule.priority,
+            source: &rule.source,
+            tags: &tags,
+        },
+        ctx.event_ts(),
+        &out,
+        fields,
+    );
+    (a.text, a.json)
+}
+
+/// Runs the candidate rules of every job of `unit`, appending the alerts to it.
+pub fn evaluate(unit: &mut WorkUnit, scratch: &mut Scratch, hostname: &str) {
+    let WorkUnit {
+        batch,
+        jobs,
+        snapshots,
+        detection,
+        alerts,
+        ..
+    } = unit;
+    let Some(d) = detection.as_deref() else {
+        return;
+    };
+    for (&index, snap) in jobs.iter().zip(snapshots.iter()) {
+        let Some((rec, e)) = batch.get(index as usize) else {
+            continue;
+        };
+        let mut ctx = EventContext::from_snapshot(snap, rec, e.cpu, scratch);
+        for &ri in d.ruleset.candidates(rec.evtype()) {
+            let Some(rule) = d.ruleset.rule(ri) else {
+                continue;
+            };
+            if !rule.filter.eval(&mut ctx) {
+                continue;
+            }
+            let (text, json) = format_alert(d, rule, &mut ctx);
+            alerts.push((
+                Some(rule.priority),
+                Alert {
+                    time_ns: ctx.event_ts(),
+                    priority: crate::alert::output_priority(rule.priority),
+                    rule: rule.name.clone(),
+                    source: rule.source.clone(),
+                    tags: rule.tags.iter().cloned().collect(),
+                    hostname: hostname.to_string(),
+                    line: if d.json_output { json } else { text },
+                    json: d.json_output,
+                },
+            ));
+            if d.first_only {
+                break;
+            }
+        }
+    }
+}
+
+/// One evaluator thread: units from the state stage, evaluated, to the reorder stage. Ends
+/// when the state stage closes its channel.
+pub fn evaluator_loop(units: Receiver<WorkUnit>, done: Sender<WorkUnit>, hostname: &str) {
+    let mut scratch = Scratch::default();
+    for mut unit in units {
+        evaluate(&mut unit, &mut scratch, hostname);
+        if done.send(unit).is_err() {
+            return;
+        }
+    }
+}

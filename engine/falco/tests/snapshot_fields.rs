@@ -1,0 +1,125 @@
+//! Every field reads the same through an [`EventSnapshot`] as through the [`State`] it was
+//! captured from: the shared captures replayed through the engine's path (converter, state),
+//! and after each event every field of the catalog (with index and key arguments) formatted
+//! both ways. The evaluator threads see events only through snapshots, so any lookup the
+//! snapshot misses shows up here as a differing value.
+
+use falco_rules::field::{ArgSpec, FieldArg, FieldCatalog, ResolvedField};
+use falco_scap::CaptureReader;
+use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
+use falco_sinsp::state::{EventSnapshot, State, StateLimits};
+use std::path::PathBuf;
+
+const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
+
+/// Events compared per capture (the first ones; the small captures are compared whole).
+const MAX_EVENTS: usize = 6_000;
+
+/// Keys tried for fields that take one (`evt.arg.X`, `proc.env[X]`, ...).
+const KEYS: &[&str] = &[
+    "fd", "dirfd", "name", "path", "pathname", "res", "pid", "uid", "gid", "euid", "tid",
+    "newpath", "oldpath", "target", "linkpath", "tuple", "addr", "data", "HOME", "PATH", "cpu",
+];
+
+/// Every field of the catalog, with a few index and key arguments where accepted.
+fn fields(catalog: &SyscallCatalog) -> Vec<ResolvedField> {
+    let mut out = Vec::new();
+    for class in catalog.classes() {
+        for f in class.fields {
+            let mut args: Vec<Option<FieldArg>> = Vec::new();
+            if f.arg != ArgSpec::Required {
+                args.push(None);
+            }
+            if f.arg != ArgSpec::None {
+                if f.arg_index {
+                    args.extend((0..6).map(|i| Some(FieldArg::Index(i))));
+                }
+                if f.arg_key {
+                    args.extend(KEYS.iter().map(|k| Some(FieldArg::Key(k.to_string()))));
+                }
+            }
+            for a in args {
+                if let Ok(r) = catalog.resolve(f.name, a.as_ref()) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each field's text form and JSON value, or `None` when it has none.
+fn values(ctx: &mut EventContext<'_>, fields: &[ResolvedField]) -> Vec<(Option<String>, String)> {
+    fields
+        .iter()
+        .map(|f| {
+            let mut s = String::new();
+            let text = ctx.format_field(f, &mut s).then_some(s);
+            (text, format!("{:?}", ctx.json_field(f)))
+        })
+        .collect()
+}
+
+fn compare(capture: &str) -> usize {
+    let catalog = SyscallCatalog::new();
+    let fields = fields(&catalog);
+    assert!(fields.len() > 300, "{} fields", fields.len());
+    let path = PathBuf::from(format!("{SHARED}/captures/{capture}"));
+    let mut reader = CaptureReader::open(&path).unwrap_or_else(|e| panic!("{capture}: {e}"));
+    reader.set_convert(true);
+    let mut state = State::bootstrap(
+        falco::bootstrap::from_capture(reader.metadata()),
+        StateLimits::default(),
+    );
+    let (mut a, mut b) = (Scratch::default(), Scratch::default());
+    let mut snap = EventSnapshot::default();
+    let mut compared = 0;
+    let mut differences = Vec::new();
+    while compared < MAX_EVENTS {
+        let Some(ev) = reader
+            .next_event()
+            .unwrap_or_else(|e| panic!("{capture}: {e}"))
+        else {
+            break;
+        };
+        let rec = ev.record;
+        state.process(rec, ev.cpu);
+        snap.capture(&state, rec);
+        let direct = values(&mut EventContext::new(&state, rec, ev.cpu, &mut a), &fields);
+        let snapped = values(
+            &mut EventContext::from_snapshot(&snap, rec, ev.cpu, &mut b),
+            &fields,
+        );
+        for (f, (d, s)) in fields.iter().zip(direct.iter().zip(&snapped)) {
+            if d != s && differences.len() < 20 {
+                differences.push(format!(
+                    "event {} (evtype {}) {}: state {d:?} snapshot {s:?}",
+                    compared + 1,
+                    rec.evtype(),
+                    f.name
+                ));
+            }
+        }
+        compared += 1;
+    }
+    assert!(
+        differences.is_empty(),
+        "{capture}: fields differ through the snapshot:\n{}",
+        differences.join("\n")
+    );
+    compared
+}
+
+#[test]
+fn every_field_reads_the_same_through_a_snapshot() {
+    for capture in [
+        "sensitive_reads.scap.gz",
+        "container_shell.scap.gz",
+        "file_mutations.scap.gz",
+        "network.scap.gz",
+        "busy_server.scap.gz",
+    ] {
+        let n = compare(capture);
+        assert!(n > 1000, "{capture}: only {n} events");
+    }
+}

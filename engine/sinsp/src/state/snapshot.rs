@@ -1,0 +1,350 @@
+//! What field extraction reads from the state ([`StateView`]), and the per-event copy of it
+//! ([`EventSnapshot`]) that lets rules be evaluated on another thread while the state moves on.
+//!
+//! Field extraction reaches the state only through [`StateView`], so the set of lookups an
+//! event's fields can make is closed: the event's thread, its main thread and ancestors (each
+//! level's main thread and parent), its session, process-group leaders, the fds and
+//! threads/users its parameters name, its own fd, its process's fd count and thread count.
+//! [`EventSnapshot::capture`] records the answer to every one of them right after
+//! [`State::process`]; answers it did not record read as absent, and the equivalence test
+//! (`tests/snapshot_fields.rs`) compares every field through both views on whole captures.
+
+use std::sync::Arc;
+
+use ringbuf_abi::{ParamType, Record};
+
+use super::fd::FdInfo;
+use super::ifaddr::Interfaces;
+use super::thread::ThreadInfo;
+use super::users::{GroupInfo, UserInfo};
+use super::{EventMeta, State};
+use crate::params::{int_le, uint_le, Params};
+
+/// Read access to the state, as field extraction needs it.
+pub trait StateView {
+    /// The thread `tid`.
+    fn thread(&self, tid: i64) -> Option<&ThreadInfo>;
+    /// The fd `fd` of the process of thread `tid`.
+    fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo>;
+    /// Number of fds of process `pid`, `None` without an fd table.
+    fn fd_count(&self, pid: i64) -> Option<usize>;
+    /// Threads of process `pid` not marked dead, and whether its main thread is alive.
+    fn process_threads(&self, pid: i64) -> (u64, bool);
+    /// The user `uid`.
+    fn user(&self, uid: u32) -> Option<&UserInfo>;
+    /// The group `gid`.
+    fn group(&self, gid: u32) -> Option<&GroupInfo>;
+    /// The host name (`evt.hostname`).
+    fn hostname(&self) -> &str;
+    /// The machine's interface addresses (local/remote ends of sockets).
+    fn interfaces(&self) -> &Interfaces;
+    /// The fd types of process `pid` in fd order, each once (`fd.types`); `false` without an
+    /// fd table.
+    fn fd_types(&self, pid: i64, out: &mut Vec<&'static str>) -> bool;
+    /// What processing the current event found out.
+    fn meta(&self) -> EventMeta;
+
+    /// The main thread of `t`'s process (`t` itself when it is the main thread).
+    fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
+        if t.is_main() {
+            Some(t)
+        } else {
+            self.thread(t.pid)
+        }
+    }
+
+    /// The parent of `t` (libsinsp's `get_parent_thread`).
+    fn parent(&self, t: &ThreadInfo) -> Option<&ThreadInfo> {
+        if t.ptid == t.tid {
+            return None;
+        }
+        self.thread(t.ptid)
+    }
+}
+
+/// Walks the ancestors of `t` (parent first), libsinsp's way: from the main thread of each
+/// process to its parent. Stops on loops and after 128 levels.
+pub fn ancestors<'a, V: StateView + ?Sized>(
+    view: &'a V,
+    t: &'a ThreadInfo,
+) -> impl Iterator<Item = &'a ThreadInfo> + 'a {
+    let start = t.tid;
+    let mut cur = Some(t);
+    let mut left = 128u32;
+    std::iter::from_fn(move || {
+        let c = cur?;
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let main = view.main_thread(c).unwrap_or(c);
+        let p = view.parent(main).filter(|p| p.tid != start);
+        cur = p;
+        p
+    })
+}
+
+impl StateView for State {
+    fn thread(&self, tid: i64) -> Option<&ThreadInfo> {
+        self.threads.get(tid)
+    }
+    fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
+        State::fd_of(self, tid, fd)
+    }
+    fn fd_count(&self, pid: i64) -> Option<usize> {
+        self.fdtable(pid).map(|t| t.len())
+    }
+    fn process_threads(&self, pid: i64) -> (u64, bool) {
+        let n = self
+            .threads
+            .iter()
+            .filter(|x| x.pid == pid && !x.dead)
+            .count() as u64;
+        let main_alive = self.threads.get(pid).map(|m| !m.dead).unwrap_or(false);
+        (n, main_alive)
+    }
+    fn user(&self, uid: u32) -> Option<&UserInfo> {
+        self.users.user(uid)
+    }
+    fn group(&self, gid: u32) -> Option<&GroupInfo> {
+        self.users.group(gid)
+    }
+    fn hostname(&self) -> &str {
+        &self.hostname
+    }
+    fn interfaces(&self) -> &Interfaces {
+        &self.interfaces
+    }
+    fn fd_types(&self, pid: i64, out: &mut Vec<&'static str>) -> bool {
+        out.clear();
+        let Some(table) = self.fdtable(pid) else {
+            return false;
+        };
+        let mut fds: Vec<(i64, &'static str)> = table
+            .iter()
+            .filter_map(|f| Some((f.fd, f.kind.type_str()?)))
+            .collect();
+        fds.sort_unstable_by_key(|(n, _)| *n);
+        for (_, ty) in fds {
+            if !out.contains(&ty) {
+                out.push(ty);
+            }
+        }
+        true
+    }
+    fn meta(&self) -> EventMeta {
+        self.meta
+    }
+}
+
+/// The state as one event's fields see it, detached from [`State`]: threads are shared with
+/// the thread table (copy on write there), the rest is copied. Reused from event to event
+/// ([`EventSnapshot::capture`] keeps the allocations).
+#[derive(Debug, Default, Clone)]
+pub struct EventSnapshot {
+    meta: EventMeta,
+    threads: Vec<Arc<ThreadInfo>>,
+    /// (tid, fd, the fd or `None` when the lookup found nothing).
+    fds: Vec<(i64, i64, Option<FdInfo>)>,
+    fd_counts: Vec<(i64, Option<usize>)>,
+    process_threads: Vec<(i64, (u64, bool))>,
+    users: Vec<UserInfo>,
+    groups: Vec<GroupInfo>,
+    hostname: String,
+    interfaces: Interfaces,
+    /// `fd.types` of the event's process: (pid, has an fd table, types).
+    fd_types: (i64, bool, Vec<&'static str>),
+}
+
+impl EventSnapshot {
+    /// Records, for the event `rec` that `state` has just processed, the answer to every
+    /// lookup its fields can make.
+    pub fn capture(&mut self, state: &State, rec: Record<'_>) {
+        self.meta = state.meta;
+        self.threads.clear();
+        self.fds.clear();
+        self.fd_counts.clear();
+        self.process_threads.clear();
+        self.users.clear();
+        self.groups.clear();
+        if self.hostname != state.hostname {
+            self.hostname.clone_from(&state.hostname);
+        }
+        if self.interfaces != state.interfaces {
+            self.interfaces.clone_from(&state.interfaces);
+        }
+        self.fd_types = (i64::MIN, false, std::mem::take(&mut self.fd_types.2));
+        let tid = rec.tid() as i64;
+        let threads = &state.threads;
+        if let Some(t) = threads.get(tid) {
+            self.add_thread(state, tid);
+            // Ancestors: each level's main thread and its parent, exactly as `ancestors`
+            // walks them (a loop in corrupt state costs its 128 levels here too).
+            let start = t.tid;
+            let mut cur = t;
+            for _ in 0..128 {
+                let main = if cur.is_main() {
+                    cur
+                } else {
+                    match threads.get(cur.pid) {
+                        Some(m) => {
+                            self.add_thread(state, m.tid);
+                            m
+                        }
+                        None => cur,
+                    }
+                };
+                if main.ptid == main.tid || main.ptid == start {
+                    break;
+                }
+                let Some(p) = threads.get(main.ptid) else {
+                    break;
+                };
+                self.add_thread(state, p.tid);
+                cur = p;
+            }
+            for id in [t.sid, t.vpgid, t.pgid, t.pid] {
+                self.add_thread(state, id);
+            }
+            let pid = t.pid;
+            let mut types = std::mem::take(&mut self.fd_types.2);
+            let has = StateView::fd_types(state, pid, &mut types);
+            self.fd_types = (pid, has, types);
+            self.fd_counts.push((pid, state.fd_count(pid)));
+            self.process_threads
+                .push((pid, StateView::process_threads(state, pid)));
+            for uid in [t.uid, t.loginuid] {
+                self.add_user(state, uid);
+            }
+            self.add_group(state, t.gid);
+        }
+        if let Some(fd) = self.meta.fd {
+            self.add_fd(state, tid, fd);
+        }
+        self.capture_params(state, tid, rec);
+    }
+
+    /// The threads, fds, users and groups the event's parameters name (`evt.arg`, `evt.args`).
+    fn capture_params(&mut self, state: &State, tid: i64, rec: Record<'_>) {
+        let p = Params::new(rec);
+        let Some(info) = p.info else { return };
+        for (i, pi) in info.params.iter().enumerate() {
+            let Some(raw) = rec.param(i) else { break };
+            if raw.is_empty() {
+                continue;
+            }
+            match pi.ptype {
+                ParamType::Fd | ParamType::Fd32 => {
+                    let v = int_le(raw).unwrap_or(0);
+                    if v >= 0 {
+                        self.add_fd(state, tid, v);
+                    }
+                }
+                ParamType::Fspath | ParamType::Fsrelpath => {
+                    let dirfd = pi
+                        .info
+                        .strip_prefix("DIRFD_PARAM(")
+                        .and_then(|x| x.strip_suffix(')'))
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .and_then(|n| p.int(n));
+                    if let Some(d) = dirfd {
+                        self.add_fd(state, tid, d);
+                    }
+                }
+                ParamType::Pid | ParamType::Pid32 => {
+                    self.add_thread(state, int_le(raw).unwrap_or(0));
+                }
+                ParamType::Uid => self.add_user(state, uint_le(raw).unwrap_or(0) as u32),
+                ParamType::Gid => self.add_group(state, uint_le(raw).unwrap_or(0) as u32),
+                _ => {}
+            }
+        }
+    }
+
+    fn has_thread(&self, tid: i64) -> bool {
+        self.threads.iter().any(|t| t.tid == tid)
+    }
+
+    fn add_thread(&mut self, state: &State, tid: i64) {
+        if self.has_thread(tid) {
+            return;
+        }
+        if let Some(t) = state.threads.get_shared(tid) {
+            self.threads.push(t.clone());
+        }
+    }
+
+    fn add_fd(&mut self, state: &State, tid: i64, fd: i64) {
+        if self.fds.iter().any(|&(t, f, _)| t == tid && f == fd) {
+            return;
+        }
+        self.fds.push((tid, fd, state.fd_of(tid, fd).cloned()));
+    }
+
+    fn add_user(&mut self, state: &State, uid: u32) {
+        if self.users.iter().any(|u| u.uid == uid) {
+            return;
+        }
+        if let Some(u) = state.users.user(uid) {
+            self.users.push(u.clone());
+        }
+    }
+
+    fn add_group(&mut self, state: &State, gid: u32) {
+        if self.groups.iter().any(|g| g.gid == gid) {
+            return;
+        }
+        if let Some(g) = state.users.group(gid) {
+            self.groups.push(g.clone());
+        }
+    }
+}
+
+impl StateView for EventSnapshot {
+    fn thread(&self, tid: i64) -> Option<&ThreadInfo> {
+        self.threads.iter().find(|t| t.tid == tid).map(|t| &**t)
+    }
+    fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
+        self.fds
+            .iter()
+            .find(|&&(t, f, _)| t == tid && f == fd)
+            .and_then(|(_, _, i)| i.as_ref())
+    }
+    fn fd_count(&self, pid: i64) -> Option<usize> {
+        self.fd_counts
+            .iter()
+            .find(|&&(p, _)| p == pid)
+            .and_then(|&(_, n)| n)
+    }
+    fn process_threads(&self, pid: i64) -> (u64, bool) {
+        self.process_threads
+            .iter()
+            .find(|&&(p, _)| p == pid)
+            .map(|&(_, v)| v)
+            .unwrap_or((0, false))
+    }
+    fn user(&self, uid: u32) -> Option<&UserInfo> {
+        self.users.iter().find(|u| u.uid == uid)
+    }
+    fn group(&self, gid: u32) -> Option<&GroupInfo> {
+        self.groups.iter().find(|g| g.gid == gid)
+    }
+    fn hostname(&self) -> &str {
+        &self.hostname
+    }
+    fn interfaces(&self) -> &Interfaces {
+        &self.interfaces
+    }
+    fn fd_types(&self, pid: i64, out: &mut Vec<&'static str>) -> bool {
+        out.clear();
+        let (p, has, types) = &self.fd_types;
+        if *p != pid || !has {
+            return false;
+        }
+        out.extend_from_slice(types);
+        true
+    }
+    fn meta(&self) -> EventMeta {
+        self.meta
+    }
+}
