@@ -257,23 +257,30 @@ pub struct FdCounters {
     pub removed: u64,
 }
 
-/// The fds of one process, with a cap on their number.
+/// The fds of one process, with a cap on their number. Entries are shared with per-event
+/// snapshots and copied on write, like threads.
 #[derive(Clone, Debug, Default)]
 pub struct FdTable {
-    fds: HashMap<i64, FdInfo>,
+    fds: HashMap<i64, std::sync::Arc<FdInfo>>,
 }
 
 impl FdTable {
     /// The fd `fd`.
     #[inline]
     pub fn get(&self, fd: i64) -> Option<&FdInfo> {
+        self.fds.get(&fd).map(|f| &**f)
+    }
+
+    /// The fd `fd`, shared: what a snapshot keeps.
+    #[inline]
+    pub fn get_shared(&self, fd: i64) -> Option<&std::sync::Arc<FdInfo>> {
         self.fds.get(&fd)
     }
 
-    /// The fd `fd`, mutably.
+    /// The fd `fd`, mutably (copied first when a snapshot still holds it).
     #[inline]
     pub fn get_mut(&mut self, fd: i64) -> Option<&mut FdInfo> {
-        self.fds.get_mut(&fd)
+        self.fds.get_mut(&fd).map(std::sync::Arc::make_mut)
     }
 
     /// Adds or replaces an fd unless the table holds `max` others; counts refusals.
@@ -283,13 +290,13 @@ impl FdTable {
             return false;
         }
         counters.added += 1;
-        self.fds.insert(info.fd, info);
+        self.fds.insert(info.fd, std::sync::Arc::new(info));
         true
     }
 
     /// Removes an fd.
     pub fn remove(&mut self, fd: i64) -> Option<FdInfo> {
-        self.fds.remove(&fd)
+        self.fds.remove(&fd).map(std::sync::Arc::unwrap_or_clone)
     }
 
     /// Number of open fds.
@@ -304,7 +311,7 @@ impl FdTable {
 
     /// Every fd, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &FdInfo> {
-        self.fds.values()
+        self.fds.values().map(|f| &**f)
     }
 }
 

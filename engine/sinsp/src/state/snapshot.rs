@@ -137,19 +137,19 @@ impl StateView for State {
     }
 }
 
-/// The state as one event's fields see it, detached from [`State`]: threads are shared with
-/// the thread table (copy on write there), the rest is copied. Reused from event to event
+/// The state as one event's fields see it, detached from [`State`]: threads, fds, users and
+/// groups are shared with the tables (copied on write there), the rest is copied. Reused from event to event
 /// ([`EventSnapshot::capture`] keeps the allocations).
 #[derive(Debug, Default, Clone)]
 pub struct EventSnapshot {
     meta: EventMeta,
     threads: Vec<Arc<ThreadInfo>>,
     /// (tid, fd, the fd or `None` when the lookup found nothing).
-    fds: Vec<(i64, i64, Option<FdInfo>)>,
+    fds: Vec<(i64, i64, Option<Arc<FdInfo>>)>,
     fd_counts: Vec<(i64, Option<usize>)>,
     process_threads: Vec<(i64, (u64, bool))>,
-    users: Vec<UserInfo>,
-    groups: Vec<GroupInfo>,
+    users: Vec<Arc<UserInfo>>,
+    groups: Vec<Arc<GroupInfo>>,
     hostname: String,
     interfaces: Interfaces,
     /// `fd.types` of the event's process: (pid, has an fd table, types).
@@ -278,14 +278,20 @@ impl EventSnapshot {
         if self.fds.iter().any(|&(t, f, _)| t == tid && f == fd) {
             return;
         }
-        self.fds.push((tid, fd, state.fd_of(tid, fd).cloned()));
+        let info = state
+            .threads
+            .get(tid)
+            .and_then(|t| state.fdtable(t.pid))
+            .and_then(|t| t.get_shared(fd))
+            .cloned();
+        self.fds.push((tid, fd, info));
     }
 
     fn add_user(&mut self, state: &State, uid: u32) {
         if self.users.iter().any(|u| u.uid == uid) {
             return;
         }
-        if let Some(u) = state.users.user(uid) {
+        if let Some(u) = state.users.user_shared(uid) {
             self.users.push(u.clone());
         }
     }
@@ -294,7 +300,7 @@ impl EventSnapshot {
         if self.groups.iter().any(|g| g.gid == gid) {
             return;
         }
-        if let Some(g) = state.users.group(gid) {
+        if let Some(g) = state.users.group_shared(gid) {
             self.groups.push(g.clone());
         }
     }
@@ -308,7 +314,7 @@ impl StateView for EventSnapshot {
         self.fds
             .iter()
             .find(|&&(t, f, _)| t == tid && f == fd)
-            .and_then(|(_, _, i)| i.as_ref())
+            .and_then(|(_, _, i)| i.as_deref())
     }
     fn fd_count(&self, pid: i64) -> Option<usize> {
         self.fd_counts
@@ -324,10 +330,10 @@ impl StateView for EventSnapshot {
             .unwrap_or((0, false))
     }
     fn user(&self, uid: u32) -> Option<&UserInfo> {
-        self.users.iter().find(|u| u.uid == uid)
+        self.users.iter().find(|u| u.uid == uid).map(|u| &**u)
     }
     fn group(&self, gid: u32) -> Option<&GroupInfo> {
-        self.groups.iter().find(|g| g.gid == gid)
+        self.groups.iter().find(|g| g.gid == gid).map(|g| &**g)
     }
     fn hostname(&self) -> &str {
         &self.hostname

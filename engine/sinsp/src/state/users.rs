@@ -1,6 +1,7 @@
 //! Users and groups: the capture's user list, or /etc/passwd and /etc/group when live.
 
 use foldhash::HashMap;
+use std::sync::Arc;
 
 /// One user (bootstrap form too).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,16 +30,16 @@ pub struct GroupInfo {
 /// Users by uid and groups by gid.
 #[derive(Clone, Debug, Default)]
 pub struct UserTable {
-    users: HashMap<u32, UserInfo>,
-    groups: HashMap<u32, GroupInfo>,
+    users: HashMap<u32, Arc<UserInfo>>,
+    groups: HashMap<u32, Arc<GroupInfo>>,
 }
 
 impl UserTable {
     /// Builds the tables from lists; later entries replace earlier ones with the same id.
     pub fn new(users: Vec<UserInfo>, groups: Vec<GroupInfo>) -> UserTable {
         UserTable {
-            users: users.into_iter().map(|u| (u.uid, u)).collect(),
-            groups: groups.into_iter().map(|g| (g.gid, g)).collect(),
+            users: users.into_iter().map(|u| (u.uid, Arc::new(u))).collect(),
+            groups: groups.into_iter().map(|g| (g.gid, Arc::new(g))).collect(),
         }
     }
 
@@ -58,23 +59,33 @@ impl UserTable {
     /// The user `uid`.
     #[inline]
     pub fn user(&self, uid: u32) -> Option<&UserInfo> {
-        self.users.get(&uid)
+        self.users.get(&uid).map(|u| &**u)
     }
 
     /// The group `gid`.
     #[inline]
     pub fn group(&self, gid: u32) -> Option<&GroupInfo> {
+        self.groups.get(&gid).map(|g| &**g)
+    }
+
+    /// The user `uid`, shared: what a snapshot keeps.
+    pub fn user_shared(&self, uid: u32) -> Option<&Arc<UserInfo>> {
+        self.users.get(&uid)
+    }
+
+    /// The group `gid`, shared: what a snapshot keeps.
+    pub fn group_shared(&self, gid: u32) -> Option<&Arc<GroupInfo>> {
         self.groups.get(&gid)
     }
 
     /// Adds or replaces a user (`useradded` events).
     pub fn add_user(&mut self, u: UserInfo) {
-        self.users.insert(u.uid, u);
+        self.users.insert(u.uid, Arc::new(u));
     }
 
     /// Adds or replaces a group.
     pub fn add_group(&mut self, g: GroupInfo) {
-        self.groups.insert(g.gid, g);
+        self.groups.insert(g.gid, Arc::new(g));
     }
 
     /// Removes a user.
