@@ -30,7 +30,9 @@ if [ -x /falco ]; then
       /falco -c /engine-falco.yaml -r /falco_rules.yaml -o json_output=true -o engine.evaluators=$EV \
         -o log_level=info --pidfile /tmp/falco.pid > /tmp/b.fifo 2>&1 &
       FPID=$!
-      wait_for 'Loaded' /tmp/b.out; sleep 2
+      # The load must start after capture is on: a process whose execve the engine missed
+      # (and which its /proc scan predates) has no name, and the rule requires one.
+      wait_for 'capturing live events' /tmp/b.out; sleep 1
       c0=$(ticks $FPID); t0=$(date +%s)
       $T load $RATE $SECS 200 > /tmp/load.out
       c1=$(ticks $FPID)

@@ -176,7 +176,10 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
                 80,
                 loaded.config.kmod_drop_failed_exit,
             ) {
-                Ok(l) => (Source::Live(l), state),
+                Ok(l) => {
+                    log::info!("capturing live events from the kernel module");
+                    (Source::Live(l), state)
+                }
                 Err(e) => {
                     eprintln!("Error: {e}");
                     return ExitCode::FAILURE;
