@@ -309,6 +309,11 @@ impl FdTable {
         self.fds.is_empty()
     }
 
+    /// Every fd, shared, in no particular order.
+    pub fn iter_shared(&self) -> impl Iterator<Item = &std::sync::Arc<FdInfo>> {
+        self.fds.values()
+    }
+
     /// Every fd, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &FdInfo> {
         self.fds.values().map(|f| &**f)

@@ -154,6 +154,8 @@ pub struct EventSnapshot {
     interfaces: Interfaces,
     /// `fd.types` of the event's process: (pid, has an fd table, types).
     fd_types: (i64, bool, Vec<&'static str>),
+    /// Every fd of the event's process (`fd.types[N]` reads any of them).
+    proc_fds: Vec<Arc<FdInfo>>,
 }
 
 impl EventSnapshot {
@@ -174,6 +176,7 @@ impl EventSnapshot {
             self.interfaces.clone_from(&state.interfaces);
         }
         self.fd_types = (i64::MIN, false, std::mem::take(&mut self.fd_types.2));
+        self.proc_fds.clear();
         let tid = rec.tid() as i64;
         let threads = &state.threads;
         if let Some(t) = threads.get(tid) {
@@ -210,6 +213,9 @@ impl EventSnapshot {
             let mut types = std::mem::take(&mut self.fd_types.2);
             let has = StateView::fd_types(state, pid, &mut types);
             self.fd_types = (pid, has, types);
+            if let Some(table) = state.fdtable(pid) {
+                self.proc_fds.extend(table.iter_shared().cloned());
+            }
             self.fd_counts.push((pid, state.fd_count(pid)));
             self.process_threads
                 .push((pid, StateView::process_threads(state, pid)));
@@ -311,10 +317,15 @@ impl StateView for EventSnapshot {
         self.threads.iter().find(|t| t.tid == tid).map(|t| &**t)
     }
     fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
-        self.fds
-            .iter()
-            .find(|&&(t, f, _)| t == tid && f == fd)
-            .and_then(|(_, _, i)| i.as_deref())
+        if let Some((_, _, i)) = self.fds.iter().find(|&&(t, f, _)| t == tid && f == fd) {
+            return i.as_deref();
+        }
+        // Any other fd of the event's own process.
+        let pid = self.thread(tid)?.pid;
+        if pid != self.fd_types.0 {
+            return None;
+        }
+        self.proc_fds.iter().find(|f| f.fd == fd).map(|f| &**f)
     }
     fn fd_count(&self, pid: i64) -> Option<usize> {
         self.fd_counts
