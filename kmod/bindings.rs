@@ -54,10 +54,12 @@ pub(crate) struct TaskInfo {
     pub(crate) env_end: u64,
     pub(crate) maj_flt: u64,
     pub(crate) min_flt: u64,
+    /// `start_time` (monotonic ns) of the init task of the task's pid namespace.
+    pub(crate) pidns_init_start: u64,
 }
 
 const _: () = assert!(core::mem::size_of::<SockInfo>() == 56);
-const _: () = assert!(core::mem::size_of::<TaskInfo>() == 192);
+const _: () = assert!(core::mem::size_of::<TaskInfo>() == 200);
 
 extern "C" {
     // kernel/tracepoint.c and kernel/rcu: the two SRCU domains tracepoint probes run under.
@@ -89,6 +91,10 @@ extern "C" {
     fn falco_bprm_filename(bprm: *const c_void) -> *const c_char;
     fn falco_fd_dev_ino(fd: c_int, dev: *mut u32, ino: *mut u64) -> c_int;
     fn falco_fd_sock(fd: c_int, out: *mut SockInfo) -> c_int;
+    fn falco_exe_flags() -> u32;
+    fn falco_fd_overlay(fd: c_int) -> c_int;
+    fn falco_reaper_tid(t: *mut c_void) -> c_long;
+    fn falco_sock_backlog(fd: c_int, len: *mut u32, max: *mut u32) -> c_int;
 }
 
 /// A preemption-disabled section on one CPU. While it lives the task cannot migrate, so the
@@ -263,6 +269,57 @@ pub(crate) fn fd_sock(fd: i64) -> Option<SockInfo> {
     let mut out = SockInfo::default();
     // SAFETY: as in `fd_dev_ino`.
     (unsafe { falco_fd_sock(fd, &mut out) } == 0).then_some(out)
+}
+
+/// `PPM_EXE_*` flags of current's executable (writable, overlay layer, memfd); see shim.c.
+/// Meant for sched_process_exec, where current's mm holds the new image.
+#[inline]
+pub(crate) fn current_exe_flags() -> u32 {
+    // SAFETY: reads current's own mm and credentials under RCU; never sleeps (the permission
+    // check runs in RCU-walk mode).
+    unsafe { falco_exe_flags() }
+}
+
+/// The overlayfs layer of current's file descriptor `fd`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Layer {
+    /// Not on an overlay filesystem (or no such fd).
+    None,
+    /// The file has a copy in the upper (writable) layer.
+    Upper,
+    /// The file only exists in a lower layer.
+    Lower,
+}
+
+/// The overlayfs layer of current's file descriptor `fd`.
+#[inline]
+pub(crate) fn fd_overlay(fd: i64) -> Layer {
+    let Ok(fd) = c_int::try_from(fd) else { return Layer::None };
+    // SAFETY: the shim looks the fd up in current's table under RCU.
+    match unsafe { falco_fd_overlay(fd) } {
+        1 => Layer::Upper,
+        2 => Layer::Lower,
+        _ => Layer::None,
+    }
+}
+
+/// The thread that will adopt the children of the exiting task `t` (0: no children, -1: the
+/// bounded search gave up).
+///
+/// # Safety
+/// `t` must be the task the sched_process_exit tracepoint passes (current).
+pub(crate) unsafe fn reaper_tid(t: *mut bindings::task_struct) -> i64 {
+    // SAFETY: caller guarantees `t`; the shim walks threads and parents under RCU, bounded.
+    unsafe { falco_reaper_tid(t.cast()) as i64 }
+}
+
+/// Accept queue of the listening socket behind current's `fd`: (pending, limit).
+#[inline]
+pub(crate) fn sock_backlog(fd: i64) -> Option<(u32, u32)> {
+    let fd = c_int::try_from(fd).ok()?;
+    let (mut len, mut max) = (0u32, 0u32);
+    // SAFETY: as in `fd_dev_ino`; the out pointers are valid.
+    (unsafe { falco_sock_backlog(fd, &mut len, &mut max) } == 0).then_some((len, max))
 }
 
 /// Maps `pages` contiguously in kernel virtual memory; null on failure.

@@ -11,13 +11,14 @@ use core::ffi::c_void;
 use kernel::bindings;
 
 use crate::bindings::{
-    bprm_filename, copy_user, copy_user_str, current_syscall, current_task, current_tid, fd_dev_ino, fd_sock,
-    now_ns, task_cgroup, task_cwd, task_exe, task_info, CpuGuard, SockInfo, TaskInfo,
+    bprm_filename, copy_user, copy_user_str, current_exe_flags, current_syscall, current_task, current_tid,
+    fd_dev_ino, fd_overlay, fd_sock, now_ns, reaper_tid, sock_backlog, task_cgroup, task_cwd, task_exe, task_info,
+    CpuGuard, Layer, SockInfo, TaskInfo,
 };
 use crate::capture::Capture;
 use crate::event_table::EVENT_TABLE;
 use crate::event_table::ids::*;
-use crate::flags::{self, nr};
+use crate::flags::{self, nr, PtraceDyn};
 use crate::record::{NoRoom, RecordBuilder};
 use crate::cpu_ring::DropCategory;
 use crate::syscall_codes::PPM_SC;
@@ -250,13 +251,19 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
         }
         nr::CREAT => {
             let (dev, ino) = dev_ino();
+            let layer = if ret >= 0 { fd_overlay(ret) } else { Layer::None };
+            let creat_flags = match layer {
+                Layer::Upper => flags::FD_UPPER_LAYER_CREAT,
+                Layer::Lower => flags::FD_LOWER_LAYER_CREAT,
+                Layer::None => 0,
+            };
             emit(cap, PPME_SYSCALL_CREAT_X, cat, true, tid, |b| {
                 b.u64(r)?;
                 b.ustr(a.ptr(0), PATH_LIMIT)?;
                 b.u32((a.u(1) & 0o7777) as u32)?;
                 b.u32(dev)?;
                 b.u64(ino)?;
-                b.u16(0)
+                b.u16(creat_flags)
             })
         }
         nr::CLOSE => emit(cap, PPME_SYSCALL_CLOSE_X, cat, true, tid, |b| {
@@ -268,7 +275,7 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
             b.u32(a.u(0) as u32)?;
             b.u32(a.u(1) as u32)?;
             b.u32(a.u(2) as u32)?;
-            b.u32(0)
+            b.u32(flags::socket_flags(a.u(1)))
         }),
         nr::BIND => emit(cap, PPME_SOCKET_BIND_X, cat, true, tid, |b| {
             b.u64(r)?;
@@ -291,13 +298,16 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
         }),
         nr::ACCEPT | nr::ACCEPT4 => {
             let sock = if ret >= 0 { fd_sock(ret) } else { None };
+            // The listening socket's queue once this connection left it (libs reads it at exit).
+            let (qlen, qmax) = sock_backlog(a.fd(0) as i64).unwrap_or((0, 0));
+            let qpct = if qmax > 0 { (u64::from(qlen) * 100 / u64::from(qmax)).min(255) as u8 } else { 0 };
             let ev = if id == nr::ACCEPT { PPME_SOCKET_ACCEPT_5_X } else { PPME_SOCKET_ACCEPT4_6_X };
             emit(cap, ev, cat, true, tid, |b| {
                 b.u64(r)?;
                 b.with(TUPLE_MAX, |d| sock.map_or(0, |s| socktuple(d, &s, true)))?;
-                b.u8(0)?;
-                b.u32(0)?;
-                b.u32(0)?;
+                b.u8(qpct)?;
+                b.u32(qlen)?;
+                b.u32(qmax)?;
                 if id == nr::ACCEPT4 {
                     b.u32(a.u(3) as u32)?;
                 }
@@ -580,6 +590,29 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
             if a.u(0) == PR_SET_NAME { b.ustr(a.ptr(1), 16)? } else { b.with(0, |_| 0)? }
             b.u64(a.u(1))
         }),
+        nr::PTRACE => {
+            let req = flags::ptrace_request(a.u(0));
+            let (addr, data) = if ret < 0 {
+                (PtraceDyn::U64(0), PtraceDyn::U64(0))
+            } else {
+                // PEEK*: the raw syscall stored the word at `data`; a non-resident page reads 0.
+                let peek = |at: u64| {
+                    let mut w = [0u8; 8];
+                    if copy_user(&mut w, at as usize) { u64::from_le_bytes(w) } else { 0 }
+                };
+                (PtraceDyn::U64(a.u(2)), flags::ptrace_data(req, a.u(3), peek))
+            };
+            emit(cap, PPME_SYSCALL_PTRACE_X, cat, true, tid, |b| {
+                b.u64(r)?;
+                let mut buf = [0u8; 9];
+                let n = addr.encode(&mut buf);
+                b.push(buf.get(..n).unwrap_or(&[]))?;
+                let n = data.encode(&mut buf);
+                b.push(buf.get(..n).unwrap_or(&[]))?;
+                b.u16(req)?;
+                b.u64(a.u(1) as i32 as i64 as u64)
+            })
+        }
         nr::EXECVE | nr::EXECVEAT => {
             // Success is reported from sched_process_exec, where the new image and the kernel's
             // copy of the file name are at hand; here only failures.
@@ -839,6 +872,8 @@ fn exec_event(cap: &Capture, id: i64, res: i64, src: ExecSource<'_>) {
     let ti = unsafe { task_info(t) };
     let ev = if id == nr::EXECVEAT { PPME_SYSCALL_EXECVEAT_X } else { PPME_SYSCALL_EXECVE_19_X };
     let cat = if res < 0 { DropCategory::SyscallExit } else { DropCategory::Process };
+    // A failed exec leaves the old image: its flags describe the caller's executable, as in libs.
+    let exe_flags = current_exe_flags();
     emit(cap, ev, cat, res < 0, current_tid(), |b| {
         // SAFETY: `t` is current.
         unsafe { proc_common(b, res, t, &ti, &src) }?;
@@ -849,7 +884,7 @@ fn exec_event(cap: &Capture, id: i64, res: i64, src: ExecSource<'_>) {
         b.u32(ti.tty)?;
         b.u64(ti.vpgid as u64)?;
         b.u32(ti.loginuid)?;
-        b.u32(0)?; // flags (PPM_EXE_*): not computed
+        b.u32(exe_flags)?;
         b.u64(ti.cap_inheritable)?;
         b.u64(ti.cap_permitted)?;
         b.u64(ti.cap_effective)?;
@@ -901,7 +936,8 @@ fn clone_event(cap: &Capture, id: i64, res: i64, t: *mut bindings::task_struct, 
         b.u32(ti.egid)?;
         b.u64(ti.vtid as u64)?;
         b.u64(ti.vpid as u64)?;
-        b.u64(0) // pidns_init_start_ts: not computed
+        // pidns_init_start_ts: only the child's event carries it, as in libs.
+        b.u64(if res == 0 { ti.pidns_init_start } else { 0 })
     });
     let _ = pid;
 }
@@ -934,11 +970,13 @@ pub(crate) unsafe fn process_exec(cap: &Capture, bprm: *const c_void) {
 pub(crate) unsafe fn process_exit(cap: &Capture, p: *mut bindings::task_struct) {
     // SAFETY: caller guarantees `p`.
     let (tid, code) = unsafe { ((*p).pid as u64, (*p).exit_code as u32) };
+    // SAFETY: `p` is the exiting task (current), alive for the tracepoint.
+    let reaper = unsafe { reaper_tid(p) };
     emit(cap, PPME_PROCEXIT_1_E, DropCategory::Process, false, tid, |b| {
         b.u64(code as u64)?;
         b.u64(((code >> 8) & 0xff) as u64)?;
         b.u8((code & 0x7f) as u8)?;
         b.u8(((code & 0x80) != 0) as u8)?;
-        b.u64(0) // reaper_tid: not computed
+        b.u64(reaper as u64)
     });
 }

@@ -25,6 +25,7 @@ pub(crate) mod nr {
     pub(crate) const EXECVE: i64 = 59;
     pub(crate) const KILL: i64 = 62;
     pub(crate) const FCNTL: i64 = 72;
+    pub(crate) const PTRACE: i64 = 101;
     pub(crate) const CHDIR: i64 = 80;
     pub(crate) const FCHDIR: i64 = 81;
     pub(crate) const RENAME: i64 = 82;
@@ -200,4 +201,112 @@ pub(crate) fn fcntl_cmd(cmd: u64) -> u8 {
 /// mount flags: `PPM_MS_*` are the `MS_*` bits, without the historic magic in the top half.
 pub(crate) fn mount_flags(f: u64) -> u32 {
     if f & 0xffff_0000 == 0xc0ed_0000 { (f & 0xffff) as u32 } else { f as u32 }
+}
+
+/// `SOCK_NONBLOCK`/`SOCK_CLOEXEC` of socket()'s `type` as `PPM_O_*` file flags (x86_64: they
+/// equal `O_NONBLOCK`/`O_CLOEXEC`); the access-mode bits are not set.
+pub(crate) fn socket_flags(ty: u64) -> u32 {
+    open_flags(ty & (0o4000 | 0o2000000)) & !3
+}
+
+/// `PPM_FD_UPPER_LAYER_CREAT` / `PPM_FD_LOWER_LAYER_CREAT` (creat's `creat_flags`).
+pub(crate) const FD_UPPER_LAYER_CREAT: u16 = 1 << 0;
+/// See [`FD_UPPER_LAYER_CREAT`].
+pub(crate) const FD_LOWER_LAYER_CREAT: u16 = 1 << 1;
+
+/// ptrace request numbers as libs names them (`PPM_PTRACE_*`, ppm_events_public.h).
+#[allow(missing_docs)]
+pub(crate) mod ptrace {
+    pub(crate) const UNKNOWN: u16 = 0;
+    pub(crate) const PEEKTEXT: u16 = 2;
+    pub(crate) const PEEKDATA: u16 = 3;
+    pub(crate) const PEEKUSR: u16 = 4;
+    pub(crate) const CONT: u16 = 8;
+    pub(crate) const SINGLESTEP: u16 = 10;
+    pub(crate) const DETACH: u16 = 12;
+    pub(crate) const SYSCALL: u16 = 13;
+}
+
+/// x86_64 `PTRACE_*` request to `PPM_PTRACE_*` (libs' ptrace_requests_to_scap).
+pub(crate) fn ptrace_request(req: u64) -> u16 {
+    match req {
+        0 => 1,         // PTRACE_TRACEME
+        1 => 2,         // PTRACE_PEEKTEXT
+        2 => 3,         // PTRACE_PEEKDATA
+        3 => 4,         // PTRACE_PEEKUSR
+        4 => 5,         // PTRACE_POKETEXT
+        5 => 6,         // PTRACE_POKEDATA
+        6 => 7,         // PTRACE_POKEUSR
+        7 => 8,         // PTRACE_CONT
+        8 => 9,         // PTRACE_KILL
+        9 => 10,        // PTRACE_SINGLESTEP
+        12 => 26,       // PTRACE_GETREGS
+        13 => 27,       // PTRACE_SETREGS
+        14 => 28,       // PTRACE_GETFPREGS
+        15 => 29,       // PTRACE_SETFPREGS
+        16 => 11,       // PTRACE_ATTACH
+        17 => 12,       // PTRACE_DETACH
+        18 => 30,       // PTRACE_GETFPXREGS
+        19 => 31,       // PTRACE_SETFPXREGS
+        21 => 32,       // PTRACE_OLDSETOPTIONS
+        24 => 13,       // PTRACE_SYSCALL
+        25 => 33,       // PTRACE_GET_THREAD_AREA
+        26 => 34,       // PTRACE_SET_THREAD_AREA
+        30 => 35,       // PTRACE_ARCH_PRCTL
+        31 => 36,       // PTRACE_SYSEMU
+        32 => 37,       // PTRACE_SYSEMU_SINGLESTEP
+        33 => 38,       // PTRACE_SINGLEBLOCK
+        0x4200 => 14,   // PTRACE_SETOPTIONS
+        0x4201 => 15,   // PTRACE_GETEVENTMSG
+        0x4202 => 16,   // PTRACE_GETSIGINFO
+        0x4203 => 17,   // PTRACE_SETSIGINFO
+        0x4204 => 18,   // PTRACE_GETREGSET
+        0x4205 => 19,   // PTRACE_SETREGSET
+        0x4206 => 20,   // PTRACE_SEIZE
+        0x4207 => 21,   // PTRACE_INTERRUPT
+        0x4208 => 22,   // PTRACE_LISTEN
+        0x4209 => 23,   // PTRACE_PEEKSIGINFO
+        0x420a => 24,   // PTRACE_GETSIGMASK
+        0x420b => 25,   // PTRACE_SETSIGMASK
+        _ => ptrace::UNKNOWN,
+    }
+}
+
+/// A `PT_DYN` value of ptrace's `addr`/`data`: the index into libs' `ptrace_dynamic_param`
+/// table, then the value in that entry's type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum PtraceDyn {
+    /// `PPM_PTRACE_IDX_UINT64` (0): a 64-bit value.
+    U64(u64),
+    /// `PPM_PTRACE_IDX_SIGTYPE` (1): a signal number (one byte).
+    Sig(u8),
+}
+
+impl PtraceDyn {
+    /// The encoded parameter: index byte then value; returns the bytes used of `out`.
+    pub(crate) fn encode(self, out: &mut [u8; 9]) -> usize {
+        match self {
+            PtraceDyn::U64(v) => {
+                out[0] = 0;
+                out[1..9].copy_from_slice(&v.to_le_bytes());
+                9
+            }
+            PtraceDyn::Sig(s) => {
+                out[0] = 1;
+                out[1] = s;
+                2
+            }
+        }
+    }
+}
+
+/// ptrace's `data` as libs records it for request `req` (a `PPM_PTRACE_*`): the signal for
+/// the resuming requests, the peeked word (read from `*data` by `peek`) for PEEK*, else the
+/// raw argument.
+pub(crate) fn ptrace_data(req: u16, data: u64, peek: impl FnOnce(u64) -> u64) -> PtraceDyn {
+    match req {
+        ptrace::PEEKTEXT | ptrace::PEEKDATA | ptrace::PEEKUSR => PtraceDyn::U64(peek(data)),
+        ptrace::CONT | ptrace::SINGLESTEP | ptrace::DETACH | ptrace::SYSCALL => PtraceDyn::Sig(data as u8),
+        _ => PtraceDyn::U64(data),
+    }
 }

@@ -7,6 +7,7 @@
  * The Rust side declares these in kmod/bindings.rs, the only file that does.
  */
 #include <linux/binfmts.h>
+#include <linux/capability.h>
 #include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/dcache.h>
@@ -23,6 +24,7 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/smp.h>
 #include <linux/timer.h>
 #include <linux/tty.h>
@@ -59,6 +61,7 @@ struct falco_task_info {
 	u64 cap_inheritable, cap_permitted, cap_effective;
 	u64 arg_start, arg_end, env_start, env_end;
 	u64 maj_flt, min_flt;
+	u64 pidns_init_start;	/* start_time of the init task of t's pid namespace */
 };
 
 unsigned int falco_get_cpu(void);
@@ -75,6 +78,10 @@ long falco_strncpy_user_nofault(char *dst, const void __user *src, long count);
 bool falco_in_compat_syscall(void);
 int falco_task_cgroup(struct task_struct *t, char *buf, int len);
 unsigned long long falco_totalram_bytes(void);
+u32 falco_exe_flags(void);
+int falco_fd_overlay(int fd);
+long falco_reaper_tid(struct task_struct *t);
+int falco_sock_backlog(int fd, u32 *len, u32 *max);
 
 unsigned long long falco_totalram_bytes(void)
 {
@@ -245,6 +252,12 @@ void falco_task_info(struct task_struct *t, struct falco_task_info *out)
 	out->vpgid = task_pgrp_nr_ns(t, ns);
 	out->pgid = task_pgrp_nr_ns(t, &init_pid_ns);
 	out->ptid = task_tgid_nr(rcu_dereference(t->real_parent));
+	if (ns) {
+		struct task_struct *reaper = READ_ONCE(ns->child_reaper);
+
+		if (reaper)
+			out->pidns_init_start = reaper->start_time;
+	}
 	if (t->signal) {
 		out->fdlimit = READ_ONCE(t->signal->rlim[RLIMIT_NOFILE].rlim_cur);
 		tty = READ_ONCE(t->signal->tty);
@@ -358,6 +371,189 @@ int falco_fd_sock(int fd, struct falco_sock_info *out)
 			out->peer = (u64)(unsigned long)READ_ONCE(unix_sk(sk)->peer);
 			break;
 		}
+		ret = 0;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Values of the PPM_EXE_* flags (execve `flags` parameter). */
+#define FALCO_EXE_WRITABLE	(1 << 0)
+#define FALCO_EXE_UPPER_LAYER	(1 << 1)
+#define FALCO_EXE_FROM_MEMFD	(1 << 2)
+#define FALCO_EXE_LOWER_LAYER	(1 << 3)
+
+/* include/uapi/linux/magic.h OVERLAYFS_SUPER_MAGIC */
+#define FALCO_OVERLAYFS_MAGIC	0x794c7630
+
+/*
+ * The overlayfs layer a file lives in: 0 not on overlayfs, 1 upper, 2 lower. overlayfs keeps
+ * its inodes in `struct ovl_inode` (fs/overlayfs/ovl_entry.h, not a public header) whose
+ * `vfs_inode` is followed by `__upperdentry`: non-NULL once the file has an upper copy. The
+ * caller holds rcu_read_lock and the file is pinned (fd table or mm reference).
+ */
+static int overlay_layer(struct file *f)
+{
+	struct inode *inode = file_inode(f);
+	struct dentry *upper;
+
+	if (!inode || inode->i_sb->s_magic != FALCO_OVERLAYFS_MAGIC)
+		return 0;
+	upper = READ_ONCE(*(struct dentry **)((char *)inode + sizeof(struct inode)));
+	return upper ? 1 : 2;
+}
+
+/*
+ * PPM_EXE_* flags of current's executable, computed as libs does, without sleeping:
+ * - WRITABLE: current may write the file (inode_permission in RCU-walk mode, MAY_NOT_BLOCK:
+ *   a filesystem or LSM that would have to block answers -ECHILD, read as "not writable"),
+ *   or owns it, or has CAP_FOWNER over its owner (checked without an audit record);
+ * - UPPER_LAYER / LOWER_LAYER: the overlayfs layer of the file;
+ * - FROM_MEMFD: the file is a memfd (a pseudo dentry, its own parent, named "memfd:...").
+ * Called from sched_process_exec, where current's mm and exe_file are the new image's.
+ */
+u32 falco_exe_flags(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct file *exe;
+	u32 flags = 0;
+
+	if (!mm)
+		return 0;
+	rcu_read_lock();
+	exe = rcu_dereference(mm->exe_file);
+	if (exe) {
+		struct inode *inode = file_inode(exe);
+		struct mnt_idmap *idmap = file_mnt_idmap(exe);
+		struct dentry *d = exe->f_path.dentry;
+		int layer = overlay_layer(exe);
+		vfsuid_t vfsuid = i_uid_into_vfsuid(idmap, inode);
+
+		if (inode_permission(idmap, inode, MAY_WRITE | MAY_NOT_BLOCK) == 0 ||
+		    vfsuid_eq_kuid(vfsuid, current_fsuid()) ||
+		    (vfsuid_has_mapping(current_user_ns(), vfsuid) &&
+		     ns_capable_noaudit(current_user_ns(), CAP_FOWNER)))
+			flags |= FALCO_EXE_WRITABLE;
+		if (layer == 1)
+			flags |= FALCO_EXE_UPPER_LAYER;
+		else if (layer == 2)
+			flags |= FALCO_EXE_LOWER_LAYER;
+		if (d && d == d->d_parent &&
+		    strncmp((const char *)d->d_name.name, "memfd:", 6) == 0)
+			flags |= FALCO_EXE_FROM_MEMFD;
+	}
+	rcu_read_unlock();
+	return flags;
+}
+
+/* The overlayfs layer of current's file descriptor fd (see overlay_layer), 0 if none. */
+int falco_fd_overlay(int fd)
+{
+	struct file *f;
+	int layer = 0;
+
+	rcu_read_lock();
+	f = fd_file_rcu(fd);
+	if (f)
+		layer = overlay_layer(f);
+	rcu_read_unlock();
+	return layer;
+}
+
+/* A thread of t's group that is not exiting, or NULL. Caller holds rcu_read_lock. */
+static struct task_struct *alive_thread(struct task_struct *t)
+{
+	struct task_struct *it;
+	int n = 0;
+
+	for_each_thread(t, it) {
+		if (!(READ_ONCE(it->flags) & PF_EXITING))
+			return it;
+		if (++n >= 64)	/* bounded: give up on huge thread groups */
+			return ERR_PTR(-E2BIG);
+	}
+	return NULL;
+}
+
+/*
+ * The thread that will adopt the children of exiting task t, as the kernel's
+ * find_new_reaper() (kernel/exit.c) will choose it: another live thread of t's group, else the
+ * nearest child-subreaper ancestor in t's pid namespace, else the namespace's init. 0 when t
+ * has no children (nothing to adopt) or is the dying init of its namespace; -1 when a bounded
+ * walk gives up. Read under RCU without tasklist_lock: a racing fork or exit can make the
+ * answer stale, exactly as in libs' probes.
+ */
+long falco_reaper_tid(struct task_struct *t)
+{
+	struct pid_namespace *ns;
+	struct task_struct *reaper, *it, *p;
+	unsigned int level;
+	long ret = 0;
+	int n;
+
+	if (list_empty(&t->children))
+		return 0;
+	rcu_read_lock();
+	it = alive_thread(t);
+	if (IS_ERR(it)) {
+		ret = -1;
+		goto out;
+	}
+	if (it) {
+		ret = it->pid;
+		goto out;
+	}
+	ns = task_active_pid_ns(t);
+	reaper = ns ? READ_ONCE(ns->child_reaper) : NULL;
+	if (!reaper || reaper == t)
+		goto out;
+	ret = reaper->pid;
+	if (!t->signal || !t->signal->has_child_subreaper)
+		goto out;
+	level = task_pid(t)->level;
+	p = rcu_dereference(t->real_parent);
+	for (n = 0; p && n < 64; n++, p = rcu_dereference(p->real_parent)) {
+		if (p == &init_task || !task_pid(p) || task_pid(p)->level != level || p == reaper)
+			goto out;
+		if (!p->signal || !p->signal->is_child_subreaper)
+			continue;
+		it = alive_thread(p);
+		if (IS_ERR(it)) {
+			ret = -1;
+			goto out;
+		}
+		if (it) {
+			ret = it->pid;
+			goto out;
+		}
+	}
+	if (n >= 64)
+		ret = -1;
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Accept-queue figures of the listening socket behind current's fd: connections waiting to
+ * be accepted and the queue's limit (listen()'s backlog, capped by somaxconn).
+ */
+int falco_sock_backlog(int fd, u32 *len, u32 *max)
+{
+	struct file *f;
+	struct socket *sock;
+	struct sock *sk;
+	int ret = -ENOTSOCK;
+
+	*len = 0;
+	*max = 0;
+	rcu_read_lock();
+	f = fd_file_rcu(fd);
+	sock = f ? sock_from_file(f) : NULL;
+	sk = sock ? READ_ONCE(sock->sk) : NULL;
+	if (sk) {
+		*len = READ_ONCE(sk->sk_ack_backlog);
+		*max = READ_ONCE(sk->sk_max_ack_backlog);
 		ret = 0;
 	}
 	rcu_read_unlock();

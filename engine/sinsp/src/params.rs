@@ -1,7 +1,7 @@
 //! Typed reads of event parameters, tolerant of missing or short values: a parameter index
 //! past `nparams` (old captures carry fewer parameters) or an empty value reads as `None`.
 
-use ringbuf_abi::{EventInfo, ParamType, Record, EVENT_TABLE};
+use ringbuf_abi::{EventInfo, ParamInfo, ParamType, PrintFormat, Record, EVENT_TABLE};
 
 /// Strips the terminating NUL (and anything after the first NUL) of a string parameter.
 #[inline]
@@ -248,4 +248,40 @@ pub fn split_nul(b: &[u8]) -> impl Iterator<Item = &[u8]> {
     let b = b.strip_suffix(&[0]).unwrap_or(b);
     let empty = b.is_empty();
     b.split(|&c| c == 0).filter(move |_| !empty)
+}
+
+/// The parameter description a `PT_DYN` value selects: its first byte indexes the table named
+/// by the parameter's `info` (libs' `*_dynamic_param` arrays); the rest is the value.
+pub fn dyn_param<'a>(info: &ParamInfo, raw: &'a [u8]) -> Option<(&'static ParamInfo, &'a [u8])> {
+    const fn p(ptype: ParamType, fmt: PrintFormat) -> ParamInfo {
+        ParamInfo {
+            name: "",
+            ptype,
+            fmt,
+            info: "",
+        }
+    }
+    const PTRACE: &[ParamInfo] = &[
+        p(ParamType::Uint64, PrintFormat::Hex), // PPM_PTRACE_IDX_UINT64
+        p(ParamType::Sigtype, PrintFormat::Dec), // PPM_PTRACE_IDX_SIGTYPE
+    ];
+    const BPF: &[ParamInfo] = &[
+        p(ParamType::Fd, PrintFormat::Dec),    // PPM_BPF_IDX_FD
+        p(ParamType::Errno, PrintFormat::Dec), // PPM_BPF_IDX_RES
+    ];
+    const SOCKOPT: &[ParamInfo] = &[
+        p(ParamType::Bytebuf, PrintFormat::Hex), // PPM_SOCKOPT_IDX_UNKNOWN
+        p(ParamType::Errno, PrintFormat::Dec),   // PPM_SOCKOPT_IDX_ERRNO
+        p(ParamType::Uint32, PrintFormat::Dec),  // PPM_SOCKOPT_IDX_UINT32
+        p(ParamType::Uint64, PrintFormat::Dec),  // PPM_SOCKOPT_IDX_UINT64
+        p(ParamType::Reltime, PrintFormat::Dec), // PPM_SOCKOPT_IDX_TIMEVAL
+    ];
+    let table: &'static [ParamInfo] = match info.info {
+        "ptrace_dynamic_param" => PTRACE,
+        "bpf_dynamic_param" => BPF,
+        "sockopt_dynamic_param" => SOCKOPT,
+        _ => return None,
+    };
+    let (&idx, value) = raw.split_first()?;
+    table.get(idx as usize).map(|sub| (sub, value))
 }

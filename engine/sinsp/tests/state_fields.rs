@@ -234,6 +234,21 @@ fn process_lifecycle_and_fds() {
             rec: event(ids::PPME_SYSCALL_CHDIR_X, 13_000, 200, &[("res", P::I64(0)), ("path", P::Str("../tmp"))]),
             checks: &[("proc.cwd", "/tmp/")],
         },
+        // ptrace as the kernel module writes it: addr/data are PT_DYN (index byte, then the
+        // value in the type it selects); printed as sysdig 0.29 prints them (uppercase hex,
+        // signals resolved), plus the request and pid it does not know.
+        Step {
+            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_100, 200, &[("res", P::I64(0)), ("addr", P::Bytes(&[0, 0x78, 0x56, 0x34, 0x12, 0xfd, 0x7f, 0, 0])), ("data", P::Bytes(&[0, 0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0])), ("request", P::U16(3)), ("pid", P::I64(100))]),
+            checks: &[("evt.args", "res=0 addr=7FFD12345678 data=DEADBEEF request=3(PTRACE_PEEKDATA) pid=100(bash)"), ("evt.arg.request", "PTRACE_PEEKDATA")],
+        },
+        Step {
+            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_200, 200, &[("res", P::I64(0)), ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("data", P::Bytes(&[1, 9])), ("request", P::U16(8)), ("pid", P::I64(100))]),
+            checks: &[("evt.args", "res=0 addr=0 data=9(SIGKILL) request=8(PTRACE_CONT) pid=100(bash)"), ("evt.arg.data", "SIGKILL")],
+        },
+        Step {
+            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_300, 200, &[("res", P::I64(-1)), ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("data", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("request", P::U16(1)), ("pid", P::I64(0))]),
+            checks: &[("evt.args", "res=-1(EPERM) addr=0 data=0 request=1(PTRACE_TRACEME) pid=0"), ("evt.failed", "true")],
+        },
         // The parent exits: its child is reparented to the reaper.
         Step {
             rec: event(ids::PPME_PROCEXIT_1_E, 14_000, 100, &[("status", P::I64(0)), ("reaper_tid", P::I64(1))]),
@@ -241,7 +256,7 @@ fn process_lifecycle_and_fds() {
         },
         Step {
             rec: event(ids::PPME_SYSCALL_GETUID_X, 15_000, 200, &[("uid", P::U32(65534))]),
-            checks: &[("proc.ppid", "1"), ("proc.pname", "init"), ("proc.aname[1]", "init"), ("proc.aname[2]", "<NA>"), ("evt.num", "15")],
+            checks: &[("proc.ppid", "1"), ("proc.pname", "init"), ("proc.aname[1]", "init"), ("proc.aname[2]", "<NA>"), ("evt.num", "18")],
         },
         // A process in a container cgroup.
         Step {

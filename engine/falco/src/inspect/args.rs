@@ -15,6 +15,23 @@ pub fn format_param(out: &mut String, info: Option<&ParamInfo>, v: &[u8]) {
         return;
     };
     let fmt = p.fmt;
+    let signed = matches!(
+        p.ptype,
+        ParamType::Int8
+            | ParamType::Int16
+            | ParamType::Int32
+            | ParamType::Int64
+            | ParamType::Errno
+            | ParamType::Fd
+            | ParamType::Pid
+            | ParamType::Fd32
+            | ParamType::Pid32
+    );
+    if signed && matches!(fmt, PrintFormat::Hex) {
+        // Hex of a signed value: the bytes as stored (two's complement of its own width).
+        uint(out, fmt, le_u(v));
+        return;
+    }
     match p.ptype {
         ParamType::Int8 => int(out, fmt, le_i(v, 1)),
         ParamType::Int16 => int(out, fmt, le_i(v, 2)),
@@ -68,6 +85,11 @@ pub fn format_param(out: &mut String, info: Option<&ParamInfo>, v: &[u8]) {
         ParamType::Sockaddr => sockaddr(out, v),
         ParamType::Socktuple => socktuple(out, v),
         ParamType::Fdlist => fdlist(out, v),
+        // The value's type and format are those its index byte selects (ptrace addr/data...).
+        ParamType::Dyn => match falco_sinsp::params::dyn_param(p, v) {
+            Some((sub, value)) => format_param(out, Some(sub), value),
+            None => bytes_printable(out, v),
+        },
         _ => bytes_printable(out, v),
     }
 }
@@ -111,7 +133,7 @@ fn le_i(v: &[u8], size: usize) -> i64 {
 fn int(out: &mut String, fmt: PrintFormat, x: i64) {
     match fmt {
         PrintFormat::Hex => {
-            let _ = write!(out, "{:#x}", x);
+            let _ = write!(out, "{:X}", x);
         }
         PrintFormat::Oct => {
             let _ = write!(out, "0{:o}", x);
@@ -124,8 +146,9 @@ fn int(out: &mut String, fmt: PrintFormat, x: i64) {
 
 fn uint(out: &mut String, fmt: PrintFormat, x: u64) {
     match fmt {
+        // As sysdig (`dev=FE00`, ptrace `addr=7FFD12345678`): uppercase, no prefix.
         PrintFormat::Hex => {
-            let _ = write!(out, "{:#x}", x);
+            let _ = write!(out, "{:X}", x);
         }
         PrintFormat::Oct => {
             let _ = write!(out, "0{:o}", x);
@@ -252,7 +275,7 @@ mod tests {
                 ParamType::Uint32,
                 PrintFormat::Hex,
                 &255u32.to_le_bytes(),
-                "0xff",
+                "FF",
             ),
             (
                 ParamType::Uint32,

@@ -8,7 +8,7 @@ use ringbuf_abi::{ParamInfo, ParamType, PrintFormat};
 
 use super::names::{errno_name, flag_table, signal_name, write_enum, write_flags};
 use crate::params::{
-    int_le, is_v4_mapped, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple,
+    dyn_param, int_le, is_v4_mapped, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple,
 };
 use crate::state::fd::{write_ip_port, IpAddr};
 use crate::state::path;
@@ -47,7 +47,8 @@ fn number(info: &ParamInfo, raw: &[u8], plain: &mut Vec<u8>) {
     let signed = crate::params::is_signed(info.ptype);
     match info.fmt {
         PrintFormat::Hex => {
-            let _ = write!(plain, "{:#x}", uint_le(raw).unwrap_or(0));
+            // libsinsp prints hex uppercase without a prefix (sysdig: `dev=FE00`).
+            let _ = write!(plain, "{:X}", uint_le(raw).unwrap_or(0));
         }
         PrintFormat::Oct => {
             let v = uint_le(raw).unwrap_or(0);
@@ -223,6 +224,11 @@ fn render(
             w.copy_from_slice(raw);
             let _ = write!(plain, "{}", f64::from_le_bytes(w));
         }
+        Dyn => match dyn_param(info, raw) {
+            // libsinsp prints the value with the type and format its index selects.
+            Some((sub, value)) => render(st, tid, p, sub, value, plain, resolved),
+            Option::None => bytes_printable(raw, plain),
+        },
         Fdlist => {
             // u16 count, then (u64 fd, u16 flags) pairs: printed `fd:flags` space-separated.
             let n = raw.get(..2).and_then(uint_le).unwrap_or(0) as usize;
