@@ -892,8 +892,11 @@ fn exec_event(cap: &Capture, id: i64, res: i64, src: ExecSource<'_>) {
         b.u64(ti.exe_ctime_ns)?;
         b.u64(ti.exe_mtime_ns)?;
         b.u32(ti.euid)?;
-        // SAFETY: `t` is current.
-        b.with(PATH_LIMIT, |d| unsafe { task_exe(t, d) })?;
+        b.with(PATH_LIMIT, |d| {
+            // SAFETY: `t` is current.
+            let n = unsafe { task_exe(t, d) };
+            strip_deleted(d, n)
+        })?;
         b.u64(ti.pgid as u64)?;
         b.u32(ti.egid)?;
         if id != nr::EXECVEAT {
@@ -909,6 +912,24 @@ fn exec_event(cap: &Capture, id: i64, res: i64, src: ExecSource<'_>) {
         }
         Ok(())
     });
+}
+
+/// Drops d_path's ` (deleted)` suffix from the NUL-terminated path of `n` bytes (NUL
+/// included) at the start of `d`, as libs does for `trusted_exepath` (a memfd or an unlinked
+/// executable); returns the new length.
+// PANIC: none: `n <= d.len()` (clamped) and every index is below `n`.
+fn strip_deleted(d: &mut [u8], n: usize) -> usize {
+    const SUFFIX: &[u8] = b" (deleted)";
+    let n = n.min(d.len());
+    if n <= SUFFIX.len() + 1 {
+        return n;
+    }
+    let end = n - 1; // the NUL
+    if &d[end - SUFFIX.len()..end] == SUFFIX {
+        d[end - SUFFIX.len()] = 0;
+        return n - SUFFIX.len();
+    }
+    n
 }
 
 /// A clone-family exit event for task `t` (the parent when `res != 0`, the child when 0).

@@ -22,10 +22,24 @@ if grep -aq '=== SCAP-BEGIN' "$LOG"; then
   if command -v sysdig >/dev/null; then
     OUT=${LOG%.log}.sysdig.txt
     if sysdig -r "$SCAP" > "$OUT" 2>&1; then
-      for want in 'openat.*/etc/shadow' '< execve.*exe=/bin/true' '< connect.*127.0.0.1' '< unlink.*falco-kmod-test' '< chmod.*falco-kmod-test' '< setuid res=0' '< unshare'; do
+      for want in 'openat.*/etc/shadow' '< execve.*exe=/bin/true' '< connect.*127.0.0.1' '< unlink.*falco-kmod-test' '< chmod.*falco-kmod-test' '< setuid res=0' '< unshare' '< ptrace res=0 addr=[0-9A-F]+ data=123456789ABCDEF' '< ptrace res=-3\(ESRCH\)'; do
         if grep -qE -- "$want" "$OUT"; then echo "sysdig ok: $(grep -m1 -E -- "$want" "$OUT" | cut -c1-160)";
         else echo "FAIL: sysdig output of $SCAP lacks /$want/ (see $OUT)"; fail=1; fi
       done
+      # falco-inspect prints the module's ptrace events as sysdig does (type, res, addr, data;
+      # plain values: sysdig's resolved "(NAME)" suffixes dropped; request and pid are newer
+      # than sysdig 0.29's table).
+      FI=${CARGO_TARGET_DIR:-$(dirname "$0")/../../target}/x86_64-unknown-linux-gnu/release/falco-inspect
+      if [ -x "$FI" ]; then
+        A=$(sysdig -r "$SCAP" -p '%evt.type %evt.args' 'evt.type=ptrace' | sed 's/([^)]*)//g' | awk '{print $1,$2,$3,$4}')
+        B=$("$FI" -r "$SCAP" -p '%evt.type %evt.args' 'evt.type=ptrace' | awk '{print $1,$2,$3,$4}')
+        if [ -n "$A" ] && [ "$A" = "$B" ]; then echo "falco-inspect = sysdig on $(echo "$A" | wc -l) ptrace events"
+        else echo "FAIL: ptrace events print differently:"; echo "sysdig:"; echo "$A"; echo "falco-inspect:"; echo "$B"; fail=1; fi
+      elif [ "${ENGINE:-1}" = 0 ]; then
+        echo "SKIP (ENGINE=0): falco-inspect not built, ptrace printing not compared with sysdig"
+      else
+        echo "FAIL: $FI missing, cannot compare ptrace printing"; fail=1
+      fi
     else
       echo "FAIL: sysdig cannot read $SCAP:"; tail -5 "$OUT"; fail=1
     fi

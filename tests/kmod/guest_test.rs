@@ -5,7 +5,7 @@
 //! any failure):
 //!
 //! * `events`   — performs openat("/etc/shadow"), fork+execve, a loopback connect/accept, chmod,
-//!   unlink, setuid and unshare, then decodes exactly those events and their params.
+//!   unlink, setuid, unshare and ptrace, then decodes exactly those events and their params.
 //! * `overflow` — stalls the reader under load: drops must be counted, every record must decode.
 //! * `cycle`    — open, mmap, capture a syscall-heavy burst, read, close (for insmod/rmmod loops).
 //! * `hold N`   — keeps the devices open and mapped for N seconds.
@@ -14,6 +14,11 @@
 //! * `hotplug`  — cpu1 offline and online during capture; both rings keep capturing.
 //! * `bench`    — ns per getpid and per open/close, and events/s one CPU produces while read.
 //! * `stamp`, `latency`, `load` — the live engine's timing tools, see `alert_timing.rs`.
+//! * `params`   — exec flags, pidns_init_start_ts, reaper_tid, accept queue, socket/creat flags
+//!   (`guest_params.rs`); `events` also runs its ptrace checks.
+//! * `memfd-exec` — replaces itself by busybox `true` run from a memfd (the engine's alert test).
+
+mod guest_params;
 
 use std::ffi::CString;
 use std::path::Path;
@@ -163,13 +168,18 @@ fn main() {
         Some("poll") => poll_test(),
         Some("mask") => mask_test(),
         Some("hotplug") => hotplug(),
+        Some("params") => guest_params::params(),
+        Some("memfd-exec") => {
+            guest_params::exec_from_memfd(&std::fs::read("/bin/busybox").unwrap_or_default());
+            exit(1)
+        }
         Some("bench") => bench(args.get(2).map(String::as_str).unwrap_or("baseline")),
         Some("stamp") => alert_timing::stamp(),
         Some("latency") => alert_timing::latency(&args[2..]),
         Some("load") => alert_timing::load(&args[2..]),
         _ => {
             eprintln!(
-                "usage: kmod-guest-test events|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
+                "usage: kmod-guest-test events|params|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
             );
             exit(2)
         }
@@ -286,6 +296,8 @@ fn events() -> ! {
         format!("status={status:#x}"),
     );
 
+    let ptrace = guest_params::ptrace_actions();
+
     let (evs, bad) = drain(&mut rs, Duration::from_millis(300));
     rs.disable().ok();
     c.check(
@@ -295,7 +307,7 @@ fn events() -> ! {
     );
     let mine: Vec<&Ev> = evs
         .iter()
-        .filter(|e| e.tid == me || e.tid == child)
+        .filter(|e| e.tid == me || e.tid == child || ptrace.tids().contains(&e.tid))
         .collect();
     println!(
         "{} events from the test's threads (pid {me}, child {child})",
@@ -564,6 +576,7 @@ fn events() -> ! {
         generic > 0,
         format!("{generic} generic exit events"),
     );
+    guest_params::check_ptrace(&mut c, &mine, me, &ptrace);
     dump_scap(&mut c, &mine);
     let st = rs.stats();
     c.check(

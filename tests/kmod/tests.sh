@@ -16,6 +16,7 @@ ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $
 # Every ring node is 0400 root:root, like Falco's driver.
 bad=0; for d in /dev/falco*; do [ "$(stat -c '%a %u %g' $d)" = "400 0 0" ] || { stat -c '%n %a %u %g' $d; bad=1; }; done; result devices-mode-0400 $bad
 run events $T events
+run params $T params
 run poll $T poll
 run mask $T mask
 run hotplug $T hotplug
@@ -71,7 +72,10 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   # through a path so the kernel sees a real execve of `sh` inside the cgroup.
   ln -sf /bin/busybox /tmp/sh
   sh -c "echo \$\$ > $CG/cgroup.procs && exec /tmp/sh -c 'cat /proc/self/cgroup'"
+  # A program run from a memfd (proc.is_exe_from_memfd, from the module's exec flags).
+  $T memfd-exec
   wait_for 'Shell spawned in a container' /tmp/live.out
+  wait_for 'Execution from a temporary or memory location' /tmp/live.out
   kill -TERM $FPID; wait $FPID; result live-sigterm-exit0 $?
   wait $SPID
   cat /tmp/live.out
@@ -84,6 +88,7 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   run live-latency-container-shell $T latency /tmp/live.out 'Shell spawned in a container' 100
   # The process an alert names is the one after its execve (the rings are merged in order).
   grep 'Sensitive file opened' /tmp/live.out | grep -q '"proc.name":"cat"'; result live-shadow-names-cat $?
+  grep -q 'Execution from a temporary or memory location (exe=/memfd:falco-memfd ' /tmp/live.out; result live-default-memfd-exec $?
   # kill -1 with a changed rules file applies it; with a broken one keeps the old rules and logs
   # the error with its position; every one of the 60+40 marker reads across both reloads alerts.
   cp /reload-a.yaml /tmp/rules.yaml; : > /tmp/m1; : > /tmp/m2
