@@ -975,6 +975,10 @@ pub(crate) unsafe fn process_fork(cap: &Capture, child: *mut bindings::task_stru
 
 /// sched_process_exec: the successful execve/execveat exit event.
 ///
+/// A 64-bit ELF image reaches this point with `orig_ax` already rewritten to `__NR_execve`
+/// (`set_personality_64bit`), so a successful execveat is reported as execve, as libs' modern
+/// probe does; only a failed execveat (from `sys_exit`) keeps its own event.
+///
 /// # Safety
 /// `bprm` must be the tracepoint's `linux_binprm`.
 pub(crate) unsafe fn process_exec(cap: &Capture, bprm: *const c_void) {

@@ -35,7 +35,13 @@ fn cases() -> Vec<(i64, Dyn, Dyn, u16, i64)> {
     vec![
         (0, Dyn::U64(0), Dyn::U64(0), 1, 0),
         (0, Dyn::U64(0), Dyn::U64(0), 11, 4242),
-        (0, Dyn::U64(0x7ffd_1234_5678), Dyn::U64(0xdead_beef), 3, 4242),
+        (
+            0,
+            Dyn::U64(0x7ffd_1234_5678),
+            Dyn::U64(0xdead_beef),
+            3,
+            4242,
+        ),
         (0, Dyn::U64(0), Dyn::Sig(9), 8, 4242),
         (0, Dyn::U64(0), Dyn::Sig(0), 12, 4242),
         (-1, Dyn::U64(0), Dyn::U64(0), 16, 1),
@@ -92,14 +98,16 @@ fn ptrace_params_print_like_sysdig() {
         assert_eq!(a[..4], b[..], "event {i}: type, res, addr, data");
     }
     // The parameters sysdig 0.29 does not know, and the signal it resolves.
-    let extra =
-        inspect_common::inspect_ok(&["-r", file, "-p", "%evt.arg.request %evt.arg.pid"]);
+    let extra = inspect_common::inspect_ok(&["-r", file, "-p", "%evt.arg.request %evt.arg.pid"]);
     let want: Vec<String> = cases()
         .iter()
-        
         .map(|(_, _, _, req, pid)| format!("{req} {pid}"))
         .collect();
     assert_eq!(extra.lines().collect::<Vec<_>>(), want);
     let sig = inspect_common::sysdig_ok(&path, "%evt.arg.data");
-    assert_eq!(sig.lines().nth(3), Some("SIGKILL"), "data of PTRACE_CONT is a signal");
+    assert_eq!(
+        sig.lines().nth(3),
+        Some("SIGKILL"),
+        "data of PTRACE_CONT is a signal"
+    );
 }
