@@ -140,7 +140,8 @@ pub(crate) fn check_ptrace(c: &mut Checks, evs: &[&Ev], me: u64, run: &PtraceRun
     };
     let addr = std::hint::black_box(&PEEK_WORD) as *const u64 as u64;
     // (what, tid, PPM_PTRACE_* request, pid, res, addr, data)
-    let cases: [(&str, u64, u64, i64, i64, Vec<u8>, Vec<u8>); 5] = [
+    type Case = (&'static str, u64, u64, i64, i64, Vec<u8>, Vec<u8>);
+    let cases: [Case; 5] = [
         (
             "ptrace ATTACH",
             me,
