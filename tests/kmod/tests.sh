@@ -116,7 +116,8 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
   insmod $M
   /falco-inspect --live -w /tmp/live.scap -M 3 > /tmp/cap.out 2>&1 &
   CPID=$!
-  sleep 1
+  # Only once the capture is on (a fixed sleep was too short on the slow KASAN kernel).
+  wait_for 'capturing to' /tmp/cap.out
   cat /etc/shadow > /dev/null
   wait $CPID; result live-capture-exit0 $?
   cat /tmp/cap.out
