@@ -53,7 +53,7 @@ else
 fi
 # The live engine with the project's default rules: each action raises its alert; SIGTERM exits 0
 # after writing every queued alert.
-wait_for() { i=0; while [ $i -lt 100 ]; do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; i=$((i+1)); done; return 1; }
+wait_for() { i=0; while [ $i -lt 300 ]; do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; i=$((i+1)); done; return 1; }
 if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
   insmod $M
@@ -63,7 +63,7 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   SPID=$!
   /falco -c /engine-falco.yaml -r /falco_rules.yaml -o json_output=true --pidfile /tmp/falco.pid > /tmp/live.fifo 2>&1 &
   FPID=$!
-  wait_for 'Loaded' /tmp/live.out; sleep 1
+  wait_for 'capturing live events' /tmp/live.out
   cat /etc/shadow > /dev/null
   echo x > /etc/evil.conf
   CG=/sys/fs/cgroup/docker/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
@@ -94,7 +94,7 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   cp /reload-a.yaml /tmp/rules.yaml; : > /tmp/m1; : > /tmp/m2
   /falco -c /engine-falco.yaml -r /tmp/rules.yaml --pidfile /tmp/falco.pid > /tmp/reload.out 2>&1 &
   FPID=$!
-  wait_for 'Loaded' /tmp/reload.out; sleep 1
+  wait_for 'capturing live events' /tmp/reload.out
   P0=$(cat /tmp/falco.pid)
   i=0; while [ $i -lt 20 ]; do cat /tmp/m1; cat /tmp/m2; i=$((i+1)); done
   cp /reload-b.yaml /tmp/rules.yaml; kill -1 $(cat /tmp/falco.pid); wait_for 'reloaded' /tmp/reload.out
