@@ -156,7 +156,9 @@ fn fd(entry: &falco_scap::meta::FdEntry) -> FdInfo {
                 port: *port,
                 l4proto: l4proto(*p),
             };
-            info.is_server = true;
+            // libs imports listed sockets without a role (bind, listen, connect and accept
+            // give one): no fd.cproto.
+            info.is_server = false;
         }
         ScapFd::Ipv6ServerSocket {
             ip,
@@ -170,7 +172,9 @@ fn fd(entry: &falco_scap::meta::FdEntry) -> FdInfo {
                 port: *port,
                 l4proto: l4proto(*p),
             };
-            info.is_server = true;
+            // libs imports listed sockets without a role (bind, listen, connect and accept
+            // give one): no fd.cproto.
+            info.is_server = false;
         }
         ScapFd::UnixSocket { source, dest, path } => {
             info.kind = FdKind::Unix {
@@ -178,6 +182,10 @@ fn fd(entry: &falco_scap::meta::FdEntry) -> FdInfo {
                 dest: *dest,
             };
             info.name = path.clone();
+            // libs' fd-list import: a unix socket with a path is a server, one without a
+            // client.
+            info.is_server = !path.is_empty();
+            info.is_client = path.is_empty();
         }
         ScapFd::FileV2 {
             open_flags,
@@ -239,5 +247,46 @@ pub fn from_capture(meta: &CaptureMetadata) -> Bootstrap {
                 IfAddr::V6 { addr, .. } => IpAddr::V6(addr),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use falco_scap::meta::FdEntry;
+
+    /// libs' fd-list import gives unix sockets a role (a path: server, none: client) and
+    /// listening IP sockets none.
+    #[test]
+    fn listed_sockets_get_libs_roles() {
+        let unix = |path: &str| ScapFd::UnixSocket {
+            source: 1,
+            dest: 2,
+            path: path.into(),
+        };
+        let cases: [(u8, ScapFd, bool, bool); 3] = [
+            (fd_type::UNIX_SOCK, unix(""), false, true),
+            (fd_type::UNIX_SOCK, unix("/run/sock"), true, false),
+            (
+                fd_type::IPV4_SERVSOCK,
+                ScapFd::Ipv4ServerSocket {
+                    ip: 0,
+                    port: 22,
+                    l4proto: 1,
+                },
+                false,
+                false,
+            ),
+        ];
+        for (fd_type, info, server, client) in cases {
+            let entry = FdEntry {
+                fd: 3,
+                ino: 0,
+                fd_type,
+                info: info.clone(),
+            };
+            let got = fd(&entry);
+            assert_eq!((got.is_server, got.is_client), (server, client), "{info:?}");
+        }
     }
 }

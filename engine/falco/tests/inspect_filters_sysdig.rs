@@ -52,6 +52,8 @@ mod why {
     pub const SAMPLE_PROCLIST: &str = "sample.scap's process list has the libs >= 0.10 layout (pidns_init_start_ts and tty before loginuid); sysdig 0.29's reader predates it and reads the tail shifted (loginuid -420151296 and tty 0 for every process, exe_writable never set), libs 0.25's reader (and ours) tell the layouts apart by the room left in the entry (loginuid -1, tty 34817 for the shell's sysdig)";
     /// sysdig 0.29 parses connect enters.
     pub const CONNECT_ENTER: &str = "sysdig 0.29 parses connect enters and fills the socket from the enter's address before the connect returns (network 4150, 7639, 9318, 15002, 16210; at 16204 an IPv6 socket connecting to `:::22` even becomes IPv4); libs 0.25 only stores connect enters and updates the fd on the exit";
+    /// A socket that connects a second time.
+    pub const RECONNECT: &str = "test_ipv6_client 231: the UDP socket connected to ::1:2345 connects again, to 2001:4860:4860::8888:53; libs 0.25's fill_client_socket_info always overwrites the destination (overwrite_dest), so the server end is no longer local and fd.is_server turns false (231-237), while sysdig 0.29 keeps the first destination";
     /// A recvfrom sysdig misreads.
     pub const RECVFROM_MISREAD: &str = "sysdig 0.29 is wrong on network 9335 (recvfrom on nc's unconnected UDP socket, tuple 127.0.0.1:39197->127.0.0.1:5353): it names the fd 127.0.0.1:39197->233.20.3.0:5353 (misread address bytes) with the ends the other way round";
 }
@@ -64,7 +66,9 @@ enum Expect {
     /// sysdig 0.29 is wrong here, or older than Falco 0.44's semantics: why (one reason per
     /// kind of differing event).
     SysdigOlder(&'static [&'static str]),
-    /// Differs today for a reason not fixed yet: what was observed.
+    /// Differs today for a reason not fixed yet: what was observed. (None today; kept so a
+    /// new expression can be added before its difference is understood.)
+    #[allow(dead_code)]
     Open(&'static str),
 }
 
@@ -187,7 +191,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("fd.l4proto=udp", Expect::SysdigOlder(&["sshd's UDP socket (network 16203..16214) is disconnected by an AF_UNSPEC connect (tuple 0.0.0.0:0->0.0.0.0:0), then connected to 127.0.0.1:44518->0.0.0.0:22: sysdig 0.29 keeps it named `<unknown>` without a protocol, libs names it by the new tuple like the reference Falco run (replay_expected's network case)"])),
     ("fd.sockfamily=ip", Expect::SysdigOlder(&[why::EXIT_FD])),
     ("fd.sockfamily=unix", Expect::Same),
-    ("fd.is_server=true", Expect::Open("with the interface list, network differs only by setsockopt exits (why::EXIT_FD), recvfrom 9335 (why::RECVFROM_MISREAD) and connect enters (why::CONNECT_ENTER); on curl_google, single_ipv6_conn and test_ipv6_client sysdig 0.29 also calls sockets with no peer yet servers (socket exits, binds, sendto and connect before they return: curl_google 1010-1012), i.e. it takes the zero address for a local one; what libs 0.25's is_ipv4addr/ipv6addr_in_local_machine answers for 0.0.0.0 and :: is not verified yet")),
+    ("fd.is_server=true", Expect::SysdigOlder(&[why::EXIT_FD, why::CONNECT_ENTER, why::RECVFROM_MISREAD, why::RECONNECT])),
     ("fd.is_server=false and fd.type=ipv4", Expect::SysdigOlder(&[why::EXIT_FD, why::CONNECT_ENTER, why::RECVFROM_MISREAD])),
     ("fd.sip=127.0.0.1", Expect::SysdigOlder(&[why::EXIT_FD, why::RECVFROM_MISREAD])),
     ("fd.cip=127.0.0.1", Expect::SysdigOlder(&[why::EXIT_FD, why::RECVFROM_MISREAD, why::CONNECT_ENTER])),
@@ -204,7 +208,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("fd.lip=127.0.0.1", Expect::SysdigOlder(&[why::EXIT_FD, why::RECVFROM_MISREAD, why::CONNECT_ENTER])),
     ("fd.rip=10.0.2.100", Expect::Same),
     ("fd.sproto=22", Expect::SysdigOlder(&[why::EXIT_FD, why::CONNECT_ENTER])),
-    ("fd.cproto exists", Expect::Open("setsockopt exits (why::EXIT_FD), and sshd's listening sockets inherited from the capture's fd list (network 15254, 0.0.0.0:22): libs gives fd.cproto only to sockets with a role (set by bind, listen, connect, accept), which fds from the list do not have, while we answer the empty string of a server socket")),
+    ("fd.cproto exists", Expect::SysdigOlder(&[why::EXIT_FD])),
     ("fd.ino>0", Expect::SysdigOlder(&["sysdig 0.29 has no fd.ino field (`unrecognized field fd.ino`)"])),
     ("fd.dev>0", Expect::SysdigOlder(&[why::EXIT_FD, "sysdig 0.29 reports uninitialised memory as fd.dev of pipes and sockets (0x55BD, 0x5646, 0x7FCA: bits of heap addresses); libs 0.25 has 0 there"])),
     ("fd.uid exists", Expect::SysdigOlder(&[why::EXIT_FD])),

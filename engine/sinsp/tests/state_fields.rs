@@ -69,6 +69,15 @@ fn tuple4(a: [u8; 4], ap: u16, b: [u8; 4], bp: u16) -> Vec<u8> {
     v
 }
 
+fn tuple_unix(src: u64, dst: u64, path: &str) -> Vec<u8> {
+    let mut t = vec![1u8];
+    t.extend_from_slice(&src.to_le_bytes());
+    t.extend_from_slice(&dst.to_le_bytes());
+    t.extend_from_slice(path.as_bytes());
+    t.push(0);
+    t
+}
+
 fn bootstrap() -> State {
     let thread = |tid: i64, ptid: i64, comm: &str, args: &[&str]| ThreadInfo {
         tid,
@@ -124,7 +133,11 @@ fn bootstrap() -> State {
         hostname: "capture-vm".into(),
         boot_ts: 0,
         // The machine's own address: the client end of its connections is the local one.
-        interfaces: vec![falco_sinsp::state::IpAddr::V4([10, 0, 2, 15])],
+        // ::1 makes unconnected IPv6 sockets servers, as in libs (see the last steps).
+        interfaces: vec![
+            falco_sinsp::state::IpAddr::V4([10, 0, 2, 15]),
+            falco_sinsp::state::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST.octets()),
+        ],
     };
     State::bootstrap(b, StateLimits::default())
 }
@@ -222,7 +235,7 @@ fn process_lifecycle_and_fds() {
         },
         Step {
             rec: event(ids::PPME_SOCKET_CONNECT_X, 11_000, 200, &[("res", P::I64(0)), ("tuple", P::Bytes(&tuple4([10, 0, 2, 15], 40000, [10, 0, 2, 100], 80))), ("fd", P::I64(6))]),
-            checks: &[("fd.name", "10.0.2.15:40000->10.0.2.100:80"), ("fd.cip", "10.0.2.15"), ("fd.sip", "10.0.2.100"), ("fd.lport", "40000"), ("fd.rport", "80"), ("fd.lip", "10.0.2.15"), ("fd.rip", "10.0.2.100"), ("fd.is_server", "false"), ("fd.name_changed", "true"), ("fd.connected", "true"), ("fd.l4proto", "tcp")],
+            checks: &[("fd.name", "10.0.2.15:40000->10.0.2.100:80"), ("fd.cip", "10.0.2.15"), ("fd.sip", "10.0.2.100"), ("fd.lport", "40000"), ("fd.rport", "80"), ("fd.lip", "10.0.2.15"), ("fd.rip", "10.0.2.100"), ("fd.is_server", "false"), ("fd.name_changed", "true"), ("fd.connected", "true"), ("fd.l4proto", "tcp"), ("fd.cproto", "40000")],
         },
         // setuid changes the user.
         Step {
@@ -262,6 +275,26 @@ fn process_lifecycle_and_fds() {
         Step {
             rec: event(ids::PPME_SYSCALL_GETUID_X, 16_000, 300, &[("uid", P::U32(0))]),
             checks: &[("container.id", "fdf62e2d9b0a"), ("container.name", "<NA>"), ("proc.vpid", "1"), ("proc.name", "sh")],
+        },
+        // Sockets with no peer keep libs' zeroed tuple: the server end of an IPv4 one is
+        // 0.0.0.0 (not local), of an IPv6 one `::`, whose first 64 bits are ::1's (local).
+        // Neither has a role yet, so no fd.cproto.
+        Step {
+            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_000, 200, &[("fd", P::I64(9)), ("domain", P::U32(10)), ("type", P::U32(2)), ("proto", P::U32(0))]),
+            checks: &[("fd.type", "ipv6"), ("fd.is_server", "true"), ("fd.cproto", "<NA>")],
+        },
+        Step {
+            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_100, 200, &[("fd", P::I64(10)), ("domain", P::U32(2)), ("type", P::U32(2)), ("proto", P::U32(0))]),
+            checks: &[("fd.type", "ipv4"), ("fd.is_server", "false"), ("fd.cproto", "<NA>")],
+        },
+        // A unix socket gets the client role from connect: its fd.cproto is the empty string.
+        Step {
+            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_200, 200, &[("fd", P::I64(11)), ("domain", P::U32(1)), ("type", P::U32(1)), ("proto", P::U32(0))]),
+            checks: &[("fd.type", "unix"), ("fd.cproto", "<NA>")],
+        },
+        Step {
+            rec: event(ids::PPME_SOCKET_CONNECT_X, 17_300, 200, &[("res", P::I64(0)), ("tuple", P::Bytes(&tuple_unix(0xa1, 0xb2, "/run/x.sock"))), ("fd", P::I64(11))]),
+            checks: &[("fd.type", "unix"), ("fd.cproto", ""), ("fd.is_server", "false"), ("fd.name", "a1->b2 /run/x.sock")],
         },
     ];
     for (i, step) in steps.iter().enumerate() {

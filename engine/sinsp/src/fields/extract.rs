@@ -1013,10 +1013,21 @@ impl<'a> EventContext<'a> {
             _ => (None, None, None, None),
         };
         // libs' fd.is_server: a listening socket, or a connection whose server address is
-        // one of the machine's.
+        // one of the machine's. A socket with no peer yet keeps libs' zeroed tuple, so its
+        // server address is 0.0.0.0 or `::`; `::` shares its first 64 bits with `::1`, so an
+        // unconnected IPv6 socket of a host thread counts as a server when the machine has
+        // the loopback address.
         let server = match fd.kind {
             FdKind::IpServer { .. } => true,
             FdKind::Ip { .. } => sip.is_some_and(|s| ifs.is_local(&s, in_container)),
+            FdKind::IpUnbound { v6, .. } => {
+                let zero = if v6 {
+                    IpAddr::V6([0; 16])
+                } else {
+                    IpAddr::V4([0; 4])
+                };
+                ifs.is_local(&zero, in_container)
+            }
             _ => false,
         };
         let one_ip = |ip: Option<IpAddr>, sink: &mut dyn FnMut(Value<'_>)| match ip {
@@ -1102,10 +1113,17 @@ impl<'a> EventContext<'a> {
             F::Lport => return one_port(lport, sink),
             F::Rport => return one_port(rport, sink),
             // libs names a listening socket's client and server protocols with an empty
-            // string (its port is printed for connected sockets only).
-            F::Cproto | F::Sproto if matches!(fd.kind, FdKind::IpServer { .. }) => {
+            // string (its port is printed for connected sockets only). The client protocol
+            // needs a role, which bind/listen/connect/accept give: a listening socket taken
+            // from the capture's fd list has none, so it has no fd.cproto, while a unix
+            // socket with a role has the empty one.
+            F::Cproto if matches!(fd.kind, FdKind::IpServer { .. } | FdKind::Unix { .. }) => {
+                if !(fd.is_server || fd.is_client) {
+                    return false;
+                }
                 sink(Value::Str(b""))
             }
+            F::Sproto if matches!(fd.kind, FdKind::IpServer { .. }) => sink(Value::Str(b"")),
             F::Cproto | F::Sproto | F::Lproto | F::Rproto => {
                 let p = match f {
                     F::Cproto => cport,

@@ -244,6 +244,10 @@ pub struct FdInfo {
     pub is_server: bool,
     /// True once connect/accept succeeded.
     pub connected: bool,
+    /// True when the process is the client end: a connect, or a unix socket from the fd
+    /// list without a path (libs' `set_role_client`). With `is_server` this is libs' socket
+    /// role: neither means no role, and fields like `fd.cproto` are then absent.
+    pub is_client: bool,
 }
 
 /// Counters of fd tables, for stats.

@@ -1053,7 +1053,8 @@ fn set_tuple(info: &mut FdInfo, tuple: SockTuple<'_>, server: bool) -> bool {
             }
         }
         SockTuple::Unix(src, dst, path) => {
-            let name = lossy(path);
+            // libs names a unix socket by its tuple, as get_param_as_str prints it.
+            let name = format!("{src:x}->{dst:x} {}", lossy(path));
             let changed = name != info.name;
             info.kind = FdKind::Unix {
                 source: src,
@@ -1109,6 +1110,7 @@ fn parse_connect(s: &mut State, p: &Params<'_>, tid: i64) {
     if let Some(t) = p.raw_named("tuple").and_then(socktuple) {
         s.meta.fd_name_changed = set_tuple(info, t, false);
         info.connected = true;
+        info.is_client = !info.is_server;
     }
 }
 
