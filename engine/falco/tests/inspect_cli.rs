@@ -49,6 +49,27 @@ fn options_table() {
             96,
         ),
         (&["-p", "%proc.name", "evt.type=execve"], |l| l == "curl", 1),
+        // Fields beyond the record's come from the replay state (47 successful opens, as
+        // sysdig counts them); without a filter too.
+        (
+            &[
+                "-p",
+                "%evt.type %fd.name",
+                "evt.type=open and evt.dir=< and evt.rawres>=0",
+            ],
+            |l| l.starts_with("open /"),
+            47,
+        ),
+        (
+            &["-p", "%fd.typechar%proc.aname[1]", "evt.type=connect"],
+            |l| l == "ubash" || l == "6bash",
+            8,
+        ),
+        (
+            &["-p", "%fd.typechar"],
+            |l| l.len() == 1 || l == "<NA>",
+            1536,
+        ),
     ];
     let file = curl();
     for (args, ok, count) in cases {

@@ -6,6 +6,10 @@ use ringbuf_abi::{EventInfo, Record};
 
 use super::args;
 use super::threads::ThreadTable;
+use falco_rules::ast::FieldRef;
+use falco_rules::compile::Compiler;
+use falco_rules::field::{FieldCatalog, ResolvedField};
+use falco_sinsp::fields::EventContext as StateContext;
 
 /// Everything a field can be taken from.
 pub struct EventContext<'a, 'r> {
@@ -52,6 +56,9 @@ pub enum Field {
     ArgIndex(usize),
     /// `evt.typeid` (numeric event id).
     TypeId,
+    /// Any other field of the engine's catalog (`fd.name`, `user.name`, ...), read from the
+    /// replay state: the index of its resolved form in [`Format::state_fields`].
+    State(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +71,8 @@ enum Piece {
 #[derive(Clone, Debug)]
 pub struct Format {
     pieces: Vec<Piece>,
+    /// The fields only the engine's state can answer, in the order of their pieces.
+    state_fields: Vec<ResolvedField>,
 }
 
 fn field(name: &str) -> Option<Field> {
@@ -96,16 +105,31 @@ impl Format {
         Format::parse(
             "%evt.num %evt.time %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.args",
         )
-        .unwrap_or(Format { pieces: Vec::new() })
+        .unwrap_or(Format {
+            pieces: Vec::new(),
+            state_fields: Vec::new(),
+        })
     }
 
     /// Parses a format. A leading `*` (sysdig's "print events with missing fields") is
-    /// accepted and ignored: missing fields print as `<NA>`.
+    /// accepted and ignored: missing fields print as `<NA>`. The event's own fields are
+    /// printed from the record; any other field of the engine's syscall catalog is read from
+    /// the replay state (see [`Format::needs_state`]).
     ///
     /// # Errors
-    /// An unknown field name.
+    /// A field name neither knows.
     pub fn parse(s: &str) -> Result<Self, String> {
+        Self::parse_with(s, &falco_sinsp::fields::SyscallCatalog::new())
+    }
+
+    /// [`Format::parse`] with the catalog that resolves the state fields.
+    ///
+    /// # Errors
+    /// A field name neither the record nor `catalog` knows.
+    pub fn parse_with(s: &str, catalog: &dyn FieldCatalog) -> Result<Self, String> {
         let s = s.strip_prefix('*').unwrap_or(s);
+        let compiler = Compiler::new(catalog);
+        let mut state_fields = Vec::new();
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut it = s.char_indices().peekable();
@@ -139,8 +163,26 @@ impl Format {
                 }
             }
             let name = &s[start..end];
-            let f = field(name)
-                .ok_or_else(|| format!("unknown field '%{name}' at column {}", i + 1))?;
+            let f = match field(name) {
+                Some(f) => f,
+                None => {
+                    let (base, arg) = match name.split_once('[') {
+                        Some((b, a)) => (b, Some(a.trim_end_matches(']').to_string())),
+                        None => (name, None),
+                    };
+                    let r = compiler
+                        .resolve(&FieldRef {
+                            name: base.to_string(),
+                            arg,
+                            span: Default::default(),
+                        })
+                        .map_err(|e| {
+                            format!("unknown field '%{name}' at column {}: {}", i + 1, e.message)
+                        })?;
+                    state_fields.push(r);
+                    Field::State(state_fields.len() - 1)
+                }
+            };
             if !text.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut text)));
             }
@@ -149,14 +191,38 @@ impl Format {
         if !text.is_empty() {
             pieces.push(Piece::Text(text));
         }
-        Ok(Format { pieces })
+        Ok(Format {
+            pieces,
+            state_fields,
+        })
     }
 
-    /// Renders one event into `out`.
-    pub fn render(&self, ctx: &EventContext<'_, '_>, out: &mut String) {
+    /// True when some field must be read from the replay state.
+    pub fn needs_state(&self) -> bool {
+        !self.state_fields.is_empty()
+    }
+
+    /// Renders the state fields of one event into `vals` (one string each, `<NA>` when
+    /// absent), for [`Format::render`].
+    pub fn render_state(&self, ctx: &mut StateContext<'_>, vals: &mut Vec<String>) {
+        vals.clear();
+        for f in &self.state_fields {
+            let mut v = String::new();
+            if !ctx.format_field(f, &mut v) {
+                v.push_str("<NA>");
+            }
+            vals.push(v);
+        }
+    }
+
+    /// Renders one event into `out`; `state_vals` are its [`Format::render_state`] values.
+    pub fn render(&self, ctx: &EventContext<'_, '_>, state_vals: &[String], out: &mut String) {
         for p in &self.pieces {
             match p {
                 Piece::Text(t) => out.push_str(t),
+                Piece::Field(Field::State(i)) => {
+                    out.push_str(state_vals.get(*i).map_or("<NA>", String::as_str))
+                }
                 Piece::Field(f) => render_field(f, ctx, out),
             }
         }
@@ -213,6 +279,8 @@ fn render_field(f: &Field, ctx: &EventContext<'_, '_>, out: &mut String) {
             arg_at(idx, ctx, out);
         }
         Field::ArgIndex(i) => arg_at(Some(*i), ctx, out),
+        // Rendered by Format::render from the state values.
+        Field::State(_) => out.push_str("<NA>"),
     }
 }
 
@@ -241,5 +309,9 @@ mod tests {
             ]
         );
         assert!(Format::parse("%evt.bogus").is_err());
+        let f = Format::parse("%evt.num %fd.name %proc.aname[2]").expect("parses");
+        assert!(f.needs_state());
+        assert_eq!(f.state_fields.len(), 2);
+        assert_eq!(f.state_fields[1].name, "proc.aname[2]");
     }
 }

@@ -46,7 +46,10 @@ pub struct Cli {
     /// Show the stream after old event layouts are upgraded to the current schema.
     #[arg(long)]
     pub convert: bool,
-    /// Output format made of %field tokens, e.g. '%evt.num %evt.type %thread.tid'.
+    /// Output format made of %field tokens, e.g. '%evt.num %evt.type %thread.tid %fd.name'.
+    /// Any field of `falco --list` works: the event's own fields are printed from the
+    /// record (arguments unresolved), the others from the replay state; missing ones print
+    /// `<NA>`.
     #[arg(short = 'p', long = "print", value_name = "FORMAT")]
     pub format: Option<String>,
     /// Write the (filtered) events to a new capture instead of printing them.
@@ -107,22 +110,30 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     let Some(read) = cli.read.as_ref() else {
         return live(cli, out);
     };
-    // The full condition language, evaluated on each stored event with the engine's state.
-    let mut stateful = if cli.filter.is_empty() {
+    let catalog = falco_sinsp::fields::SyscallCatalog::new();
+    let fmt = match &cli.format {
+        Some(s) => Format::parse_with(s, &catalog).map_err(InspectError::Usage)?,
+        None => Format::default_line(),
+    };
+    // The full condition language, evaluated on each stored event with the engine's state;
+    // the same state answers the format's state fields.
+    let filter = if cli.filter.is_empty() {
         None
     } else {
         let text = cli.filter.join(" ");
-        let catalog = falco_sinsp::fields::SyscallCatalog::new();
-        let f = falco::stateful::compile_filter(&text, &cli.rules, &catalog)
-            .map_err(InspectError::Usage)?;
+        Some(
+            falco::stateful::compile_filter(&text, &cli.rules, &catalog)
+                .map_err(InspectError::Usage)?,
+        )
+    };
+    let mut stateful = if filter.is_some() || fmt.needs_state() {
         let mut cap = falco::stateful::StatefulCapture::open(read)?;
         cap.set_converted_view(cli.convert);
-        Some((f, cap))
+        Some(cap)
+    } else {
+        None
     };
-    let fmt = match &cli.format {
-        Some(s) => Format::parse(s).map_err(InspectError::Usage)?,
-        None => Format::default_line(),
-    };
+    let mut state_vals: Vec<String> = Vec::new();
 
     let mut reader = CaptureReader::open(read)?;
     reader.set_convert(cli.convert);
@@ -140,10 +151,15 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         let info = ringbuf_abi::event_info(rec.evtype());
         let name = syscalls::event_name(&rec, info);
         threads.update(&rec, info);
-        if let Some((f, cap)) = stateful.as_mut() {
+        if let Some(cap) = stateful.as_mut() {
             // A second reader over the same file keeps the state in step with this one.
             let mut pass = false;
-            cap.next_event(&mut |_, ctx| pass = f.eval(ctx))?;
+            cap.next_event(&mut |_, ctx| {
+                pass = filter.as_ref().is_none_or(|f| f.eval(ctx));
+                if pass && fmt.needs_state() {
+                    fmt.render_state(ctx, &mut state_vals);
+                }
+            })?;
             if !pass {
                 continue;
             }
@@ -166,7 +182,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
             name: &name,
             threads: &threads,
         };
-        fmt.render(&ctx, &mut line);
+        fmt.render(&ctx, &state_vals, &mut line);
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
