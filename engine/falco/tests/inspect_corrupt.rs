@@ -1,6 +1,7 @@
 //! (d) falco-inspect on corrupt captures: a message naming the byte offset on stderr, exit
 //! code 1, no panic. One test per case, all through `check`.
 
+#[macro_use]
 #[path = "../../scap/tests/common/corrupt.rs"]
 mod corrupt;
 mod inspect_common;
@@ -29,54 +30,10 @@ fn check(name: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn truncated_file() {
-    check("truncated_file");
-}
-#[test]
-fn bad_block_length_huge() {
-    check("bad_block_length_huge");
-}
-#[test]
-fn bad_block_length_trailer() {
-    check("bad_block_length_trailer");
-}
-#[test]
-fn bad_block_length_tiny() {
-    check("bad_block_length_tiny");
-}
-#[test]
-fn bad_magic() {
-    check("bad_magic");
-}
-#[test]
-fn bad_magic_not_scap() {
-    check("bad_magic_not_scap");
-}
-#[test]
-fn bad_gzip_checksum() {
-    check("bad_gzip_checksum");
-}
-#[test]
-fn bad_gzip_scrambled_data() {
-    check("bad_gzip_scrambled_data");
-}
-#[test]
-fn bad_gzip_header_then_garbage() {
-    check("bad_gzip_header_then_garbage");
-}
-#[test]
-fn param_lengths_overrun_event() {
-    check("param_lengths_overrun_event");
-}
-#[test]
-fn nparams_overrun_event() {
-    check("nparams_overrun_event");
-}
-#[test]
-fn event_length_overruns_block() {
-    check("event_length_overruns_block");
-}
+corrupt_case_tests!(
+    check,
+    inspect_common::reference().join("scap/libs/sample.scap")
+);
 
 #[test]
 fn missing_file_and_bad_filter_exit_1() {

@@ -1,6 +1,7 @@
 //! (d) Corrupt input gives a typed error naming the byte offset, never a panic.
 
 mod common;
+#[macro_use]
 #[path = "common/corrupt.rs"]
 mod corrupt;
 
@@ -58,81 +59,4 @@ fn check(name: &str) {
     assert!(msg.contains(&format!("byte offset {off}")), "{name}: {msg}");
 }
 
-#[test]
-fn truncated_file() {
-    check("truncated_file");
-}
-#[test]
-fn bad_block_length_huge() {
-    check("bad_block_length_huge");
-}
-#[test]
-fn bad_block_length_trailer() {
-    check("bad_block_length_trailer");
-}
-#[test]
-fn bad_block_length_tiny() {
-    check("bad_block_length_tiny");
-}
-#[test]
-fn bad_magic() {
-    check("bad_magic");
-}
-#[test]
-fn bad_magic_not_scap() {
-    check("bad_magic_not_scap");
-}
-#[test]
-fn bad_gzip_checksum() {
-    check("bad_gzip_checksum");
-}
-#[test]
-fn bad_gzip_scrambled_data() {
-    check("bad_gzip_scrambled_data");
-}
-#[test]
-fn bad_gzip_header_then_garbage() {
-    check("bad_gzip_header_then_garbage");
-}
-#[test]
-fn param_lengths_overrun_event() {
-    check("param_lengths_overrun_event");
-}
-#[test]
-fn nparams_overrun_event() {
-    check("nparams_overrun_event");
-}
-#[test]
-fn event_length_overruns_block() {
-    check("event_length_overruns_block");
-}
-
-#[test]
-fn every_case_has_a_test() {
-    let sample = common::reference().join("scap/libs/sample.scap");
-    let names: Vec<_> = corrupt::cases(&sample).iter().map(|c| c.name).collect();
-    assert_eq!(
-        names.len(),
-        12,
-        "add a #[test] for each new case: {names:?}"
-    );
-}
-
-#[test]
-fn every_truncation_point_errors_without_panicking() {
-    // Cutting a real capture anywhere gives a clean error (or a shorter, valid file when the
-    // cut falls on a block boundary), never a panic.
-    let sample = common::reference().join("scap/libs/sample.scap");
-    let orig = std::fs::read(&sample).unwrap_or_else(|e| panic!("{e}"));
-    let mut errors = 0;
-    for cut in (0..orig.len()).step_by(97) {
-        if let Some(e) = first_error(orig[..cut].to_vec()) {
-            assert!(
-                e.offset().is_some_and(|o| o <= cut as u64),
-                "cut {cut}: {e}"
-            );
-            errors += 1;
-        }
-    }
-    assert!(errors > 1000, "{errors}");
-}
+corrupt_case_tests!(check, common::reference().join("scap/libs/sample.scap"));

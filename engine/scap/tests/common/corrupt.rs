@@ -13,7 +13,9 @@ pub struct CorruptCase {
     /// Offset (in the decompressed stream) the error must name; `None` when only "some
     /// offset" can be promised (corrupt compressed data).
     pub offset: Option<u64>,
-    /// Name of the `ScapError` variant expected, or `*` for any.
+    /// Name of the `ScapError` variant expected, or `*` for any (the reader tests check it;
+    /// falco-inspect only shows the message).
+    #[allow(dead_code)]
     pub variant: &'static str,
 }
 
@@ -179,4 +181,30 @@ pub fn cases(sample: &Path) -> Vec<CorruptCase> {
         variant: "BadEvent",
     });
     v
+}
+
+/// One `#[test]` per case of [`cases`], each calling `$check("<case name>")`, and one that
+/// the list matches [`cases`] (built from `$sample`): the reader tests and the falco-inspect
+/// tests run the same list. Needs `#[macro_use]` on the `mod corrupt` that includes this file.
+macro_rules! corrupt_case_tests {
+    ($check:ident, $sample:expr) => {
+        corrupt_case_tests!(@each $check, $sample;
+            truncated_file bad_block_length_huge bad_block_length_trailer bad_block_length_tiny
+            bad_magic bad_magic_not_scap bad_gzip_checksum bad_gzip_scrambled_data
+            bad_gzip_header_then_garbage param_lengths_overrun_event nparams_overrun_event
+            event_length_overruns_block);
+    };
+    (@each $check:ident, $sample:expr; $($name:ident)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $check(stringify!($name));
+            }
+        )*
+        #[test]
+        fn every_case_has_a_test() {
+            let names: Vec<&str> = corrupt::cases(&$sample).iter().map(|c| c.name).collect();
+            assert_eq!(names, [$(stringify!($name)),*], "a case of `cases` without its test");
+        }
+    };
 }
