@@ -973,19 +973,21 @@ pub(crate) unsafe fn process_fork(cap: &Capture, child: *mut bindings::task_stru
     clone_event(cap, id, 0, child, clone_flags_of(id, arg0 as u64), DropCategory::Process);
 }
 
-/// sched_process_exec: the successful execve/execveat exit event.
+/// sched_process_exec: the exit event of every successful execve and execveat.
 ///
-/// A 64-bit ELF image reaches this point with `orig_ax` already rewritten to `__NR_execve`
-/// (`set_personality_64bit`), so a successful execveat is reported as execve, as libs' modern
-/// probe does; only a failed execveat (from `sys_exit`) keeps its own event.
+/// Always `PPME_SYSCALL_EXECVE_19_X` with its `filename` (the kernel's `bprm->filename`: the
+/// path as given, `/dev/fd/N` for an fd with `AT_EMPTY_PATH`, `/dev/fd/N/path` for a path
+/// relative to a directory fd), as libs' drivers report a successful exec on x86_64 (their
+/// `sched_process_exec` programs and driver tests: `EXECVEAT_X` only for a failed execveat).
+/// The syscall number is no guide here anyway: the ELF loader has already rewritten `orig_ax`
+/// to `__NR_execve` (`set_personality_64bit`).
 ///
 /// # Safety
 /// `bprm` must be the tracepoint's `linux_binprm`.
 pub(crate) unsafe fn process_exec(cap: &Capture, bprm: *const c_void) {
-    let (id, _) = current_syscall();
     // SAFETY: caller guarantees `bprm`.
     let name = unsafe { bprm_filename(bprm) };
-    exec_event(cap, if id == nr::EXECVEAT { id } else { nr::EXECVE }, 0, ExecSource::NewImage(name));
+    exec_event(cap, nr::EXECVE, 0, ExecSource::NewImage(name));
 }
 
 /// sched_process_exit: procexit for task `p` (current).
