@@ -22,7 +22,9 @@ if grep -aq '=== SCAP-BEGIN' "$LOG"; then
   if command -v sysdig >/dev/null; then
     OUT=${LOG%.log}.sysdig.txt
     if sysdig -r "$SCAP" > "$OUT" 2>&1; then
-      for want in 'openat.*/etc/shadow' '< execve.*exe=/bin/true' '< connect.*127.0.0.1' '< unlink.*falco-kmod-test' '< chmod.*falco-kmod-test' '< setuid res=0' '< unshare' '< ptrace res=0 addr=[0-9A-F]+ data=123456789ABCDEF' '< ptrace res=-3\(ESRCH\)'; do
+      for want in 'openat.*/etc/shadow' '< execve.*exe=/bin/true' '< connect.*127.0.0.1' '< unlink.*falco-kmod-test' '< chmod.*falco-kmod-test' '< setuid res=0' '< unshare' '< ptrace res=0 addr=[0-9A-F]+ data=123456789ABCDEF' '< ptrace res=-3\(ESRCH\)' \
+          '< execve res=0 exe=true args=execveat-cwd\.' '< execve res=0 exe=true args=execveat-fd\.' \
+          '< execve res=0 exe=true args=execveat-dirfd\.' '< execveat res=-2\(ENOENT\) exe=falco-missing args=execveat-fail\.'; do
         if grep -qE -- "$want" "$OUT"; then echo "sysdig ok: $(grep -m1 -E -- "$want" "$OUT" | cut -c1-160)";
         else echo "FAIL: sysdig output of $SCAP lacks /$want/ (see $OUT)"; fail=1; fi
       done

@@ -25,7 +25,7 @@ fn dyn_sig(s: u8) -> Vec<u8> {
 
 impl Ev {
     /// Index of parameter `name` in this event's schema.
-    fn at(&self, name: &str) -> Option<usize> {
+    pub(crate) fn at(&self, name: &str) -> Option<usize> {
         ringbuf_abi::event_info(self.ty)?
             .params
             .iter()
@@ -44,6 +44,12 @@ impl Ev {
         let k = p.len().min(8);
         b[..k].copy_from_slice(&p[..k]);
         u64::from_le_bytes(b)
+    }
+    /// Parameter `name` as text (up to its NUL; empty when absent).
+    pub(crate) fn text(&self, name: &str) -> String {
+        let p = self.raw(name);
+        let end = p.iter().position(|c| *c == 0).unwrap_or(p.len());
+        String::from_utf8_lossy(&p[..end]).into_owned()
     }
     /// Parameter `name` as a signed 64-bit integer.
     pub(crate) fn i(&self, name: &str) -> i64 {

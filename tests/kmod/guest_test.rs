@@ -15,9 +15,13 @@
 //! * `bench`    — ns per getpid and per open/close, and events/s one CPU produces while read.
 //! * `stamp`, `latency`, `load` — the live engine's timing tools, see `alert_timing.rs`.
 //! * `params`   — exec flags, pidns_init_start_ts, reaper_tid, accept queue, socket/creat flags
-//!   (`guest_params.rs`); `events` also runs its ptrace checks.
+//!   (`guest_params.rs`); `events` also runs its ptrace checks and real execveat calls
+//!   (`guest_exec.rs`).
+//! * `overlay`  — exec layer flags and creat_flags on an overlayfs (`guest_exec.rs`);
+//!   `overlay-actions` runs the same execs without reading the rings.
 //! * `memfd-exec` — replaces itself by busybox `true` run from a memfd (the engine's alert test).
 
+mod guest_exec;
 mod guest_params;
 
 use std::ffi::CString;
@@ -169,6 +173,13 @@ fn main() {
         Some("mask") => mask_test(),
         Some("hotplug") => hotplug(),
         Some("params") => guest_params::params(),
+        Some("overlay") => guest_exec::overlay(),
+        Some("overlay-actions") => {
+            // The overlay execs alone, for a capture another reader (falco-inspect) records.
+            guest_exec::overlay_actions();
+            guest_exec::overlay_cleanup();
+            exit(0)
+        }
         Some("memfd-exec") => {
             guest_params::exec_from_memfd(&std::fs::read("/bin/busybox").unwrap_or_default());
             exit(1)
@@ -179,7 +190,7 @@ fn main() {
         Some("load") => alert_timing::load(&args[2..]),
         _ => {
             eprintln!(
-                "usage: kmod-guest-test events|params|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
+                "usage: kmod-guest-test events|params|overlay|overlay-actions|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
             );
             exit(2)
         }
@@ -297,6 +308,7 @@ fn events() -> ! {
     );
 
     let ptrace = guest_params::ptrace_actions();
+    let execat = guest_exec::execveat_actions();
 
     let (evs, bad) = drain(&mut rs, Duration::from_millis(300));
     rs.disable().ok();
@@ -307,7 +319,12 @@ fn events() -> ! {
     );
     let mine: Vec<&Ev> = evs
         .iter()
-        .filter(|e| e.tid == me || e.tid == child || ptrace.tids().contains(&e.tid))
+        .filter(|e| {
+            e.tid == me
+                || e.tid == child
+                || ptrace.tids().contains(&e.tid)
+                || execat.tids().contains(&e.tid)
+        })
         .collect();
     println!(
         "{} events from the test's threads (pid {me}, child {child})",
@@ -577,6 +594,7 @@ fn events() -> ! {
         format!("{generic} generic exit events"),
     );
     guest_params::check_ptrace(&mut c, &mine, me, &ptrace);
+    guest_exec::check_execveat(&mut c, &mine, me, &execat);
     dump_scap(&mut c, &mine);
     let st = rs.stats();
     c.check(
