@@ -48,6 +48,18 @@ for p in linux-headers-$KV linux-headers-${KV%-amd64}-common linux-kbuild-${KV%-
 done
 [ -s vmlinuz ] || dpkg-deb --fsys-tarfile linux-binary-${KV}_*.deb | tar -xO ./usr/lib/modules/$KV/vmlinuz > vmlinuz.tmp && mv vmlinuz.tmp vmlinuz 2>/dev/null || true
 [ -s vmlinuz ] || die "could not extract vmlinuz"
+# overlay.ko of the same kernel (the guest mounts an overlayfs to test the exec layer flags). It
+# ships in linux-modules (~100 MB): extract the one module, uncompressed (busybox insmod reads
+# plain .ko files), and drop the package.
+if [ ! -s overlay.ko ]; then
+  t "overlay.ko from linux-modules-$KV"
+  ls linux-modules-${KV}_*.deb >/dev/null 2>&1 || apt-get download -q -t trixie-backports "linux-modules-$KV=$PV" >/dev/null
+  dpkg-deb --fsys-tarfile linux-modules-${KV}_*.deb |
+    tar -xO ./usr/lib/modules/$KV/kernel/fs/overlayfs/overlay.ko.xz | xz -dc > overlay.ko.tmp
+  [ -s overlay.ko.tmp ] || die "could not extract overlay.ko from linux-modules-$KV"
+  mv overlay.ko.tmp overlay.ko
+  rm -f linux-modules-${KV}_*.deb
+fi
 cd "$CACHE"
 
 if ! in_chroot "test -f $KDIR/.config && test -d $KBUILD_PKG_DIR/scripts"; then

@@ -17,6 +17,14 @@ ls -l /dev/falco*; n=$(ls /dev/falco* | wc -l); [ "$n" -ge 2 ]; result devices $
 bad=0; for d in /dev/falco*; do [ "$(stat -c '%a %u %g' $d)" = "400 0 0" ] || { stat -c '%n %a %u %g' $d; bad=1; }; done; result devices-mode-0400 $bad
 run events $T events
 run params $T params
+# overlayfs exec layer flags: Debian's overlay.ko beside the stock kernel (the self-built debug
+# kernel has no overlayfs: both steps then say SKIP with the reason).
+if [ "${OVERLAY:-0}" = 1 ]; then
+  grep -qw overlay /proc/filesystems || insmod /overlay.ko; grep -qw overlay /proc/filesystems; result overlay-module $?
+  run overlay $T overlay
+else
+  echo "=== SKIP overlay-module (no overlay.ko for this kernel)"; echo "=== SKIP overlay (no overlayfs)"
+fi
 run poll $T poll
 run mask $T mask
 run hotplug $T hotplug
@@ -127,6 +135,20 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
   /falco -c /engine-falco.yaml -r /falco_rules.yaml -o engine.kind=replay -o engine.replay.capture_file=/tmp/live.scap > /tmp/rep.out 2>&1
   grep 'Sensitive file' /tmp/rep.out
   grep -q 'Sensitive file opened for reading by untrusted program (file=/etc/shadow' /tmp/rep.out; result live-capture-replay-alert $?
+  # The engine's proc.is_exe_upper_layer / proc.is_exe_lower_layer from the module's exec flags.
+  if [ "${OVERLAY:-0}" = 1 ]; then
+    /falco-inspect --live -w /tmp/ovl.scap -M 3 > /tmp/ovlcap.out 2>&1 &
+    CPID=$!
+    wait_for 'capturing to' /tmp/ovlcap.out
+    $T overlay-actions
+    wait $CPID
+    /falco-inspect -r /tmp/ovl.scap -p '%proc.name upper=%proc.is_exe_upper_layer lower=%proc.is_exe_lower_layer' 'evt.type=execve and evt.dir=<' > /tmp/ovl.txt
+    cat /tmp/ovl.txt
+    grep -qx 'lowertrue upper=false lower=true' /tmp/ovl.txt && grep -qx 'uppertrue upper=true lower=false' /tmp/ovl.txt &&
+      grep -qx 'lowercopy upper=true lower=false' /tmp/ovl.txt; result engine-exe-overlay-layer $?
+  else
+    echo "=== SKIP engine-exe-overlay-layer (no overlayfs)"
+  fi
   rmmod falco
 fi
 # The rule scenarios (tests/scenarios/): recorded one capture each, then live on the default
