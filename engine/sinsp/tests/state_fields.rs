@@ -401,3 +401,34 @@ fn caps_on_threads_and_fds_are_counted() {
     assert_eq!(st.fdtable(1).map(|t| t.len()), Some(2));
     assert_eq!(st.fd_counters.dropped_full, 1);
 }
+
+/// execveat as the kernel module reports it: a failed call is an `execveat` exit that changes
+/// nothing; a successful one arrives as an `execve` exit (libs' drivers on x86_64) whose
+/// `filename` is `bprm->filename` (`/dev/fd/N` for an fd with AT_EMPTY_PATH) and whose
+/// `trusted_exepath` names the file; an `execveat` exit with res 0 (s390x drivers) updates the
+/// thread the same way. The exec flags give the overlayfs layer fields.
+#[test]
+fn execveat_updates_the_thread_like_execve() {
+    let mut st = bootstrap();
+    let steps = vec![
+        Step {
+            rec: event(ids::PPME_SYSCALL_EXECVEAT_X, 2_000, 100, &[("res", P::I64(-2)), ("exe", P::Str("falco-missing")), ("args", P::Bytes(b"execveat-fail\0")), ("tid", P::I64(100)), ("pid", P::I64(100)), ("comm", P::Str("bash"))]),
+            checks: &[("evt.type", "execveat"), ("evt.failed", "true"), ("proc.name", "bash"), ("proc.exe", "bash"), ("proc.exepath", "/usr/bin/bash"), ("proc.args", "-i")],
+        },
+        Step {
+            rec: event(ids::PPME_SYSCALL_EXECVE_19_X, 3_000, 100, &[("res", P::I64(0)), ("exe", P::Str("true")), ("args", P::Bytes(b"execveat-fd\0")), ("tid", P::I64(100)), ("pid", P::I64(100)), ("ptid", P::I64(1)), ("cwd", P::Str("/root")), ("comm", P::Str("busybox")), ("flags", P::U32(1 | 8)), ("trusted_exepath", P::Str("/bin/busybox")), ("filename", P::Str("/dev/fd/3"))]),
+            checks: &[("evt.type", "execve"), ("proc.name", "busybox"), ("proc.exe", "true"), ("proc.exepath", "/bin/busybox"), ("proc.args", "execveat-fd"), ("proc.is_exe_writable", "true"), ("proc.is_exe_lower_layer", "true"), ("proc.is_exe_upper_layer", "false")],
+        },
+        Step {
+            rec: event(ids::PPME_SYSCALL_EXECVEAT_X, 4_000, 100, &[("res", P::I64(0)), ("exe", P::Str("true")), ("args", P::Bytes(b"\0")), ("tid", P::I64(100)), ("pid", P::I64(100)), ("ptid", P::I64(1)), ("cwd", P::Str("/root")), ("comm", P::Str("uppertrue")), ("flags", P::U32(1 | 2)), ("trusted_exepath", P::Str("/ovl/merged/uppertrue"))]),
+            checks: &[("evt.type", "execveat"), ("proc.name", "uppertrue"), ("proc.exepath", "/ovl/merged/uppertrue"), ("proc.is_exe_upper_layer", "true"), ("proc.is_exe_lower_layer", "false"), ("proc.pname", "init")],
+        },
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        let names: Vec<&str> = step.checks.iter().map(|(n, _)| *n).collect();
+        let got = fields(&mut st, &step.rec, &names);
+        for ((name, want), got) in step.checks.iter().zip(&got) {
+            assert_eq!(got, want, "step {i}: {name}");
+        }
+    }
+}
