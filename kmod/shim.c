@@ -407,8 +407,11 @@ static int overlay_layer(struct file *f)
  * PPM_EXE_* flags of current's executable, computed as libs does, without sleeping:
  * - WRITABLE: current may write the file (inode_permission in RCU-walk mode, MAY_NOT_BLOCK:
  *   a filesystem or LSM that would have to block answers -ECHILD, read as "not writable"),
- *   or owns it, or has CAP_FOWNER over its owner (checked without an audit record);
- * - UPPER_LAYER / LOWER_LAYER: the overlayfs layer of the file;
+ *   or owns it, or has CAP_FOWNER over its owner (checked without an audit record); on an
+ *   overlayfs, ovl_permission (7.3) answers -ECHILD without a real inode and otherwise only
+ *   swaps creds by RCU pointer around the real inode's check: nothing sleeps either;
+ * - UPPER_LAYER / LOWER_LAYER: the overlayfs layer of the file (as libs: a lower-only file
+ *   is LOWER_LAYER, one created in or copied up to the upper layer UPPER_LAYER);
  * - FROM_MEMFD: the file is a memfd (a pseudo dentry, its own parent, named "memfd:...").
  * Called from sched_process_exec, where current's mm and exe_file are the new image's.
  */
