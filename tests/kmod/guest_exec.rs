@@ -171,7 +171,8 @@ fn check_exec_cases(c: &mut Checks, evs: &[&Ev], cases: &[ExecCase]) {
             .iter()
             .find(|e| e.ty == PPME_SYSCALL_EXECVE_19_X)
             .copied();
-        let want_params = ringbuf_abi::event_info(PPME_SYSCALL_EXECVE_19_X).map_or(0, |i| i.params.len());
+        let want_params =
+            ringbuf_abi::event_info(PPME_SYSCALL_EXECVE_19_X).map_or(0, |i| i.params.len());
         c.check(
             &format!("{}: one execve exit event (no execveat event)", case.what),
             of_child.len() == 1 && e.is_some_and(|e| e.params.len() == want_params),
