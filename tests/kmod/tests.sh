@@ -142,10 +142,11 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
     wait_for 'capturing to' /tmp/ovlcap.out
     $T overlay-actions
     wait $CPID
-    /falco-inspect -r /tmp/ovl.scap -p '%proc.name upper=%proc.is_exe_upper_layer lower=%proc.is_exe_lower_layer' 'evt.type=execve and evt.dir=<' > /tmp/ovl.txt
-    cat /tmp/ovl.txt
-    grep -qx 'lowertrue upper=false lower=true' /tmp/ovl.txt && grep -qx 'uppertrue upper=true lower=false' /tmp/ovl.txt &&
-      grep -qx 'lowercopy upper=true lower=false' /tmp/ovl.txt; result engine-exe-overlay-layer $?
+    X='evt.type=execve and evt.dir=<'
+    L=$(/falco-inspect -r /tmp/ovl.scap -p '%proc.name' "$X and proc.is_exe_lower_layer=true and proc.is_exe_upper_layer=false" | sort | tr '\n' ' ')
+    U=$(/falco-inspect -r /tmp/ovl.scap -p '%proc.name' "$X and proc.is_exe_upper_layer=true and proc.is_exe_lower_layer=false" | sort | tr '\n' ' ')
+    echo "execs from a lower layer: [$L] from the upper layer: [$U]"
+    [ "$L" = "lowertrue " ] && [ "$U" = "lowercopy uppertrue " ]; result engine-exe-overlay-layer $?
   else
     echo "=== SKIP engine-exe-overlay-layer (no overlayfs)"
   fi
