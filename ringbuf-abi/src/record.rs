@@ -173,24 +173,54 @@ impl<'a> Record<'a> {
         if values_start > len as u64 {
             return Err(DecodeError::LengthsOverrun { nparams, len });
         }
+        // The lengths are summed without a test per parameter (a loop the compiler unrolls
+        // and vectorizes: every event is validated, often more than once); the sum of at most
+        // 2^32 / 2 words of 32 bits cannot overflow a u64. Only an invalid record walks the
+        // lengths again to name the parameter that overruns.
+        let words = &bytes[HEADER_LEN..values_start as usize];
+        let total: u64 = if lsize == 2 {
+            words
+                .chunks_exact(2)
+                .map(|w| u16::from_le_bytes([w[0], w[1]]) as u64)
+                .sum()
+        } else {
+            words
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as u64)
+                .sum()
+        };
+        if values_start + total > len as u64 {
+            return Err(Self::overrun(bytes, lsize, nparams, values_start, len));
+        }
+        Ok(Record { bytes, lsize })
+    }
+
+    /// The error for a record whose values overrun its length: the first parameter that
+    /// ends past it.
+    #[cold]
+    fn overrun(bytes: &[u8], lsize: usize, nparams: u32, values_start: u64, len: u32) -> DecodeError {
         let mut end = values_start;
         for i in 0..nparams as usize {
             let at = HEADER_LEN + i * lsize;
-            let l = if lsize == 2 {
+            end += if lsize == 2 {
                 rd_u16(bytes, at) as u64
             } else {
                 rd_u32(bytes, at) as u64
             };
-            end += l;
             if end > len as u64 {
-                return Err(DecodeError::ParamsOverrun {
+                return DecodeError::ParamsOverrun {
                     param: i as u32,
                     end,
                     len,
-                });
+                };
             }
         }
-        Ok(Record { bytes, lsize })
+        // Unreachable when the sum overran; kept total rather than panicking.
+        DecodeError::ParamsOverrun {
+            param: nparams.saturating_sub(1),
+            end,
+            len,
+        }
     }
 
     /// The record's bytes, exactly `len` long.

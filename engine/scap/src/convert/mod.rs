@@ -28,6 +28,7 @@
 use foldhash::HashMap;
 use std::sync::OnceLock;
 
+use ringbuf_abi::record::{HEADER_LEN, OFF_TYPE};
 use ringbuf_abi::schema::flags::EF_CONVERTER_MANAGED;
 use ringbuf_abi::{Direction, EventInfo, Record, EVENT_COUNT, EVENT_TABLE};
 
@@ -172,11 +173,17 @@ impl Converter {
                 let enter = match self.enters.get_mut(&rec.tid()) {
                     Some((pending, bytes)) if *pending => {
                         *pending = false;
+                        // The enter's type is read before it is parsed again: most exits
+                        // follow their own enter, the others need no parse.
                         let names = name_ids();
-                        let name = names[ty as usize];
-                        Record::parse(bytes)
-                            .ok()
-                            .filter(|er| names.get(er.evtype() as usize) == Some(&name))
+                        let enter_ty = bytes
+                            .get(OFF_TYPE..OFF_TYPE + 2)
+                            .map_or(u16::MAX, |t| u16::from_le_bytes([t[0], t[1]]));
+                        if names.get(enter_ty as usize) == Some(&names[ty as usize]) {
+                            Record::parse(bytes).ok()
+                        } else {
+                            None
+                        }
                     }
                     _ => None,
                 };
@@ -205,14 +212,28 @@ enum Source {
     Empty,
 }
 
-/// Most parameters a rewritten event gets (the largest schema has 32).
+/// Most parameters a rewritten event gets, and most a plan reads from the stored or enter
+/// event (sources are positions in a schema; the largest schema has 32, a test pins it).
 const MAX_PARAMS: usize = 64;
+
+/// A rewrite plan: the source of each parameter of the target event, and how many leading
+/// parameters of the stored and enter events it reads.
+#[derive(Debug)]
+struct Plan {
+    sources: Box<[Source]>,
+    old_need: usize,
+    enter_need: usize,
+}
 
 /// The rewrite plans computed so far, by [`plan_key`]. Bounded by the number of distinct
 /// (event id, count) combinations, a few hundred at most.
 #[derive(Debug, Default)]
 pub(crate) struct Plans {
-    plans: HashMap<u64, Box<[Source]>>,
+    by_key: HashMap<u64, usize>,
+    list: Vec<Plan>,
+    /// Per stored event id, the key and index of the plan it used last: a stream repeats
+    /// the same few combinations, so most events find their plan here without hashing.
+    recent: Vec<(u64, usize)>,
 }
 
 /// The key of a plan: target id, stored id and count, enter id and count (counts are
@@ -226,33 +247,142 @@ fn plan_key(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> u64 {
 }
 
 impl Plans {
-    fn get(&mut self, target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> &[Source] {
-        self.plans
-            .entry(plan_key(target, old, enter))
-            .or_insert_with(|| plan(target, old, enter))
+    fn get(&mut self, target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> &Plan {
+        let key = plan_key(target, old, enter);
+        let slot = old.evtype() as usize;
+        let hit = match self.recent.get(slot) {
+            Some(&(k, i)) if k == key => Some(i),
+            _ => None,
+        };
+        let i = match hit {
+            Some(i) => i,
+            None => {
+                let i = match self.by_key.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        self.list.push(plan(target, old, enter));
+                        self.by_key.insert(key, self.list.len() - 1);
+                        self.list.len() - 1
+                    }
+                };
+                if self.recent.len() < EVENT_COUNT {
+                    // u64::MAX is no key: its target id would be past the event table.
+                    self.recent.resize(EVENT_COUNT, (u64::MAX, 0));
+                }
+                if let Some(r) = self.recent.get_mut(slot) {
+                    *r = (key, i);
+                }
+                i
+            }
+        };
+        &self.list[i]
     }
 }
 
 /// The sources of every parameter of `target` built from `old` (and `enter`).
-fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Box<[Source]> {
+fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Plan {
     let tinfo = &EVENT_TABLE[target as usize];
     let oinfo = &EVENT_TABLE[old.evtype() as usize];
     let old_n = old.nparams() as usize;
     let einfo =
         enter.and_then(|e| Some((EVENT_TABLE.get(e.evtype() as usize)?, e.nparams() as usize)));
-    tinfo
+    let sources: Box<[Source]> = tinfo
         .params
         .iter()
         .take(MAX_PARAMS)
         .enumerate()
         .map(|(j, p)| source(j, p, oinfo, old_n, einfo))
-        .collect()
+        .collect();
+    let need = |pick: fn(&Source) -> Option<u8>| {
+        sources
+            .iter()
+            .filter_map(pick)
+            .map(|k| k as usize + 1)
+            .max()
+            .unwrap_or(0)
+    };
+    let old_need = need(|s| match *s {
+        Source::Old(k) => Some(k),
+        _ => None,
+    });
+    let enter_need = need(|s| match *s {
+        Source::Enter(k) => Some(k),
+        _ => None,
+    });
+    Plan {
+        sources,
+        old_need,
+        enter_need,
+    }
+}
+
+/// Where the first `n` parameter values of a record lie (fewer when it has fewer): value
+/// `k` is `bytes[starts[k]..starts[k + 1]]`. Offsets rather than slices, so that the array
+/// is cheap to zero; filled in place by [`Values::locate`] (returning it would copy it).
+struct Values<'a> {
+    bytes: &'a [u8],
+    starts: [u32; MAX_PARAMS + 1],
+}
+
+impl<'a> Values<'a> {
+    #[inline(always)]
+    fn empty() -> Self {
+        Values {
+            bytes: &[],
+            starts: [0; MAX_PARAMS + 1],
+        }
+    }
+
+    #[inline]
+    fn locate(&mut self, rec: &Record<'a>, n: usize) {
+        let bytes = rec.as_bytes();
+        let lsize = ringbuf_abi::record::param_len_size(rec.evtype());
+        let total = rec.nparams() as usize;
+        let n = n.min(total).min(MAX_PARAMS);
+        // Validated by Record::parse: the lengths and values lie within the record, whose
+        // length fits a u32.
+        let mut at = (HEADER_LEN + total * lsize) as u32;
+        self.bytes = bytes;
+        self.starts[0] = at;
+        for (i, w) in bytes[HEADER_LEN..].chunks_exact(lsize).take(n).enumerate() {
+            at += if lsize == 2 {
+                u32::from(u16::from_le_bytes([w[0], w[1]]))
+            } else {
+                u32::from_le_bytes([w[0], w[1], w[2], w[3]])
+            };
+            self.starts[i + 1] = at;
+        }
+    }
+
+    /// Value `k` (empty past the values located).
+    #[inline]
+    fn get(&self, k: usize) -> &'a [u8] {
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&a), Some(&b)) if a <= b => self.bytes.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+/// Appends `v` to `out`; the common fixed sizes are copied as constants (a move each)
+/// rather than through a `memcpy` call.
+#[inline(always)]
+fn put(out: &mut Vec<u8>, v: &[u8]) {
+    if let Ok(a) = <[u8; 8]>::try_from(v) {
+        out.extend_from_slice(&a);
+    } else if let Ok(a) = <[u8; 4]>::try_from(v) {
+        out.extend_from_slice(&a);
+    } else if !v.is_empty() {
+        out.extend_from_slice(v);
+    }
 }
 
 /// Builds the `target` event from `old` (and the thread's enter event) into `out`: the
 /// header, the parameter lengths, then each value copied from its planned source. The
 /// layout is [`RecordBuilder`]'s (its tests pin it); writing in place saves its per-push
 /// checks and the zero-filling of a buffer sized in advance.
+///
+/// [`RecordBuilder`]: ringbuf_abi::record::RecordBuilder
 fn rewrite(
     out: &mut Vec<u8>,
     plans: &mut Plans,
@@ -260,78 +390,63 @@ fn rewrite(
     old: &Record<'_>,
     enter: Option<Record<'_>>,
 ) -> Conversion {
-    use ringbuf_abi::record::{
-        param_len_size, HEADER_LEN, OFF_LEN, OFF_NPARAMS, OFF_TID, OFF_TS, OFF_TYPE,
-    };
+    use ringbuf_abi::record::param_len_size;
     let plan = plans.get(target, old, enter.as_ref());
-    let n = plan.len();
+    let n = plan.sources.len();
     let lsize = param_len_size(target);
     let max_word = if lsize == 2 {
         u16::MAX as usize
     } else {
         u32::MAX as usize
     };
-    let values_at = HEADER_LEN + n * lsize;
-    out.clear();
-    out.resize(values_at, 0);
-    out[OFF_TS..OFF_TS + 8].copy_from_slice(&old.ts().to_le_bytes());
-    out[OFF_TID..OFF_TID + 8].copy_from_slice(&old.tid().to_le_bytes());
-    out[OFF_TYPE..OFF_TYPE + 2].copy_from_slice(&target.to_le_bytes());
-    out[OFF_NPARAMS..OFF_NPARAMS + 4].copy_from_slice(&(n as u32).to_le_bytes());
-    let mut olds = Cursor::new(*old);
-    let mut enters = enter.map(Cursor::new);
-    for (j, s) in plan.iter().enumerate() {
-        let v = match *s {
-            Source::Old(k) => olds.get(k as usize),
-            Source::Enter(k) => enters.as_mut().and_then(|e| e.get(k as usize)),
-            Source::Empty => None,
-        }
-        .unwrap_or(&[]);
-        if v.len() > max_word {
+    // Each source record's values are located once, in one pass over its lengths (plan
+    // sources are schema positions, below MAX_PARAMS).
+    let mut ov = Values::empty();
+    ov.locate(old, plan.old_need);
+    let mut ev = Values::empty();
+    if let Some(e) = &enter {
+        ev.locate(e, plan.enter_need);
+    }
+    let value = |s: &Source| match *s {
+        Source::Old(k) => ov.get(k as usize),
+        Source::Enter(k) => ev.get(k as usize),
+        Source::Empty => &[],
+    };
+    let mut total = HEADER_LEN + n * lsize;
+    for s in plan.sources.iter() {
+        let l = value(s).len();
+        if l > max_word {
             // A value too long for a 16-bit length: deliver the event unconverted.
             return Conversion::Pass;
         }
-        let at = HEADER_LEN + j * lsize;
-        if lsize == 2 {
-            out[at..at + 2].copy_from_slice(&(v.len() as u16).to_le_bytes());
-        } else {
-            out[at..at + 4].copy_from_slice(&(v.len() as u32).to_le_bytes());
-        }
-        out.extend_from_slice(v);
+        total += l;
     }
-    let Ok(len) = u32::try_from(out.len()) else {
+    let Ok(len) = u32::try_from(total) else {
         return Conversion::Pass;
     };
-    out[OFF_LEN..OFF_LEN + 4].copy_from_slice(&len.to_le_bytes());
+    out.clear();
+    out.reserve(total);
+    // The header, field by field in layout order (ts, tid, len, type, nparams).
+    out.extend_from_slice(&old.ts().to_le_bytes());
+    out.extend_from_slice(&old.tid().to_le_bytes());
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&target.to_le_bytes());
+    out.extend_from_slice(&(n as u32).to_le_bytes());
+    debug_assert_eq!(out.len(), HEADER_LEN);
+    if lsize == 2 {
+        for s in plan.sources.iter() {
+            out.extend_from_slice(&(value(s).len() as u16).to_le_bytes());
+        }
+    } else {
+        for s in plan.sources.iter() {
+            out.extend_from_slice(&(value(s).len() as u32).to_le_bytes());
+        }
+    }
+    for s in plan.sources.iter() {
+        put(out, value(s));
+    }
+    debug_assert_eq!(out.len(), total);
     Conversion::Rewritten
-}
-
-/// Sequential access to a record's parameters: plans read them mostly in increasing order,
-/// so each value is found from the previous one instead of from the first.
-struct Cursor<'a> {
-    rec: Record<'a>,
-    iter: ringbuf_abi::record::ParamIter<'a>,
-    next: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(rec: Record<'a>) -> Self {
-        Cursor {
-            rec,
-            iter: rec.params().iter(),
-            next: 0,
-        }
-    }
-
-    fn get(&mut self, k: usize) -> Option<&'a [u8]> {
-        if k < self.next {
-            self.iter = self.rec.params().iter();
-            self.next = 0;
-        }
-        let v = self.iter.nth(k - self.next);
-        self.next = k + 1;
-        v
-    }
 }
 
 /// Where parameter `j` (schema `p`) of the target event comes from, given the stored event's
@@ -375,5 +490,17 @@ fn source(
     match einfo.params.get(k) {
         Some(q) if k < enter_n && q.ptype == p.ptype => Source::Enter(k as u8),
         _ => Source::Empty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rewrite` reads plan sources (schema positions) from arrays of MAX_PARAMS values.
+    #[test]
+    fn every_schema_fits_the_rewrite_arrays() {
+        let widest = EVENT_TABLE.iter().map(|e| e.params.len()).max();
+        assert!(widest.is_some_and(|w| w <= MAX_PARAMS), "{widest:?}");
     }
 }
