@@ -51,9 +51,59 @@ pub enum Conversion {
 #[derive(Debug, Default)]
 pub struct Converter {
     /// tid -> (an enter event is pending, its bytes). Buffers are kept and reused.
-    enters: HashMap<u64, (bool, Vec<u8>)>,
+    enters: Enters,
     out: Vec<u8>,
     plans: Plans,
+}
+
+/// The pending enter events by thread: (pending, the record's bytes) in `slots`, found
+/// through `index`, or without hashing when the thread is the one looked up last (an exit
+/// usually follows its own enter).
+#[derive(Debug, Default)]
+struct Enters {
+    index: HashMap<u64, usize>,
+    slots: Vec<(bool, Vec<u8>)>,
+    /// The tid and slot of the last lookup that found or made one.
+    last: Option<(u64, usize)>,
+}
+
+impl Enters {
+    /// The slot of `tid`, made when missing. Past [`MAX_PENDING`] threads the store is
+    /// cleared first.
+    #[inline]
+    fn slot(&mut self, tid: u64) -> &mut (bool, Vec<u8>) {
+        let i = match self.last {
+            Some((t, i)) if t == tid => i,
+            _ => {
+                if self.index.len() >= MAX_PENDING && !self.index.contains_key(&tid) {
+                    self.index.clear();
+                    self.slots.clear();
+                }
+                let slots = &mut self.slots;
+                let i = *self.index.entry(tid).or_insert_with(|| {
+                    slots.push((false, Vec::new()));
+                    slots.len() - 1
+                });
+                self.last = Some((tid, i));
+                i
+            }
+        };
+        &mut self.slots[i]
+    }
+
+    /// The slot of `tid`, if it has one.
+    #[inline]
+    fn get_mut(&mut self, tid: u64) -> Option<&mut (bool, Vec<u8>)> {
+        let i = match self.last {
+            Some((t, i)) if t == tid => i,
+            _ => {
+                let i = *self.index.get(&tid)?;
+                self.last = Some((tid, i));
+                i
+            }
+        };
+        self.slots.get_mut(i)
+    }
 }
 
 /// For each event id, the current id of the same name and direction, or `u16::MAX`.
@@ -116,7 +166,7 @@ impl Converter {
 
     /// Number of threads with a pending enter event.
     pub fn pending(&self) -> usize {
-        self.enters.values().filter(|(p, _)| *p).count()
+        self.enters.slots.iter().filter(|(p, _)| *p).count()
     }
 
     /// Converts one event: returns the event to deliver (the input, or a rewritten record
@@ -150,10 +200,7 @@ impl Converter {
                         Conversion::Pass
                     };
                 }
-                if self.enters.len() >= MAX_PENDING && !self.enters.contains_key(&rec.tid()) {
-                    self.enters.clear();
-                }
-                let slot = self.enters.entry(rec.tid()).or_default();
+                let slot = self.enters.slot(rec.tid());
                 slot.0 = true;
                 slot.1.clear();
                 slot.1.extend_from_slice(rec.as_bytes());
@@ -170,7 +217,7 @@ impl Converter {
                     return Conversion::Pass;
                 }
                 // The stored enter belongs to this exit only if it is the same syscall.
-                let enter = match self.enters.get_mut(&rec.tid()) {
+                let enter = match self.enters.get_mut(rec.tid()) {
                     Some((pending, bytes)) if *pending => {
                         *pending = false;
                         // The enter's type is read before it is parsed again: most exits
@@ -214,7 +261,7 @@ enum Source {
 
 /// Most parameters a rewritten event gets, and most a plan reads from the stored or enter
 /// event (sources are positions in a schema; the largest schema has 32, a test pins it).
-const MAX_PARAMS: usize = 64;
+const MAX_PARAMS: usize = 32;
 
 /// A rewrite plan: the source of each parameter of the target event, and how many leading
 /// parameters of the stored and enter events it reads.
