@@ -198,7 +198,13 @@ impl<'a> Record<'a> {
     /// The error for a record whose values overrun its length: the first parameter that
     /// ends past it.
     #[cold]
-    fn overrun(bytes: &[u8], lsize: usize, nparams: u32, values_start: u64, len: u32) -> DecodeError {
+    fn overrun(
+        bytes: &[u8],
+        lsize: usize,
+        nparams: u32,
+        values_start: u64,
+        len: u32,
+    ) -> DecodeError {
         let mut end = values_start;
         for i in 0..nparams as usize {
             let at = HEADER_LEN + i * lsize;
@@ -308,10 +314,20 @@ impl<'a> RecordParams<'a> {
         if i >= self.nparams {
             return None;
         }
-        let mut off = HEADER_LEN + self.nparams * self.lsize;
-        for j in 0..i {
-            off += self.len_at(j);
-        }
+        // The values before `i`, summed as in Record::parse (no test per parameter).
+        let words = self.bytes.get(HEADER_LEN..HEADER_LEN + i * self.lsize)?;
+        let before: usize = if self.lsize == 2 {
+            words
+                .chunks_exact(2)
+                .map(|w| u16::from_le_bytes([w[0], w[1]]) as usize)
+                .sum()
+        } else {
+            words
+                .chunks_exact(4)
+                .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize)
+                .sum()
+        };
+        let off = HEADER_LEN + self.nparams * self.lsize + before;
         // Validated in Record::parse: every value lies within the record.
         self.bytes.get(off..off + self.len_at(i))
     }

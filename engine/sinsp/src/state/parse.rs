@@ -197,7 +197,11 @@ pub(crate) fn set_container(t: &mut ThreadInfo) {
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Valid UTF-8 (nearly every name) is checked by the faster `from_utf8`.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 fn parse_cgroups(b: &[u8]) -> Vec<(String, String)> {

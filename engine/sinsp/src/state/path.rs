@@ -4,7 +4,11 @@
 /// Joins `rel` to `base` (ignored when `rel` is absolute) and normalizes the result, which
 /// never ends with a slash (except `/` itself).
 pub fn resolve(base: &str, rel: &[u8]) -> String {
-    let rel = String::from_utf8_lossy(rel);
+    // Valid UTF-8 (nearly every path) is checked by the faster `from_utf8`.
+    let rel = match std::str::from_utf8(rel) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(rel),
+    };
     // One buffer, `/c1/c2...`: `..` cuts the last component, as popping a stack of the
     // components of `base/rel` would.
     let mut s = String::with_capacity(base.len() + rel.len() + 1);
