@@ -5,7 +5,7 @@
 //! `in`, memchr finders for `contains`, Aho-Corasick for `icontains`, anchored regexes); the
 //! evaluation path of a plain field check allocates nothing.
 
-use foldhash::HashSet;
+use foldhash::{HashMap, HashSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use aho_corasick::AhoCorasick;
@@ -52,6 +52,21 @@ enum Node {
     Not(Box<Node>),
     Const(bool),
     Check(Box<CheckNode>),
+    /// An `and`/`or` subtree with the id of its text ([`SubtreeKeys`]), left by a compiler
+    /// that shares subtrees until [`share_subtrees`] turns it into `Memo` or removes it.
+    /// Evaluates as its subtree.
+    Keyed(u32, Box<Node>),
+    /// A subtree that several rules contain (a macro such as `open_read`): its result is
+    /// kept per event in slot `.0` of [`EventFields::memo_get`], so the rules after the
+    /// first read it instead of evaluating it again.
+    Memo(u32, Box<Node>),
+}
+
+/// Ids of the `and`/`or` subtrees compiled so far, by their text: the same macro expanded
+/// in several rules has the same text, hence the same id.
+#[derive(Debug, Default)]
+pub struct SubtreeKeys {
+    ids: HashMap<String, u32>,
 }
 
 #[derive(Debug)]
@@ -421,6 +436,8 @@ pub struct Compiler<'a> {
     catalog: &'a dyn FieldCatalog,
     /// Warnings found so far.
     pub warnings: Vec<CompileWarning>,
+    /// With [`Compiler::sharing`]: the subtree ids, kept from one rule to the next.
+    keys: Option<SubtreeKeys>,
 }
 
 impl<'a> Compiler<'a> {
@@ -429,7 +446,24 @@ impl<'a> Compiler<'a> {
         Compiler {
             catalog,
             warnings: Vec::new(),
+            keys: None,
         }
+    }
+
+    /// A compiler whose filters mark their `and`/`or` subtrees with ids from `keys`, for
+    /// [`share_subtrees`] to run once every rule is compiled (their results then computed
+    /// once per event). Get the ids back with [`Compiler::into_keys`].
+    pub fn sharing(catalog: &'a dyn FieldCatalog, keys: SubtreeKeys) -> Self {
+        Compiler {
+            catalog,
+            warnings: Vec::new(),
+            keys: Some(keys),
+        }
+    }
+
+    /// The subtree ids of a [`Compiler::sharing`] compiler (empty otherwise).
+    pub fn into_keys(self) -> SubtreeKeys {
+        self.keys.unwrap_or_default()
     }
 
     /// Compiles an expanded condition (no macro identifiers left).
@@ -443,6 +477,19 @@ impl<'a> Compiler<'a> {
     }
 
     fn node(&mut self, e: &Expr) -> Result<Node, CompileError> {
+        let node = self.node_unkeyed(e)?;
+        let Some(keys) = self.keys.as_mut() else {
+            return Ok(node);
+        };
+        if !matches!(e, Expr::And(_) | Expr::Or(_)) || !matches!(node, Node::And(_) | Node::Or(_)) {
+            return Ok(node);
+        }
+        let next = keys.ids.len() as u32;
+        let id = *keys.ids.entry(e.to_string()).or_insert(next);
+        Ok(Node::Keyed(id, Box::new(node)))
+    }
+
+    fn node_unkeyed(&mut self, e: &Expr) -> Result<Node, CompileError> {
         Ok(match e {
             Expr::And(c) => flatten(
                 c.iter().map(|x| self.node(x)).collect::<Result<_, _>>()?,
@@ -1272,8 +1319,84 @@ impl Node {
             Node::Not(c) => !c.eval(fields),
             Node::Const(b) => *b,
             Node::Check(c) => c.eval(fields),
+            Node::Keyed(_, c) => c.eval(fields),
+            Node::Memo(slot, c) => {
+                if let Some(v) = fields.memo_get(*slot) {
+                    return v;
+                }
+                let v = c.eval(fields);
+                fields.memo_set(*slot, v);
+                v
+            }
         }
     }
+
+    /// Counts the `Keyed` ids under this node.
+    fn count_keys(&self, counts: &mut HashMap<u32, u32>) {
+        match self {
+            Node::And(c) | Node::Or(c) => c.iter().for_each(|n| n.count_keys(counts)),
+            Node::Not(c) | Node::Memo(_, c) => c.count_keys(counts),
+            Node::Keyed(k, c) => {
+                *counts.entry(*k).or_insert(0) += 1;
+                c.count_keys(counts);
+            }
+            Node::Const(_) | Node::Check(_) => {}
+        }
+    }
+
+    /// Replaces each `Keyed` node by a `Memo` of its subtree when its id has a slot in
+    /// `slots`, or by the subtree itself, spliced into its parent as [`flatten`] does.
+    fn share(self, slots: &HashMap<u32, u32>) -> Node {
+        match self {
+            Node::Keyed(k, c) => {
+                let inner = c.share(slots);
+                match slots.get(&k) {
+                    Some(&slot) => Node::Memo(slot, Box::new(inner)),
+                    None => inner,
+                }
+            }
+            Node::And(c) => flatten(
+                c.into_vec().into_iter().map(|n| n.share(slots)).collect(),
+                true,
+            ),
+            Node::Or(c) => flatten(
+                c.into_vec().into_iter().map(|n| n.share(slots)).collect(),
+                false,
+            ),
+            Node::Not(c) => Node::Not(Box::new(c.share(slots))),
+            Node::Memo(s, c) => Node::Memo(s, Box::new(c.share(slots))),
+            n => n,
+        }
+    }
+}
+
+/// Turns the subtree ids left by a [`Compiler::sharing`] compiler into per-event memos:
+/// an `and`/`or` subtree found more than once among `filters` (a macro used by several
+/// rules, such as `open_read`) gets a memo slot, so that it is evaluated once per event
+/// whatever the number of rules that test it; the others are spliced back as if compiled
+/// without ids. Returns the number of slots.
+pub fn share_subtrees<'f>(filters: impl IntoIterator<Item = &'f mut CompiledFilter>) -> u32 {
+    let filters: Vec<&mut CompiledFilter> = filters.into_iter().collect();
+    let mut counts = HashMap::default();
+    for f in &filters {
+        f.root.count_keys(&mut counts);
+    }
+    let mut shared: Vec<u32> = counts
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(k, _)| k)
+        .collect();
+    shared.sort_unstable();
+    let slots: HashMap<u32, u32> = shared
+        .iter()
+        .enumerate()
+        .map(|(slot, &k)| (k, slot as u32))
+        .collect();
+    for f in filters {
+        let root = std::mem::replace(&mut f.root, Node::Const(false));
+        f.root = root.share(&slots);
+    }
+    slots.len() as u32
 }
 
 impl CompiledFilter {

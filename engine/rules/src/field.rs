@@ -154,4 +154,17 @@ pub trait EventFields {
 
     /// The current event's type id (for rules indexed by event type and for `evt.type`).
     fn event_type(&self) -> u16;
+
+    /// The result kept for the current event in memo slot `slot` (a condition subtree that
+    /// several rules share, see [`crate::compile::share_subtrees`]), if any. Without a
+    /// store (the default) every subtree is evaluated each time.
+    fn memo_get(&self, slot: u32) -> Option<bool> {
+        let _ = slot;
+        None
+    }
+
+    /// Keeps `value` as the current event's result for memo slot `slot`.
+    fn memo_set(&mut self, slot: u32, value: bool) {
+        let _ = (slot, value);
+    }
 }

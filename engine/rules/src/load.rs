@@ -674,6 +674,8 @@ impl Builder<'_> {
         }
 
         let mut rules = Vec::new();
+        // Subtree ids across every rule, for share_subtrees below.
+        let mut subtree_keys = Some(crate::compile::SubtreeKeys::default());
         let infos: Vec<_> = self.col.rules.items.clone();
         for r in infos.iter().filter(|r| !r.unknown_source) {
             let mut exception_fields = BTreeSet::new();
@@ -797,8 +799,12 @@ impl Builder<'_> {
             deprecated_output_warnings(self, &output, r);
             unsafe_na_warnings(self, &ast, r);
             deprecated_field_warnings(self, &ast, r);
-            let mut compiler = Compiler::new(self.catalog);
-            let filter = match compiler.compile(&ast) {
+            let mut compiler =
+                Compiler::sharing(self.catalog, subtree_keys.take().unwrap_or_default());
+            let compiled = compiler.compile(&ast);
+            let warnings = std::mem::take(&mut compiler.warnings);
+            subtree_keys = Some(compiler.into_keys());
+            let filter = match compiled {
                 Ok(f) => f,
                 Err(e) => {
                     if r.skip_if_unknown_filter && e.message.contains("nonexistent field") {
@@ -818,7 +824,7 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            for w in compiler.warnings {
+            for w in warnings {
                 self.col
                     .warn(WarningCode::CompileCondition, w.message, &r.cond_ctx);
             }
@@ -894,6 +900,8 @@ impl Builder<'_> {
                 used: self.macro_used.get(&m.name).copied().unwrap_or(false),
             })
             .collect();
+        // Macros that several rules use are evaluated once per event.
+        crate::compile::share_subtrees(rules.iter_mut().map(|r: &mut Rule| &mut r.filter));
         RuleSet::new(rules, list_desc, macro_desc)
     }
 }

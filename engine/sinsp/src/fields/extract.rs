@@ -26,6 +26,11 @@ use crate::state::{path, EventMeta, EventSnapshot, State, ThreadInfo};
 pub struct Scratch {
     a: Vec<u8>,
     b: Vec<u8>,
+    /// Per memo slot: `event << 1 | result`, valid while `event` is the current one.
+    memo: Vec<u64>,
+    /// Number of the current event context: bumped by each [`EventContext`], so that the
+    /// results of earlier events are stale without clearing `memo`.
+    event: u64,
 }
 
 /// The current event with its thread and fd: what field extraction reads.
@@ -137,6 +142,7 @@ impl<'a> EventContext<'a> {
         let tid = rec.tid() as i64;
         let th = st.thread(tid);
         let fd = meta.fd.and_then(|fd| st.fd_of(tid, fd));
+        scratch.event += 1;
         EventContext {
             st,
             p: Params::new(rec),
@@ -322,7 +328,7 @@ impl<'a> EventContext<'a> {
             E::Cpu => sink(Value::Int(self.cpu as i64)),
             E::Args | E::Info => {
                 let (st, tid, p) = (self.st, self.meta.tid, self.p);
-                let Scratch { a, b } = &mut *self.s;
+                let Scratch { a, b, .. } = &mut *self.s;
                 let mut out = std::mem::take(a);
                 out.clear();
                 let mut plain = Vec::new();
@@ -350,7 +356,7 @@ impl<'a> EventContext<'a> {
                     return false;
                 };
                 let (st, tid, p) = (self.st, self.meta.tid, self.p);
-                let Scratch { a, b } = &mut *self.s;
+                let Scratch { a, b, .. } = &mut *self.s;
                 if !render_param(st, tid, &p, i, a, b) {
                     return false;
                 }
@@ -508,7 +514,7 @@ impl<'a> EventContext<'a> {
                     return false;
                 };
                 let (st, tid, p) = (self.st, self.meta.tid, self.p);
-                let Scratch { a, b } = &mut *self.s;
+                let Scratch { a, b, .. } = &mut *self.s;
                 if !render_param(st, tid, &p, i, a, b) {
                     return false;
                 }
@@ -1198,7 +1204,7 @@ impl<'a> EventContext<'a> {
         }
         let raw = matches!(f, P::Nameraw | P::Sourceraw | P::Targetraw);
         let (st, tid, p) = (self.st, self.meta.tid, self.p);
-        let Scratch { a, b } = &mut *self.s;
+        let Scratch { a, b, .. } = &mut *self.s;
         if !render_param(st, tid, &p, i, a, b) {
             return false;
         }
@@ -1286,5 +1292,18 @@ impl EventFields for EventContext<'_> {
 
     fn event_type(&self) -> u16 {
         self.p.rec.evtype()
+    }
+
+    fn memo_get(&self, slot: u32) -> Option<bool> {
+        let e = *self.s.memo.get(slot as usize)?;
+        (e >> 1 == self.s.event).then_some(e & 1 == 1)
+    }
+
+    fn memo_set(&mut self, slot: u32, value: bool) {
+        let slot = slot as usize;
+        if slot >= self.s.memo.len() {
+            self.s.memo.resize(slot + 1, 0);
+        }
+        self.s.memo[slot] = self.s.event << 1 | u64::from(value);
     }
 }
