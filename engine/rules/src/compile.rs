@@ -1477,4 +1477,108 @@ mod tests {
         assert!(!eval("s.x = allof ()"));
         assert!(!eval("s.x = oneof ()"));
     }
+
+    /// `ListFields` with a memo store for one event, counting the field extractions.
+    #[derive(Default)]
+    struct MemoFields {
+        extracted: usize,
+        memo: HashMap<u32, bool>,
+    }
+
+    impl EventFields for MemoFields {
+        fn extract(&mut self, f: &ResolvedField, sink: &mut dyn FnMut(Value<'_>)) -> bool {
+            self.extracted += 1;
+            ListFields.extract(f, sink)
+        }
+        fn event_type(&self) -> u16 {
+            0
+        }
+        fn memo_get(&self, slot: u32) -> Option<bool> {
+            self.memo.get(&slot).copied()
+        }
+        fn memo_set(&mut self, slot: u32, value: bool) {
+            self.memo.insert(slot, value);
+        }
+    }
+
+    #[test]
+    fn shared_subtrees_are_evaluated_once_per_event() {
+        // (conditions of the rules, memo slots, results, extractions without and with the
+        // memo for one event)
+        let cases: &[(&[&str], u32, &[bool], usize, usize)] = &[
+            // The same `and` in two rules: 2 checks once, plus each rule's own check.
+            (
+                &[
+                    "(s.x = abcdef and s.y = abcdef) and s.z = abcdef",
+                    "s.w = q or (s.x = abcdef and s.y = abcdef)",
+                ],
+                1,
+                &[true, true],
+                6,
+                4,
+            ),
+            // A false shared subtree short-circuits both rules the same way.
+            (
+                &[
+                    "(s.x = q and s.y = abcdef) and s.z = abcdef",
+                    "s.w = abcdef and (s.x = q and s.y = abcdef)",
+                ],
+                1,
+                &[false, false],
+                3,
+                2,
+            ),
+            // Nothing in common: no slot, the same work.
+            (
+                &[
+                    "s.x = abcdef and s.y = abcdef",
+                    "s.x = abcdef and s.z = abcdef",
+                ],
+                0,
+                &[true, true],
+                4,
+                4,
+            ),
+        ];
+        for &(conds, slots, want, plain, memo) in cases {
+            let compile = |sharing: bool| -> (Vec<CompiledFilter>, u32) {
+                let mut keys = Some(SubtreeKeys::default());
+                let mut filters: Vec<CompiledFilter> = conds
+                    .iter()
+                    .map(|c| {
+                        let ast = crate::parser::parse(c).expect("parses");
+                        if !sharing {
+                            return Compiler::new(&ListCatalog).compile(&ast).expect("compiles");
+                        }
+                        let mut comp =
+                            Compiler::sharing(&ListCatalog, keys.take().unwrap_or_default());
+                        let f = comp.compile(&ast).expect("compiles");
+                        keys = Some(comp.into_keys());
+                        f
+                    })
+                    .collect();
+                let n = if sharing {
+                    share_subtrees(filters.iter_mut())
+                } else {
+                    0
+                };
+                (filters, n)
+            };
+            let (unshared, _) = compile(false);
+            let (shared, n) = compile(true);
+            assert_eq!(n, slots, "{conds:?}");
+            let mut a = MemoFields::default();
+            let got: Vec<bool> = unshared.iter().map(|f| f.eval(&mut a)).collect();
+            assert_eq!(got, want, "{conds:?}");
+            assert_eq!(a.extracted, plain, "{conds:?}");
+            let mut b = MemoFields::default();
+            let got: Vec<bool> = shared.iter().map(|f| f.eval(&mut b)).collect();
+            assert_eq!(got, want, "{conds:?}");
+            assert_eq!(b.extracted, memo, "{conds:?}");
+            // Without a memo store the shared filters still give the same results.
+            let mut c = ListFields;
+            let got: Vec<bool> = shared.iter().map(|f| f.eval(&mut c)).collect();
+            assert_eq!(got, want, "{conds:?}");
+        }
+    }
 }
