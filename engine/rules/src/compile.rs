@@ -52,7 +52,7 @@ enum Node {
     Not(Box<Node>),
     Const(bool),
     Check(Box<CheckNode>),
-    /// An `and`/`or` subtree with the id of its text ([`SubtreeKeys`]), left by a compiler
+    /// An `and`/`or` subtree with its id ([`SubtreeKeys`]), left by a compiler
     /// that shares subtrees until [`share_subtrees`] turns it into `Memo` or removes it.
     /// Evaluates as its subtree.
     Keyed(u32, Box<Node>),
@@ -62,8 +62,8 @@ enum Node {
     Memo(u32, Box<Node>),
 }
 
-/// Ids of the `and`/`or` subtrees compiled so far, by their text: the same macro expanded
-/// in several rules has the same text, hence the same id.
+/// Ids of the subtrees compiled so far, by a key that only equal subtrees share (see
+/// [`Compiler::node_keyed`]): the same macro expanded in several rules gets the same id.
 #[derive(Debug, Default)]
 pub struct SubtreeKeys {
     ids: HashMap<String, u32>,
@@ -476,17 +476,49 @@ impl<'a> Compiler<'a> {
         })
     }
 
+    /// The node of `e`; with [`Compiler::sharing`], `and`/`or` subtrees wrapped in
+    /// [`Node::Keyed`].
     fn node(&mut self, e: &Expr) -> Result<Node, CompileError> {
-        let node = self.node_unkeyed(e)?;
-        let Some(keys) = self.keys.as_mut() else {
-            return Ok(node);
-        };
-        if !matches!(e, Expr::And(_) | Expr::Or(_)) || !matches!(node, Node::And(_) | Node::Or(_)) {
-            return Ok(node);
+        if self.keys.is_some() {
+            return Ok(self.node_keyed(e)?.0);
         }
+        self.node_unkeyed(e)
+    }
+
+    /// [`Compiler::node`] for a sharing compiler, with the id of `e`. Ids are built bottom
+    /// up, so that equal ids mean equal subtrees: a check by its full `Debug` form (quoted
+    /// values, spans: a macro's body has the same spans wherever it is expanded), an
+    /// `and`/`or`/`not` by its kind and its children's ids.
+    fn node_keyed(&mut self, e: &Expr) -> Result<(Node, u32), CompileError> {
+        let (node, key) = match e {
+            Expr::And(c) | Expr::Or(c) => {
+                let and = matches!(e, Expr::And(_));
+                let mut nodes = Vec::with_capacity(c.len());
+                let mut ids = Vec::with_capacity(c.len());
+                for x in c {
+                    let (n, id) = self.node_keyed(x)?;
+                    nodes.push(n);
+                    ids.push(id);
+                }
+                let node = flatten(nodes, and);
+                let kind = if and { "and" } else { "or" };
+                (node, format!("{kind}{ids:?}"))
+            }
+            Expr::Not(c) => {
+                let (n, id) = self.node_keyed(c)?;
+                (Node::Not(Box::new(n)), format!("not{id}"))
+            }
+            leaf => (self.node_unkeyed(leaf)?, format!("{leaf:?}")),
+        };
+        let Some(keys) = self.keys.as_mut() else {
+            return Ok((node, 0));
+        };
         let next = keys.ids.len() as u32;
-        let id = *keys.ids.entry(e.to_string()).or_insert(next);
-        Ok(Node::Keyed(id, Box::new(node)))
+        let id = *keys.ids.entry(key).or_insert(next);
+        if matches!(node, Node::And(_) | Node::Or(_)) {
+            return Ok((Node::Keyed(id, Box::new(node)), id));
+        }
+        Ok((node, id))
     }
 
     fn node_unkeyed(&mut self, e: &Expr) -> Result<Node, CompileError> {
@@ -1504,69 +1536,64 @@ mod tests {
     #[test]
     fn shared_subtrees_are_evaluated_once_per_event() {
         // (conditions of the rules, memo slots, results, extractions without and with the
-        // memo for one event)
+        // memo for one event). Subtrees are equal when their checks are, spans included: the
+        // shared ones below start at the same offset, as a macro's body does wherever it is
+        // expanded.
         let cases: &[(&[&str], u32, &[bool], usize, usize)] = &[
             // The same `and` in two rules: 2 checks once, plus each rule's own check.
             (
                 &[
                     "(s.x = abcdef and s.y = abcdef) and s.z = abcdef",
-                    "s.w = q or (s.x = abcdef and s.y = abcdef)",
+                    "(s.x = abcdef and s.y = abcdef) or s.w = q",
                 ],
                 1,
                 &[true, true],
-                6,
-                4,
+                5,
+                3,
             ),
             // A false shared subtree short-circuits both rules the same way.
             (
                 &[
                     "(s.x = q and s.y = abcdef) and s.z = abcdef",
-                    "s.w = abcdef and (s.x = q and s.y = abcdef)",
+                    "(s.x = q and s.y = abcdef) and s.w = abcdef",
                 ],
                 1,
                 &[false, false],
-                3,
                 2,
+                1,
             ),
-            // Nothing in common: no slot, the same work.
+            // The same text at another offset is not known to be the same subtree.
             (
                 &[
-                    "s.x = abcdef and s.y = abcdef",
-                    "s.x = abcdef and s.z = abcdef",
+                    "(s.x = abcdef and s.y = abcdef) and s.z = abcdef",
+                    "s.w = abcdef and (s.x = abcdef and s.y = abcdef)",
                 ],
                 0,
                 &[true, true],
-                4,
-                4,
+                6,
+                6,
             ),
         ];
         for &(conds, slots, want, plain, memo) in cases {
-            let compile = |sharing: bool| -> (Vec<CompiledFilter>, u32) {
-                let mut keys = Some(SubtreeKeys::default());
-                let mut filters: Vec<CompiledFilter> = conds
-                    .iter()
-                    .map(|c| {
-                        let ast = crate::parser::parse(c).expect("parses");
-                        if !sharing {
-                            return Compiler::new(&ListCatalog).compile(&ast).expect("compiles");
-                        }
-                        let mut comp =
-                            Compiler::sharing(&ListCatalog, keys.take().unwrap_or_default());
-                        let f = comp.compile(&ast).expect("compiles");
-                        keys = Some(comp.into_keys());
-                        f
-                    })
-                    .collect();
-                let n = if sharing {
-                    share_subtrees(filters.iter_mut())
-                } else {
-                    0
-                };
-                (filters, n)
-            };
-            let (unshared, _) = compile(false);
-            let (shared, n) = compile(true);
-            assert_eq!(n, slots, "{conds:?}");
+            let asts: Vec<Expr> = conds
+                .iter()
+                .map(|c| crate::parser::parse(c).expect("parses"))
+                .collect();
+            let unshared: Vec<CompiledFilter> = asts
+                .iter()
+                .map(|a| Compiler::new(&ListCatalog).compile(a).expect("compiles"))
+                .collect();
+            let mut keys = SubtreeKeys::default();
+            let mut shared: Vec<CompiledFilter> = asts
+                .iter()
+                .map(|a| {
+                    let mut comp = Compiler::sharing(&ListCatalog, std::mem::take(&mut keys));
+                    let f = comp.compile(a).expect("compiles");
+                    keys = comp.into_keys();
+                    f
+                })
+                .collect();
+            assert_eq!(share_subtrees(shared.iter_mut()), slots, "{conds:?}");
             let mut a = MemoFields::default();
             let got: Vec<bool> = unshared.iter().map(|f| f.eval(&mut a)).collect();
             assert_eq!(got, want, "{conds:?}");
@@ -1580,5 +1607,24 @@ mod tests {
             let got: Vec<bool> = shared.iter().map(|f| f.eval(&mut c)).collect();
             assert_eq!(got, want, "{conds:?}");
         }
+    }
+
+    #[test]
+    fn a_macro_used_by_two_rules_is_shared_by_the_loader() {
+        let yaml = "- macro: m\n  condition: (s.x = abcdef and s.y = abcdef)\n\
+- rule: r1\n  desc: d\n  condition: s.z = abcdef and m\n  output: o\n  priority: WARNING\n\
+- rule: r2\n  desc: d\n  condition: m and s.w = abcdef\n  output: o\n  priority: WARNING\n";
+        let files = [crate::load::RulesFile {
+            name: "t.yaml".into(),
+            content: yaml.into(),
+        }];
+        let (rs, res) =
+            crate::load::load(&files, &ListCatalog, &crate::load::LoadOptions::default());
+        assert!(res.successful(), "{}", res.to_text());
+        let mut f = MemoFields::default();
+        let got: Vec<bool> = rs.rules().iter().map(|r| r.filter.eval(&mut f)).collect();
+        assert_eq!(got, [true, true]);
+        // r1: s.z, s.x, s.y; r2: the macro from the memo, then s.w.
+        assert_eq!(f.extracted, 4);
     }
 }
