@@ -61,4 +61,8 @@ if [ -x /falco ]; then
     echo "BENCH replay evaluators=$EV $(grep 'Events processed' /tmp/rep.out)"
   done
   echo "=== RESULT bench-replay rc=0"
+  # BENCH_EXPORT=1: the capture, gzipped and base64, for profiling the same events on the host.
+  if [ "${BENCH_EXPORT:-0}" = 1 ]; then
+    echo "=== BENCH-CAPTURE-BEGIN"; gzip -c /tmp/bench.scap | base64; echo "=== BENCH-CAPTURE-END"
+  fi
 fi

@@ -506,7 +506,8 @@ impl Stage<'_> {
             if d.ruleset.candidates(rec.evtype()).is_empty() {
                 continue;
             }
-            unit.next_snapshot(i as u32).capture(&self.state, rec);
+            unit.next_snapshot(i as u32)
+                .capture_parts(&self.state, rec, d.needs);
         }
         unit.batch = batch;
         unit.detection = Some(d.clone());

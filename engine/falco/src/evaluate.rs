@@ -17,7 +17,7 @@ use falco_rules::output::OutputSegment;
 use falco_rules::priority::Priority;
 use falco_rules::ruleset::{Rule, RuleSet};
 use falco_sinsp::fields::{EventContext, JsonValue, Scratch, SyscallCatalog};
-use falco_sinsp::state::EventSnapshot;
+use falco_sinsp::state::{EventSnapshot, SnapshotNeeds};
 use std::sync::Arc;
 
 /// What evaluation needs from the configuration and the rules; swapped as a whole on reload.
@@ -30,6 +30,9 @@ pub struct Detection {
     first_only: bool,
     /// `json_output`.
     pub json_output: bool,
+    /// The optional snapshot parts the enabled rules' conditions and outputs read: the state
+    /// stage captures only these.
+    pub needs: SnapshotNeeds,
 }
 
 impl Detection {
@@ -52,7 +55,9 @@ impl Detection {
         let time_field = catalog
             .resolve(time_name, None)
             .map_err(|e| e.to_string())?;
+        let needs = snapshot_needs(&ruleset, &time_field);
         Ok(Detection {
+            needs,
             ruleset,
             fmt: AlertFormat {
                 json_output: config.json_output,
@@ -67,6 +72,21 @@ impl Detection {
             json_output: config.json_output,
         })
     }
+}
+
+/// The snapshot parts that the enabled rules (conditions and output formats) and the alert's
+/// time field read.
+fn snapshot_needs(ruleset: &RuleSet, time_field: &ResolvedField) -> SnapshotNeeds {
+    let mut ids = vec![time_field.id];
+    for rule in ruleset.rules().iter().filter(|r| r.enabled) {
+        rule.filter.for_each_field(&mut |f| ids.push(f.id));
+        for seg in &rule.output_format {
+            if let OutputSegment::Field(f) = seg {
+                ids.push(f.id);
+            }
+        }
+    }
+    SnapshotNeeds::of_fields(ids)
 }
 
 /// One source batch on its way through the evaluators to the reorder stage.
@@ -209,6 +229,82 @@ pub fn evaluator_loop(units: Receiver<WorkUnit>, done: Sender<WorkUnit>, hostnam
         evaluate(&mut unit, &mut scratch, hostname);
         if done.send(unit).is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use falco_rules::load::{load, LoadOptions, RulesFile};
+
+    /// The needs of one rule with `condition` and `output`, enabled or not.
+    fn needs_of(condition: &str, output: &str, enabled: bool) -> SnapshotNeeds {
+        let catalog = SyscallCatalog::new();
+        let content = format!(
+            "- rule: r\n  desc: d\n  condition: {condition}\n  output: \"x {output}\"\n  priority: WARNING\n  enabled: {enabled}\n"
+        );
+        let (rs, res) = load(
+            &[RulesFile {
+                name: "t.yaml".into(),
+                content,
+            }],
+            &catalog,
+            &LoadOptions::default(),
+        );
+        assert!(res.errors.is_empty(), "{:?}", res.errors);
+        let time = catalog.resolve("evt.time", None).expect("evt.time");
+        snapshot_needs(&rs, &time)
+    }
+
+    #[test]
+    fn needs_follow_the_enabled_rules_fields() {
+        let fds = SnapshotNeeds {
+            process_fds: true,
+            ..SnapshotNeeds::NONE
+        };
+        let threads = SnapshotNeeds {
+            thread_count: true,
+            ..SnapshotNeeds::NONE
+        };
+        for (condition, output, enabled, want) in [
+            (
+                "evt.type = open and fd.name = /etc/shadow",
+                "%proc.name %fd.name",
+                true,
+                SnapshotNeeds::NONE,
+            ),
+            (
+                "evt.type = dup and fd.types[0] = ipv4",
+                "%proc.name",
+                true,
+                fds,
+            ),
+            ("evt.type = open", "%proc.name %fd.types", true, fds),
+            (
+                "evt.type = open and proc.nthreads > 2",
+                "%proc.name",
+                true,
+                threads,
+            ),
+            (
+                "evt.type = open and proc.nthreads > 2",
+                "%fd.types",
+                false,
+                SnapshotNeeds::NONE,
+            ),
+            (
+                "evt.type = open and proc.name = val(proc.pname)",
+                "%proc.nchilds %fd.types",
+                true,
+                SnapshotNeeds::ALL,
+            ),
+        ] {
+            assert_eq!(
+                needs_of(condition, output, enabled),
+                want,
+                "{condition} / {output} / {enabled}"
+            );
         }
     }
 }

@@ -2,12 +2,14 @@
 //! captured from: the shared captures replayed through the engine's path (converter, state),
 //! and after each event every field of the catalog (with index and key arguments) formatted
 //! both ways. The evaluator threads see events only through snapshots, so any lookup the
-//! snapshot misses shows up here as a differing value.
+//! snapshot misses shows up here as a differing value. The engine captures only the optional
+//! parts its rules' fields need ([`SnapshotNeeds`]), so each field is also compared through a
+//! snapshot captured with exactly the parts it needs.
 
 use falco_rules::field::{ArgSpec, FieldArg, FieldCatalog, ResolvedField};
 use falco_scap::CaptureReader;
 use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
-use falco_sinsp::state::{EventSnapshot, State, StateLimits};
+use falco_sinsp::state::{EventSnapshot, SnapshotNeeds, State, StateLimits};
 use std::path::PathBuf;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
@@ -73,6 +75,20 @@ fn compare(capture: &str) -> usize {
     );
     let (mut a, mut b) = (Scratch::default(), Scratch::default());
     let mut snap = EventSnapshot::default();
+    // Fields grouped by the snapshot parts they need, each group with its own snapshot.
+    let mut groups: Vec<(SnapshotNeeds, Vec<ResolvedField>, EventSnapshot)> = Vec::new();
+    for f in &fields {
+        let needs = SnapshotNeeds::of_field(f.id);
+        match groups.iter_mut().find(|g| g.0 == needs) {
+            Some(g) => g.1.push(f.clone()),
+            None => groups.push((needs, vec![f.clone()], EventSnapshot::default())),
+        }
+    }
+    assert!(
+        groups.len() >= 3 && groups.iter().any(|g| g.0 == SnapshotNeeds::NONE),
+        "{:?}",
+        groups.iter().map(|g| g.0).collect::<Vec<_>>()
+    );
     let mut compared = 0;
     let mut differences = Vec::new();
     while compared < MAX_EVENTS {
@@ -98,6 +114,24 @@ fn compare(capture: &str) -> usize {
                     rec.evtype(),
                     f.name
                 ));
+            }
+        }
+        for (needs, group, gsnap) in &mut groups {
+            gsnap.capture_parts(&state, rec, *needs);
+            let direct = values(&mut EventContext::new(&state, rec, ev.cpu, &mut a), group);
+            let snapped = values(
+                &mut EventContext::from_snapshot(gsnap, rec, ev.cpu, &mut b),
+                group,
+            );
+            for (f, (d, s)) in group.iter().zip(direct.iter().zip(&snapped)) {
+                if d != s && differences.len() < 20 {
+                    differences.push(format!(
+                        "event {} (evtype {}) {} with only {needs:?}: state {d:?} snapshot {s:?}",
+                        compared + 1,
+                        rec.evtype(),
+                        f.name
+                    ));
+                }
             }
         }
         compared += 1;

@@ -1443,6 +1443,57 @@ impl CompiledFilter {
             root: Node::Const(value),
         }
     }
+
+    /// Calls `f` on every field the filter can read: each check's field, the fields of a
+    /// right-hand side (`val(...)`, transformers) and of built strings (`join`, `concat`).
+    pub fn for_each_field(&self, f: &mut dyn FnMut(&ResolvedField)) {
+        self.root.for_each_field(f);
+    }
+}
+
+impl Node {
+    fn for_each_field(&self, f: &mut dyn FnMut(&ResolvedField)) {
+        match self {
+            Node::And(c) | Node::Or(c) => c.iter().for_each(|n| n.for_each_field(f)),
+            Node::Not(n) | Node::Keyed(_, n) | Node::Memo(_, n) => n.for_each_field(f),
+            Node::Const(_) => {}
+            Node::Check(c) => {
+                c.lhs.for_each_field(f);
+                if let Test::Dynamic(rhs) = &c.test {
+                    rhs.for_each_field(f);
+                }
+            }
+        }
+    }
+}
+
+impl Side {
+    fn for_each_field(&self, f: &mut dyn FnMut(&ResolvedField)) {
+        // A built string's `field` only names the expression; its fields are in `value`.
+        match &self.value {
+            Some(b) => b.for_each_field(f),
+            None => f(&self.field),
+        }
+    }
+}
+
+impl Built {
+    fn for_each_field(&self, f: &mut dyn FnMut(&ResolvedField)) {
+        match self {
+            Built::Field(field, _) => f(field),
+            Built::Str(_) => {}
+            Built::Steps(b, _) => b.for_each_field(f),
+            Built::Join(sep, parts) => {
+                sep.for_each_field(f);
+                parts.iter().for_each(|b| b.for_each_field(f));
+            }
+            Built::Concat(parts) => parts.iter().for_each(|b| b.for_each_field(f)),
+            Built::Getopt(args, spec, _) => {
+                args.iter().for_each(|b| b.for_each_field(f));
+                spec.for_each_field(f);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -1492,6 +1543,26 @@ mod tests {
             .compile(&ast)
             .expect("compiles")
             .eval(&mut ListFields)
+    }
+
+    #[test]
+    fn for_each_field_lists_every_field_read() {
+        for (cond, want) in [
+            (
+                "s.x = 1 and not (l.x contains a or s.y exists)",
+                &["s.x", "l.x", "s.y"][..],
+            ),
+            ("s.x = val(s.y)", &["s.x", "s.y"]),
+            ("s.x = tolower(s.y)", &["s.x", "s.y"]),
+            ("join(\"-\", (s.a, tolower(s.b))) = x", &["s.a", "s.b"]),
+            ("s.x in (a, b) or evt.type = open", &["s.x", "evt.type"]),
+        ] {
+            let ast = crate::parser::parse(cond).expect("parses");
+            let filter = Compiler::new(&ListCatalog).compile(&ast).expect("compiles");
+            let mut seen = Vec::new();
+            filter.for_each_field(&mut |f| seen.push(f.name.clone()));
+            assert_eq!(seen, want, "{cond}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod extract;
 mod format;
 pub mod generic;
 mod names;
+mod needs;
 mod table;
 pub mod time;
 

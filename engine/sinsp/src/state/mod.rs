@@ -16,7 +16,7 @@ use foldhash::HashMap;
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
 pub(crate) use parse::open_params;
-pub use snapshot::{EventSnapshot, StateView};
+pub use snapshot::{EventSnapshot, SnapshotNeeds, StateView};
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
 

@@ -137,6 +137,46 @@ impl StateView for State {
     }
 }
 
+/// The costly, optional parts of a snapshot, each needed by only a few fields: a capture
+/// with a part off leaves it absent, so only fields that do not read it may use the snapshot
+/// ([`SnapshotNeeds::of_fields`](crate::fields) derives the parts from the fields a ruleset
+/// uses). Everything else is always captured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SnapshotNeeds {
+    /// Every fd of the event's process and their distinct types (`fd.types`, `fd.types[N]`).
+    pub process_fds: bool,
+    /// The alive threads of the event's process, counted over the whole thread table
+    /// (`proc.nthreads`, `proc.nchilds`).
+    pub thread_count: bool,
+}
+
+impl SnapshotNeeds {
+    /// Every part: the snapshot answers every field.
+    pub const ALL: SnapshotNeeds = SnapshotNeeds {
+        process_fds: true,
+        thread_count: true,
+    };
+    /// No optional part.
+    pub const NONE: SnapshotNeeds = SnapshotNeeds {
+        process_fds: false,
+        thread_count: false,
+    };
+
+    /// The parts either needs.
+    pub fn union(self, other: SnapshotNeeds) -> SnapshotNeeds {
+        SnapshotNeeds {
+            process_fds: self.process_fds || other.process_fds,
+            thread_count: self.thread_count || other.thread_count,
+        }
+    }
+}
+
+impl Default for SnapshotNeeds {
+    fn default() -> Self {
+        SnapshotNeeds::ALL
+    }
+}
+
 /// The state as one event's fields see it, detached from [`State`]: threads, fds, users and
 /// groups are shared with the tables (copied on write there), the rest is copied. Reused from event to event
 /// ([`EventSnapshot::capture`] keeps the allocations).
@@ -162,6 +202,12 @@ impl EventSnapshot {
     /// Records, for the event `rec` that `state` has just processed, the answer to every
     /// lookup its fields can make.
     pub fn capture(&mut self, state: &State, rec: Record<'_>) {
+        self.capture_parts(state, rec, SnapshotNeeds::ALL);
+    }
+
+    /// [`EventSnapshot::capture`] with only the optional parts in `needs`: fields that read
+    /// another part see it as absent.
+    pub fn capture_parts(&mut self, state: &State, rec: Record<'_>, needs: SnapshotNeeds) {
         self.meta = state.meta;
         self.threads.clear();
         self.fds.clear();
@@ -210,15 +256,19 @@ impl EventSnapshot {
                 self.add_thread(state, id);
             }
             let pid = t.pid;
-            let mut types = std::mem::take(&mut self.fd_types.2);
-            let has = StateView::fd_types(state, pid, &mut types);
-            self.fd_types = (pid, has, types);
-            if let Some(table) = state.fdtable(pid) {
-                self.proc_fds.extend(table.iter_shared().cloned());
+            if needs.process_fds {
+                let mut types = std::mem::take(&mut self.fd_types.2);
+                let has = StateView::fd_types(state, pid, &mut types);
+                self.fd_types = (pid, has, types);
+                if let Some(table) = state.fdtable(pid) {
+                    self.proc_fds.extend(table.iter_shared().cloned());
+                }
             }
             self.fd_counts.push((pid, state.fd_count(pid)));
-            self.process_threads
-                .push((pid, StateView::process_threads(state, pid)));
+            if needs.thread_count {
+                self.process_threads
+                    .push((pid, StateView::process_threads(state, pid)));
+            }
             for uid in [t.uid, t.loginuid] {
                 self.add_user(state, uid);
             }
