@@ -51,9 +51,10 @@ if [ -x /falco ]; then
   # Scaling on a fixed workload: a live capture of the unpaced load, replayed (CPU-bound) with
   # one and with two evaluator threads.
   insmod /falco.ko
-  /falco-inspect --live -w /tmp/bench.scap -M 3 > /tmp/cap.out 2>&1 &
+  RS=${BENCH_REPLAY_SECS:-1}
+  /falco-inspect --live -w /tmp/bench.scap -M $((RS + 2)) > /tmp/cap.out 2>&1 &
   CPID=$!
-  sleep 1; $T load 0 1 200 > /dev/null; wait $CPID
+  sleep 1; $T load 0 $RS 200 > /dev/null; wait $CPID
   rmmod falco
   for EV in 1 2 1 2; do
     /falco -c /engine-falco.yaml -r /falco_rules.yaml -o engine.kind=replay -o engine.replay.capture_file=/tmp/bench.scap \

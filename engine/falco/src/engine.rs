@@ -21,7 +21,7 @@ use falco_outputs::{Alert, Outputs, OutputsConfig};
 use falco_rules::priority::Priority;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
-use falco_sinsp::state::{State, StateLimits};
+use falco_sinsp::state::{CaptureCache, State, StateLimits};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -247,6 +247,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             pool: pool_rx,
             next_seq: 0,
             stats: &stats,
+            cache: CaptureCache::default(),
         };
         loop {
             if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
@@ -481,6 +482,8 @@ struct Stage<'a> {
     pool: Receiver<WorkUnit>,
     next_seq: u64,
     stats: &'a PipelineStats,
+    /// The last capture's thread family, shared by the next events of the same thread.
+    cache: CaptureCache,
 }
 
 impl Stage<'_> {
@@ -507,7 +510,7 @@ impl Stage<'_> {
                 continue;
             }
             unit.next_snapshot(i as u32)
-                .capture_parts(&self.state, rec, d.needs);
+                .capture_cached(&self.state, rec, d.needs, &mut self.cache);
         }
         unit.batch = batch;
         unit.detection = Some(d.clone());

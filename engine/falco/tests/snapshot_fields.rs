@@ -4,12 +4,13 @@
 //! both ways. The evaluator threads see events only through snapshots, so any lookup the
 //! snapshot misses shows up here as a differing value. The engine captures only the optional
 //! parts its rules' fields need ([`SnapshotNeeds`]), so each field is also compared through a
-//! snapshot captured with exactly the parts it needs.
+//! snapshot captured with exactly the parts it needs, through a [`CaptureCache`] kept across
+//! the events as the engine keeps it.
 
 use falco_rules::field::{ArgSpec, FieldArg, FieldCatalog, ResolvedField};
 use falco_scap::CaptureReader;
 use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
-use falco_sinsp::state::{EventSnapshot, SnapshotNeeds, State, StateLimits};
+use falco_sinsp::state::{CaptureCache, EventSnapshot, SnapshotNeeds, State, StateLimits};
 use std::path::PathBuf;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
@@ -76,12 +77,23 @@ fn compare(capture: &str) -> usize {
     let (mut a, mut b) = (Scratch::default(), Scratch::default());
     let mut snap = EventSnapshot::default();
     // Fields grouped by the snapshot parts they need, each group with its own snapshot.
-    let mut groups: Vec<(SnapshotNeeds, Vec<ResolvedField>, EventSnapshot)> = Vec::new();
+    // Like the engine's state stage, each group captures through a cache kept across events.
+    let mut groups: Vec<(
+        SnapshotNeeds,
+        Vec<ResolvedField>,
+        EventSnapshot,
+        CaptureCache,
+    )> = Vec::new();
     for f in &fields {
         let needs = SnapshotNeeds::of_field(f.id);
         match groups.iter_mut().find(|g| g.0 == needs) {
             Some(g) => g.1.push(f.clone()),
-            None => groups.push((needs, vec![f.clone()], EventSnapshot::default())),
+            None => groups.push((
+                needs,
+                vec![f.clone()],
+                EventSnapshot::default(),
+                CaptureCache::default(),
+            )),
         }
     }
     assert!(
@@ -116,8 +128,8 @@ fn compare(capture: &str) -> usize {
                 ));
             }
         }
-        for (needs, group, gsnap) in &mut groups {
-            gsnap.capture_parts(&state, rec, *needs);
+        for (needs, group, gsnap, cache) in &mut groups {
+            gsnap.capture_cached(&state, rec, *needs, cache);
             let direct = values(&mut EventContext::new(&state, rec, ev.cpu, &mut a), group);
             let snapped = values(
                 &mut EventContext::from_snapshot(gsnap, rec, ev.cpu, &mut b),

@@ -16,9 +16,17 @@ use foldhash::HashMap;
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
 pub(crate) use parse::open_params;
-pub use snapshot::{EventSnapshot, SnapshotNeeds, StateView};
+pub use snapshot::{CaptureCache, EventSnapshot, SnapshotNeeds, StateView};
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
+
+/// A number no table had before: a table takes a new one whenever it may change, so two
+/// tables (or one table at two times) with the same generation have the same content.
+pub(crate) fn next_generation() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
 
 /// Memory bounds of the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,12 +117,12 @@ pub struct State {
     pub limits: StateLimits,
     /// fd table counters (all processes).
     pub fd_counters: FdCounters,
-    /// Host name for `evt.hostname`.
-    pub hostname: String,
+    /// Host name for `evt.hostname` (shared with the snapshots).
+    pub hostname: std::sync::Arc<str>,
     /// Machine boot time, ns since the epoch.
     pub boot_ts: u64,
-    /// The machine's interface addresses.
-    pub interfaces: Interfaces,
+    /// The machine's interface addresses (shared with the snapshots).
+    pub interfaces: std::sync::Arc<Interfaces>,
     /// The current event.
     pub meta: EventMeta,
     last_ts: u64,
@@ -135,9 +143,9 @@ impl State {
     /// Loads a capture's metadata (or a /proc scan) into a new state.
     pub fn bootstrap(b: Bootstrap, limits: StateLimits) -> State {
         let mut s = State::new(limits);
-        s.hostname = b.hostname;
+        s.hostname = b.hostname.into();
         s.boot_ts = b.boot_ts;
-        s.interfaces = Interfaces::new(b.interfaces);
+        s.interfaces = std::sync::Arc::new(Interfaces::new(b.interfaces));
         s.users = UserTable::new(b.users, b.groups);
         for mut t in b.threads {
             parse::normalize_cwd(&mut t.cwd);

@@ -183,15 +183,17 @@ impl Default for SnapshotNeeds {
 #[derive(Debug, Default, Clone)]
 pub struct EventSnapshot {
     meta: EventMeta,
-    threads: Vec<Arc<ThreadInfo>>,
+    /// The event's thread first, then its family; shared with the next snapshots of the same
+    /// thread while the tables do not change (see [`CaptureCache`]).
+    threads: Arc<Vec<Arc<ThreadInfo>>>,
     /// (tid, fd, the fd or `None` when the lookup found nothing).
     fds: Vec<(i64, i64, Option<Arc<FdInfo>>)>,
     fd_counts: Vec<(i64, Option<usize>)>,
     process_threads: Vec<(i64, (u64, bool))>,
-    users: Vec<Arc<UserInfo>>,
-    groups: Vec<Arc<GroupInfo>>,
-    hostname: String,
-    interfaces: Interfaces,
+    users: Arc<Vec<Arc<UserInfo>>>,
+    groups: Arc<Vec<Arc<GroupInfo>>>,
+    hostname: Arc<str>,
+    interfaces: Arc<Interfaces>,
     /// `fd.types` of the event's process: (pid, has an fd table, types).
     fd_types: (i64, bool, Vec<&'static str>),
     /// Every fd of the event's process (`fd.types[N]` reads any of them).
@@ -208,54 +210,42 @@ impl EventSnapshot {
     /// [`EventSnapshot::capture`] with only the optional parts in `needs`: fields that read
     /// another part see it as absent.
     pub fn capture_parts(&mut self, state: &State, rec: Record<'_>, needs: SnapshotNeeds) {
+        self.capture_cached(state, rec, needs, &mut CaptureCache::default());
+    }
+
+    /// [`EventSnapshot::capture_parts`] for a stream of events: `cache` keeps the previous
+    /// capture's thread family, users and groups, and an event of the same thread while the
+    /// thread and user tables have not changed shares them instead of looking them up again.
+    pub fn capture_cached(
+        &mut self,
+        state: &State,
+        rec: Record<'_>,
+        needs: SnapshotNeeds,
+        cache: &mut CaptureCache,
+    ) {
         self.meta = state.meta;
-        self.threads.clear();
         self.fds.clear();
         self.fd_counts.clear();
         self.process_threads.clear();
-        self.users.clear();
-        self.groups.clear();
-        if self.hostname != state.hostname {
-            self.hostname.clone_from(&state.hostname);
-        }
-        if self.interfaces != state.interfaces {
-            self.interfaces.clone_from(&state.interfaces);
-        }
+        share(&mut self.hostname, &state.hostname);
+        share(&mut self.interfaces, &state.interfaces);
         self.fd_types = (i64::MIN, false, std::mem::take(&mut self.fd_types.2));
         self.proc_fds.clear();
         let tid = rec.tid() as i64;
-        let threads = &state.threads;
-        if let Some(t) = threads.get(tid) {
-            self.add_thread(state, tid);
-            // Ancestors: each level's main thread and its parent, exactly as `ancestors`
-            // walks them (a loop in corrupt state costs its 128 levels here too).
-            let start = t.tid;
-            let mut cur = t;
-            for _ in 0..128 {
-                let main = if cur.is_main() {
-                    cur
-                } else {
-                    match threads.get(cur.pid) {
-                        Some(m) => {
-                            self.add_thread(state, m.tid);
-                            m
-                        }
-                        None => cur,
-                    }
-                };
-                if main.ptid == main.tid || main.ptid == start {
-                    break;
-                }
-                let Some(p) = threads.get(main.ptid) else {
-                    break;
-                };
-                self.add_thread(state, p.tid);
-                cur = p;
-            }
-            for id in [t.sid, t.vpgid, t.pgid, t.pid] {
-                self.add_thread(state, id);
-            }
-            let pid = t.pid;
+        let key = (tid, state.threads.generation(), state.users.generation());
+        if cache.key == Some(key) {
+            share(&mut self.threads, &cache.threads);
+            share(&mut self.users, &cache.users);
+            share(&mut self.groups, &cache.groups);
+        } else {
+            self.capture_family(state, tid);
+            cache.key = Some(key);
+            cache.threads.clone_from(&self.threads);
+            cache.users.clone_from(&self.users);
+            cache.groups.clone_from(&self.groups);
+        }
+        let pid = self.threads.first().filter(|t| t.tid == tid).map(|t| t.pid);
+        if let Some(pid) = pid {
             if needs.process_fds {
                 let mut types = std::mem::take(&mut self.fd_types.2);
                 let has = StateView::fd_types(state, pid, &mut types);
@@ -269,15 +259,71 @@ impl EventSnapshot {
                 self.process_threads
                     .push((pid, StateView::process_threads(state, pid)));
             }
-            for uid in [t.uid, t.loginuid] {
-                self.add_user(state, uid);
-            }
-            self.add_group(state, t.gid);
         }
         if let Some(fd) = self.meta.fd {
             self.add_fd(state, tid, fd);
         }
         self.capture_params(state, tid, rec);
+    }
+
+    /// The event's thread, its ancestors (each level's main thread and its parent, exactly as
+    /// `ancestors` walks them), session and process-group leaders and main thread; its users
+    /// and group. Each list is new (the previous one may be shared).
+    fn capture_family(&mut self, state: &State, tid: i64) {
+        let threads = fresh(&mut self.threads);
+        let users = fresh(&mut self.users);
+        let groups = fresh(&mut self.groups);
+        let table = &state.threads;
+        let Some(t) = table.get_shared(tid) else {
+            return;
+        };
+        let mut push = |x: &Arc<ThreadInfo>| {
+            if !threads.iter().any(|y| y.tid == x.tid) {
+                threads.push(x.clone());
+            }
+        };
+        push(t);
+        // A loop in corrupt state costs its 128 levels here too.
+        let start = t.tid;
+        let mut cur = t;
+        for _ in 0..128 {
+            let main = if cur.is_main() {
+                cur
+            } else {
+                match table.get_shared(cur.pid) {
+                    Some(m) => {
+                        push(m);
+                        m
+                    }
+                    None => cur,
+                }
+            };
+            if main.ptid == main.tid || main.ptid == start {
+                break;
+            }
+            let Some(p) = table.get_shared(main.ptid) else {
+                break;
+            };
+            push(p);
+            cur = p;
+        }
+        for id in [t.sid, t.vpgid, t.pgid, t.pid] {
+            if !threads.iter().any(|y| y.tid == id) {
+                if let Some(x) = table.get_shared(id) {
+                    threads.push(x.clone());
+                }
+            }
+        }
+        for uid in [t.uid, t.loginuid] {
+            if !users.iter().any(|u| u.uid == uid) {
+                if let Some(u) = state.users.user_shared(uid) {
+                    users.push(u.clone());
+                }
+            }
+        }
+        if let Some(g) = state.users.group_shared(t.gid) {
+            groups.push(g.clone());
+        }
     }
 
     /// The threads, fds, users and groups the event's parameters name (`evt.arg`, `evt.args`).
@@ -317,16 +363,12 @@ impl EventSnapshot {
         }
     }
 
-    fn has_thread(&self, tid: i64) -> bool {
-        self.threads.iter().any(|t| t.tid == tid)
-    }
-
     fn add_thread(&mut self, state: &State, tid: i64) {
-        if self.has_thread(tid) {
+        if self.threads.iter().any(|t| t.tid == tid) {
             return;
         }
         if let Some(t) = state.threads.get_shared(tid) {
-            self.threads.push(t.clone());
+            Arc::make_mut(&mut self.threads).push(t.clone());
         }
     }
 
@@ -348,7 +390,7 @@ impl EventSnapshot {
             return;
         }
         if let Some(u) = state.users.user_shared(uid) {
-            self.users.push(u.clone());
+            Arc::make_mut(&mut self.users).push(u.clone());
         }
     }
 
@@ -357,9 +399,39 @@ impl EventSnapshot {
             return;
         }
         if let Some(g) = state.users.group_shared(gid) {
-            self.groups.push(g.clone());
+            Arc::make_mut(&mut self.groups).push(g.clone());
         }
     }
+}
+
+/// Makes `list` the shared `from`; nothing to do (not even a reference count) when it
+/// already is: a snapshot slot reused for the same thread usually still holds it.
+fn share<T: ?Sized>(list: &mut Arc<T>, from: &Arc<T>) {
+    if !Arc::ptr_eq(list, from) {
+        *list = from.clone();
+    }
+}
+
+/// An empty list to fill: `list`'s own when no other snapshot shares it, a new one otherwise.
+fn fresh<T: Clone>(list: &mut Arc<Vec<T>>) -> &mut Vec<T> {
+    if Arc::get_mut(list).is_none() {
+        *list = Arc::default();
+    }
+    let v = Arc::make_mut(list);
+    v.clear();
+    v
+}
+
+/// What the previous capture of a stream found for its event's thread (its family, users and
+/// group), kept for [`EventSnapshot::capture_cached`]. The key is the thread and the
+/// generations of the thread and user tables: any change to either table makes the next
+/// capture look everything up again.
+#[derive(Debug, Default)]
+pub struct CaptureCache {
+    key: Option<(i64, u64, u64)>,
+    threads: Arc<Vec<Arc<ThreadInfo>>>,
+    users: Arc<Vec<Arc<UserInfo>>>,
+    groups: Arc<Vec<Arc<GroupInfo>>>,
 }
 
 impl StateView for EventSnapshot {

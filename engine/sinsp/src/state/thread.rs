@@ -207,6 +207,8 @@ pub struct ThreadCounters {
 pub struct ThreadTable {
     threads: HashMap<i64, Arc<ThreadInfo>>,
     max: usize,
+    /// Changes whenever a thread may have changed (see [`super::next_generation`]).
+    generation: u64,
     /// What happened to the table.
     pub counters: ThreadCounters,
 }
@@ -217,8 +219,15 @@ impl ThreadTable {
         ThreadTable {
             threads: HashMap::default(),
             max,
+            generation: super::next_generation(),
             counters: ThreadCounters::default(),
         }
+    }
+
+    /// Equal at two times only when no thread was added, removed or changed in between.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The thread `tid`.
@@ -236,6 +245,7 @@ impl ThreadTable {
     /// The thread `tid`, mutably (copied first when a snapshot still holds it).
     #[inline]
     pub fn get_mut(&mut self, tid: i64) -> Option<&mut ThreadInfo> {
+        self.generation = super::next_generation();
         self.threads.get_mut(&tid).map(Arc::make_mut)
     }
 
@@ -245,12 +255,14 @@ impl ThreadTable {
             self.counters.dropped_full += 1;
             return false;
         }
+        self.generation = super::next_generation();
         self.threads.insert(t.tid, Arc::new(t));
         true
     }
 
     /// Removes a thread.
     pub fn remove(&mut self, tid: i64) -> Option<ThreadInfo> {
+        self.generation = super::next_generation();
         self.threads.remove(&tid).map(Arc::unwrap_or_clone)
     }
 
@@ -277,6 +289,7 @@ impl ThreadTable {
     ) {
         for t in self.threads.values_mut() {
             if pick(t) {
+                self.generation = super::next_generation();
                 f(Arc::make_mut(t));
             }
         }

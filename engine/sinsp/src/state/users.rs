@@ -32,6 +32,8 @@ pub struct GroupInfo {
 pub struct UserTable {
     users: HashMap<u32, Arc<UserInfo>>,
     groups: HashMap<u32, Arc<GroupInfo>>,
+    /// Changes whenever a user or group may have changed (see [`super::next_generation`]).
+    generation: u64,
 }
 
 impl UserTable {
@@ -40,7 +42,14 @@ impl UserTable {
         UserTable {
             users: users.into_iter().map(|u| (u.uid, Arc::new(u))).collect(),
             groups: groups.into_iter().map(|g| (g.gid, Arc::new(g))).collect(),
+            generation: super::next_generation(),
         }
+    }
+
+    /// Equal at two times only when no user or group was added, removed or changed in between.
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Reads `passwd` and `group` files (the host's are `/etc/passwd` and `/etc/group`).
@@ -80,21 +89,25 @@ impl UserTable {
 
     /// Adds or replaces a user (`useradded` events).
     pub fn add_user(&mut self, u: UserInfo) {
+        self.generation = super::next_generation();
         self.users.insert(u.uid, Arc::new(u));
     }
 
     /// Adds or replaces a group.
     pub fn add_group(&mut self, g: GroupInfo) {
+        self.generation = super::next_generation();
         self.groups.insert(g.gid, Arc::new(g));
     }
 
     /// Removes a user.
     pub fn remove_user(&mut self, uid: u32) {
+        self.generation = super::next_generation();
         self.users.remove(&uid);
     }
 
     /// Removes a group.
     pub fn remove_group(&mut self, gid: u32) {
+        self.generation = super::next_generation();
         self.groups.remove(&gid);
     }
 }
