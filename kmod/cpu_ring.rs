@@ -32,11 +32,11 @@ pub(crate) use crate::ring::DropCategory;
 /// Data older than this makes `poll()` report the ring readable even below the watermark, and
 /// a producer wakes a reader armed this long ago: below the watermark, a record waits at most
 /// about this long for its reader (the syscall-to-alert target is a p99 under 10 ms; Falco's
-/// reader sleeps up to 30 ms). Under load that is at most ~500 wake-ups per second per CPU.
-const FLUSH_NS: u64 = 2_000_000;
+/// reader sleeps up to 30 ms). Under load that is at most ~1000 wake-ups per second per CPU.
+const FLUSH_NS: u64 = 1_000_000;
 /// Period of the flush timer while a reader sleeps (rounded up to a jiffy: 4 ms at HZ=250). It
 /// only matters for the last records before a CPU goes quiet.
-pub(crate) const FLUSH_MS: u32 = 2;
+pub(crate) const FLUSH_MS: u32 = 1;
 
 const _: () = assert!(CONTROL_PAGE_SIZE == PAGE_SIZE);
 
@@ -223,7 +223,12 @@ impl Ring {
         if ready {
             return bindings::POLLIN | bindings::POLLRDNORM;
         }
-        self.armed_at.store(now_ns(), Ordering::Relaxed);
+        // A reader polling again after its own timeout has been waiting since it first armed:
+        // keep that time, so its records are not held for another full `FLUSH_NS`. (A producer
+        // disarming in between leaves an older time: the next record wakes at once.)
+        if !self.armed.load(Ordering::Acquire) {
+            self.armed_at.store(now_ns(), Ordering::Relaxed);
+        }
         self.armed.store(true, Ordering::Release);
         // The producer's wake-up is fence-free, so it can miss a reader arming concurrently with
         // its last event; the flush timer bounds that (and a quiet CPU's pending data) to a jiffy or two.

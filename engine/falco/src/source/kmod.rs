@@ -129,10 +129,9 @@ impl Drop for Live {
 /// poll() timeout when idle: also bounds how long a stop request waits.
 const WAIT_MS: i32 = 50;
 /// poll() timeout while events flow (some were read in the last [`BUSY_FOR`]). The module
-/// wakes a sleeping reader when its ring crosses a watermark (1/16 of the ring) or after
-/// 20 ms; under a steady load below the watermark that 20 ms would be the alert latency, so a
-/// busy reader looks again after this long instead.
-const BUSY_WAIT_MS: i32 = 2;
+/// wakes a sleeping reader when its ring crosses a watermark (1/16 of the ring) or 1 ms after
+/// the reader armed it; this timeout is the fallback should that wake-up be missed.
+const BUSY_WAIT_MS: i32 = 1;
 /// How long after the last record the reader keeps the short timeout.
 const BUSY_FOR: std::time::Duration = std::time::Duration::from_millis(200);
 
