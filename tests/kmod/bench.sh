@@ -64,6 +64,13 @@ if [ -x /falco ]; then
       -o engine.evaluators=$EV > /tmp/rep.out 2>&1
     echo "BENCH replay evaluators=$EV $(grep 'Events processed' /tmp/rep.out)"
   done
+  # The same events with all three official rules files: evaluation then outweighs the
+  # ordered state stage, which is what a second evaluator can take over.
+  for EV in 1 2 1 2; do
+    /falco -c /engine-falco.yaml -r /falco_rules.yaml -r /falco-incubating_rules.yaml -r /falco-sandbox_rules.yaml \
+      -o engine.kind=replay -o engine.replay.capture_file=/tmp/bench.scap -o engine.evaluators=$EV > /tmp/rep.out 2>&1
+    echo "BENCH replay-all-rules evaluators=$EV $(grep 'Events processed' /tmp/rep.out)"
+  done
   echo "=== RESULT bench-replay rc=0"
   # BENCH_EXPORT=1: the capture, gzipped and base64, for profiling the same events on the host.
   if [ "${BENCH_EXPORT:-0}" = 1 ]; then

@@ -20,7 +20,7 @@ use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender, TrySendErro
 use falco_outputs::{Alert, Outputs, OutputsConfig};
 use falco_rules::priority::Priority;
 use falco_rules::ruleset::RuleSet;
-use falco_sinsp::fields::{Scratch, SyscallCatalog};
+use falco_sinsp::fields::SyscallCatalog;
 use falco_sinsp::state::{CaptureCache, State, StateLimits};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -248,8 +248,6 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             next_seq: 0,
             stats: &stats,
             cache: CaptureCache::default(),
-            hostname: hostname.as_str(),
-            scratch: Scratch::default(),
         };
         loop {
             if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
@@ -294,10 +292,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
                 break;
             }
             match source.events().recv_timeout(Duration::from_millis(100)) {
-                Ok(SourceMsg::Batch(batch)) => {
-                    let idle = source.events().is_empty();
-                    stage.process(batch, &detection, idle);
-                }
+                Ok(SourceMsg::Batch(batch)) => stage.process(batch, &detection),
                 Ok(SourceMsg::Fatal(e)) => {
                     eprintln!("Error: {e}");
                     code = ExitCode::FAILURE;
@@ -312,7 +307,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             // Drain what the reader already took from the rings: every queued alert is written.
             while let Ok(msg) = source.events().recv_timeout(Duration::from_secs(1)) {
                 match msg {
-                    SourceMsg::Batch(batch) => stage.process(batch, &detection, false),
+                    SourceMsg::Batch(batch) => stage.process(batch, &detection),
                     SourceMsg::Fatal(_) | SourceMsg::Stopped => break,
                 }
             }
@@ -489,17 +484,7 @@ struct Stage<'a> {
     stats: &'a PipelineStats,
     /// The last capture's thread family, shared by the next events of the same thread.
     cache: CaptureCache,
-    hostname: &'a str,
-    /// For the units evaluated here (see [`INLINE_JOBS`]).
-    scratch: Scratch,
 }
-
-/// A unit with at most this many events to evaluate, reaching an idle state stage (nothing
-/// else queued from the source) while the evaluators have nothing queued either, is evaluated
-/// on the state stage's thread: at low event rates that spares a thread hand-over (a wake-up
-/// of another thread, often on another CPU) on the way from the syscall to the alert, and the
-/// evaluators would have been idle anyway.
-const INLINE_JOBS: usize = 32;
 
 impl Stage<'_> {
     /// A unit to fill, reused when the reorder stage gave one back.
@@ -513,7 +498,7 @@ impl Stage<'_> {
     /// State update for every record of a batch, with a snapshot for each event that has
     /// candidate rules; the batch then goes to an evaluator (or straight to the reorder stage
     /// when no event of it has candidates).
-    fn process(&mut self, batch: EventBatch, d: &Arc<Detection>, idle: bool) {
+    fn process(&mut self, batch: EventBatch, d: &Arc<Detection>) {
         let mut unit = self.unit();
         for (i, rec, e) in batch.iter_indexed() {
             *self.events += 1;
@@ -530,11 +515,6 @@ impl Stage<'_> {
         unit.batch = batch;
         unit.detection = Some(d.clone());
         if unit.jobs.is_empty() {
-            let _ = self.done.send(unit);
-            return;
-        }
-        if idle && unit.jobs.len() <= INLINE_JOBS && self.eval.is_empty() {
-            crate::evaluate::evaluate(&mut unit, &mut self.scratch, self.hostname);
             let _ = self.done.send(unit);
             return;
         }

@@ -163,12 +163,12 @@ fn read_loop(
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => {}
         }
         // Drain what is there, then hand over and wait for the next wakeup.
+        let before = batch.len();
         while let Some(r) = rings.next_record() {
             match r {
                 Ok(rec) => {
                     batch.push(&rec, 0, 0);
                     batch.set_last_cpu(cpu_of(&rings));
-                    counters.events.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(_) => {
                     counters.corrupt.fetch_add(1, Ordering::Relaxed);
@@ -178,6 +178,9 @@ fn read_loop(
                 break;
             }
         }
+        counters
+            .events
+            .fetch_add((batch.len() - before) as u64, Ordering::Relaxed);
         let s = rings.stats();
         counters.driver_events.store(s.events, Ordering::Relaxed);
         counters
