@@ -5,6 +5,7 @@ use std::sync::atomic::Ordering;
 
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use ringbuf_abi::ioctl::{self, EventMask, Stats, SyscallMask};
+use ringbuf_abi::record::{HEADER_LEN, OFF_LEN, OFF_TS};
 use ringbuf_abi::ring::{
     aligned_len, data_map_len, data_offset, is_valid_ring_size, RingControl, ABI_VERSION,
     CONTROL_PAGE_SIZE, DATA_OFFSET, DROP_CATEGORIES,
@@ -37,6 +38,8 @@ pub struct Ring {
     size: u64,
     /// Next position to read (the engine's copy of `tail`).
     tail: u64,
+    /// `tail` as last stored in the control page (see [`Ring::publish`]).
+    published: u64,
     /// Last `head` seen.
     head: u64,
     /// `head` as read in the pass before the last one: records below it may be handed out
@@ -93,6 +96,7 @@ impl Ring {
             cpu,
             size,
             tail,
+            published: tail,
             head: tail,
             limit: tail,
         })
@@ -153,16 +157,51 @@ impl Ring {
         }))
     }
 
-    /// Moves past `len` bytes and tells the module they are free.
+    /// The timestamp in the header of the record at `tail`, read without summing its
+    /// parameter lengths (that happens when it is handed out); 0 when the header itself is
+    /// truncated or gives an impossible length, so that the record is picked at once and its
+    /// error reported.
+    fn peek_ts(&self) -> Option<u64> {
+        if self.tail >= self.head {
+            return None;
+        }
+        let avail = (self.head - self.tail).min(self.size) as usize;
+        let off = data_offset(self.tail, self.size);
+        let header = self.data.get(off..off + avail.min(HEADER_LEN))?;
+        let word = |at: usize, n: usize| {
+            header
+                .get(at..at + n)
+                .map(|b| b.iter().rev().fold(0u64, |v, &x| v << 8 | u64::from(x)))
+        };
+        let ts = match (word(OFF_TS, 8), word(OFF_LEN, 4)) {
+            (Some(ts), Some(len)) if len as usize >= HEADER_LEN && len as usize <= avail => ts,
+            _ => 0,
+        };
+        Some(ts)
+    }
+
+    /// Moves past `len` bytes. The module learns they are free in batches (see
+    /// [`PUBLISH_BYTES`]), not per record: the control page's `tail` shares a cache line that
+    /// the producing CPU reads on every event.
     fn advance(&mut self, len: usize) {
         self.tail += aligned_len(len) as u64;
-        self.ctl().tail.store(self.tail, Ordering::Release);
+        if self.tail - self.published >= PUBLISH_BYTES.min(self.size / 8) {
+            self.publish();
+        }
+    }
+
+    /// Tells the module that everything before `tail` is free.
+    fn publish(&mut self) {
+        if self.published != self.tail {
+            self.ctl().tail.store(self.tail, Ordering::Release);
+            self.published = self.tail;
+        }
     }
 
     /// Gives up on everything published (after a corrupt record).
     fn skip_all(&mut self) {
         self.tail = self.head;
-        self.ctl().tail.store(self.tail, Ordering::Release);
+        self.publish();
     }
 
     fn ioctl_ptr<T>(&self, req: u32, arg: *const T) -> Result<(), Error> {
@@ -182,11 +221,17 @@ impl Ring {
 /// Passes over the rings [`RingSet::next_record`] makes at most before handing out a record.
 const MAX_PASSES: u32 = 8;
 
+/// Bytes read from a ring before its `tail` is given back to the module while draining (at
+/// most 1/8 of the ring); the rest is given back when the rings are empty or before sleeping.
+const PUBLISH_BYTES: u64 = 64 * 1024;
+
 /// Every ring of the module, read together.
 pub struct RingSet {
     rings: Vec<Ring>,
     /// Ring whose record `next_record` handed out last, to advance on the next call.
     pending: Option<(usize, usize)>,
+    /// Ring whose record did not decode, to skip to its head on the next call.
+    skip: Option<usize>,
     /// Records that failed to decode (the ring was resynchronised each time).
     corrupt: u64,
 }
@@ -219,6 +264,7 @@ impl RingSet {
         Ok(RingSet {
             rings,
             pending: None,
+            skip: None,
             corrupt: 0,
         })
     }
@@ -334,7 +380,9 @@ impl RingSet {
     ///
     /// # Errors
     /// [`Error::Io`] when poll fails (EINTR is reported as "not readable").
-    pub fn wait(&self, timeout_ms: i32) -> Result<bool, Error> {
+    pub fn wait(&mut self, timeout_ms: i32) -> Result<bool, Error> {
+        // poll() measures what is unread from the control pages' `tail`.
+        self.publish();
         let mut fds: Vec<libc::pollfd> = self
             .rings
             .iter()
@@ -371,25 +419,16 @@ impl RingSet {
     /// [`Error::Corrupt`] for a record that does not decode: that ring is skipped to its head
     /// and reading can go on.
     pub fn next_record(&mut self) -> Option<Result<Record<'_>, Error>> {
-        if let Some((i, len)) = self.pending.take() {
-            self.rings[i].advance(len);
-        }
+        self.settle();
         let mut passes = 0;
         let i = loop {
+            // Timestamps from the headers only: just the record handed out is validated.
             let mut best: Option<(usize, u64)> = None;
-            for i in 0..self.rings.len() {
-                match self.rings[i].peek() {
-                    Some(Ok(rec)) => {
-                        if best.is_none_or(|(_, ts)| rec.ts() < ts) {
-                            best = Some((i, rec.ts()));
-                        }
+            for (i, r) in self.rings.iter().enumerate() {
+                if let Some(ts) = r.peek_ts() {
+                    if best.is_none_or(|(_, b)| ts < b) {
+                        best = Some((i, ts));
                     }
-                    Some(Err(e)) => {
-                        self.rings[i].skip_all();
-                        self.corrupt += 1;
-                        return Some(Err(e));
-                    }
-                    None => {}
                 }
             }
             match best {
@@ -397,20 +436,45 @@ impl RingSet {
                 // Producers keep publishing records older than the oldest visible one: after
                 // this many passes, hand out the oldest rather than spin.
                 Some((i, _)) if passes >= MAX_PASSES => break i,
-                None if passes > 0 => return None,
+                None if passes > 0 => {
+                    self.publish();
+                    return None;
+                }
                 _ => {
                     self.pass();
                     passes += 1;
                 }
             }
         };
-        let ring = &self.rings[i];
-        match ring.peek()? {
+        match self.rings[i].peek()? {
             Ok(rec) => {
                 self.pending = Some((i, rec.len() as usize));
                 Some(Ok(rec))
             }
-            Err(e) => Some(Err(e)),
+            Err(e) => {
+                self.skip = Some(i);
+                self.corrupt += 1;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Moves past the record handed out last, or past everything in the ring whose record did
+    /// not decode.
+    fn settle(&mut self) {
+        if let Some((i, len)) = self.pending.take() {
+            self.rings[i].advance(len);
+        }
+        if let Some(i) = self.skip.take() {
+            self.rings[i].skip_all();
+        }
+    }
+
+    /// Gives every ring's read bytes back to the module.
+    fn publish(&mut self) {
+        self.settle();
+        for r in &mut self.rings {
+            r.publish();
         }
     }
 

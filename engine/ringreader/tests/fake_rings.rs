@@ -193,3 +193,70 @@ fn the_cpu_of_the_last_record_is_its_ring_s() {
     assert_eq!(got, [(2, Some(1)), (1, Some(0))]);
     fs::remove_dir_all(&d).unwrap();
 }
+
+/// The `tail` the module sees: the control page of the ring file.
+fn published_tail(dir: &Path, cpu: u32) -> u64 {
+    let f = fs::read(dir.join(format!("falco{cpu}"))).unwrap();
+    u64::from_le_bytes(f[24..32].try_into().unwrap())
+}
+
+#[test]
+fn read_bytes_are_given_back_when_the_rings_are_empty_or_before_sleeping() {
+    let d = tmpdir("publish");
+    fake_ring(&d, 0, 0, &[(10, 1), (30, 1)]);
+    fake_ring(&d, 1, 0, &[(20, 2)]);
+    let head0 = {
+        let f = fs::read(d.join("falco0")).unwrap();
+        u64::from_le_bytes(f[16..24].try_into().unwrap())
+    };
+    let mut rs = RingSet::open(&d).unwrap();
+    assert_eq!(rs.next_record().unwrap().unwrap().ts(), 10);
+    assert_eq!(rs.next_record().unwrap().unwrap().ts(), 20);
+    // Mid-drain, a few records are not worth a store to the page the producer reads.
+    assert_eq!((published_tail(&d, 0), published_tail(&d, 1)), (0, 0));
+    assert_eq!(rs.next_record().unwrap().unwrap().ts(), 30);
+    assert!(rs.next_record().is_none());
+    assert_eq!(published_tail(&d, 0), head0, "ring 0 given back once empty");
+    assert!(published_tail(&d, 1) > 0, "ring 1 given back once empty");
+    fs::remove_dir_all(&d).unwrap();
+
+    // Before poll(): the module measures what is unread from the published tail.
+    let d = tmpdir("publish-wait");
+    fake_ring(&d, 0, 0, &[(10, 1), (30, 1)]);
+    let mut rs = RingSet::open(&d).unwrap();
+    assert_eq!(rs.next_record().unwrap().unwrap().ts(), 10);
+    assert_eq!(published_tail(&d, 0), 0);
+    let _ = rs.wait(0);
+    assert!(
+        published_tail(&d, 0) > 0,
+        "the record handed out is given back before sleeping"
+    );
+    fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_record_with_an_impossible_length_is_reported_before_older_records_of_other_rings() {
+    let d = tmpdir("corrupt-two");
+    fake_ring(&d, 0, 0, &[(5, 1), (6, 1)]);
+    fake_ring(&d, 1, 0, &[(9, 2), (10, 2)]);
+    let p = d.join("falco1");
+    let mut f = fs::read(&p).unwrap();
+    f[CONTROL_PAGE_SIZE + 16..CONTROL_PAGE_SIZE + 20].copy_from_slice(&3u32.to_le_bytes());
+    fs::write(&p, f).unwrap();
+    let mut rs = RingSet::open(&d).unwrap();
+    assert!(
+        rs.next_record().unwrap().is_err(),
+        "the broken header is picked at once"
+    );
+    let mut got = Vec::new();
+    while let Some(r) = rs.next_record() {
+        got.push(r.unwrap().ts());
+    }
+    assert_eq!(
+        got,
+        [5, 6],
+        "ring 1 was skipped to its head, ring 0 read whole"
+    );
+    assert_eq!(rs.corrupt(), 1);
+    fs::remove_dir_all(&d).unwrap();
+}
