@@ -19,6 +19,8 @@ if [ -x /falco ]; then
   echo 'root:*:19000:0:99999:7:::' > /etc/shadow
   wait_for() { i=0; while [ $i -lt 300 ]; do grep -q "$1" "$2" 2>/dev/null && return 0; sleep 0.1; i=$((i+1)); done; return 1; }
   ticks() { awk '{print $14+$15}' /proc/$1/stat; }
+  # tid, name and CPU ticks of each thread of the engine ($FPID).
+  threads() { for t in /proc/$FPID/task/*; do echo "${t##*/} $(tr ' ' _ < $t/comm) $(awk '{print $14+$15}' $t/stat)"; done; }
   HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
   SECS=${BENCH_SECS:-5}
   for EV in 1 2; do
@@ -34,11 +36,13 @@ if [ -x /falco ]; then
       # (and which its /proc scan predates) has no name, and the rule requires one.
       wait_for 'capturing live events' /tmp/b.out; sleep 1
       c0=$(ticks $FPID); t0=$(date +%s)
+      threads > /tmp/th0
       # At least ~100 shadow alerts per run, so p99 is not just the worst of a dozen.
       if [ $RATE = 0 ]; then EVERY=200; else EVERY=$(( RATE * SECS / 400 )); fi
       [ $EVERY -gt 200 ] && EVERY=200; [ $EVERY -lt 1 ] && EVERY=1
       $T load $RATE $SECS $EVERY > /tmp/load.out
       c1=$(ticks $FPID)
+      threads > /tmp/th1
       sleep 1
       kill -TERM $FPID; wait $FPID; rc=$?
       wait $SPID
@@ -48,6 +52,9 @@ if [ -x /falco ]; then
       lat=$($T latency /tmp/b.out 'Sensitive file opened for reading by' | sed -n 's/^LATENCY \[[^]]*\] //p')
       cpu=$(awk -v a=$c0 -v b=$c1 -v hz=$HZ -v s=$SECS 'BEGIN{printf "%.1f", (b-a)/hz/s*100}')
       echo "BENCH engine evaluators=$EV target=$RATE events_per_s=$ach cpu_pct=$cpu driver_events_drops=$(echo $drv | tr " " ",") $lat rc=$rc"
+      # Where the engine's CPU went: % of one vCPU per thread over the load.
+      echo "BENCH threads evaluators=$EV target=$RATE $(awk -v hz=$HZ -v s=$SECS 'NR==FNR {a[$1]=$3; next}
+        ($1 in a) && $3 > a[$1] {printf "%s=%.1f ", $2, ($3-a[$1])/hz/s*100}' /tmp/th0 /tmp/th1)"
     done
   done
   echo "=== RESULT bench-engine rc=0"
