@@ -259,14 +259,7 @@ mod tests {
 
     #[test]
     fn needs_follow_the_enabled_rules_fields() {
-        let fds = SnapshotNeeds {
-            process_fds: true,
-            ..SnapshotNeeds::NONE
-        };
-        let threads = SnapshotNeeds {
-            thread_count: true,
-            ..SnapshotNeeds::NONE
-        };
+        let (fds, threads) = (SnapshotNeeds::PROCESS_FDS, SnapshotNeeds::THREAD_COUNT);
         for (condition, output, enabled, want) in [
             (
                 "evt.type = open and fd.name = /etc/shadow",

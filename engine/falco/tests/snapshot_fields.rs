@@ -11,6 +11,7 @@ use falco_rules::field::{ArgSpec, FieldArg, FieldCatalog, ResolvedField};
 use falco_scap::CaptureReader;
 use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
 use falco_sinsp::state::{CaptureCache, EventSnapshot, SnapshotNeeds, State, StateLimits};
+use ringbuf_abi::Record;
 use std::path::PathBuf;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
@@ -63,6 +64,47 @@ fn values(ctx: &mut EventContext<'_>, fields: &[ResolvedField]) -> Vec<(Option<S
         .collect()
 }
 
+/// One event, just processed by `state`.
+struct Event<'a, 'r> {
+    state: &'a State,
+    rec: Record<'r>,
+    cpu: u16,
+    number: usize,
+    scratch: (&'a mut Scratch, &'a mut Scratch),
+}
+
+impl Event<'_, '_> {
+    /// Appends to `out` (20 at most in all) each of `fields` whose value through `snap`
+    /// differs from its value through the state.
+    fn differences(
+        &mut self,
+        snap: &EventSnapshot,
+        fields: &[ResolvedField],
+        label: &str,
+        out: &mut Vec<String>,
+    ) {
+        let (a, b) = (&mut *self.scratch.0, &mut *self.scratch.1);
+        let direct = values(
+            &mut EventContext::new(self.state, self.rec, self.cpu, a),
+            fields,
+        );
+        let snapped = values(
+            &mut EventContext::from_snapshot(snap, self.rec, self.cpu, b),
+            fields,
+        );
+        for (f, (d, s)) in fields.iter().zip(direct.iter().zip(&snapped)) {
+            if d != s && out.len() < 20 {
+                out.push(format!(
+                    "event {} (evtype {}) {}{label}: state {d:?} snapshot {s:?}",
+                    self.number,
+                    self.rec.evtype(),
+                    f.name
+                ));
+            }
+        }
+    }
+}
+
 fn compare(capture: &str) -> usize {
     let catalog = SyscallCatalog::new();
     let fields = fields(&catalog);
@@ -113,38 +155,22 @@ fn compare(capture: &str) -> usize {
         let rec = ev.record;
         state.process(rec, ev.cpu);
         snap.capture(&state, rec);
-        let direct = values(&mut EventContext::new(&state, rec, ev.cpu, &mut a), &fields);
-        let snapped = values(
-            &mut EventContext::from_snapshot(&snap, rec, ev.cpu, &mut b),
-            &fields,
-        );
-        for (f, (d, s)) in fields.iter().zip(direct.iter().zip(&snapped)) {
-            if d != s && differences.len() < 20 {
-                differences.push(format!(
-                    "event {} (evtype {}) {}: state {d:?} snapshot {s:?}",
-                    compared + 1,
-                    rec.evtype(),
-                    f.name
-                ));
-            }
-        }
+        let mut event = Event {
+            state: &state,
+            rec,
+            cpu: ev.cpu,
+            number: compared + 1,
+            scratch: (&mut a, &mut b),
+        };
+        event.differences(&snap, &fields, "", &mut differences);
         for (needs, group, gsnap, cache) in &mut groups {
             gsnap.capture_cached(&state, rec, *needs, cache);
-            let direct = values(&mut EventContext::new(&state, rec, ev.cpu, &mut a), group);
-            let snapped = values(
-                &mut EventContext::from_snapshot(gsnap, rec, ev.cpu, &mut b),
+            event.differences(
+                gsnap,
                 group,
+                &format!(" with only {needs:?}"),
+                &mut differences,
             );
-            for (f, (d, s)) in group.iter().zip(direct.iter().zip(&snapped)) {
-                if d != s && differences.len() < 20 {
-                    differences.push(format!(
-                        "event {} (evtype {}) {} with only {needs:?}: state {d:?} snapshot {s:?}",
-                        compared + 1,
-                        rec.evtype(),
-                        f.name
-                    ));
-                }
-            }
         }
         compared += 1;
     }

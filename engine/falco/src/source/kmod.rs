@@ -163,24 +163,7 @@ fn read_loop(
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => {}
         }
         // Drain what is there, then hand over and wait for the next wakeup.
-        let before = batch.len();
-        while let Some(r) = rings.next_record() {
-            match r {
-                Ok(rec) => {
-                    batch.push(&rec, 0, 0);
-                    batch.set_last_cpu(cpu_of(&rings));
-                }
-                Err(_) => {
-                    counters.corrupt.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            if batch.is_full() {
-                break;
-            }
-        }
-        counters
-            .events
-            .fetch_add((batch.len() - before) as u64, Ordering::Relaxed);
+        fill(&mut rings, &mut batch, &counters);
         let s = rings.stats();
         counters.driver_events.store(s.events, Ordering::Relaxed);
         counters
@@ -216,28 +199,44 @@ fn read_loop(
     // Stop producing, then hand over everything already in the rings: a stop loses no event
     // that was captured before it.
     let _ = rings.disable();
-    while let Some(r) = rings.next_record() {
-        match r {
-            Ok(rec) => {
-                batch.push(&rec, 0, 0);
-                batch.set_last_cpu(cpu_of(&rings));
-            }
-            Err(_) => {
-                counters.corrupt.fetch_add(1, Ordering::Relaxed);
-            }
+    loop {
+        fill(&mut rings, &mut batch, &counters);
+        if !batch.is_full() {
+            break;
         }
-        if batch.is_full() {
-            let next = EventBatch::with_capacity();
-            if tx
-                .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
-                .is_err()
-            {
-                return;
-            }
+        let next = EventBatch::with_capacity();
+        if tx
+            .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
+            .is_err()
+        {
+            return;
         }
     }
     if !batch.is_empty() && tx.send(SourceMsg::Batch(batch)).is_err() {
         return;
     }
     let _ = tx.send(SourceMsg::Stopped);
+}
+
+/// Moves records from the rings into `batch` until the rings are empty or the batch is full,
+/// counting them (and the ones that did not decode) in `counters`.
+fn fill(rings: &mut RingSet, batch: &mut EventBatch, counters: &LiveCounters) {
+    let before = batch.len();
+    while let Some(r) = rings.next_record() {
+        match r {
+            Ok(rec) => {
+                batch.push(&rec, 0, 0);
+                batch.set_last_cpu(cpu_of(rings));
+            }
+            Err(_) => {
+                counters.corrupt.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        if batch.is_full() {
+            break;
+        }
+    }
+    counters
+        .events
+        .fetch_add((batch.len() - before) as u64, Ordering::Relaxed);
 }

@@ -8,14 +8,10 @@ impl SnapshotNeeds {
     /// catalog does not know needs every part.
     pub fn of_field(id: u32) -> SnapshotNeeds {
         match FieldId::from_raw(id) {
-            Some(FieldId::Fd(FdField::Types)) => SnapshotNeeds {
-                process_fds: true,
-                ..SnapshotNeeds::NONE
-            },
-            Some(FieldId::Proc(ProcField::Nthreads | ProcField::Nchilds)) => SnapshotNeeds {
-                thread_count: true,
-                ..SnapshotNeeds::NONE
-            },
+            Some(FieldId::Fd(FdField::Types)) => SnapshotNeeds::PROCESS_FDS,
+            Some(FieldId::Proc(ProcField::Nthreads | ProcField::Nchilds)) => {
+                SnapshotNeeds::THREAD_COUNT
+            }
             Some(_) => SnapshotNeeds::NONE,
             None => SnapshotNeeds::ALL,
         }
@@ -44,14 +40,7 @@ mod tests {
 
     #[test]
     fn parts_by_field() {
-        let fds = SnapshotNeeds {
-            process_fds: true,
-            ..SnapshotNeeds::NONE
-        };
-        let threads = SnapshotNeeds {
-            thread_count: true,
-            ..SnapshotNeeds::NONE
-        };
+        let (fds, threads) = (SnapshotNeeds::PROCESS_FDS, SnapshotNeeds::THREAD_COUNT);
         for (name, want) in [
             ("fd.types", fds),
             ("proc.nthreads", threads),

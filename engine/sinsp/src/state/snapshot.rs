@@ -161,6 +161,16 @@ impl SnapshotNeeds {
         process_fds: false,
         thread_count: false,
     };
+    /// Only the process's fds (`fd.types`).
+    pub const PROCESS_FDS: SnapshotNeeds = SnapshotNeeds {
+        process_fds: true,
+        thread_count: false,
+    };
+    /// Only the process's thread count (`proc.nthreads`, `proc.nchilds`).
+    pub const THREAD_COUNT: SnapshotNeeds = SnapshotNeeds {
+        process_fds: false,
+        thread_count: true,
+    };
 
     /// The parts either needs.
     pub fn union(self, other: SnapshotNeeds) -> SnapshotNeeds {
