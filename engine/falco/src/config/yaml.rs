@@ -1,10 +1,11 @@
 //! A YAML document tree that remembers where every node came from, so configuration errors
-//! and warnings can point at file:line:column. Built from yaml-rust2's marked events because
-//! serde_yaml does not expose node positions; duplicate mapping keys are detected here.
+//! and warnings can point at file:line:column. The positioned parse is the rules crate's
+//! (`falco_rules::yaml`, built on yaml-rust2's marked events because serde_yaml does not expose
+//! node positions); this module turns its tree into the configuration's own (file names in
+//! positions, keys as strings, mutable for `-o` overrides) and rejects duplicate keys.
 
+use falco_rules::yaml::{self as rules_yaml, NodeKind, ScalarStyle};
 use std::sync::Arc;
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// Where a node starts: file, 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,187 +102,90 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Parses one YAML document. An empty document yields an empty mapping.
+/// Parses the first YAML document of `text` (from `file`). An empty document yields an empty
+/// mapping.
+///
+/// # Errors
+/// A syntax error, a duplicate mapping key or a mapping key that is not a scalar, with its
+/// position.
 pub fn parse(file: &str, text: &str) -> Result<Node, YamlError> {
     let file: Arc<str> = Arc::from(file);
-    let mut builder = Builder {
-        file: file.clone(),
-        stack: Vec::new(),
-        root: None,
-        error: None,
-        anchors: Vec::new(),
-    };
-    let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
-        let m = e.marker();
-        return Err(YamlError {
+    let docs = rules_yaml::parse(text).map_err(|e| YamlError {
+        pos: position(&file, e.pos),
+        message: e.message,
+    })?;
+    match docs.docs.into_iter().next() {
+        Some(root) => convert(&file, root),
+        None => Ok(Node {
+            value: Value::Map(Vec::new()),
             pos: Pos {
                 file,
-                line: m.line(),
-                col: m.col() + 1,
+                line: 1,
+                col: 1,
             },
-            message: e.info().to_string(),
-        });
+        }),
     }
-    if let Some(err) = builder.error {
-        return Err(err);
+}
+
+fn position(file: &Arc<str>, p: rules_yaml::Pos) -> Pos {
+    Pos {
+        file: file.clone(),
+        line: p.line,
+        col: p.col,
     }
-    Ok(builder.root.unwrap_or(Node {
-        value: Value::Map(Vec::new()),
-        pos: Pos {
-            file,
-            line: 1,
-            col: 1,
+}
+
+/// The configuration's node for a parsed one: scalars keep their text and whether they were
+/// quoted (any style but plain); a block mapping is placed at its first key, where users look.
+fn convert(file: &Arc<str>, node: rules_yaml::Node) -> Result<Node, YamlError> {
+    let pos = position(file, node.pos);
+    let value = match node.kind {
+        NodeKind::Null => Value::Scalar {
+            text: String::new(),
+            quoted: false,
         },
-    }))
-}
-
-enum Frame {
-    Seq(Node, usize),
-    Map(Node, Option<(String, Pos)>, usize),
-}
-
-struct Builder {
-    file: Arc<str>,
-    stack: Vec<Frame>,
-    root: Option<Node>,
-    error: Option<YamlError>,
-    anchors: Vec<(usize, Node)>,
-}
-
-impl Builder {
-    fn pos(&self, m: &Marker) -> Pos {
-        Pos {
-            file: self.file.clone(),
-            line: m.line(),
-            col: m.col() + 1,
-        }
-    }
-
-    fn attach(&mut self, node: Node) {
-        if self.error.is_some() {
-            return;
-        }
-        match self.stack.last_mut() {
-            None => self.root = Some(node),
-            Some(Frame::Seq(seq, _)) => {
-                if let Value::Seq(items) = &mut seq.value {
-                    items.push(node);
-                }
-            }
-            Some(Frame::Map(map, pending, _)) => match pending.take() {
-                None => {
-                    let key = match &node.value {
-                        Value::Scalar { text, .. } => text.clone(),
-                        _ => {
-                            self.error = Some(YamlError {
-                                pos: node.pos,
-                                message: "mapping keys must be scalars".into(),
-                            });
-                            return;
-                        }
-                    };
-                    if let Value::Map(entries) = &map.value {
-                        if let Some((_, _, first)) = entries.iter().find(|(k, _, _)| *k == key) {
-                            self.error = Some(YamlError {
-                                pos: node.pos,
-                                message: format!(
-                                    "duplicate key `{key}` (first defined at line {})",
-                                    first.line
-                                ),
-                            });
-                            return;
-                        }
+        NodeKind::Scalar(text, style) => Value::Scalar {
+            text,
+            quoted: style != ScalarStyle::Plain,
+        },
+        NodeKind::Seq(items) => Value::Seq(
+            items
+                .into_iter()
+                .map(|n| convert(file, n))
+                .collect::<Result<_, _>>()?,
+        ),
+        NodeKind::Map(pairs) => {
+            let mut entries: Vec<(String, Node, Pos)> = Vec::with_capacity(pairs.len());
+            for (k, v) in pairs {
+                let kpos = position(file, k.pos);
+                let key = match k.kind {
+                    NodeKind::Scalar(text, _) => text,
+                    NodeKind::Null => String::new(),
+                    NodeKind::Seq(_) | NodeKind::Map(_) => {
+                        return Err(YamlError {
+                            pos: kpos,
+                            message: "mapping keys must be scalars".into(),
+                        })
                     }
-                    *pending = Some((key, node.pos));
-                }
-                Some((key, kpos)) => {
-                    if let Value::Map(entries) = &mut map.value {
-                        entries.push((key, node, kpos));
-                    }
-                }
-            },
-        }
-    }
-
-    fn remember(&mut self, anchor: usize, node: &Node) {
-        if anchor > 0 {
-            self.anchors.push((anchor, node.clone()));
-        }
-    }
-}
-
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = self.pos(&mark);
-        match ev {
-            Event::Scalar(text, style, anchor, _) => {
-                let quoted = matches!(
-                    style,
-                    TScalarStyle::SingleQuoted
-                        | TScalarStyle::DoubleQuoted
-                        | TScalarStyle::Literal
-                        | TScalarStyle::Folded
-                );
-                let node = Node {
-                    value: Value::Scalar { text, quoted },
-                    pos,
                 };
-                self.remember(anchor, &node);
-                self.attach(node);
-            }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(
-                Node {
-                    value: Value::Seq(Vec::new()),
-                    pos,
-                },
-                anchor,
-            )),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(
-                Node {
-                    value: Value::Map(Vec::new()),
-                    pos,
-                },
-                None,
-                anchor,
-            )),
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (mut node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq(n, a)) | Some(Frame::Map(n, _, a)) => (n, a),
-                    None => return,
-                };
-                // Block mappings are marked after their first key; the first key is where
-                // users look.
-                if let Value::Map(entries) = &node.value {
-                    if let Some((_, _, first)) = entries.first() {
-                        node.pos = first.clone();
-                    }
+                if let Some((_, _, first)) = entries.iter().find(|(k, _, _)| *k == key) {
+                    return Err(YamlError {
+                        message: format!(
+                            "duplicate key `{key}` (first defined at line {})",
+                            first.line
+                        ),
+                        pos: kpos,
+                    });
                 }
-                self.remember(anchor, &node);
-                self.attach(node);
+                entries.push((key, convert(file, v)?, kpos));
             }
-            Event::Alias(id) => {
-                let found = self
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone());
-                match found {
-                    Some(n) => self.attach(n),
-                    None => {
-                        if self.error.is_none() {
-                            self.error = Some(YamlError {
-                                pos,
-                                message: "unknown alias".into(),
-                            });
-                        }
-                    }
-                }
-            }
-            _ => {}
+            return Ok(Node {
+                pos: entries.first().map_or(pos, |(_, _, p)| p.clone()),
+                value: Value::Map(entries),
+            });
         }
-    }
+    };
+    Ok(Node { value, pos })
 }
 
 #[cfg(test)]
@@ -302,6 +206,27 @@ mod tests {
         let e = parse("f.yaml", "a: 1\nb: 2\na: 3\n").expect_err("duplicate");
         assert_eq!((e.pos.line, e.pos.col), (3, 1));
         assert!(e.message.contains("duplicate key `a`"), "{}", e.message);
+    }
+
+    #[test]
+    fn scalars_keep_their_text_and_quoting() {
+        let n = parse("f.yaml", "a: 'x'\nb: y\nc: ~\nd: |\n  z\ne: [1, \"2\"]\n").expect("parses");
+        let scalar = |k: &str| match &n.get(k).expect(k).value {
+            Value::Scalar { text, quoted } => (text.clone(), *quoted),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert_eq!(scalar("a"), ("x".into(), true));
+        assert_eq!(scalar("b"), ("y".into(), false));
+        assert!(n.get("c").expect("c").is_null());
+        assert_eq!(scalar("d"), ("z\n".into(), true));
+        assert_eq!(n.get("e").expect("e").kind(), "a list");
+        assert_eq!(parse("f.yaml", "").expect("empty").kind(), "a mapping");
+        let e = parse("f.yaml", "? [a]\n: 1\n").expect_err("a list as a key");
+        assert!(
+            e.message.contains("mapping keys must be scalars"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
