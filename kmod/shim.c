@@ -479,6 +479,25 @@ static struct task_struct *alive_thread(struct task_struct *t)
 }
 
 /*
+ * Whether an alive thread of p's group decides the reaper: then *ret is its pid, or -1 when
+ * the bounded walk gave up. Caller holds rcu_read_lock.
+ */
+static bool reaper_in_group(struct task_struct *p, long *ret)
+{
+	struct task_struct *it = alive_thread(p);
+
+	if (IS_ERR(it)) {
+		*ret = -1;
+		return true;
+	}
+	if (it) {
+		*ret = it->pid;
+		return true;
+	}
+	return false;
+}
+
+/*
  * The thread that will adopt the children of exiting task t, as the kernel's
  * find_new_reaper() (kernel/exit.c) will choose it: another live thread of t's group, else the
  * nearest child-subreaper ancestor in t's pid namespace, else the namespace's init. 0 when t
@@ -489,7 +508,7 @@ static struct task_struct *alive_thread(struct task_struct *t)
 long falco_reaper_tid(struct task_struct *t)
 {
 	struct pid_namespace *ns;
-	struct task_struct *reaper, *it, *p;
+	struct task_struct *reaper, *p;
 	unsigned int level;
 	long ret = 0;
 	int n;
@@ -497,15 +516,8 @@ long falco_reaper_tid(struct task_struct *t)
 	if (list_empty(&t->children))
 		return 0;
 	rcu_read_lock();
-	it = alive_thread(t);
-	if (IS_ERR(it)) {
-		ret = -1;
+	if (reaper_in_group(t, &ret))
 		goto out;
-	}
-	if (it) {
-		ret = it->pid;
-		goto out;
-	}
 	ns = task_active_pid_ns(t);
 	reaper = ns ? READ_ONCE(ns->child_reaper) : NULL;
 	if (!reaper || reaper == t)
@@ -520,15 +532,8 @@ long falco_reaper_tid(struct task_struct *t)
 			goto out;
 		if (!p->signal || !p->signal->is_child_subreaper)
 			continue;
-		it = alive_thread(p);
-		if (IS_ERR(it)) {
-			ret = -1;
+		if (reaper_in_group(p, &ret))
 			goto out;
-		}
-		if (it) {
-			ret = it->pid;
-			goto out;
-		}
 	}
 	if (n >= 64)
 		ret = -1;

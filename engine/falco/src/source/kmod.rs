@@ -171,16 +171,9 @@ fn read_loop(
             .store(s.drops.iter().sum(), Ordering::Relaxed);
         if !batch.is_empty() {
             last_data = std::time::Instant::now();
-            let next = recycle
-                .try_recv()
-                .unwrap_or_else(|_| EventBatch::with_capacity());
-            if tx
-                .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
-                .is_err()
-            {
+            if !super::hand_over(&mut batch, &tx, &recycle) {
                 break;
             }
-            batch.clear();
             continue;
         }
         let timeout = if last_data.elapsed() < BUSY_FOR {
@@ -204,11 +197,7 @@ fn read_loop(
         if !batch.is_full() {
             break;
         }
-        let next = EventBatch::with_capacity();
-        if tx
-            .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
-            .is_err()
-        {
+        if !super::hand_over(&mut batch, &tx, &recycle) {
             return;
         }
     }

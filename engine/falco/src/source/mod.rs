@@ -9,6 +9,8 @@ pub mod replay;
 
 pub use batch::{EventBatch, EventRef};
 
+use crossbeam_channel::{Receiver, Sender};
+
 /// What a source thread sends to the engine.
 #[derive(Debug)]
 pub enum SourceMsg {
@@ -18,4 +20,19 @@ pub enum SourceMsg {
     Fatal(String),
     /// The source ended normally (end of capture, or stop requested).
     Stopped,
+}
+
+/// Sends `batch` to the engine and leaves an empty one in its place, recycled when the engine
+/// gave one back. False when the engine is gone.
+pub(crate) fn hand_over(
+    batch: &mut EventBatch,
+    tx: &Sender<SourceMsg>,
+    recycle: &Receiver<EventBatch>,
+) -> bool {
+    let mut next = recycle
+        .try_recv()
+        .unwrap_or_else(|_| EventBatch::with_capacity());
+    next.clear();
+    tx.send(SourceMsg::Batch(std::mem::replace(batch, next)))
+        .is_ok()
 }

@@ -71,17 +71,8 @@ fn read_loop(mut reader: CaptureReader, tx: Sender<SourceMsg>, recycle: Receiver
         match reader.next_event() {
             Ok(Some(ev)) => {
                 batch.push(&ev.record, ev.cpu, ev.flags);
-                if batch.is_full() {
-                    let next = recycle
-                        .try_recv()
-                        .unwrap_or_else(|_| EventBatch::with_capacity());
-                    if tx
-                        .send(SourceMsg::Batch(std::mem::replace(&mut batch, next)))
-                        .is_err()
-                    {
-                        return;
-                    }
-                    batch.clear();
+                if batch.is_full() && !super::hand_over(&mut batch, &tx, &recycle) {
+                    return;
                 }
             }
             Ok(None) => {
