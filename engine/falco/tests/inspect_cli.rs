@@ -43,10 +43,27 @@ fn options_table() {
             |l| l == "<read",
             50,
         ),
+        // Arguments print as the engine reads them: this old capture's open enter events carry
+        // no parameters, and converted to the current layout (as libs 0.25 does) they are
+        // empty, which libsinsp prints as NULL.
         (
             &["-p", "%evt.num %evt.arg.name", "evt.type=open"],
-            |l| l.contains('/') || l.ends_with("<NA>"),
+            |l| l.contains('/') || l.ends_with(" NULL"),
             96,
+        ),
+        // `evt.args` and `evt.arg.X` resolve as sysdig prints them: the fd's name, flag names
+        // (`dev` and `ino`, newer than sysdig 0.29's table, are added empty by conversion).
+        (
+            &[
+                "-p",
+                "%evt.args|%evt.arg.flags|%evt.arg[0]",
+                "evt.type=open and evt.dir=< and fd.name=/etc/ld.so.cache and fd.num=3",
+            ],
+            |l| {
+                l == "fd=3(<f>/etc/ld.so.cache) name=/etc/ld.so.cache flags=4097(O_RDONLY|O_CLOEXEC) \
+                       mode=0 dev=NULL ino=NULL|O_RDONLY|O_CLOEXEC|<f>/etc/ld.so.cache"
+            },
+            1,
         ),
         (&["-p", "%proc.name", "evt.type=execve"], |l| l == "curl", 1),
         // Fields beyond the record's come from the replay state (47 successful opens, as

@@ -3,10 +3,11 @@
 //! `falco-inspect -p` as in real sysdig 0.29.3.
 //!
 //! sysdig 0.29's table has the older three-parameter layout (res, addr, data), so the
-//! comparison covers those three (plain values: falco-inspect does not print sysdig's
-//! resolved `(NAME)` suffixes); request and pid, which it does not know, are checked against
-//! the values written. The engine's libsinsp-style rendering (resolved names included) is
-//! pinned in `engine/sinsp/tests/state_fields.rs`.
+//! comparison covers those three (plain values: the resolved `(NAME)` suffixes are dropped on
+//! both sides, sysdig 0.29 resolving fewer); request and pid, which it does not know, are
+//! checked against the values written (`evt.rawarg`) and their names (`evt.arg`). The
+//! engine's libsinsp-style rendering, which falco-inspect prints, is pinned in
+//! `engine/sinsp/tests/state_fields.rs`.
 
 mod inspect_common;
 
@@ -69,8 +70,8 @@ fn write_capture(path: &std::path::Path) {
     std::fs::write(path, w.finish().expect("finish")).expect("save");
 }
 
-/// `name=value` tokens of an `evt.args` line, with sysdig's resolved suffix (`-1(EPERM)`,
-/// `9(SIGKILL)`) dropped: falco-inspect prints plain values only.
+/// `name=value` tokens of an `evt.args` line, with the resolved suffix (`-1(EPERM)`,
+/// `9(SIGKILL)`) dropped.
 fn plain_tokens(line: &str) -> Vec<String> {
     line.split_whitespace()
         .map(|t| match t.find('(') {
@@ -98,10 +99,25 @@ fn ptrace_params_print_like_sysdig() {
         assert_eq!(a[..4], b[..], "event {i}: type, res, addr, data");
     }
     // The parameters sysdig 0.29 does not know, and the signal it resolves.
-    let extra = inspect_common::inspect_ok(&["-r", file, "-p", "%evt.arg.request %evt.arg.pid"]);
+    let extra = inspect_common::inspect_ok(&[
+        "-r",
+        file,
+        "-p",
+        "%evt.rawarg.request %evt.rawarg.pid %evt.arg.request",
+    ]);
+    let names = [
+        "PTRACE_TRACEME",
+        "PTRACE_ATTACH",
+        "PTRACE_PEEKDATA",
+        "PTRACE_CONT",
+        "PTRACE_DETACH",
+        "PTRACE_GETSIGINFO",
+        "PTRACE_SEIZE",
+    ];
     let want: Vec<String> = cases()
         .iter()
-        .map(|(_, _, _, req, pid)| format!("{req} {pid}"))
+        .zip(names)
+        .map(|((_, _, _, req, pid), name)| format!("{req} {pid} {name}"))
         .collect();
     assert_eq!(extra.lines().collect::<Vec<_>>(), want);
     let sig = inspect_common::sysdig_ok(&path, "%evt.arg.data");

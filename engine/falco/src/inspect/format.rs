@@ -4,7 +4,6 @@ use std::fmt::Write;
 
 use ringbuf_abi::{EventInfo, Record};
 
-use super::args;
 use super::threads::ThreadTable;
 use falco_rules::ast::FieldRef;
 use falco_rules::compile::Compiler;
@@ -48,16 +47,11 @@ pub enum Field {
     Pid,
     /// `proc.name`.
     ProcName,
-    /// `evt.args` / `evt.info`.
-    Args,
-    /// `evt.arg.NAME`.
-    Arg(String),
-    /// `evt.arg[N]`.
-    ArgIndex(usize),
     /// `evt.typeid` (numeric event id).
     TypeId,
-    /// Any other field of the engine's catalog (`fd.name`, `user.name`, ...), read from the
-    /// replay state: the index of its resolved form in [`Format::state_fields`].
+    /// Any other field of the engine's catalog (`fd.name`, `user.name`, `evt.args` with its
+    /// resolved `fd=3(<f>/etc/passwd)` forms, ...), read from the replay state as an alert
+    /// would print it: the index of its resolved form in [`Format::state_fields`].
     State(usize),
 }
 
@@ -86,15 +80,8 @@ fn field(name: &str) -> Option<Field> {
         "thread.tid" => Field::Tid,
         "proc.pid" => Field::Pid,
         "proc.name" => Field::ProcName,
-        "evt.args" | "evt.info" => Field::Args,
         "evt.typeid" => Field::TypeId,
-        _ => {
-            if let Some(a) = name.strip_prefix("evt.arg.") {
-                return Some(Field::Arg(a.to_string()));
-            }
-            let idx = name.strip_prefix("evt.arg[")?.strip_suffix(']')?;
-            return idx.parse().ok().map(Field::ArgIndex);
-        }
+        _ => return None,
     })
 }
 
@@ -271,23 +258,8 @@ fn render_field(f: &Field, ctx: &EventContext<'_, '_>, out: &mut String) {
             Some(t) if !t.comm.is_empty() => out.push_str(&t.comm),
             _ => out.push_str("<NA>"),
         },
-        Field::Args => args::format_args(out, ctx.info, rec),
-        Field::Arg(name) => {
-            let idx = ctx
-                .info
-                .and_then(|i| i.params.iter().position(|p| p.name == name));
-            arg_at(idx, ctx, out);
-        }
-        Field::ArgIndex(i) => arg_at(Some(*i), ctx, out),
         // Rendered by Format::render from the state values.
         Field::State(_) => out.push_str("<NA>"),
-    }
-}
-
-fn arg_at(idx: Option<usize>, ctx: &EventContext<'_, '_>, out: &mut String) {
-    match idx.and_then(|i| Some((i, ctx.record.param(i)?))) {
-        Some((i, v)) => args::format_param(out, ctx.info.and_then(|e| e.params.get(i)), v),
-        None => out.push_str("<NA>"),
     }
 }
 
@@ -303,11 +275,12 @@ mod tests {
             vec![
                 Piece::Field(Field::Num),
                 Piece::Text(" [".into()),
-                Piece::Field(Field::Arg("fd".into())),
+                Piece::Field(Field::State(0)),
                 Piece::Text("] % ".into()),
-                Piece::Field(Field::ArgIndex(2)),
+                Piece::Field(Field::State(1)),
             ]
         );
+        assert_eq!(f.state_fields[0].name, "evt.arg.fd");
         assert!(Format::parse("%evt.bogus").is_err());
         let f = Format::parse("%evt.num %fd.name %proc.aname[2]").expect("parses");
         assert!(f.needs_state());

@@ -4,7 +4,6 @@
 //! line, or a `-p` format of `%field` tokens), counts them (`--stats`), or writes them to a new
 //! capture (`-w`).
 
-pub mod args;
 pub mod format;
 pub mod syscalls;
 pub mod threads;
