@@ -44,6 +44,8 @@ if [ -x /falco ]; then
       c1=$(ticks $FPID)
       threads > /tmp/th1
       sleep 1
+      # Peak resident memory of the engine over the run.
+      hwm=$(awk '/^VmHWM/ {print $2}' /proc/$FPID/status)
       kill -TERM $FPID; wait $FPID; rc=$?
       wait $SPID
       rmmod falco
@@ -51,7 +53,7 @@ if [ -x /falco ]; then
       drv=$(sed -n 's/.*driver: \([0-9]*\) events produced, \([0-9]*\) dropped.*/\1 \2/p' /tmp/b.out)
       lat=$($T latency /tmp/b.out 'Sensitive file opened for reading by' | sed -n 's/^LATENCY \[[^]]*\] //p')
       cpu=$(awk -v a=$c0 -v b=$c1 -v hz=$HZ -v s=$SECS 'BEGIN{printf "%.1f", (b-a)/hz/s*100}')
-      echo "BENCH engine evaluators=$EV target=$RATE events_per_s=$ach cpu_pct=$cpu driver_events_drops=$(echo $drv | tr " " ",") $lat rc=$rc"
+      echo "BENCH engine evaluators=$EV target=$RATE events_per_s=$ach cpu_pct=$cpu driver_events_drops=$(echo $drv | tr " " ",") $lat peak_rss_kb=$hwm rc=$rc"
       # Where the engine's CPU went: % of one vCPU per thread over the load.
       echo "BENCH threads evaluators=$EV target=$RATE $(awk -v hz=$HZ -v s=$SECS 'NR==FNR {a[$1]=$3; next}
         ($1 in a) && $3 > a[$1] {printf "%s=%.1f ", $2, ($3-a[$1])/hz/s*100}' /tmp/th0 /tmp/th1)"
