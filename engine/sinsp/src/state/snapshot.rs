@@ -212,18 +212,14 @@ pub struct EventSnapshot {
 
 impl EventSnapshot {
     /// Records, for the event `rec` that `state` has just processed, the answer to every
-    /// lookup its fields can make.
+    /// lookup its fields can make (every optional part, no cache: for one-off captures; a
+    /// stream of events goes through [`EventSnapshot::capture_cached`]).
     pub fn capture(&mut self, state: &State, rec: Record<'_>) {
-        self.capture_parts(state, rec, SnapshotNeeds::ALL);
+        self.capture_cached(state, rec, SnapshotNeeds::ALL, &mut CaptureCache::default());
     }
 
-    /// [`EventSnapshot::capture`] with only the optional parts in `needs`: fields that read
-    /// another part see it as absent.
-    pub fn capture_parts(&mut self, state: &State, rec: Record<'_>, needs: SnapshotNeeds) {
-        self.capture_cached(state, rec, needs, &mut CaptureCache::default());
-    }
-
-    /// [`EventSnapshot::capture_parts`] for a stream of events: `cache` keeps the previous
+    /// [`EventSnapshot::capture`] for a stream of events, with only the optional parts in
+    /// `needs` (fields that read another part see it as absent): `cache` keeps the previous
     /// capture's thread family, users and groups, and an event of the same thread while the
     /// thread and user tables have not changed shares them instead of looking them up again.
     pub fn capture_cached(
