@@ -143,7 +143,7 @@ pub fn load(args: &[String]) -> ! {
         }
         for _ in 0..100 {
             pairs += 1;
-            let path = if shadow_every > 0 && pairs % shadow_every == 0 {
+            let path = if shadow_every > 0 && pairs.is_multiple_of(shadow_every) {
                 shadows += 1;
                 &shadow
             } else {

@@ -83,6 +83,10 @@ fn internal_alert(
 }
 
 /// The running source, whichever it is.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per run, never moved after the start"
+)]
 enum Source {
     Replay(Replay),
     Live(Live),

@@ -336,6 +336,10 @@ enum Test {
 }
 
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "tested per event: the matchers stay inline rather than one pointer away"
+)]
 enum StrTest {
     Eq(Box<[u8]>),
     Cmp(Box<[u8]>),
@@ -419,7 +423,7 @@ fn parse_int(s: &str) -> Option<i128> {
 
 fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks(2)
@@ -819,15 +823,15 @@ impl<'a> Compiler<'a> {
 
     fn warn_misused(&mut self, v: &str, offset: usize) {
         let trimmed = v.trim();
-        if let Ok(p) = crate::parser::parse(&format!("x.x = {trimmed}")) {
-            if let Expr::Check(c) = p {
-                if let Some(Rhs::Transform(_)) = c.rhs {
-                    self.warnings.push(CompileWarning {
-                        message: format!("'{v}' may be a valid field transformer misused as a const string value"),
-                        offset,
-                    });
-                    return;
-                }
+        if let Ok(Expr::Check(c)) = crate::parser::parse(&format!("x.x = {trimmed}")) {
+            if let Some(Rhs::Transform(_)) = c.rhs {
+                self.warnings.push(CompileWarning {
+                    message: format!(
+                        "'{v}' may be a valid field transformer misused as a const string value"
+                    ),
+                    offset,
+                });
+                return;
             }
         }
         if trimmed.contains('.') && !trimmed.contains(['/', ' ', '*']) {
@@ -1610,7 +1614,8 @@ mod tests {
         // memo for one event). Subtrees are equal when their checks are, spans included: the
         // shared ones below start at the same offset, as a macro's body does wherever it is
         // expanded.
-        let cases: &[(&[&str], u32, &[bool], usize, usize)] = &[
+        type Case<'a> = (&'a [&'a str], u32, &'a [bool], usize, usize);
+        let cases: &[Case] = &[
             // The same `and` in two rules: 2 checks once, plus each rule's own check.
             (
                 &[

@@ -13,9 +13,12 @@ pub enum OutputSegment {
     Field(ResolvedField),
 }
 
+/// A field reference in a format: byte offset of its `%`, field name, optional argument.
+pub type FieldToken = (usize, String, Option<String>);
+
 /// Splits a format into text and field references (`%name`, `%name[arg]`, `%(name)`).
 /// Returns `(byte offset of the field, name, arg)` for the fields.
-pub fn tokenize(fmt: &str) -> Vec<Result<String, (usize, String, Option<String>)>> {
+pub fn tokenize(fmt: &str) -> Vec<Result<String, FieldToken>> {
     let b = fmt.as_bytes();
     let mut out = Vec::new();
     let mut text = String::new();

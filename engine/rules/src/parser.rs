@@ -326,7 +326,7 @@ fn field_arg(p: Pair<Rule>) -> Result<String, ParseError> {
     // field_arg_suffix > field_arg > (quoted_str | field_arg_bare)
     for a in p.into_inner() {
         if a.as_rule() == Rule::field_arg {
-            for v in a.into_inner() {
+            if let Some(v) = a.into_inner().next() {
                 return match v.as_rule() {
                     Rule::quoted_str => unescape_quoted(v.as_str()).map_err(|m| err_at(&v, m)),
                     _ => Ok(v.as_str().to_string()),

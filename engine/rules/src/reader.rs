@@ -658,7 +658,7 @@ impl Collector {
                 &ctx,
             );
         }
-        let unknown_source = !sources.iter().any(|s| *s == source);
+        let unknown_source = !sources.contains(&source);
         if unknown_source {
             self.warn(
                 WarningCode::UnknownSource,

@@ -14,6 +14,7 @@ use crate::error::ScapError;
 use crate::meta::{self, CaptureMetadata};
 
 /// A file being written, plain or gzip-compressed.
+#[expect(clippy::large_enum_variant, reason = "one value per open capture file")]
 pub enum FileSink {
     /// Uncompressed.
     Plain(BufWriter<File>),

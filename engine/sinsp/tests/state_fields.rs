@@ -410,7 +410,7 @@ fn caps_on_threads_and_fds_are_counted() {
 #[test]
 fn execveat_updates_the_thread_like_execve() {
     let mut st = bootstrap();
-    let steps = vec![
+    let steps = [
         Step {
             rec: event(
                 ids::PPME_SYSCALL_EXECVEAT_X,
