@@ -87,6 +87,11 @@ pub struct Stats {
     pub drops: [u64; crate::ring::DROP_CATEGORIES],
 }
 
+/// Bytes of a buffer parameter copied until [`SET_SNAPLEN`] says otherwise (Falco's default).
+pub const DEFAULT_SNAPLEN: u32 = 80;
+/// Largest snaplen [`SET_SNAPLEN`] accepts.
+pub const MAX_SNAPLEN: u32 = 16 * 1024;
+
 /// Returns [`crate::ring::ABI_VERSION`] of the loaded module (u32 out).
 pub const GET_ABI_VERSION: u32 = ioc(READ, MAGIC, 0, core::mem::size_of::<u32>());
 /// Starts producing events on every CPU.

@@ -9,6 +9,7 @@
 #[rustfmt::skip]
 pub mod event_table;
 pub mod ioctl;
+pub mod ppm;
 pub mod record;
 pub mod ring;
 pub mod schema;

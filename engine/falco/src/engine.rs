@@ -177,7 +177,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             match Live::start(
                 std::path::Path::new("/dev"),
                 &mask,
-                80,
+                ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
                 loaded.config.kmod_drop_failed_exit,
             ) {
                 Ok(l) => {

@@ -218,7 +218,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         max_events: cli.count,
         duration: cli.duration.map(std::time::Duration::from_secs),
         mask: ringbuf_abi::ioctl::EventMask::all(),
-        snaplen: 80,
+        snaplen: ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
     };
     let n = falco::capture::capture_live(&c, &stop, || {
         eprintln!("capturing to {}", c.out.display());

@@ -441,10 +441,10 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             }
         }
         Action::Fcntl => {
-            // PPM_FCNTL_F_DUPFD = 1, PPM_FCNTL_F_DUPFD_CLOEXEC = 26.
+            use ringbuf_abi::ppm::fcntl::{F_DUPFD, F_DUPFD_CLOEXEC};
             let res = p.int(0).unwrap_or(-1);
             let cmd = p.uint_named("cmd").unwrap_or(0);
-            if res >= 0 && (cmd == 1 || cmd == 26) {
+            if res >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
                 if let Some(old) = p.int_named("fd") {
                     dup_fd(s, tid, old, res);
                 }
@@ -507,8 +507,9 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             }
         }
         Action::Prctl => {
-            // PPM_PR_SET_NAME = 15 mirrors Linux's PR_SET_NAME.
-            if p.int(0) == Some(0) && p.uint_named("option") == Some(15) {
+            if p.int(0) == Some(0)
+                && p.uint_named("option") == Some(ringbuf_abi::ppm::prctl::PR_SET_NAME)
+            {
                 if let (Some(name), Some(t)) = (p.str_named("arg2_str"), s.threads.get_mut(tid)) {
                     t.comm = lossy(name);
                 }
