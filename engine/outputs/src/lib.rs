@@ -29,6 +29,8 @@
 //! ```
 
 #![warn(missing_docs)]
+// Raw libc calls live in `sys.rs` alone, which allows them; nothing else may use `unsafe`.
+#![deny(unsafe_code)]
 
 mod alert;
 mod config;
@@ -37,6 +39,7 @@ mod logger;
 mod outputs;
 mod sink;
 mod stats;
+#[allow(unsafe_code)]
 mod sys;
 
 pub use crate::alert::{Alert, Priority, INTERNAL_SOURCE};
