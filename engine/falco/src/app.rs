@@ -1,52 +1,14 @@
 //! The `falco` program: command line + configuration → one of the actions (version, validate,
 //! list, describe, dry run, run the engine).
 
-use crate::cli::{Cli, DEFAULT_CONFIG};
-use crate::config::{self, ConfigError, Loaded};
+use crate::cli::Cli;
+use crate::config::Loaded;
+use crate::load::load_config;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Version string printed by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Builds the `-o` override list from the CLI, including the deprecated shorthands.
-pub fn overrides_from_cli(cli: &Cli) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(file) = &cli.replay_file {
-        log::warn!(
-            "-e is deprecated: use -o engine.kind=replay -o engine.replay.capture_file={}",
-            file.display()
-        );
-        out.push("engine.kind=replay".to_string());
-        out.push(format!("engine.replay.capture_file={}", file.display()));
-    }
-    if cli.unbuffered {
-        out.push("buffered_outputs=false".to_string());
-    }
-    out.extend(cli.options.iter().cloned());
-    out
-}
-
-/// Loads the configuration named by `-c` (or the default file; the built-in defaults when
-/// neither exists and none was asked for) and applies the CLI's overrides.
-pub fn load_config(cli: &Cli) -> Result<Loaded, ConfigError> {
-    let overrides = overrides_from_cli(cli);
-    let mut loaded = match &cli.config {
-        Some(p) => config::load(p, &overrides)?,
-        None if Path::new(DEFAULT_CONFIG).exists() => {
-            config::load(Path::new(DEFAULT_CONFIG), &overrides)?
-        }
-        None => config::load_str(
-            "<built-in defaults>",
-            "stdout_output: {enabled: true}\n",
-            &overrides,
-        )?,
-    };
-    if !cli.rules.is_empty() {
-        loaded.config.rules_files = cli.rules.clone();
-    }
-    Ok(loaded)
-}
 
 fn print_version() {
     println!("Falco version: {VERSION} (falco-rs, x86_64)");
@@ -102,23 +64,6 @@ pub fn support_json(loaded: &Loaded) -> serde_json::Value {
         "config_files": loaded.files.iter().map(|f| serde_json::json!({"name": f.display().to_string(), "content": read(f)})).collect::<Vec<_>>(),
         "rules_files": rules,
     })
-}
-
-/// Writes our pid to `path`; the file is removed when the guard drops.
-pub struct PidFile(PathBuf);
-
-impl PidFile {
-    /// Creates the pid file.
-    pub fn create(path: &Path) -> std::io::Result<PidFile> {
-        std::fs::write(path, format!("{}\n", std::process::id()))?;
-        Ok(PidFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 fn init_logging(level: log::LevelFilter) {

@@ -7,7 +7,6 @@
 //! alert; events wait in the source's queue and the rings meanwhile, so none is lost),
 //! SIGUSR1 reopens file outputs.
 
-use crate::app::PidFile;
 use crate::cli::Cli;
 use crate::config::model::DropAction;
 use crate::config::{EngineKind, Loaded};
@@ -22,6 +21,7 @@ use falco_rules::priority::Priority;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use falco_sinsp::state::{CaptureCache, State, StateLimits};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -471,8 +471,8 @@ fn reload(
     catalog: &SyscallCatalog,
     hostname: &str,
 ) -> Result<(Detection, Loaded), String> {
-    let loaded = crate::app::load_config(cli).map_err(|e| e.to_string())?;
-    let ruleset = crate::run::load_rules(cli, &loaded, catalog)?;
+    let loaded = crate::load::load_config(cli).map_err(|e| e.to_string())?;
+    let ruleset = crate::load::load_rules(cli, &loaded, catalog)?;
     let d = Detection::new(&loaded, ruleset, catalog, hostname)?;
     Ok((d, loaded))
 }
@@ -537,5 +537,22 @@ impl Stage<'_> {
         let mut unit = self.unit();
         unit.alerts.push((None, alert));
         let _ = self.done.send(unit);
+    }
+}
+
+/// Writes our pid to `path`; the file is removed when the guard drops.
+pub struct PidFile(PathBuf);
+
+impl PidFile {
+    /// Creates the pid file.
+    pub fn create(path: &Path) -> std::io::Result<PidFile> {
+        std::fs::write(path, format!("{}\n", std::process::id()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

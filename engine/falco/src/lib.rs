@@ -10,6 +10,7 @@ pub mod drops;
 pub mod engine;
 pub mod evaluate;
 pub mod host_meta;
+pub mod load;
 pub mod metrics;
 pub mod reorder;
 pub mod run;

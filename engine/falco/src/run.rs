@@ -2,9 +2,10 @@
 //! running the engine on a capture (replay) or the kernel module.
 
 use crate::cli::Cli;
-use crate::config::{Loaded, RuleMatcher, RuleSelection};
+use crate::config::Loaded;
+use crate::load::load_rules;
 use falco_rules::cli::{describe_rule, list_fields, list_rules, ListFormat};
-use falco_rules::load::{load_paths, LoadOptions};
+use falco_rules::load::LoadOptions;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use std::process::ExitCode;
@@ -115,21 +116,6 @@ fn validate(paths: &[std::path::PathBuf], catalog: &SyscallCatalog, json: bool) 
     }
 }
 
-/// Loads the configured rules files and applies the rule selection. Warnings are logged;
-/// errors come back as the text Falco prints. Startup and reload both come here.
-pub fn load_rules(cli: &Cli, loaded: &Loaded, catalog: &SyscallCatalog) -> Result<RuleSet, String> {
-    let config = &loaded.config;
-    let (mut ruleset, result) = load_paths(&config.rules_files, catalog, &LoadOptions::default());
-    if !result.successful() {
-        return Err(result.to_text());
-    }
-    for w in &result.warnings {
-        log::warn!("{}", w.short());
-    }
-    select_rules(&mut ruleset, cli, config.priority, &config.rules_selection);
-    Ok(ruleset)
-}
-
 /// `-l NAME`: a rule, or else a macro or list of that name.
 fn describe(ruleset: &RuleSet, name: &str) -> Option<String> {
     if let Some(text) = describe_rule(ruleset, name) {
@@ -147,39 +133,4 @@ fn describe(ruleset: &RuleSet, name: &str) -> Option<String> {
         .iter()
         .find(|l| l.name == name)
         .map(|l| format!("List: {}\nItems: {}\n", l.name, l.items.join(", ")))
-}
-
-/// Applies `priority`, the `rules:` list and `-D`/`-t`/`-T`, in Falco's order.
-fn select_rules(
-    ruleset: &mut RuleSet,
-    cli: &Cli,
-    min: falco_rules::priority::Priority,
-    selection: &[RuleSelection],
-) {
-    // Each step reindexes the set once, however many rules it touches.
-    ruleset.set_enabled_where(false, |r| r.priority > min);
-    for s in selection {
-        let (m, on) = match s {
-            RuleSelection::Enable(m) => (m, true),
-            RuleSelection::Disable(m) => (m, false),
-        };
-        match m {
-            RuleMatcher::Rule(p) => ruleset.set_enabled_by_name(p, on),
-            RuleMatcher::Tag(t) => ruleset.set_enabled_by_tags(&[t.as_str()], on),
-        };
-    }
-    if !cli.disable_rules.is_empty() {
-        ruleset.set_enabled_where(false, |r| {
-            cli.disable_rules
-                .iter()
-                .any(|p| r.name.contains(p.as_str()))
-        });
-    }
-    if !cli.disable_tags.is_empty() {
-        let tags: Vec<&str> = cli.disable_tags.iter().map(String::as_str).collect();
-        ruleset.set_enabled_by_tags(&tags, false);
-    }
-    if !cli.only_tags.is_empty() {
-        ruleset.set_enabled_where(false, |r| !cli.only_tags.iter().any(|t| r.tags.contains(t)));
-    }
 }
