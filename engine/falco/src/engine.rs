@@ -11,6 +11,7 @@ use crate::cli::Cli;
 use crate::config::model::DropAction;
 use crate::config::{EngineKind, Loaded};
 use crate::evaluate::{Detection, WorkUnit};
+use crate::fatal::Fatal;
 use crate::reorder::PipelineStats;
 use crate::source::kmod::{Control, Live};
 use crate::source::replay::Replay;
@@ -108,37 +109,22 @@ impl Source {
 }
 
 /// Starts the configured source and runs until it ends or a stop signal arrives.
-pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog) -> ExitCode {
+///
+/// `Err` when something cannot start; once running, a failing source is reported at once and
+/// the pipeline still drains and prints its summary, ending with exit code 1.
+pub fn run(
+    cli: &Cli,
+    loaded: Loaded,
+    ruleset: RuleSet,
+    catalog: SyscallCatalog,
+) -> Result<ExitCode, Fatal> {
     let hostname = crate::alert::hostname();
-    let detection = match Detection::new(&loaded, ruleset, &catalog, &hostname) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let outputs_config: OutputsConfig = match serde_yaml::from_value(loaded.config.outputs.clone())
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("Error: invalid output configuration: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let outputs = match Outputs::new(&outputs_config) {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("Error: cannot start outputs: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let signals = match Signals::install() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("Error: cannot install signal handlers: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let detection =
+        Detection::new(&loaded, ruleset, &catalog, &hostname).map_err(Fatal::Detection)?;
+    let outputs_config: OutputsConfig =
+        serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
+    let outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
+    let signals = Signals::install().map_err(Fatal::Signals)?;
     let (source, state) = match loaded.config.engine_kind {
         EngineKind::Replay => {
             let Some(path) = loaded
@@ -147,48 +133,28 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
                 .clone()
                 .filter(|p| !p.as_os_str().is_empty())
             else {
-                eprintln!("Error: engine.kind is replay but engine.replay.capture_file is not set");
-                return ExitCode::FAILURE;
+                return Err(Fatal::NoCaptureFile);
             };
-            match Replay::start(&path) {
-                Ok(r) => {
-                    let state = State::bootstrap(
-                        crate::bootstrap::from_capture(&r.metadata),
-                        StateLimits::default(),
-                    );
-                    (Source::Replay(r), state)
-                }
-                Err(e) => {
-                    eprintln!("Error: {}: {e}", path.display());
-                    return ExitCode::FAILURE;
-                }
-            }
+            let r = Replay::start(&path).map_err(|e| Fatal::Replay(path, e))?;
+            let state = State::bootstrap(
+                crate::bootstrap::from_capture(&r.metadata),
+                StateLimits::default(),
+            );
+            (Source::Replay(r), state)
         }
         EngineKind::Kmod => {
             let mask =
                 crate::source::mask::event_mask(&detection.ruleset, &loaded.config.base_syscalls);
-            let state = match State::from_host(StateLimits::default()) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("Error: cannot read /proc: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match Live::start(
-                std::path::Path::new("/dev"),
+            let state = State::from_host(StateLimits::default()).map_err(Fatal::Proc)?;
+            let l = Live::start(
+                Path::new("/dev"),
                 &mask,
                 ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
                 loaded.config.kmod_drop_failed_exit,
-            ) {
-                Ok(l) => {
-                    log::info!("capturing live events from the kernel module");
-                    (Source::Live(l), state)
-                }
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
+            )
+            .map_err(Fatal::Source)?;
+            log::info!("capturing live events from the kernel module");
+            (Source::Live(l), state)
         }
     };
     if loaded.config.watch_config_files {
@@ -298,8 +264,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
             match source.events().recv_timeout(Duration::from_millis(100)) {
                 Ok(SourceMsg::Batch(batch)) => stage.process(batch, &detection),
                 Ok(SourceMsg::Fatal(e)) => {
-                    eprintln!("Error: {e}");
-                    code = ExitCode::FAILURE;
+                    code = Fatal::Source(e).report();
                     break;
                 }
                 Ok(SourceMsg::Stopped) | Err(RecvTimeoutError::Disconnected) => break,
@@ -329,7 +294,7 @@ pub fn run(cli: &Cli, loaded: Loaded, ruleset: RuleSet, catalog: SyscallCatalog)
     let report = outputs.shutdown(Duration::from_secs(5));
     log::debug!("outputs: {report:?}");
     print!("{}", summary.render());
-    code
+    Ok(code)
 }
 
 fn now_ns() -> u64 {

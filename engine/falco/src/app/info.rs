@@ -1,16 +1,13 @@
-//! The `falco` program: command line + configuration → one of the actions (version, validate,
-//! list, describe, dry run, run the engine).
+//! The actions that describe this build and its setup: `--version` and `--support`.
 
-use crate::cli::Cli;
 use crate::config::Loaded;
-use crate::load::load_config;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Version string printed by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-fn print_version() {
+/// `--version`: this build's version and the versions it is compatible with.
+pub fn print_version() {
     println!("Falco version: {VERSION} (falco-rs, x86_64)");
     println!("Libs version:  0.25.0 (compatible event schema)");
     println!("Engine:        0.44.0 (compatible rules language)");
@@ -64,41 +61,4 @@ pub fn support_json(loaded: &Loaded) -> serde_json::Value {
         "config_files": loaded.files.iter().map(|f| serde_json::json!({"name": f.display().to_string(), "content": read(f)})).collect::<Vec<_>>(),
         "rules_files": rules,
     })
-}
-
-fn init_logging(level: log::LevelFilter) {
-    let _ = env_logger::Builder::new()
-        .filter_level(level)
-        .parse_env("FALCO_LOG")
-        .format_timestamp(None)
-        .format_target(false)
-        .try_init();
-}
-
-/// Runs the program and returns its exit code.
-pub fn run(cli: Cli) -> ExitCode {
-    init_logging(log::LevelFilter::Info);
-    if cli.version {
-        print_version();
-        return ExitCode::SUCCESS;
-    }
-    if cli.all_events {
-        log::warn!("-A is deprecated and has no effect: every event is evaluated");
-    }
-    let loaded = match load_config(&cli) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    for w in &loaded.warnings {
-        log::warn!("{w}");
-    }
-    log::set_max_level(loaded.config.log_level);
-    if cli.support {
-        println!("{}", support_json(&loaded));
-        return ExitCode::SUCCESS;
-    }
-    crate::run::run(&cli, loaded)
 }
