@@ -85,7 +85,7 @@ fn replay(bytes: &[u8], ruleset: &RuleSet) -> Run {
     };
     reader.set_convert(true);
     let mut state = State::bootstrap(
-        falco::bootstrap::from_capture(reader.metadata()),
+        falco::capture::bootstrap::from_capture(reader.metadata()),
         StateLimits::default(),
     );
     let mut scratch = Scratch::default();

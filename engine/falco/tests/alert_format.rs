@@ -1,7 +1,7 @@
 //! Alert renderings, snapshotted against a line a reference Falco printed.
 
-use falco::alert::{time_iso8601, time_json, time_text, AlertFormat, AlertRule};
 use falco::config::Priority;
+use falco::pipeline::alert::{time_iso8601, time_json, time_text, AlertFormat, AlertRule};
 use serde_json::{json, Map, Value};
 
 fn format(json_output: bool, iso: bool) -> AlertFormat {

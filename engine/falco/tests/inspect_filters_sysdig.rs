@@ -15,7 +15,7 @@
 
 mod inspect_common;
 
-use falco::stateful::{compile_filter, StatefulCapture};
+use falco::inspect::stateful::{compile_filter, StatefulCapture};
 use falco_rules::compile::CompiledFilter;
 use falco_scap::CaptureReader;
 use falco_sinsp::fields::SyscallCatalog;

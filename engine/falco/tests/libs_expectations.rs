@@ -2,7 +2,7 @@
 //! its captures) holds through the replay path: capture metadata bootstrap, converted events
 //! fed to the state, fields read through `EventContext`, filters compiled by falco-rules.
 
-use falco::stateful::{compile_filter, StatefulCapture};
+use falco::inspect::stateful::{compile_filter, StatefulCapture};
 use falco_rules::compile::CompiledFilter;
 use falco_rules::field::{FieldCatalog, ResolvedField};
 use falco_sinsp::fields::{EventContext, SyscallCatalog};

@@ -113,7 +113,7 @@ fn compare(capture: &str) -> usize {
     let mut reader = CaptureReader::open(&path).unwrap_or_else(|e| panic!("{capture}: {e}"));
     reader.set_convert(true);
     let mut state = State::bootstrap(
-        falco::bootstrap::from_capture(reader.metadata()),
+        falco::capture::bootstrap::from_capture(reader.metadata()),
         StateLimits::default(),
     );
     let (mut a, mut b) = (Scratch::default(), Scratch::default());

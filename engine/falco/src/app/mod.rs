@@ -68,7 +68,7 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
             let catalog = SyscallCatalog::new();
             let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
             rules::log_loaded(&ruleset, &loaded);
-            return crate::engine::run(cli, loaded, ruleset, catalog);
+            return crate::pipeline::run(cli, loaded, ruleset, catalog);
         }
     }
     Ok(ExitCode::SUCCESS)

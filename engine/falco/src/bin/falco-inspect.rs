@@ -1,9 +1,7 @@
-//! `falco-inspect`: print, filter, count and rewrite `.scap` captures (see `inspect/mod.rs`).
-
-#[path = "../inspect/mod.rs"]
-mod inspect;
+//! `falco-inspect`: parse the command line, hand over to [`falco::inspect::run`].
 
 use clap::Parser;
+use falco::inspect;
 
 fn main() {
     let cli = inspect::Cli::parse();

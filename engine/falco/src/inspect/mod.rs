@@ -5,6 +5,7 @@
 //! capture (`-w`).
 
 pub mod format;
+pub mod stateful;
 pub mod syscalls;
 pub mod threads;
 
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use falco_scap::{CaptureReader, CaptureWriter, ScapError};
 
+use crate::capture::live::{capture_live, LiveCapture};
 use format::{EventContext, Format};
 use threads::ThreadTable;
 
@@ -120,13 +122,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         None
     } else {
         let text = cli.filter.join(" ");
-        Some(
-            falco::stateful::compile_filter(&text, &cli.rules, &catalog)
-                .map_err(InspectError::Usage)?,
-        )
+        Some(stateful::compile_filter(&text, &cli.rules, &catalog).map_err(InspectError::Usage)?)
     };
     let mut stateful = if filter.is_some() || fmt.needs_state() {
-        let mut cap = falco::stateful::StatefulCapture::open(read)?;
+        let mut cap = stateful::StatefulCapture::open(read)?;
         cap.set_converted_view(cli.convert);
         Some(cap)
     } else {
@@ -211,7 +210,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone()).map_err(InspectError::Output)?;
     }
-    let c = falco::capture::LiveCapture {
+    let c = LiveCapture {
         dev_dir: PathBuf::from("/dev"),
         out: path.clone(),
         gzip: cli.compress,
@@ -220,7 +219,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         mask: ringbuf_abi::ioctl::EventMask::all(),
         snaplen: ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
     };
-    let n = falco::capture::capture_live(&c, &stop, || {
+    let n = capture_live(&c, &stop, || {
         eprintln!("capturing to {}", c.out.display());
     })
     .map_err(InspectError::Usage)?;

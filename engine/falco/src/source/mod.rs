@@ -1,6 +1,7 @@
 //! Event sources: where records come from. Each source runs on its own thread and hands the
 //! engine batches of validated records through a bounded channel, recycling batch buffers so
-//! the steady state allocates nothing.
+//! the steady state allocates nothing. A new driver is a module here and a [`Running`] variant;
+//! the pipeline and the live capture writer both read sources through these types.
 
 pub mod batch;
 pub mod kmod;
@@ -10,6 +11,38 @@ pub mod replay;
 pub use batch::{EventBatch, EventRef};
 
 use crossbeam_channel::{Receiver, Sender};
+use kmod::Live;
+use replay::Replay;
+
+/// A started source, whichever kind.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per run, never moved after the start"
+)]
+pub enum Running {
+    /// A capture file.
+    Replay(Replay),
+    /// The kernel module's rings.
+    Live(Live),
+}
+
+impl Running {
+    /// Batches, errors and the end marker.
+    pub fn events(&self) -> &Receiver<SourceMsg> {
+        match self {
+            Running::Replay(r) => &r.events,
+            Running::Live(l) => &l.events,
+        }
+    }
+
+    /// Where emptied batches go back for reuse.
+    pub fn recycle(&self) -> &Sender<EventBatch> {
+        match self {
+            Running::Replay(r) => &r.recycle,
+            Running::Live(l) => &l.recycle,
+        }
+    }
+}
 
 /// What a source thread sends to the engine.
 #[derive(Debug)]

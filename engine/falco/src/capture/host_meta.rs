@@ -2,7 +2,7 @@
 //! a capture's metadata blocks, so a live capture file carries its process, fd and user lists
 //! like a sysdig or Falco capture does.
 
-use crate::bootstrap::scap_l4proto;
+use super::bootstrap::scap_l4proto;
 use falco_scap::meta::{
     fd_type, CaptureMetadata, FdEntry, FdInfo as ScapFd, FdList, GroupEntry, IfAddr, Interface,
     MachineInfo, ThreadEntry, UserEntry,
@@ -269,7 +269,7 @@ mod tests {
         );
         let reader = falco_scap::CaptureReader::open(path).expect("reads");
         let meta = reader.metadata();
-        let b = crate::bootstrap::from_capture(meta);
+        let b = crate::capture::bootstrap::from_capture(meta);
         let back = from_bootstrap(&b, 2);
         assert_eq!(back.threads.len(), meta.threads.len());
         for (a, z) in meta.threads.iter().zip(&back.threads) {
@@ -306,7 +306,7 @@ mod tests {
         );
         let reader = falco_scap::CaptureReader::open(path).expect("reads");
         let meta = reader.metadata();
-        let back = from_bootstrap(&crate::bootstrap::from_capture(meta), 2);
+        let back = from_bootstrap(&crate::capture::bootstrap::from_capture(meta), 2);
         assert_eq!(meta.interfaces.len(), 5);
         assert_eq!(addrs(&back), addrs(meta));
     }

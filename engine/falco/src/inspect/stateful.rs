@@ -3,7 +3,7 @@
 //! the converted stream it needs (old layouts upgraded, old enter events folded into their
 //! exits). Each stored event is then shown with the tables as they are after it.
 
-use crate::bootstrap;
+use crate::capture::bootstrap;
 use falco_rules::compile::{CompiledFilter, Compiler};
 use falco_rules::field::FieldCatalog;
 use falco_rules::load::{load, LoadOptions, RulesFile};

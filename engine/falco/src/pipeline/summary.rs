@@ -51,7 +51,7 @@ impl Summary {
             let _ = writeln!(
                 s,
                 "   {}: {n}",
-                crate::alert::priority_name(*p).to_uppercase()
+                super::alert::priority_name(*p).to_uppercase()
             );
         }
         let _ = writeln!(s, "Triggered rules by rule name:");

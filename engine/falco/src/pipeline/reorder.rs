@@ -2,9 +2,9 @@
 //! leave for the outputs in event order (by the units' sequence numbers), are counted for the
 //! summary, and the units' buffers go back to the source and the state stage for reuse.
 
-use crate::evaluate::WorkUnit;
+use super::evaluate::WorkUnit;
+use super::summary::Summary;
 use crate::source::EventBatch;
-use crate::summary::Summary;
 use crossbeam_channel::{Receiver, Sender};
 use falco_outputs::Outputs;
 use std::collections::BTreeMap;

@@ -7,7 +7,7 @@
 //! put the alerts back in event order. Rules only read their event and its snapshot, so any
 //! number of evaluators yields the alerts a single thread would, in the same order.
 
-use crate::alert::{AlertFormat, AlertRule};
+use super::alert::{AlertFormat, AlertRule};
 use crate::config::{Loaded, RuleMatching};
 use crate::source::EventBatch;
 use crossbeam_channel::{Receiver, Sender};
@@ -205,7 +205,7 @@ pub fn evaluate(unit: &mut WorkUnit, scratch: &mut Scratch, hostname: &str) {
                 Some(rule.priority),
                 Alert {
                     time_ns: ctx.event_ts(),
-                    priority: crate::alert::output_priority(rule.priority),
+                    priority: super::alert::output_priority(rule.priority),
                     rule: rule.name.clone(),
                     source: rule.source.clone(),
                     tags: rule.tags.iter().cloned().collect(),

@@ -45,7 +45,7 @@ pub fn capture_live(
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1);
-    let meta = crate::host_meta::from_bootstrap(&scan, cpus);
+    let meta = super::host_meta::from_bootstrap(&scan, cpus);
     let live = Live::start(&c.dev_dir, &c.mask, c.snaplen, false)?;
     let mut writer = CaptureWriter::create(&c.out, c.gzip, &meta)
         .map_err(|e| format!("{}: {e}", c.out.display()))?;

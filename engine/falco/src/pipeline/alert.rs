@@ -203,6 +203,36 @@ impl AlertFormat {
         let json = serde_json::to_string(&Json::Object(obj)).unwrap_or_default();
         FormattedAlert { text, json }
     }
+
+    /// An engine-generated alert (reload failure, drops, metrics) at `now_ns`: the prefix and
+    /// `message` as text, or a JSON object with empty `output_fields` and source `internal`.
+    pub fn internal(
+        &self,
+        now_ns: u64,
+        rule: &str,
+        priority: Priority,
+        message: &str,
+    ) -> falco_outputs::Alert {
+        let text = format!("{}{message}", self.prefix(now_ns, priority));
+        let json = serde_json::json!({
+            "hostname": self.hostname, "output": text, "output_fields": {}, "priority": priority.as_str(),
+            "rule": rule, "source": "internal", "time": time_json(now_ns),
+        });
+        falco_outputs::Alert {
+            time_ns: now_ns,
+            priority: output_priority(priority),
+            rule: rule.to_string(),
+            source: "internal".into(),
+            tags: Vec::new(),
+            hostname: self.hostname.clone(),
+            line: if self.json_output {
+                json.to_string()
+            } else {
+                text
+            },
+            json: self.json_output,
+        }
+    }
 }
 
 /// This machine's host name (Falco reads `FALCO_HOSTNAME` first).

@@ -1,0 +1,194 @@
+//! The running engine, a pipeline joined by bounded channels:
+//!
+//! ```text
+//! source thread ──batches──▶ state stage ──units──▶ evaluators ──▶ reorder ──alerts──▶ outputs
+//!  (source/)                  (stage.rs, this       (evaluate.rs,   (reorder.rs)  (falco-outputs)
+//!                              thread's loop)        alert.rs)
+//! ```
+//!
+//! A source thread (replay or kernel module, `crate::source`) feeds batches of records; this
+//! thread, the ordered state stage, applies each event to the state and snapshots what the
+//! fields of events with candidate rules read; `engine.evaluators` threads run the rules on
+//! those snapshots and format the alerts; the reorder stage puts the alerts back in event order
+//! for the outputs and counts them for the summary. Beside the loop: once a second the drop
+//! monitor and the metrics (`ticker.rs`); signals (`control.rs`): SIGINT/SIGTERM stop, SIGHUP
+//! (or a changed file, `watch.rs`) reloads configuration and rules through the same path as
+//! startup (a failed reload keeps the running ruleset and raises an internal alert; events wait
+//! in the source's queue and the rings meanwhile, so none is lost), SIGUSR1 reopens file
+//! outputs.
+
+pub mod alert;
+mod control;
+pub mod drops;
+pub mod evaluate;
+pub mod metrics;
+pub mod reorder;
+mod stage;
+mod start;
+pub mod summary;
+mod ticker;
+pub mod watch;
+
+use crate::cli::Cli;
+use crate::config::Loaded;
+use crate::fatal::Fatal;
+use crate::source::{Running, SourceMsg};
+use control::Signals;
+use crossbeam_channel::{bounded, RecvTimeoutError};
+use evaluate::{Detection, WorkUnit};
+use falco_outputs::{Outputs, OutputsConfig};
+use falco_rules::priority::Priority;
+use falco_rules::ruleset::RuleSet;
+use falco_sinsp::fields::SyscallCatalog;
+use falco_sinsp::state::CaptureCache;
+use reorder::PipelineStats;
+use stage::Stage;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use ticker::Ticker;
+
+/// Starts the configured source and runs until it ends or a stop signal arrives.
+///
+/// `Err` when something cannot start; once running, a failing source is reported at once and
+/// the pipeline still drains and prints its summary, ending with exit code 1.
+pub fn run(
+    cli: &Cli,
+    loaded: Loaded,
+    ruleset: RuleSet,
+    catalog: SyscallCatalog,
+) -> Result<ExitCode, Fatal> {
+    let hostname = alert::hostname();
+    let detection =
+        Detection::new(&loaded, ruleset, &catalog, &hostname).map_err(Fatal::Detection)?;
+    let outputs_config: OutputsConfig =
+        serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
+    let outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
+    let signals = Signals::install().map_err(Fatal::Signals)?;
+    let (source, state) = start::source(&loaded, &detection.ruleset)?;
+    if loaded.config.watch_config_files {
+        let mut watched = loaded.files.clone();
+        watched.extend(loaded.config.rules_files.iter().cloned());
+        if !watch::start(&watched, signals.reload.clone()) {
+            log::warn!("watch_config_files: inotify unavailable; reload with SIGHUP");
+        }
+    }
+    let _pidfile = start::pid_file(cli, &source);
+    let evaluators = loaded.config.evaluators.max(1);
+    let stats = PipelineStats::default();
+    // Bounded queues: two units per evaluator waiting to be evaluated (the state stage stalls
+    // beyond, and the source and the rings absorb it), and room for every unit in flight
+    // between the evaluators and the reorder stage.
+    let (eval_tx, eval_rx) = bounded::<WorkUnit>(2 * evaluators);
+    let (done_tx, done_rx) = bounded::<WorkUnit>(4 * evaluators + 4);
+    let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
+    let mut detection = Arc::new(detection);
+    let mut ticker = Ticker::new(&loaded, &source);
+    let deadline = cli
+        .duration_secs
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let started = Instant::now();
+    let mut code = ExitCode::SUCCESS;
+    let mut events = 0u64;
+    let alerts = std::thread::scope(|scope| {
+        for i in 0..evaluators {
+            let (rx, tx, hostname) = (eval_rx.clone(), done_tx.clone(), hostname.as_str());
+            let spawned = std::thread::Builder::new()
+                .name(format!("evaluator-{i}"))
+                .spawn_scoped(scope, move || evaluate::evaluator_loop(rx, tx, hostname));
+            if let Err(e) = spawned {
+                log::error!("cannot start evaluator thread {i}: {e}");
+            }
+        }
+        drop(eval_rx);
+        let reorder = {
+            let (outputs, stats, recycle) = (&outputs, &stats, source.recycle().clone());
+            scope.spawn(move || reorder::reorder_loop(done_rx, outputs, recycle, pool_tx, stats))
+        };
+        let mut stage = Stage {
+            state,
+            events: &mut events,
+            eval: eval_tx,
+            done: done_tx,
+            pool: pool_rx,
+            next_seq: 0,
+            stats: &stats,
+            cache: CaptureCache::default(),
+        };
+        loop {
+            if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                break;
+            }
+            if signals.reopen.swap(false, Ordering::Relaxed) {
+                outputs.reopen();
+            }
+            if signals.reload.swap(false, Ordering::Relaxed) {
+                match control::reload(cli, &catalog, &hostname, &source) {
+                    Ok(d) => {
+                        log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
+                        // Units already handed out keep the ruleset they were built with.
+                        detection = Arc::new(d);
+                    }
+                    Err(e) => {
+                        log::error!("reload failed, keeping the running rules: {e}");
+                        stage.internal_alert(
+                            &detection,
+                            "Falco internal: hot restart failure",
+                            Priority::Error,
+                            &format!(
+                                "Falco internal: reload failed, keeping the running rules: {}",
+                                e.replace('\n', " ")
+                            ),
+                        );
+                    }
+                }
+            }
+            if let Some(exit) = ticker.tick(&source, &mut stage, &outputs, &detection) {
+                code = exit;
+                break;
+            }
+            match source.events().recv_timeout(Duration::from_millis(100)) {
+                Ok(SourceMsg::Batch(batch)) => stage.process(batch, &detection),
+                Ok(SourceMsg::Fatal(e)) => {
+                    code = Fatal::Source(e).report();
+                    break;
+                }
+                Ok(SourceMsg::Stopped) | Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+        }
+        if let Running::Live(l) = &source {
+            l.stop();
+            // Drain what the reader already took from the rings: every queued alert is written.
+            while let Ok(msg) = source.events().recv_timeout(Duration::from_secs(1)) {
+                match msg {
+                    SourceMsg::Batch(batch) => stage.process(batch, &detection),
+                    SourceMsg::Fatal(_) | SourceMsg::Stopped => break,
+                }
+            }
+            let drops = l.counters.driver_drops.load(Ordering::Relaxed);
+            let produced = l.counters.driver_events.load(Ordering::Relaxed);
+            log::info!("driver: {produced} events produced, {drops} dropped");
+        }
+        // Closing the queues ends the evaluators once they are empty, then the reorder stage.
+        drop(stage);
+        reorder.join().unwrap_or_default()
+    });
+    let mut summary = alerts;
+    summary.events = events;
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    let report = outputs.shutdown(Duration::from_secs(5));
+    log::debug!("outputs: {report:?}");
+    print!("{}", summary.render());
+    Ok(code)
+}
+
+/// Wall-clock time, for internal alerts and the drop monitor.
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}

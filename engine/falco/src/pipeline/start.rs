@@ -1,0 +1,79 @@
+//! Starting the configured source with the state it needs (a replay bootstraps the state from
+//! the capture's metadata, the live source from /proc), and the pid file of a live run.
+
+use crate::capture::bootstrap;
+use crate::cli::Cli;
+use crate::config::{EngineKind, Loaded};
+use crate::fatal::Fatal;
+use crate::source::kmod::Live;
+use crate::source::replay::Replay;
+use crate::source::{mask, Running};
+use falco_rules::ruleset::RuleSet;
+use falco_sinsp::state::{State, StateLimits};
+use std::path::{Path, PathBuf};
+
+/// Starts the source `engine.kind` names, with the state the state stage starts from; the
+/// live source produces the events `ruleset` and the state tables need.
+pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, State), Fatal> {
+    match loaded.config.engine_kind {
+        EngineKind::Replay => {
+            let Some(path) = loaded
+                .config
+                .replay_capture_file
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty())
+            else {
+                return Err(Fatal::NoCaptureFile);
+            };
+            let r = Replay::start(&path).map_err(|e| Fatal::Replay(path, e))?;
+            let state =
+                State::bootstrap(bootstrap::from_capture(&r.metadata), StateLimits::default());
+            Ok((Running::Replay(r), state))
+        }
+        EngineKind::Kmod => {
+            let mask = mask::event_mask(ruleset, &loaded.config.base_syscalls);
+            let state = State::from_host(StateLimits::default()).map_err(Fatal::Proc)?;
+            let l = Live::start(
+                Path::new("/dev"),
+                &mask,
+                ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
+                loaded.config.kmod_drop_failed_exit,
+            )
+            .map_err(Fatal::Source)?;
+            log::info!("capturing live events from the kernel module");
+            Ok((Running::Live(l), state))
+        }
+    }
+}
+
+/// The pid file of a live run (`--pidfile`); a replay writes none. A pid file that cannot be
+/// written is a warning, not a reason to stop monitoring.
+pub(super) fn pid_file(cli: &Cli, source: &Running) -> Option<PidFile> {
+    match source {
+        Running::Live(_) => match PidFile::create(&cli.pidfile) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                log::warn!("cannot write pid file {}: {e}", cli.pidfile.display());
+                None
+            }
+        },
+        Running::Replay(_) => None,
+    }
+}
+
+/// Writes our pid to `path`; the file is removed when the guard drops.
+pub struct PidFile(PathBuf);
+
+impl PidFile {
+    /// Creates the pid file.
+    pub fn create(path: &Path) -> std::io::Result<PidFile> {
+        std::fs::write(path, format!("{}\n", std::process::id()))?;
+        Ok(PidFile(path.to_path_buf()))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
