@@ -184,11 +184,3 @@ pub fn run(
     print!("{}", summary.render());
     Ok(code)
 }
-
-/// Wall-clock time, for internal alerts and the drop monitor.
-fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
-}

@@ -79,9 +79,17 @@ impl Stage<'_> {
         priority: Priority,
         message: &str,
     ) {
-        let alert = d.fmt.internal(super::now_ns(), rule, priority, message);
+        let alert = d.fmt.internal(now_ns(), rule, priority, message);
         let mut unit = self.unit();
         unit.alerts.push((None, alert));
         let _ = self.done.send(unit);
     }
+}
+
+/// Wall-clock time, for internal alerts and the drop monitor.
+pub(super) fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
 }

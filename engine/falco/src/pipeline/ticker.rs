@@ -5,8 +5,7 @@
 use super::drops::DropMonitor;
 use super::evaluate::Detection;
 use super::metrics;
-use super::now_ns;
-use super::stage::Stage;
+use super::stage::{now_ns, Stage};
 use crate::config::model::DropAction;
 use crate::config::Loaded;
 use crate::source::Running;
