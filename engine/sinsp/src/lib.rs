@@ -5,6 +5,7 @@
 //! updates the tables; then [`fields::EventContext`] answers field values for that same event
 //! through the `falco_rules::field` contract ([`fields::SyscallCatalog`] resolves names).
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod fields;
 pub mod params;
