@@ -3,6 +3,7 @@
 //! This crate does no I/O beyond reading the rules files it is asked to load. It knows fields
 //! only through the [`field`] contract, implemented by `falco-sinsp`.
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod ast;
 pub mod cli;
