@@ -2,8 +2,9 @@
 //! read from their memo slots, and each check's extraction, matchers, comparisons and
 //! modifiers. This is the per-event path: it allocates nothing for a plain field check.
 
-use super::transform::{apply, own, Owned};
-use super::{CheckNode, Combine, CompiledFilter, IpNet, Node, Side, StrTest, Test, GENERIC_IDS};
+use super::{
+    CheckNode, Combine, CompiledFilter, IpNet, Node, Owned, Side, StrTest, Test, GENERIC_IDS,
+};
 use crate::ast::{Op, TransformerKind};
 use crate::field::{EventFields, Value};
 use crate::matchers::{Glob, PathPrefixes};
@@ -43,25 +44,26 @@ impl CheckNode {
         let op = self.op;
         match (&self.test, v) {
             (Test::Exists, _) => true,
-            (Test::Str(ts), Value::Str(s)) => combine(self.all, ts.iter().map(|t| t.test(op, s))),
+            (Test::Str(ts), Value::Str(s)) => self.all.combine(ts.iter().map(|t| t.test(op, s))),
             (Test::StrSet(set), Value::Str(s)) => set.contains(s),
             (Test::PMatch(p), Value::Str(s)) => p.matches(s),
-            (Test::Num(ns), Value::Int(i)) => {
-                combine(self.all, ns.iter().map(|&n| num_cmp(op, i as i128, n)))
-            }
-            (Test::Num(ns), Value::Uint(u)) => {
-                combine(self.all, ns.iter().map(|&n| num_cmp(op, u as i128, n)))
-            }
+            (Test::Num(ns), Value::Int(i)) => self
+                .all
+                .combine(ns.iter().map(|&n| num_cmp(op, i as i128, n))),
+            (Test::Num(ns), Value::Uint(u)) => self
+                .all
+                .combine(ns.iter().map(|&n| num_cmp(op, u as i128, n))),
             (Test::NumSet(set), Value::Int(i)) => set.contains(&(i as i128)),
             (Test::NumSet(set), Value::Uint(u)) => set.contains(&(u as i128)),
             (Test::Float(fs), Value::Double(d)) => {
-                combine(self.all, fs.iter().map(|&f| float_cmp(op, d, f)))
+                self.all.combine(fs.iter().map(|&f| float_cmp(op, d, f)))
             }
             (Test::Bool(bs), Value::Bool(b)) => {
                 if op.is_list_op() {
                     bs.contains(&b)
                 } else {
-                    combine(self.all, bs.iter().map(|&x| (x == b) != (op == Op::Ne)))
+                    self.all
+                        .combine(bs.iter().map(|&x| (x == b) != (op == Op::Ne)))
                 }
             }
             (Test::Ip(nets), Value::Ipv4(a)) => self.ip(nets, false, &a),
@@ -74,8 +76,7 @@ impl CheckNode {
         if self.op.is_list_op() {
             return nets.iter().any(|n| n.contains(v6, a));
         }
-        combine(
-            self.all,
+        self.all.combine(
             nets.iter()
                 .map(|n| n.contains(v6, a) != (self.op == Op::Ne)),
         )
@@ -110,7 +111,7 @@ impl CheckNode {
                 return true;
             }
             return values.into_iter().any(|b| {
-                apply(&self.lhs.steps, Owned::Bytes(b)).is_some_and(|o| self.test_owned(&o))
+                Owned::apply(&self.lhs.steps, Owned::Bytes(b)).is_some_and(|o| self.test_owned(&o))
             });
         }
         if self.lhs.field.is_list && self.lhs.steps == [TransformerKind::Len] {
@@ -134,7 +135,7 @@ impl CheckNode {
         } else {
             let steps = &self.lhs.steps;
             fields.extract(&self.lhs.field, &mut |v| {
-                if let Some(o) = apply(steps, own(v)) {
+                if let Some(o) = Owned::apply(steps, Owned::of(v)) {
                     count += 1;
                     let r = self.test_owned(&o);
                     any |= r;
@@ -159,12 +160,12 @@ impl CheckNode {
         let right = match &rhs.value {
             Some(b) => b
                 .eval(fields)
-                .and_then(|x| apply(&rhs.steps, Owned::Bytes(x))),
+                .and_then(|x| Owned::apply(&rhs.steps, Owned::Bytes(x))),
             None => {
                 let mut right: Option<Owned> = None;
                 let ok = fields.extract(&rhs.field, &mut |v| {
                     if right.is_none() {
-                        right = apply(&rhs.steps, own(v));
+                        right = Owned::apply(&rhs.steps, Owned::of(v));
                     }
                 });
                 right.filter(|_| ok)
@@ -176,12 +177,15 @@ impl CheckNode {
         let mut left = Vec::new();
         let steps = &self.lhs.steps;
         if let Some(b) = &self.lhs.value {
-            match b.eval(fields).and_then(|x| apply(steps, Owned::Bytes(x))) {
+            match b
+                .eval(fields)
+                .and_then(|x| Owned::apply(steps, Owned::Bytes(x)))
+            {
                 Some(o) => left.push(o),
                 None => return false,
             }
         } else if !fields.extract(&self.lhs.field, &mut |v| {
-            if let Some(o) = apply(steps, own(v)) {
+            if let Some(o) = Owned::apply(steps, Owned::of(v)) {
                 left.push(o)
             }
         }) {
@@ -275,29 +279,32 @@ fn float_cmp(op: Op, a: f64, b: f64) -> bool {
     }
 }
 
-fn combine(how: Combine, results: impl Iterator<Item = bool>) -> bool {
-    let mut results = results;
-    match how {
-        Combine::Any => results.any(|r| r),
-        Combine::One => {
-            let mut n = 0usize;
-            for r in results {
-                n += r as usize;
-                if n > 1 {
-                    return false;
+impl Combine {
+    /// Combines the results of the comparison with each constant.
+    fn combine(self, results: impl Iterator<Item = bool>) -> bool {
+        let mut results = results;
+        match self {
+            Combine::Any => results.any(|r| r),
+            Combine::One => {
+                let mut n = 0usize;
+                for r in results {
+                    n += r as usize;
+                    if n > 1 {
+                        return false;
+                    }
                 }
+                n == 1
             }
-            n == 1
-        }
-        Combine::All => {
-            let mut seen = false;
-            for r in results {
-                if !r {
-                    return false;
+            Combine::All => {
+                let mut seen = false;
+                for r in results {
+                    if !r {
+                        return false;
+                    }
+                    seen = true;
                 }
-                seen = true;
+                seen
             }
-            seen
         }
     }
 }

@@ -13,6 +13,12 @@
 //! - `transform`: transformers and built strings (`tolower`, `join`, `getopt`, ...) applied
 //!   to field values at evaluation time;
 //! - `shared`: subtrees several rules share, evaluated once per event.
+//!
+//! The per-event helpers are methods of the types defined here (`Combine::combine`,
+//! `Owned::apply`, ...), not free functions of their modules: rustc puts a method in the
+//! codegen unit of its self type's module, so the whole evaluation path stays in one unit and
+//! is inlined as it was when this was one file (a free generic `combine` in `eval` went to
+//! another unit and was called out of line).
 
 use foldhash::HashSet;
 
@@ -128,6 +134,14 @@ enum Built {
     /// `getopt((args...), optstring)`: the options found and their arguments, or with a key
     /// (`getopt(...)[t]`) the argument of that option.
     Getopt(Vec<Built>, Box<Built>, Option<String>),
+}
+
+/// A value copied out of the event, for transformers and right-hand fields.
+#[derive(Debug, Clone, PartialEq)]
+enum Owned {
+    Bytes(Vec<u8>),
+    Num(i128),
+    Other,
 }
 
 impl Side {
