@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! ioctl numbers of the `/dev/falcoN` devices (Linux `_IOC` encoding, magic `'f'`).
 
 /// The ioctl magic ("type") byte.

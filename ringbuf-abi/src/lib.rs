@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The ABI shared by the falco kernel module and the engine: the event record (scap event
 //! format), the event schema, the per-CPU ring control page and the ioctl numbers.
 //!

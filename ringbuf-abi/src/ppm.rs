@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Values of libs' `PPM_*` parameter encodings that both sides act on: the module encodes a
 //! syscall's argument into these, the engine's state parser tests them. Values are libs'
 //! (`driver/ppm_events_public.h`), so captures written by Falco's drivers read the same.

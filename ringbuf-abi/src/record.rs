@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The event record in the scap event format, with an allocation-free encoder and a zero-copy,
 //! bounds-checked decoder.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! The per-CPU ring shared between the kernel module (producer) and the engine (consumer).
 //!
 //! Each possible CPU has one device `/dev/falcoN`. Its mmap offsets are:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Types describing the event schema: parameter types, print formats, categories and flags.
 //!
 //! The numeric values are libs' (`driver/ppm_events_public.h`), so they can be stored in files

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
 //! Round-trip and bounds tests of the record encoder and decoder.
 
 use proptest::prelude::*;
