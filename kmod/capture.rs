@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The capture: every CPU's ring plus the settings the ioctls change.
 //!
-//! One `Capture` exists while the module is loaded. Probes and file operations reach it through
-//! [`Capture::get`]; the module publishes it before registering anything that can call back and
-//! withdraws it only after those registrations are gone (see `module.rs`).
+//! One `Capture` exists while the module is loaded. Probes, file operations and the flush timer
+//! reach it through [`Capture::with`], which lends it for one call only; the module publishes it
+//! before registering anything that can call back and withdraws it only after those
+//! registrations are gone (see `module.rs`).
 
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 
-use crate::ioctl::{EVENT_MASK_WORDS, SYSCALL_MASK_WORDS};
+use crate::ioctl::{DEFAULT_SNAPLEN, EVENT_MASK_WORDS, MAX_SNAPLEN, SYSCALL_MASK_WORDS};
 use crate::cpu_ring::Ring;
-
-/// Bytes of I/O buffers copied by default (Falco's default snaplen).
-pub(crate) const DEFAULT_SNAPLEN: u32 = 80;
-/// Largest snaplen accepted.
-pub(crate) const MAX_SNAPLEN: u32 = 16 * 1024;
 
 static CURRENT: AtomicPtr<Capture> = AtomicPtr::new(ptr::null_mut());
 
@@ -68,14 +64,18 @@ impl Capture {
         CURRENT.store(ptr::null_mut(), Ordering::Release);
     }
 
-    /// The published capture, if any.
+    /// Runs `f` with the published capture; `None` (and `f` not called) when none is published.
+    ///
+    /// The capture is lent for the call only: `f` cannot keep the reference, so no caller can
+    /// outlive the window in which `publish`'s contract keeps the capture alive.
     #[inline]
-    pub(crate) fn get() -> Option<&'static Capture> {
+    pub(crate) fn with<R>(f: impl FnOnce(&Capture) -> R) -> Option<R> {
         let p = CURRENT.load(Ordering::Acquire);
-        // SAFETY: `publish`'s contract keeps the capture alive while it is published and while
-        // any caller (a probe, a file operation or the flush timer) can still hold this
-        // reference (see module.rs for the teardown order that guarantees it).
-        unsafe { p.as_ref() }
+        // SAFETY: `publish`'s contract keeps the capture alive while it is published and until
+        // every caller (a probe, a file operation or the flush timer) that could have loaded it
+        // has returned (see module.rs for the teardown order that guarantees it); the reference
+        // does not leave this call.
+        unsafe { p.as_ref() }.map(f)
     }
 
     /// The ring of `cpu`.

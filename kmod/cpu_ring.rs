@@ -142,8 +142,9 @@ impl Ring {
         (used <= self.size as u64).then_some(used)
     }
 
-    /// Counts one dropped event.
-    pub(crate) fn drop_event(&self, cat: DropCategory) {
+    /// Counts one dropped event. Only the producer counts (a plain load and store, not an
+    /// atomic increment): `_pinned` proves preemption is off on this ring's CPU, as in `write`.
+    fn drop_event(&self, _pinned: &CpuGuard, cat: DropCategory) {
         let i = cat as usize;
         // PANIC: never, DropCategory values are < DROP_CATEGORIES (checked in the ABI crate).
         let n = self.drops[i].load(Ordering::Relaxed) + 1;
@@ -159,18 +160,18 @@ impl Ring {
     /// The `CpuGuard` proves preemption is disabled and this is `cpu`'s ring: the only producer.
     pub(crate) fn write<E>(
         &self,
-        _pinned: &CpuGuard,
+        pinned: &CpuGuard,
         cat: DropCategory,
         may_wake: bool,
         fill: impl FnOnce(&mut [u8]) -> Result<usize, E>,
     ) {
         let head = self.head.load(Ordering::Relaxed);
         let Some(used) = self.used(head) else {
-            self.drop_event(cat);
+            self.drop_event(pinned, cat);
             return;
         };
         if self.size as u64 - used < MAX_RECORD_LEN as u64 {
-            self.drop_event(cat);
+            self.drop_event(pinned, cat);
             return;
         }
         let off = (head & (self.size as u64 - 1)) as usize;
@@ -183,7 +184,7 @@ impl Ring {
         let len = match fill(buf) {
             Ok(len) if len <= MAX_RECORD_LEN => len,
             _ => {
-                self.drop_event(DropCategory::TooLarge);
+                self.drop_event(pinned, DropCategory::TooLarge);
                 return;
             }
         };

@@ -115,76 +115,82 @@ impl MiscDevice for RingDevice {
     type Ptr = KBox<Self>;
 
     fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        let cap = Capture::get().ok_or(ENODEV)?;
-        let cpu = cpu_of(misc).filter(|c| *c < cap.nr_rings()).ok_or(ENODEV)?;
-        let dev = KBox::new(RingDevice { cpu }, GFP_KERNEL)?;
-        // SAFETY: FOPS is initialised (INVARIANT) and lives as long as the module, which this
-        // open file pins; it has the same owner as the table misc_open installed.
-        unsafe { (*file.as_ptr()).f_op = (&raw const FOPS).cast() };
-        cap.file_opened();
-        Ok(dev)
+        Capture::with(|cap| {
+            let cpu = cpu_of(misc).filter(|c| *c < cap.nr_rings()).ok_or(ENODEV)?;
+            let dev = KBox::new(RingDevice { cpu }, GFP_KERNEL)?;
+            // SAFETY: FOPS is initialised (INVARIANT) and lives as long as the module, which this
+            // open file pins; it has the same owner as the table misc_open installed.
+            unsafe { (*file.as_ptr()).f_op = (&raw const FOPS).cast() };
+            cap.file_opened();
+            Ok(dev)
+        })
+        .unwrap_or(Err(ENODEV))
     }
 
     fn release(device: KBox<Self>, _file: &File) {
-        if let Some(cap) = Capture::get() {
-            cap.file_closed();
-        }
+        Capture::with(|cap| cap.file_closed());
         drop(device);
     }
 
     fn mmap(device: &RingDevice, _file: &File, vma: &VmaNew) -> Result {
-        let cap = Capture::get().ok_or(ENODEV)?;
-        cap.ring(device.cpu).ok_or(ENODEV)?.mmap(vma)
+        Capture::with(|cap| cap.ring(device.cpu).ok_or(ENODEV)?.mmap(vma)).unwrap_or(Err(ENODEV))
     }
 
     fn ioctl(_device: &RingDevice, _file: &File, cmd: u32, arg: usize) -> Result<isize> {
-        let cap = Capture::get().ok_or(ENODEV)?;
-        let user = UserPtr::from_addr(arg);
-        match cmd {
-            abi::GET_ABI_VERSION => {
-                UserSlice::new(user, 4).writer().write(&crate::ring::ABI_VERSION)?;
-            }
-            abi::ENABLE_CAPTURE => cap.set_enabled(true),
-            abi::DISABLE_CAPTURE => cap.set_enabled(false),
-            abi::SET_SNAPLEN => {
-                let v: u32 = UserSlice::new(user, 4).reader().read()?;
-                cap.set_snaplen(v)?;
-            }
-            abi::SET_DROP_FAILED => {
-                let v: u32 = UserSlice::new(user, 4).reader().read()?;
-                cap.set_drop_failed(v != 0);
-            }
-            abi::SET_EVENT_MASK => {
-                let words: [u64; abi::EVENT_MASK_WORDS] =
-                    UserSlice::new(user, core::mem::size_of::<abi::EventMask>()).reader().read()?;
-                cap.set_mask(&words);
-            }
-            abi::SET_SYSCALL_MASK => {
-                let words: [u64; abi::SYSCALL_MASK_WORDS] =
-                    UserSlice::new(user, core::mem::size_of::<abi::SyscallMask>()).reader().read()?;
-                cap.set_syscall_mask(&words);
-            }
-            abi::GET_STATS => {
-                let s = cap.stats();
-                let mut w = UserSlice::new(user, core::mem::size_of::<abi::Stats>()).writer();
-                w.write(&s.events)?;
-                w.write(&s.drops)?;
-            }
-            _ => return Err(ENOTTY),
-        }
-        Ok(0)
+        Capture::with(|cap| run_ioctl(cap, cmd, arg)).unwrap_or(Err(ENODEV))
     }
 }
 
+/// One ioctl of an open device, on the published capture.
+fn run_ioctl(cap: &Capture, cmd: u32, arg: usize) -> Result<isize> {
+    let user = UserPtr::from_addr(arg);
+    match cmd {
+        abi::GET_ABI_VERSION => {
+            UserSlice::new(user, 4).writer().write(&crate::ring::ABI_VERSION)?;
+        }
+        abi::ENABLE_CAPTURE => cap.set_enabled(true),
+        abi::DISABLE_CAPTURE => cap.set_enabled(false),
+        abi::SET_SNAPLEN => {
+            let v: u32 = UserSlice::new(user, 4).reader().read()?;
+            cap.set_snaplen(v)?;
+        }
+        abi::SET_DROP_FAILED => {
+            let v: u32 = UserSlice::new(user, 4).reader().read()?;
+            cap.set_drop_failed(v != 0);
+        }
+        abi::SET_EVENT_MASK => {
+            let words: [u64; abi::EVENT_MASK_WORDS] =
+                UserSlice::new(user, core::mem::size_of::<abi::EventMask>()).reader().read()?;
+            cap.set_mask(&words);
+        }
+        abi::SET_SYSCALL_MASK => {
+            let words: [u64; abi::SYSCALL_MASK_WORDS] =
+                UserSlice::new(user, core::mem::size_of::<abi::SyscallMask>()).reader().read()?;
+            cap.set_syscall_mask(&words);
+        }
+        abi::GET_STATS => {
+            let s = cap.stats();
+            let mut w = UserSlice::new(user, core::mem::size_of::<abi::Stats>()).writer();
+            w.write(&s.events)?;
+            w.write(&s.drops)?;
+        }
+        _ => return Err(ENOTTY),
+    }
+    Ok(0)
+}
+
 /// `f_op->poll` of an opened device.
+///
+/// # Safety
+/// Called only by the VFS through [`FOPS`], which only files opened by [`RingDevice::open`]
+/// use: `file` is such a file, held open for the call (so its `private_data` is the
+/// `KBox<RingDevice>` the kernel crate's open stored, not yet released), and `table` is the
+/// caller's poll table or null.
 unsafe extern "C" fn poll(file: *mut bindings::file, table: *mut bindings::poll_table) -> c_uint {
     // SAFETY: `file` is an open file of ours, so `private_data` holds the KBox<RingDevice> that
     // the kernel crate's open stored with `into_foreign`, borrowed here for the call only.
     let dev: &RingDevice = unsafe { <KBox<RingDevice> as ForeignOwnable>::borrow((*file).private_data) };
     // SAFETY: the kernel passes a valid file and poll table (or null) for this call.
     let (f, t) = unsafe { (File::from_raw_file(file), PollTable::from_raw(table)) };
-    match Capture::get().and_then(|c| c.ring(dev.cpu)) {
-        Some(r) => r.poll(f, t),
-        None => bindings::POLLERR,
-    }
+    Capture::with(|c| c.ring(dev.cpu).map(|r| r.poll(f, t))).flatten().unwrap_or(bindings::POLLERR)
 }

@@ -39,9 +39,15 @@ impl Drop for Published {
     }
 }
 
-/// Flush-timer callback (softirq context): wake readers whose ring holds pending data.
+/// Flush-timer callback: wake readers whose ring holds pending data.
+///
+/// # Safety
+/// Called only by the shim's timer (`falco_flush_cb` in shim.c), in softirq context: never
+/// before [`FlushTimer::new`] set it up, never after the `FlushTimer` in [`Published`] dropped
+/// (`timer_shutdown_sync` waits for a running callback and stops further ones). It takes no
+/// arguments; what it reads it reaches through [`Capture::with`].
 unsafe extern "C" fn flush_rings() {
-    if let Some(cap) = Capture::get() {
+    Capture::with(|cap| {
         let mut waiting = false;
         for r in cap.rings() {
             waiting |= r.flush();
@@ -51,7 +57,7 @@ unsafe extern "C" fn flush_rings() {
         if waiting && cap.enabled() {
             FlushTimer::arm(crate::cpu_ring::FLUSH_MS);
         }
-    }
+    });
 }
 
 fn new_capture() -> Result<KBox<Capture>> {
@@ -98,7 +104,7 @@ impl kernel::InPlaceModule for FalcoModule {
                 Published { _flush: FlushTimer::new(flush_rings) }
             },
             probes: Probes::attach()?,
-            devices: Devices::register(Capture::get().map_or(0, |c| c.nr_rings()))?,
+            devices: Devices::register(Capture::with(|c| c.nr_rings()).unwrap_or(0))?,
         })
     }
 }

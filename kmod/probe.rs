@@ -28,6 +28,12 @@ unsafe impl Send for Probes {}
 // SAFETY: as above.
 unsafe impl Sync for Probes {}
 
+/// `for_each_kernel_tracepoint` callback: records the tracepoints named in [`NAMES`].
+///
+/// # Safety
+/// Called only by `for_each_kernel_tracepoint` from [`Probes::attach`], synchronously: `tp` is
+/// a live kernel tracepoint with a NUL-terminated name and `data` is the `[*mut tracepoint; 5]`
+/// that `attach` passed, exclusively borrowed for the walk.
 unsafe extern "C" fn find(tp: *mut bindings::tracepoint, data: *mut c_void) {
     // SAFETY: `data` is the `[*mut tracepoint; 5]` passed by `Probes::attach`, and the kernel
     // passes valid tracepoints with NUL-terminated names.
@@ -86,58 +92,86 @@ impl Drop for Probes {
     }
 }
 
-/// `TP_PROTO(struct pt_regs *regs, long id)`
+/// `sys_enter`: `TP_PROTO(struct pt_regs *regs, long id)`.
+///
+/// # Safety
+/// Called only by the tracepoint, registered in [`Probes::attach`] with a null `data`: `regs`
+/// points to the calling task's (current's) saved user registers, valid for the call, and `id`
+/// is the syscall number it entered with. Runs in process context with preemption enabled
+/// (faultable syscall tracepoint) and may migrate until it pins itself in `events::emit`.
 unsafe extern "C" fn probe_sys_enter(_data: *mut c_void, regs: *mut bindings::pt_regs, id: c_long) {
     use crate::flags::nr;
     // Most syscalls have no enter event: leave before anything else.
     if !matches!(id as i64, nr::OPEN | nr::OPENAT | nr::OPENAT2 | nr::CREAT | nr::CONNECT) {
         return;
     }
-    let Some(cap) = Capture::get() else { return };
-    // 32-bit and x32 syscalls use other numbers and layouts: not decoded (yet).
-    if cap.enabled() && cap.wants_syscall(id as i64) && !foreign_syscall_abi(id as i64) {
-        // SAFETY: the tracepoint passes current's valid saved registers.
-        unsafe { events::sys_enter(cap, regs, id as i64) };
-    }
+    Capture::with(|cap| {
+        // 32-bit and x32 syscalls use other numbers and layouts: not decoded (yet).
+        if cap.enabled() && cap.wants_syscall(id as i64) && !foreign_syscall_abi(id as i64) {
+            // SAFETY: the tracepoint passes current's valid saved registers.
+            unsafe { events::sys_enter(cap, regs, id as i64) };
+        }
+    });
 }
 
-/// `TP_PROTO(struct pt_regs *regs, long ret)`
+/// `sys_exit`: `TP_PROTO(struct pt_regs *regs, long ret)`.
+///
+/// # Safety
+/// Called only by the tracepoint: `regs` points to current's saved user registers (`orig_ax`
+/// holds the syscall number), valid for the call, and `ret` is the syscall's return value.
+/// Same context as [`probe_sys_enter`].
 unsafe extern "C" fn probe_sys_exit(_data: *mut c_void, regs: *mut bindings::pt_regs, ret: c_long) {
-    let Some(cap) = Capture::get() else { return };
-    if !cap.enabled() {
-        return;
-    }
-    // SAFETY: the tracepoint passes current's valid saved registers; orig_ax is the syscall nr.
-    let id = unsafe { (*regs).orig_ax } as i64;
-    if cap.wants_syscall(id) && !foreign_syscall_abi(id) {
-        // SAFETY: as above.
-        unsafe { events::sys_exit(cap, regs, id, ret as i64) };
-    }
+    Capture::with(|cap| {
+        if !cap.enabled() {
+            return;
+        }
+        // SAFETY: the tracepoint passes current's valid saved registers; orig_ax is the syscall nr.
+        let id = unsafe { (*regs).orig_ax } as i64;
+        if cap.wants_syscall(id) && !foreign_syscall_abi(id) {
+            // SAFETY: as above.
+            unsafe { events::sys_exit(cap, regs, id, ret as i64) };
+        }
+    });
 }
 
-/// `TP_PROTO(struct task_struct *p, bool group_dead)`
+/// `sched_process_exit`: `TP_PROTO(struct task_struct *p, bool group_dead)`.
+///
+/// # Safety
+/// Called only by the tracepoint, from `do_exit` of the exiting task: `p` is that task
+/// (current), alive for the call.
 unsafe extern "C" fn probe_sched_exit(_data: *mut c_void, p: *mut bindings::task_struct, _group_dead: bool) {
-    let Some(cap) = Capture::get() else { return };
-    if cap.enabled() {
-        // SAFETY: the tracepoint passes the exiting (current) task.
-        unsafe { events::process_exit(cap, p) };
-    }
+    Capture::with(|cap| {
+        if cap.enabled() {
+            // SAFETY: the tracepoint passes the exiting (current) task.
+            unsafe { events::process_exit(cap, p) };
+        }
+    });
 }
 
-/// `TP_PROTO(struct task_struct *parent, struct task_struct *child)`
+/// `sched_process_fork`: `TP_PROTO(struct task_struct *parent, struct task_struct *child)`.
+///
+/// # Safety
+/// Called only by the tracepoint, in the parent's context at the end of `copy_process`: `child`
+/// is the new task, fully set up and alive for the call.
 unsafe extern "C" fn probe_sched_fork(_data: *mut c_void, _parent: *mut bindings::task_struct, child: *mut bindings::task_struct) {
-    let Some(cap) = Capture::get() else { return };
-    if cap.enabled() {
-        // SAFETY: the tracepoint passes the new child, alive for the call.
-        unsafe { events::process_fork(cap, child) };
-    }
+    Capture::with(|cap| {
+        if cap.enabled() {
+            // SAFETY: the tracepoint passes the new child, alive for the call.
+            unsafe { events::process_fork(cap, child) };
+        }
+    });
 }
 
-/// `TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`
+/// `sched_process_exec`: `TP_PROTO(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`.
+///
+/// # Safety
+/// Called only by the tracepoint, in current's context after a successful exec has installed
+/// the new image: `bprm` is that exec's `linux_binprm`, valid for the call.
 unsafe extern "C" fn probe_sched_exec(_data: *mut c_void, _p: *mut bindings::task_struct, _old_pid: i32, bprm: *mut c_void) {
-    let Some(cap) = Capture::get() else { return };
-    if cap.enabled() {
-        // SAFETY: the tracepoint passes the exec's binprm.
-        unsafe { events::process_exec(cap, bprm) };
-    }
+    Capture::with(|cap| {
+        if cap.enabled() {
+            // SAFETY: the tracepoint passes the exec's binprm.
+            unsafe { events::process_exec(cap, bprm) };
+        }
+    });
 }
