@@ -584,7 +584,7 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
             b.u32(a.u(0) as u32)
         }),
         nr::PRCTL => emit(cap, PPME_SYSCALL_PRCTL_X, cat, true, tid, |b| {
-            const PR_SET_NAME: u64 = 15;
+            use crate::ppm::prctl::PR_SET_NAME;
             b.u64(r)?;
             b.u32(a.u(0) as u32)?;
             if a.u(0) == PR_SET_NAME { b.ustr(a.ptr(1), 16)? } else { b.with(0, |_| 0)? }

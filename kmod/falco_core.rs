@@ -3,6 +3,8 @@
 //! in the scap event format shared with the engine through the `ringbuf-abi` crate.
 
 // The ABI crate's files, included as they are (not copied): the engine compiles the same text.
+// They are GPL-2.0-only OR MIT (their SPDX lines; ringbuf-abi/tests/module_licences.rs checks
+// every file of the module).
 #[path = "../ringbuf-abi/src/event_table.rs"]
 #[allow(dead_code, missing_docs, unreachable_pub)]
 #[rustfmt::skip]
@@ -10,6 +12,9 @@ mod event_table;
 #[path = "../ringbuf-abi/src/ioctl.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod ioctl;
+#[path = "../ringbuf-abi/src/ppm.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod ppm;
 #[path = "../ringbuf-abi/src/record.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod record;

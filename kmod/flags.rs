@@ -167,10 +167,12 @@ pub(crate) fn unlinkat_flags(f: u64) -> u32 {
     (f & 0x200) as u32
 }
 
-/// fcntl `F_*` command to `PPM_FCNTL_*`.
+/// fcntl `F_*` command to `PPM_FCNTL_*` (the two the engine's state parser acts on are named
+/// in `ringbuf-abi`'s `ppm::fcntl`, shared with it).
 pub(crate) fn fcntl_cmd(cmd: u64) -> u8 {
+    use crate::ppm::fcntl::{F_DUPFD, F_DUPFD_CLOEXEC};
     match cmd {
-        0 => 1,     // F_DUPFD
+        0 => F_DUPFD as u8,
         1 => 2,     // F_GETFD
         2 => 3,     // F_SETFD
         3 => 4,     // F_GETFL
@@ -187,7 +189,7 @@ pub(crate) fn fcntl_cmd(cmd: u64) -> u8 {
         1024 => 23, // F_SETLEASE
         1025 => 24, // F_GETLEASE
         1029 => 25, // F_CANCELLK
-        1030 => 26, // F_DUPFD_CLOEXEC
+        1030 => F_DUPFD_CLOEXEC as u8,
         1026 => 27, // F_NOTIFY
         1031 => 28, // F_SETPIPE_SZ
         1032 => 29, // F_GETPIPE_SZ
