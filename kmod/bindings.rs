@@ -3,13 +3,14 @@
 //!
 //! Two kinds of symbol live here: exported kernel functions and data that `kernel::bindings`
 //! of 7.3 does not declare (their headers are not in `bindings_helper.h`), and the functions of
-//! our C shim (`kmod/shim.c`), which wraps static inlines and macros. Every wrapper documents
-//! why calling it is sound; callers never write `unsafe` for these.
+//! our C shim (`kmod/shim.h`: thin wrappers in `shim.c`, task, file and socket reads in
+//! `shim_task.c`, `shim_file.c`, `shim_net.c`), which reach static inlines and macros. Every
+//! wrapper documents why calling it is sound; callers never write `unsafe` for these.
 
 use core::ffi::{c_char, c_int, c_long, c_void};
 use kernel::bindings;
 
-/// Socket facts gathered by the shim (mirrors `struct falco_sock_info` in shim.c).
+/// Socket facts gathered by the shim (mirrors `struct falco_sock_info` in shim.h).
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 pub(crate) struct SockInfo {
@@ -23,7 +24,7 @@ pub(crate) struct SockInfo {
     pub(crate) peer: u64,
 }
 
-/// Task facts gathered by the shim (mirrors `struct falco_task_info` in shim.c).
+/// Task facts gathered by the shim (mirrors `struct falco_task_info` in shim.h).
 #[repr(C)]
 #[derive(Default, Clone, Copy)]
 pub(crate) struct TaskInfo {
@@ -73,27 +74,30 @@ extern "C" {
     // kernel/time/timekeeping.c (EXPORT_SYMBOL_GPL): NMI-safe wall clock.
     fn ktime_get_real_fast_ns() -> u64;
 
-    // kmod/shim.c
-    fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
-    fn falco_in_compat_syscall() -> bool;
-    fn falco_task_cgroup(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
-    fn falco_totalram_bytes() -> u64;
-    fn falco_flush_init(f: unsafe extern "C" fn());
-    fn falco_flush_arm(ms: u32);
-    fn falco_flush_shutdown();
+    // kmod/shim.c: thin wrappers over macros and static inlines.
     fn falco_get_cpu() -> u32;
     fn falco_put_cpu();
     fn falco_vmap(pages: *mut *mut c_void, count: u32) -> *mut c_void;
+    fn falco_totalram_bytes() -> u64;
+    fn falco_in_compat_syscall() -> bool;
+    fn falco_strncpy_user_nofault(dst: *mut c_char, src: *const c_void, count: c_long) -> c_long;
     fn falco_syscall_nr(arg0: *mut usize) -> c_long;
+    fn falco_bprm_filename(bprm: *const c_void) -> *const c_char;
+    fn falco_flush_init(f: unsafe extern "C" fn());
+    fn falco_flush_arm(ms: u32);
+    fn falco_flush_shutdown();
+    // kmod/shim_task.c
     fn falco_task_cwd(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
     fn falco_task_exe(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
+    fn falco_task_cgroup(t: *mut c_void, buf: *mut u8, len: c_int) -> c_int;
     fn falco_task_info(t: *mut c_void, out: *mut TaskInfo);
-    fn falco_bprm_filename(bprm: *const c_void) -> *const c_char;
-    fn falco_fd_dev_ino(fd: c_int, dev: *mut u32, ino: *mut u64) -> c_int;
-    fn falco_fd_sock(fd: c_int, out: *mut SockInfo) -> c_int;
-    fn falco_exe_flags() -> u32;
-    fn falco_fd_overlay(fd: c_int) -> c_int;
     fn falco_reaper_tid(t: *mut c_void) -> c_long;
+    // kmod/shim_file.c
+    fn falco_fd_dev_ino(fd: c_int, dev: *mut u32, ino: *mut u64) -> c_int;
+    fn falco_fd_overlay(fd: c_int) -> c_int;
+    fn falco_exe_flags() -> u32;
+    // kmod/shim_net.c
+    fn falco_fd_sock(fd: c_int, out: *mut SockInfo) -> c_int;
     fn falco_sock_backlog(fd: c_int, len: *mut u32, max: *mut u32) -> c_int;
 }
 
@@ -271,7 +275,7 @@ pub(crate) fn fd_sock(fd: i64) -> Option<SockInfo> {
     (unsafe { falco_fd_sock(fd, &mut out) } == 0).then_some(out)
 }
 
-/// `PPM_EXE_*` flags of current's executable (writable, overlay layer, memfd); see shim.c.
+/// `PPM_EXE_*` flags of current's executable (writable, overlay layer, memfd); see shim_file.c.
 /// Meant for sched_process_exec, where current's mm holds the new image.
 #[inline]
 pub(crate) fn current_exe_flags() -> u32 {
