@@ -6,6 +6,7 @@
 //! `#[path]`), the engine depends on the crate. Nothing here allocates.
 #![no_std]
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 #[rustfmt::skip]
 pub mod event_table;

@@ -64,7 +64,11 @@ fn every_path_architecture_names_exists() {
     let doc = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
     let paths = repo_paths(&root);
     let named = named_paths(&doc);
-    assert!(named.len() > 40, "only {} paths found: the scan is broken", named.len());
+    assert!(
+        named.len() > 40,
+        "only {} paths found: the scan is broken",
+        named.len()
+    );
     let missing: Vec<&String> = named
         .iter()
         .filter(|n| {

@@ -1,4 +1,5 @@
 //! Renders `ringbuf-abi/src/event_table.rs` from libs' event table (JSON).
+#![forbid(unsafe_code)]
 
 use serde_json::Value;
 use std::fmt::Write as _;
