@@ -17,7 +17,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
+use falco_testdata::reference_path;
+
 /// Runs per ruleset and input (median reported); `REPLAY_BENCH_RUNS` overrides.
 const RUNS: usize = 5;
 
@@ -31,13 +32,13 @@ and not proc.name in (iptables, ps, lsb_release, check-new-relea, dumpe2fs, acco
 and not proc.pname in (sshd, systemd, login) and not proc.cmdline contains /usr/bin/mandb";
 
 fn capture_path() -> PathBuf {
-    PathBuf::from(format!("{SHARED}/captures/busy_server.scap.gz"))
+    reference_path("captures/busy_server.scap.gz")
 }
 
 fn rules(files: &[&str]) -> RuleSet {
     let paths: Vec<PathBuf> = files
         .iter()
-        .map(|f| PathBuf::from(format!("{SHARED}/rules/3.0.1/{f}")))
+        .map(|f| reference_path(format!("rules/3.0.1/{f}")))
         .collect();
     let (rs, res) = load_paths(&paths, &SyscallCatalog::new(), &LoadOptions::default());
     assert!(res.successful(), "{}", res.to_text());
@@ -147,7 +148,8 @@ fn falco_rss(files: &[&str]) -> Option<i64> {
     cmd.arg("-c")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../falco.yaml"));
     for f in files {
-        cmd.arg("-r").arg(format!("{SHARED}/rules/3.0.1/{f}"));
+        cmd.arg("-r")
+            .arg(reference_path(format!("rules/3.0.1/{f}")));
     }
     cmd.args(["-o", "engine.kind=replay", "-o"])
         .arg(format!(

@@ -28,13 +28,12 @@ fn times_render_like_falco() {
 #[test]
 fn json_alert_matches_reference_line() {
     std::env::set_var("TZ", "UTC");
-    let reference = include_str!(
-        "../../../../shared/reference/captures/expected/sensitive_reads__rules3.0.1-stable.jsonl"
-    )
-    .lines()
-    .next()
-    .expect("a line");
-    let want: Value = serde_json::from_str(reference).expect("json");
+    let reference = std::fs::read_to_string(falco_testdata::reference_path(
+        "captures/expected/sensitive_reads__rules3.0.1-stable.jsonl",
+    ))
+    .expect("reference");
+    let first = reference.lines().next().expect("a line");
+    let want: Value = serde_json::from_str(first).expect("json");
     let tags: Vec<String> = want["tags"]
         .as_array()
         .expect("tags")
@@ -79,8 +78,6 @@ fn text_alert_snapshot() {
     assert_eq!(v["output_fields"], json!({}));
 }
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
-
 /// Replays sensitive_reads with the stable rules and the given `-o` options; the alert lines.
 fn replay_lines(opts: &[&str]) -> Vec<String> {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_falco"))
@@ -88,10 +85,13 @@ fn replay_lines(opts: &[&str]) -> Vec<String> {
         .arg("-c")
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../falco.yaml"))
         .arg("-r")
-        .arg(format!("{SHARED}/rules/3.0.1/falco_rules.yaml"))
+        .arg(falco_testdata::reference_path(
+            "rules/3.0.1/falco_rules.yaml",
+        ))
         .args(["-o", "engine.kind=replay", "-o"])
         .arg(format!(
-            "engine.replay.capture_file={SHARED}/captures/sensitive_reads.scap.gz"
+            "engine.replay.capture_file={}",
+            falco_testdata::reference_path("captures/sensitive_reads.scap.gz").display()
         ))
         .args(opts.iter().flat_map(|o| ["-o", o]))
         .output()
@@ -110,8 +110,8 @@ fn replay_lines(opts: &[&str]) -> Vec<String> {
 
 /// The reference run's alerts (Falco 0.40 on the same capture), hostname removed.
 fn reference_alerts() -> Vec<Value> {
-    std::fs::read_to_string(format!(
-        "{SHARED}/captures/expected/sensitive_reads__rules3.0.1-stable.jsonl"
+    std::fs::read_to_string(falco_testdata::reference_path(
+        "captures/expected/sensitive_reads__rules3.0.1-stable.jsonl",
     ))
     .expect("reference")
     .lines()

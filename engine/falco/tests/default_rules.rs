@@ -6,10 +6,6 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-const CAPTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/reference/captures"
-);
 
 /// Alerts by rule name from replaying `capture` with the default configuration and rules.
 fn alerts_by_rule(capture: &str) -> BTreeMap<String, usize> {
@@ -25,7 +21,8 @@ fn alerts_by_rule(capture: &str) -> BTreeMap<String, usize> {
         ])
         .arg("-o")
         .arg(format!(
-            "engine.replay.capture_file={CAPTURES}/{capture}.scap.gz"
+            "engine.replay.capture_file={}",
+            falco_testdata::reference_path(format!("captures/{capture}.scap.gz")).display()
         ))
         .output()
         .expect("falco runs");

@@ -6,8 +6,7 @@ mod inspect_common;
 use falco_scap::CaptureReader;
 
 fn curl() -> String {
-    inspect_common::reference()
-        .join("scap/libs/curl_google.scap")
+    falco_testdata::reference_path("scap/libs/curl_google.scap")
         .to_string_lossy()
         .into_owned()
 }

@@ -7,7 +7,7 @@ mod corrupt;
 mod inspect_common;
 
 fn check(name: &str) {
-    let sample = inspect_common::reference().join("scap/libs/sample.scap");
+    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
     let case = corrupt::cases(&sample)
         .into_iter()
         .find(|c| c.name == name)
@@ -32,14 +32,14 @@ fn check(name: &str) {
 
 corrupt_case_tests!(
     check,
-    inspect_common::reference().join("scap/libs/sample.scap")
+    falco_testdata::reference_path("scap/libs/sample.scap")
 );
 
 #[test]
 fn missing_file_and_bad_filter_exit_1() {
     let out = inspect_common::inspect(&["-r", "/nonexistent/capture.scap"]);
     assert_eq!(out.status.code(), Some(1));
-    let sample = inspect_common::reference().join("scap/libs/sample.scap");
+    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
     let out = inspect_common::inspect(&["-r", sample.to_str().unwrap_or_default(), "evt.type="]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("column 10"));

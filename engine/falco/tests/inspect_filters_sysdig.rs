@@ -300,7 +300,7 @@ fn falco_inspect_filters_select_what_sysdig_selects() {
         .iter()
         .map(|(e, _)| compile_filter(e, &[], &catalog).unwrap_or_else(|m| panic!("{e}: {m}")))
         .collect();
-    let caps = inspect_common::captures();
+    let caps = falco_testdata::captures();
     let by_name = |n: &str| {
         caps.iter()
             .find(|(c, _)| *c == n)

@@ -46,7 +46,7 @@ fn check(name: &str, path: &std::path::Path, sysdig_original: &std::path::Path, 
 
 #[test]
 fn sysdig_reads_our_rewrite_like_the_original() {
-    let caps = inspect_common::captures();
+    let caps = falco_testdata::captures();
     let curl = caps
         .iter()
         .find(|(n, _)| *n == "curl_google")

@@ -23,7 +23,7 @@ use ringbuf_abi::schema::category::EC_INTERNAL;
 use ringbuf_abi::EVENT_TABLE;
 
 /// Number of event ids sysdig 0.29.3's table has: `clone3` exit (335) is the last event its
-/// `sysdig -L` lists (`../shared/reference/sysdig-0.29/events.txt`).
+/// `sysdig -L` lists (`sysdig-0.29/events.txt` in the shared reference folder).
 const SYSDIG_029_EVENT_COUNT: u16 = 336;
 
 const FORMAT: &str = "%evt.num %evt.type %evt.dir %thread.tid";
@@ -85,7 +85,7 @@ fn check(name: &str, path: &std::path::Path, sysdig_path: &std::path::Path) {
 
 #[test]
 fn falco_inspect_lists_what_sysdig_lists() {
-    let caps = inspect_common::captures();
+    let caps = falco_testdata::captures();
     let by_name = |n: &str| {
         caps.iter()
             .find(|(c, _)| *c == n)
@@ -104,7 +104,7 @@ fn falco_inspect_lists_what_sysdig_lists() {
 
 #[test]
 fn sysdig_029_cannot_read_section_header_options() {
-    let caps = inspect_common::captures();
+    let caps = falco_testdata::captures();
     let path = caps
         .iter()
         .find(|(n, _)| *n == "curl_google_comments")
@@ -123,7 +123,7 @@ fn sysdig_029_cannot_read_section_header_options() {
 #[test]
 fn both_listing_rules_occur_in_the_reference_captures() {
     // Guards the module documentation: each omission rule is exercised by some capture.
-    let caps = inspect_common::captures();
+    let caps = falco_testdata::captures();
     let mut unknown = 0;
     let mut internal = 0;
     for (_, path) in caps.iter().filter(|(n, _)| *n != "busy_server") {

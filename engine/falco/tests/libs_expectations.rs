@@ -1,4 +1,4 @@
-//! ../shared/reference/scap/libs/EXPECTATIONS.yaml (field values libs' own e2e tests check on
+//! scap/libs/EXPECTATIONS.yaml in the shared reference folder (field values libs' own e2e tests check on
 //! its captures) holds through the replay path: capture metadata bootstrap, converted events
 //! fed to the state, fields read through `EventContext`, filters compiled by falco-rules.
 
@@ -9,11 +9,9 @@ use falco_sinsp::fields::{EventContext, SyscallCatalog};
 use serde_yaml::Value;
 use std::path::PathBuf;
 
+/// libs' captures and their expectations in the shared reference folder.
 fn libs_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/scap/libs"
-    ))
+    falco_testdata::reference_path("scap/libs")
 }
 
 /// The /etc/services names the file's values use. libs' e2e tests turn port-name

@@ -11,20 +11,20 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const CAPTURE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/reference/captures/sensitive_reads.scap.gz"
-);
-
 const SHADOW_RULE: &str = "- rule: shadow read\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/shadow\n  output: SHADOW %proc.name\n  priority: WARNING\n";
 const SUDOERS_RULE: &str = "- rule: sudoers read\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/sudoers\n  output: SUDOERS %proc.name\n  priority: WARNING\n";
 
 /// The decompressed capture and the stream offsets of its event blocks with their timestamps.
 fn capture() -> (Vec<u8>, Vec<(u64, u64)>) {
     let mut plain = Vec::new();
-    GzDecoder::new(std::fs::File::open(CAPTURE).expect("capture"))
-        .read_to_end(&mut plain)
-        .expect("gunzip");
+    GzDecoder::new(
+        std::fs::File::open(falco_testdata::reference_path(
+            "captures/sensitive_reads.scap.gz",
+        ))
+        .expect("capture"),
+    )
+    .read_to_end(&mut plain)
+    .expect("gunzip");
     let mut reader =
         CaptureReader::from_reader(std::io::Cursor::new(plain.clone())).expect("reads");
     let mut events = Vec::new();

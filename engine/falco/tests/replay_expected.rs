@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
+use falco_testdata::reference_path;
 
 /// How closely a case must match.
 #[derive(Clone, Copy, PartialEq)]
@@ -43,10 +43,12 @@ fn replay_with(capture: &str, ruleset: &str, extra: &[&str]) -> Vec<Value> {
         .args(["-o", "json_output=true", "-o", "engine.kind=replay"])
         .arg("-o")
         .arg(format!(
-            "engine.replay.capture_file={SHARED}/captures/{capture}.scap.gz"
+            "engine.replay.capture_file={}",
+            reference_path(format!("captures/{capture}.scap.gz")).display()
         ));
     for r in rules {
-        cmd.arg("-r").arg(format!("{SHARED}/rules/3.0.1/{r}"));
+        cmd.arg("-r")
+            .arg(reference_path(format!("rules/3.0.1/{r}")));
     }
     cmd.args(extra);
     let out = cmd.output().expect("falco runs");
@@ -68,7 +70,9 @@ fn expected(capture: &str, ruleset: &str) -> Vec<Value> {
     } else {
         "stable+incubating+sandbox"
     };
-    let path = format!("{SHARED}/captures/expected/{capture}__rules3.0.1-{name}.jsonl");
+    let path = reference_path(format!(
+        "captures/expected/{capture}__rules3.0.1-{name}.jsonl"
+    ));
     std::fs::read_to_string(&path)
         .expect("expected alerts")
         .lines()

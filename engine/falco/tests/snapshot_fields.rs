@@ -12,9 +12,6 @@ use falco_scap::CaptureReader;
 use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
 use falco_sinsp::state::{CaptureCache, EventSnapshot, SnapshotNeeds, State, StateLimits};
 use ringbuf_abi::Record;
-use std::path::PathBuf;
-
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference");
 
 /// Events compared per capture (the first ones; the small captures are compared whole).
 const MAX_EVENTS: usize = 6_000;
@@ -109,7 +106,7 @@ fn compare(capture: &str) -> usize {
     let catalog = SyscallCatalog::new();
     let fields = fields(&catalog);
     assert!(fields.len() > 300, "{} fields", fields.len());
-    let path = PathBuf::from(format!("{SHARED}/captures/{capture}"));
+    let path = falco_testdata::reference_path(format!("captures/{capture}"));
     let mut reader = CaptureReader::open(&path).unwrap_or_else(|e| panic!("{capture}: {e}"));
     reader.set_convert(true);
     let mut state = State::bootstrap(

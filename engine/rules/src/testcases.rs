@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use yaml_rust2::{Yaml, YamlLoader};
 
-/// The case directory: `$FILTER_CASES_DIR`, else `<workspace>/../shared/reference/filter-cases`.
+/// The case directory: `$FILTER_CASES_DIR`, else `filter-cases/` in the shared reference
+/// folder ([`falco_testdata::reference`]).
 pub fn cases_dir() -> PathBuf {
     if let Ok(d) = std::env::var("FILTER_CASES_DIR") {
         return PathBuf::from(d);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/filter-cases")
+    falco_testdata::reference_path("filter-cases")
 }
 
 /// One `parser.yaml` case.

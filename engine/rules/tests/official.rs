@@ -3,13 +3,9 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use falco_rules::load::{load_paths, LoadOptions};
 
-fn rules_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/rules")
-}
+use falco_testdata::rules_dir;
 
 #[test]
 fn official_files_load_without_errors() {

@@ -17,11 +17,9 @@ use falco_scap::CaptureReader;
 const RUNS: usize = 5;
 
 fn default_file() -> String {
-    concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/captures/busy_server.scap.gz"
-    )
-    .to_string()
+    falco_testdata::reference_path("captures/busy_server.scap.gz")
+        .display()
+        .to_string()
 }
 
 /// Walks every event's header and parameters; returns (events, parameter bytes).

@@ -40,7 +40,7 @@ fn first_error(bytes: Vec<u8>) -> Option<ScapError> {
 }
 
 fn check(name: &str) {
-    let sample = common::reference().join("scap/libs/sample.scap");
+    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
     let case = corrupt::cases(&sample)
         .into_iter()
         .find(|c| c.name == name)
@@ -59,4 +59,7 @@ fn check(name: &str) {
     assert!(msg.contains(&format!("byte offset {off}")), "{name}: {msg}");
 }
 
-corrupt_case_tests!(check, common::reference().join("scap/libs/sample.scap"));
+corrupt_case_tests!(
+    check,
+    falco_testdata::reference_path("scap/libs/sample.scap")
+);

@@ -58,8 +58,7 @@ fn field_refs(text: &str) -> Vec<String> {
 
 #[test]
 fn every_field_in_the_official_rules_resolves() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/rules");
+    let dir = falco_testdata::rules_dir();
     let cat = SyscallCatalog::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut bad = Vec::new();

@@ -19,9 +19,7 @@ use falco_rules::diag::Code;
 use falco_rules::load::{load_paths, LoadOptions};
 use falco_sinsp::fields::SyscallCatalog;
 
-fn rules_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/rules")
-}
+use falco_testdata::rules_dir;
 
 const CONTAINER_INFO: &str = "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.";
 const EVT_DIR: &str = "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'";

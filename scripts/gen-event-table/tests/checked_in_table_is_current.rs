@@ -2,11 +2,11 @@
 
 #[test]
 fn checked_in_table_is_current() {
-    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    let json = std::fs::read_to_string(format!("{root}/../shared/reference/scap/event_table.json"))
+    let json = std::fs::read_to_string(falco_testdata::reference_path("scap/event_table.json"))
         .expect("shared event table JSON");
     let rendered = gen_event_table::render(&json).expect("renders");
-    let checked_in = std::fs::read_to_string(format!("{root}/ringbuf-abi/src/event_table.rs"))
+    let root = falco_testdata::workspace_root();
+    let checked_in = std::fs::read_to_string(root.join("ringbuf-abi/src/event_table.rs"))
         .expect("checked-in table");
     assert!(
         rendered == checked_in,

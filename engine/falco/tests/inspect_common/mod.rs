@@ -1,49 +1,9 @@
-//! Shared helpers of the falco-inspect tests: the reference captures, running the tool and
-//! running real sysdig.
+//! Shared helpers of the falco-inspect tests: running the tool and running real sysdig (the
+//! reference captures come from `falco_testdata`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// Root of the shared reference folder.
-pub fn reference() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference"
-    ))
-}
-
-/// Every reference capture by name.
-pub fn captures() -> Vec<(&'static str, PathBuf)> {
-    let r = reference();
-    vec![
-        ("busy_server", r.join("captures/busy_server.scap.gz")),
-        (
-            "container_shell",
-            r.join("captures/container_shell.scap.gz"),
-        ),
-        ("file_mutations", r.join("captures/file_mutations.scap.gz")),
-        ("network", r.join("captures/network.scap.gz")),
-        (
-            "sensitive_reads",
-            r.join("captures/sensitive_reads.scap.gz"),
-        ),
-        ("curl_google", r.join("scap/libs/curl_google.scap")),
-        (
-            "curl_google_comments",
-            r.join("scap/libs/curl_google_comments.scap"),
-        ),
-        ("sample", r.join("scap/libs/sample.scap")),
-        (
-            "single_ipv6_conn",
-            r.join("scap/libs/single_ipv6_conn.scap"),
-        ),
-        (
-            "test_ipv6_client",
-            r.join("scap/libs/test_ipv6_client.scap"),
-        ),
-    ]
-}
 
 /// Runs falco-inspect with `args`.
 pub fn inspect(args: &[&str]) -> Output {

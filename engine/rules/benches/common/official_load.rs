@@ -3,7 +3,6 @@
 //! reads the three official rules files, times `load_once` over them and prints wall and thread
 //! CPU time.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use falco_rules::load::RulesFile;
@@ -23,7 +22,7 @@ fn thread_cpu() -> Duration {
 /// Times `load_once` (which loads the files and returns the number of rules) over 20 runs on
 /// the official stable, incubating and sandbox files, and prints the figures under `label`.
 pub fn bench_official_load(label: &str, mut load_once: impl FnMut(&[RulesFile]) -> usize) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/rules");
+    let dir = falco_testdata::rules_dir();
     let files: Vec<RulesFile> = [
         "falco_rules.yaml",
         "falco-incubating_rules.yaml",

@@ -1,59 +1,33 @@
-//! Shared test data: every reference capture, by path relative to this crate.
+//! Shared test data: every reference capture with the number of events it stores.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-/// Root of the shared reference folder.
-pub fn reference() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference"
-    ))
+/// Every reference capture ([`falco_testdata::CAPTURES`]): (name, path, events stored in the
+/// file).
+pub fn captures() -> Vec<(&'static str, PathBuf, u64)> {
+    falco_testdata::captures()
+        .into_iter()
+        .map(|(name, path)| (name, path, events_in(name)))
+        .collect()
 }
 
-/// Every capture under the reference folder: (name, path, events stored in the file).
-pub fn captures() -> Vec<(&'static str, PathBuf, u64)> {
-    let r = reference();
-    vec![
-        (
-            "busy_server",
-            r.join("captures/busy_server.scap.gz"),
-            902_831,
-        ),
-        (
-            "container_shell",
-            r.join("captures/container_shell.scap.gz"),
-            21_682,
-        ),
-        (
-            "file_mutations",
-            r.join("captures/file_mutations.scap.gz"),
-            21_917,
-        ),
-        ("network", r.join("captures/network.scap.gz"), 41_375),
-        (
-            "sensitive_reads",
-            r.join("captures/sensitive_reads.scap.gz"),
-            13_484,
-        ),
-        ("curl_google", r.join("scap/libs/curl_google.scap"), 1_536),
-        (
-            "curl_google_comments",
-            r.join("scap/libs/curl_google_comments.scap"),
-            1_536,
-        ),
-        ("sample", r.join("scap/libs/sample.scap"), 572),
-        (
-            "single_ipv6_conn",
-            r.join("scap/libs/single_ipv6_conn.scap"),
-            1_728,
-        ),
-        (
-            "test_ipv6_client",
-            r.join("scap/libs/test_ipv6_client.scap"),
-            326,
-        ),
-    ]
+/// Events stored in each reference capture; a capture added to the reference list needs its
+/// count here.
+fn events_in(capture: &str) -> u64 {
+    match capture {
+        "busy_server" => 902_831,
+        "container_shell" => 21_682,
+        "file_mutations" => 21_917,
+        "network" => 41_375,
+        "sensitive_reads" => 13_484,
+        "curl_google" => 1_536,
+        "curl_google_comments" => 1_536,
+        "sample" => 572,
+        "single_ipv6_conn" => 1_728,
+        "test_ipv6_client" => 326,
+        other => panic!("no event count for the reference capture {other}"),
+    }
 }
 
 /// The small captures only (everything but busy_server), for slower tests.
