@@ -11,6 +11,9 @@
 //! Each table lists the cases where we differ from libs, with the reason; a test fails when a
 //! listed case starts to agree (remove it) or an unlisted one differs.
 
+mod common;
+
+use common::P;
 use falco_rules::field::{
     EventFields, FieldArg, FieldCatalog, FieldClass, FieldError, FieldType, ResolvedField, Value,
 };
@@ -19,7 +22,7 @@ use falco_rules::testcases::{
 };
 use falco_sinsp::fields::{EventContext, Scratch, SyscallCatalog};
 use falco_sinsp::state::{Bootstrap, State, StateLimits, ThreadInfo, UserInfo};
-use ringbuf_abi::{encode_record, event_info, ids, Record};
+use ringbuf_abi::{ids, Record};
 
 /// The real catalog plus the fields of libs' `mock_compiler_filter_check`
 /// (`filter_compiler.ut.cpp`): `c.true`, `c.false`, `c.doublequote`, `c.singlequote` are
@@ -78,56 +81,9 @@ fn compile_cases_accept_and_reject_like_libs() {
     );
 }
 
-/// A parameter value.
-enum P<'a> {
-    I64(i64),
-    U64(u64),
-    U32(u32),
-    Str(&'a str),
-    Bytes(&'a [u8]),
-}
-
-fn encode(v: &P<'_>) -> Vec<u8> {
-    match v {
-        P::I64(x) => x.to_le_bytes().to_vec(),
-        P::U64(x) => x.to_le_bytes().to_vec(),
-        P::U32(x) => x.to_le_bytes().to_vec(),
-        P::Str(s) => {
-            let mut b = s.as_bytes().to_vec();
-            b.push(0);
-            b
-        }
-        P::Bytes(b) => b.to_vec(),
-    }
-}
-
-/// A record of `evtype` from tid 1 (libs' init thread), parameters by name in schema order;
-/// unnamed parameters are empty.
+/// A record of `evtype` from tid 1 (libs' init thread).
 fn event(evtype: u16, ts: u64, params: &[(&str, P<'_>)]) -> Vec<u8> {
-    let info = event_info(evtype).expect("known event id");
-    for (n, _) in params {
-        assert!(
-            info.params.iter().any(|p| p.name == *n),
-            "{} has no parameter {n}",
-            info.name
-        );
-    }
-    let values: Vec<Vec<u8>> = info
-        .params
-        .iter()
-        .map(|pi| {
-            params
-                .iter()
-                .find(|(n, _)| *n == pi.name)
-                .map(|(_, v)| encode(v))
-                .unwrap_or_default()
-        })
-        .collect();
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
-    let mut buf = vec![0u8; 4096];
-    let len = encode_record(&mut buf, ts, 1, evtype, &refs).expect("fits");
-    buf.truncate(len);
-    buf
+    common::event(evtype, ts, 1, params)
 }
 
 /// libs' `add_default_init_thread`: pid 1 `init`, `/sbin/init`, cwd `/`, root.

@@ -2,63 +2,13 @@
 //! followed by the fields to check on it (`<NA>` = no value), printed as in Falco's text
 //! outputs.
 
+mod common;
+
+use common::{event, P};
 use falco_rules::field::{FieldArg, FieldCatalog};
 use falco_sinsp::fields::{EventContext, JsonValue, Scratch, SyscallCatalog};
 use falco_sinsp::state::{Bootstrap, FdInfo, FdKind, State, StateLimits, ThreadInfo, UserInfo};
-use ringbuf_abi::{encode_record, event_info, ids, Record};
-
-/// A parameter value by name; unnamed parameters are encoded empty (absent).
-enum P<'a> {
-    I64(i64),
-    U64(u64),
-    U32(u32),
-    U16(u16),
-    Str(&'a str),
-    Bytes(&'a [u8]),
-}
-
-fn encode(v: &P<'_>) -> Vec<u8> {
-    match v {
-        P::I64(x) => x.to_le_bytes().to_vec(),
-        P::U64(x) => x.to_le_bytes().to_vec(),
-        P::U32(x) => x.to_le_bytes().to_vec(),
-        P::U16(x) => x.to_le_bytes().to_vec(),
-        P::Str(s) => {
-            let mut b = s.as_bytes().to_vec();
-            b.push(0);
-            b
-        }
-        P::Bytes(b) => b.to_vec(),
-    }
-}
-
-/// Builds a record of `evtype` with its parameters in schema order.
-fn event(evtype: u16, ts: u64, tid: i64, params: &[(&str, P<'_>)]) -> Vec<u8> {
-    let info = event_info(evtype).expect("known event id");
-    let values: Vec<Vec<u8>> = info
-        .params
-        .iter()
-        .map(|pi| {
-            params
-                .iter()
-                .find(|(n, _)| *n == pi.name)
-                .map(|(_, v)| encode(v))
-                .unwrap_or_default()
-        })
-        .collect();
-    for (n, _) in params {
-        assert!(
-            info.params.iter().any(|p| p.name == *n),
-            "{} has no parameter {n}",
-            info.name
-        );
-    }
-    let refs: Vec<&[u8]> = values.iter().map(|v| v.as_slice()).collect();
-    let mut buf = vec![0u8; 4096];
-    let len = encode_record(&mut buf, ts, tid as u64, evtype, &refs).expect("fits");
-    buf.truncate(len);
-    buf
-}
+use ringbuf_abi::{ids, Record};
 
 fn tuple4(a: [u8; 4], ap: u16, b: [u8; 4], bp: u16) -> Vec<u8> {
     let mut v = vec![2u8];
@@ -173,137 +123,512 @@ fn fields(st: &mut State, rec: &[u8], names: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// One event and the fields to check after it: (field, text as Falco prints it).
 struct Step {
     rec: Vec<u8>,
     checks: &'static [(&'static str, &'static str)],
+}
+
+/// Processes each step's event in order and checks its fields, naming the step that differs.
+fn run_steps(st: &mut State, steps: &[Step]) {
+    for (i, step) in steps.iter().enumerate() {
+        let names: Vec<&str> = step.checks.iter().map(|(n, _)| *n).collect();
+        let got = fields(st, &step.rec, &names);
+        for ((name, want), got) in step.checks.iter().zip(&got) {
+            assert_eq!(got, want, "step {i}: {name}");
+        }
+    }
 }
 
 #[test]
 fn process_lifecycle_and_fds() {
     let mut st = bootstrap();
     let dir_flags = 1u32 << 10 | 1;
-    let steps = vec![
+    let steps = [
         // The parent's half of fork: the child appears as a copy of bash with its fds.
         Step {
-            rec: event(ids::PPME_SYSCALL_CLONE_20_X, 2_000, 100, &[("res", P::I64(200)), ("exe", P::Str("bash")), ("args", P::Bytes(b"-i\0")), ("tid", P::I64(100)), ("pid", P::I64(100)), ("ptid", P::I64(1)), ("cwd", P::Str("/root")), ("comm", P::Str("bash")), ("flags", P::U32(0))]),
-            checks: &[("proc.name", "bash"), ("proc.pid", "100"), ("evt.type", "clone"), ("evt.res", "SUCCESS"), ("evt.rawres", "200")],
+            rec: event(
+                ids::PPME_SYSCALL_CLONE_20_X,
+                2_000,
+                100,
+                &[
+                    ("res", P::I64(200)),
+                    ("exe", P::Str("bash")),
+                    ("args", P::Bytes(b"-i\0")),
+                    ("tid", P::I64(100)),
+                    ("pid", P::I64(100)),
+                    ("ptid", P::I64(1)),
+                    ("cwd", P::Str("/root")),
+                    ("comm", P::Str("bash")),
+                    ("flags", P::U32(0)),
+                ],
+            ),
+            checks: &[
+                ("proc.name", "bash"),
+                ("proc.pid", "100"),
+                ("evt.type", "clone"),
+                ("evt.res", "SUCCESS"),
+                ("evt.rawres", "200"),
+            ],
         },
         // The child's half.
         Step {
-            rec: event(ids::PPME_SYSCALL_CLONE_20_X, 2_100, 200, &[("res", P::I64(0)), ("exe", P::Str("bash")), ("args", P::Bytes(b"-i\0")), ("tid", P::I64(200)), ("pid", P::I64(200)), ("ptid", P::I64(100)), ("cwd", P::Str("/root")), ("comm", P::Str("bash")), ("flags", P::U32(0)), ("vtid", P::I64(200)), ("vpid", P::I64(200))]),
-            checks: &[("proc.pid", "200"), ("proc.ppid", "100"), ("proc.pname", "bash"), ("proc.aname[2]", "init"), ("proc.aname[3]", "<NA>"), ("proc.duration", "100"), ("fd.num", "<NA>")],
+            rec: event(
+                ids::PPME_SYSCALL_CLONE_20_X,
+                2_100,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    ("exe", P::Str("bash")),
+                    ("args", P::Bytes(b"-i\0")),
+                    ("tid", P::I64(200)),
+                    ("pid", P::I64(200)),
+                    ("ptid", P::I64(100)),
+                    ("cwd", P::Str("/root")),
+                    ("comm", P::Str("bash")),
+                    ("flags", P::U32(0)),
+                    ("vtid", P::I64(200)),
+                    ("vpid", P::I64(200)),
+                ],
+            ),
+            checks: &[
+                ("proc.pid", "200"),
+                ("proc.ppid", "100"),
+                ("proc.pname", "bash"),
+                ("proc.aname[2]", "init"),
+                ("proc.aname[3]", "<NA>"),
+                ("proc.duration", "100"),
+                ("fd.num", "<NA>"),
+            ],
         },
         // execve: name, args, exepath from the filename, caps, exe flags.
         Step {
-            rec: event(ids::PPME_SYSCALL_EXECVE_19_X, 3_000, 200, &[("res", P::I64(0)), ("exe", P::Str("cat")), ("args", P::Bytes(b"/etc/shadow\0")), ("tid", P::I64(200)), ("pid", P::I64(200)), ("ptid", P::I64(100)), ("cwd", P::Str("/root")), ("comm", P::Str("a-very-long-com")), ("env", P::Bytes(b"HOME=/root\0TERM=xterm\0")), ("tty", P::U32(34816)), ("loginuid", P::U32(1000)), ("flags", P::U32(1)), ("cap_permitted", P::U64(1 << 21 | 1)), ("uid", P::U32(0)), ("filename", P::Str("/bin/cat"))]),
-            checks: &[("proc.name", "a-very-long-com"), ("proc.exe", "cat"), ("proc.exepath", "/bin/cat"), ("proc.args", "/etc/shadow"), ("proc.cmdline", "a-very-long-com /etc/shadow"), ("proc.pcmdline", "bash -i"), ("proc.tty", "34816"), ("user.name", "root"), ("user.loginuid", "1000"), ("thread.cap_permitted", "CAP_CHOWN CAP_SYS_ADMIN"), ("evt.arg.flags", "EXE_WRITABLE"), ("proc.env", "HOME=/root TERM=xterm"), ("container.id", "host"), ("container.name", "host"), ("container.image.repository", "<NA>")],
+            rec: event(
+                ids::PPME_SYSCALL_EXECVE_19_X,
+                3_000,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    ("exe", P::Str("cat")),
+                    ("args", P::Bytes(b"/etc/shadow\0")),
+                    ("tid", P::I64(200)),
+                    ("pid", P::I64(200)),
+                    ("ptid", P::I64(100)),
+                    ("cwd", P::Str("/root")),
+                    ("comm", P::Str("a-very-long-com")),
+                    ("env", P::Bytes(b"HOME=/root\0TERM=xterm\0")),
+                    ("tty", P::U32(34816)),
+                    ("loginuid", P::U32(1000)),
+                    ("flags", P::U32(1)),
+                    ("cap_permitted", P::U64(1 << 21 | 1)),
+                    ("uid", P::U32(0)),
+                    ("filename", P::Str("/bin/cat")),
+                ],
+            ),
+            checks: &[
+                ("proc.name", "a-very-long-com"),
+                ("proc.exe", "cat"),
+                ("proc.exepath", "/bin/cat"),
+                ("proc.args", "/etc/shadow"),
+                ("proc.cmdline", "a-very-long-com /etc/shadow"),
+                ("proc.pcmdline", "bash -i"),
+                ("proc.tty", "34816"),
+                ("user.name", "root"),
+                ("user.loginuid", "1000"),
+                ("thread.cap_permitted", "CAP_CHOWN CAP_SYS_ADMIN"),
+                ("evt.arg.flags", "EXE_WRITABLE"),
+                ("proc.env", "HOME=/root TERM=xterm"),
+                ("container.id", "host"),
+                ("container.name", "host"),
+                ("container.image.repository", "<NA>"),
+            ],
         },
         // openat relative to the cwd.
         Step {
-            rec: event(ids::PPME_SYSCALL_OPENAT_2_X, 4_000, 200, &[("fd", P::I64(3)), ("dirfd", P::I64(-100)), ("name", P::Str("notes/../x.txt")), ("flags", P::U32(1)), ("mode", P::U32(0))]),
-            checks: &[("fd.num", "3"), ("fd.name", "/root/x.txt"), ("fd.directory", "/root"), ("fd.filename", "x.txt"), ("fd.typechar", "f"), ("fd.type", "file"), ("fd.nameraw", "notes/../x.txt"), ("evt.is_open_read", "true"), ("evt.is_open_write", "false"), ("evt.arg.dirfd", "AT_FDCWD"), ("evt.args", "fd=3(<f>/root/x.txt) dirfd=-100(AT_FDCWD) name=notes/../x.txt(/root/x.txt) flags=1(O_RDONLY) mode=0 dev=NULL ino=NULL")],
+            rec: event(
+                ids::PPME_SYSCALL_OPENAT_2_X,
+                4_000,
+                200,
+                &[
+                    ("fd", P::I64(3)),
+                    ("dirfd", P::I64(-100)),
+                    ("name", P::Str("notes/../x.txt")),
+                    ("flags", P::U32(1)),
+                    ("mode", P::U32(0)),
+                ],
+            ),
+            checks: &[
+                ("fd.num", "3"),
+                ("fd.name", "/root/x.txt"),
+                ("fd.directory", "/root"),
+                ("fd.filename", "x.txt"),
+                ("fd.typechar", "f"),
+                ("fd.type", "file"),
+                ("fd.nameraw", "notes/../x.txt"),
+                ("evt.is_open_read", "true"),
+                ("evt.is_open_write", "false"),
+                ("evt.arg.dirfd", "AT_FDCWD"),
+                (
+                    "evt.args",
+                    concat!(
+                        "fd=3(<f>/root/x.txt) dirfd=-100(AT_FDCWD) ",
+                        "name=notes/../x.txt(/root/x.txt) ",
+                        "flags=1(O_RDONLY) mode=0 dev=NULL ino=NULL"
+                    ),
+                ),
+            ],
         },
         // A directory fd, then openat relative to it.
         Step {
-            rec: event(ids::PPME_SYSCALL_OPENAT_2_X, 5_000, 200, &[("fd", P::I64(4)), ("dirfd", P::I64(-100)), ("name", P::Str("/etc")), ("flags", P::U32(dir_flags))]),
-            checks: &[("fd.type", "directory"), ("fd.typechar", "d"), ("fd.directory", "/etc"), ("fd.filename", "<NA>")],
+            rec: event(
+                ids::PPME_SYSCALL_OPENAT_2_X,
+                5_000,
+                200,
+                &[
+                    ("fd", P::I64(4)),
+                    ("dirfd", P::I64(-100)),
+                    ("name", P::Str("/etc")),
+                    ("flags", P::U32(dir_flags)),
+                ],
+            ),
+            checks: &[
+                ("fd.type", "directory"),
+                ("fd.typechar", "d"),
+                ("fd.directory", "/etc"),
+                ("fd.filename", "<NA>"),
+            ],
         },
         Step {
-            rec: event(ids::PPME_SYSCALL_OPENAT_2_X, 6_000, 200, &[("fd", P::I64(5)), ("dirfd", P::I64(4)), ("name", P::Str("passwd")), ("flags", P::U32(2))]),
-            checks: &[("fd.name", "/etc/passwd"), ("evt.is_open_write", "true"), ("evt.arg.dirfd", "<d>/etc"), ("evt.arg.name", "/etc/passwd")],
+            rec: event(
+                ids::PPME_SYSCALL_OPENAT_2_X,
+                6_000,
+                200,
+                &[
+                    ("fd", P::I64(5)),
+                    ("dirfd", P::I64(4)),
+                    ("name", P::Str("passwd")),
+                    ("flags", P::U32(2)),
+                ],
+            ),
+            checks: &[
+                ("fd.name", "/etc/passwd"),
+                ("evt.is_open_write", "true"),
+                ("evt.arg.dirfd", "<d>/etc"),
+                ("evt.arg.name", "/etc/passwd"),
+            ],
         },
         // dup2 copies the fd.
         Step {
-            rec: event(ids::PPME_SYSCALL_DUP2_X, 7_000, 200, &[("res", P::I64(7)), ("oldfd", P::I64(5)), ("newfd", P::I64(7))]),
+            rec: event(
+                ids::PPME_SYSCALL_DUP2_X,
+                7_000,
+                200,
+                &[
+                    ("res", P::I64(7)),
+                    ("oldfd", P::I64(5)),
+                    ("newfd", P::I64(7)),
+                ],
+            ),
             checks: &[("fd.num", "7"), ("fd.name", "/etc/passwd")],
         },
         // close: the closing event still sees the fd.
         Step {
-            rec: event(ids::PPME_SYSCALL_CLOSE_X, 8_000, 200, &[("res", P::I64(0)), ("fd", P::I64(5))]),
+            rec: event(
+                ids::PPME_SYSCALL_CLOSE_X,
+                8_000,
+                200,
+                &[("res", P::I64(0)), ("fd", P::I64(5))],
+            ),
             checks: &[("fd.name", "/etc/passwd"), ("evt.res", "SUCCESS")],
         },
         // ...and the next one does not.
         Step {
-            rec: event(ids::PPME_SYSCALL_FCHMOD_X, 9_000, 200, &[("res", P::I64(-2)), ("fd", P::I64(5)), ("mode", P::U32(0o4755))]),
-            checks: &[("fd.name", "<NA>"), ("fd.num", "5"), ("evt.res", "ENOENT"), ("evt.rawres", "-2"), ("evt.failed", "true"), ("evt.arg.mode", "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID")],
+            rec: event(
+                ids::PPME_SYSCALL_FCHMOD_X,
+                9_000,
+                200,
+                &[
+                    ("res", P::I64(-2)),
+                    ("fd", P::I64(5)),
+                    ("mode", P::U32(0o4755)),
+                ],
+            ),
+            checks: &[
+                ("fd.name", "<NA>"),
+                ("fd.num", "5"),
+                ("evt.res", "ENOENT"),
+                ("evt.rawres", "-2"),
+                ("evt.failed", "true"),
+                (
+                    "evt.arg.mode",
+                    "S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID",
+                ),
+            ],
         },
         // socket + connect: the tuple names the fd.
         Step {
-            rec: event(ids::PPME_SOCKET_SOCKET_X, 10_000, 200, &[("fd", P::I64(6)), ("domain", P::U32(2)), ("type", P::U32(1)), ("proto", P::U32(0))]),
+            rec: event(
+                ids::PPME_SOCKET_SOCKET_X,
+                10_000,
+                200,
+                &[
+                    ("fd", P::I64(6)),
+                    ("domain", P::U32(2)),
+                    ("type", P::U32(1)),
+                    ("proto", P::U32(0)),
+                ],
+            ),
             // libs' get_l4proto: no protocol until the socket is a client or a server.
-            checks: &[("fd.type", "ipv4"), ("fd.typechar", "4"), ("fd.l4proto", "<NA>"), ("fd.sockfamily", "ip"), ("fd.name", "")],
+            checks: &[
+                ("fd.type", "ipv4"),
+                ("fd.typechar", "4"),
+                ("fd.l4proto", "<NA>"),
+                ("fd.sockfamily", "ip"),
+                ("fd.name", ""),
+            ],
         },
         Step {
-            rec: event(ids::PPME_SOCKET_CONNECT_X, 11_000, 200, &[("res", P::I64(0)), ("tuple", P::Bytes(&tuple4([10, 0, 2, 15], 40000, [10, 0, 2, 100], 80))), ("fd", P::I64(6))]),
-            checks: &[("fd.name", "10.0.2.15:40000->10.0.2.100:80"), ("fd.cip", "10.0.2.15"), ("fd.sip", "10.0.2.100"), ("fd.lport", "40000"), ("fd.rport", "80"), ("fd.lip", "10.0.2.15"), ("fd.rip", "10.0.2.100"), ("fd.is_server", "false"), ("fd.name_changed", "true"), ("fd.connected", "true"), ("fd.l4proto", "tcp"), ("fd.cproto", "40000")],
+            rec: event(
+                ids::PPME_SOCKET_CONNECT_X,
+                11_000,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    (
+                        "tuple",
+                        P::Bytes(&tuple4([10, 0, 2, 15], 40000, [10, 0, 2, 100], 80)),
+                    ),
+                    ("fd", P::I64(6)),
+                ],
+            ),
+            checks: &[
+                ("fd.name", "10.0.2.15:40000->10.0.2.100:80"),
+                ("fd.cip", "10.0.2.15"),
+                ("fd.sip", "10.0.2.100"),
+                ("fd.lport", "40000"),
+                ("fd.rport", "80"),
+                ("fd.lip", "10.0.2.15"),
+                ("fd.rip", "10.0.2.100"),
+                ("fd.is_server", "false"),
+                ("fd.name_changed", "true"),
+                ("fd.connected", "true"),
+                ("fd.l4proto", "tcp"),
+                ("fd.cproto", "40000"),
+            ],
         },
         // setuid changes the user.
         Step {
-            rec: event(ids::PPME_SYSCALL_SETUID_X, 12_000, 200, &[("res", P::I64(0)), ("uid", P::U32(65534))]),
-            checks: &[("user.uid", "65534"), ("user.name", "<NA>"), ("user.loginname", "<NA>")],
+            rec: event(
+                ids::PPME_SYSCALL_SETUID_X,
+                12_000,
+                200,
+                &[("res", P::I64(0)), ("uid", P::U32(65534))],
+            ),
+            checks: &[
+                ("user.uid", "65534"),
+                ("user.name", "<NA>"),
+                ("user.loginname", "<NA>"),
+            ],
         },
         // chdir updates the cwd (with libsinsp's trailing slash).
         Step {
-            rec: event(ids::PPME_SYSCALL_CHDIR_X, 13_000, 200, &[("res", P::I64(0)), ("path", P::Str("../tmp"))]),
+            rec: event(
+                ids::PPME_SYSCALL_CHDIR_X,
+                13_000,
+                200,
+                &[("res", P::I64(0)), ("path", P::Str("../tmp"))],
+            ),
             checks: &[("proc.cwd", "/tmp/")],
         },
         // ptrace as the kernel module writes it: addr/data are PT_DYN (index byte, then the
         // value in the type it selects); printed as sysdig 0.29 prints them (uppercase hex,
         // signals resolved), plus the request and pid it does not know.
         Step {
-            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_100, 200, &[("res", P::I64(0)), ("addr", P::Bytes(&[0, 0x78, 0x56, 0x34, 0x12, 0xfd, 0x7f, 0, 0])), ("data", P::Bytes(&[0, 0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0])), ("request", P::U16(3)), ("pid", P::I64(100))]),
-            checks: &[("evt.args", "res=0 addr=7FFD12345678 data=DEADBEEF request=3(PTRACE_PEEKDATA) pid=100(bash)"), ("evt.arg.request", "PTRACE_PEEKDATA")],
+            rec: event(
+                ids::PPME_SYSCALL_PTRACE_X,
+                13_100,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    (
+                        "addr",
+                        P::Bytes(&[0, 0x78, 0x56, 0x34, 0x12, 0xfd, 0x7f, 0, 0]),
+                    ),
+                    ("data", P::Bytes(&[0, 0xef, 0xbe, 0xad, 0xde, 0, 0, 0, 0])),
+                    ("request", P::U16(3)),
+                    ("pid", P::I64(100)),
+                ],
+            ),
+            checks: &[
+                (
+                    "evt.args",
+                    concat!(
+                        "res=0 addr=7FFD12345678 data=DEADBEEF ",
+                        "request=3(PTRACE_PEEKDATA) pid=100(bash)"
+                    ),
+                ),
+                ("evt.arg.request", "PTRACE_PEEKDATA"),
+            ],
         },
         Step {
-            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_200, 200, &[("res", P::I64(0)), ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("data", P::Bytes(&[1, 9])), ("request", P::U16(8)), ("pid", P::I64(100))]),
-            checks: &[("evt.args", "res=0 addr=0 data=9(SIGKILL) request=8(PTRACE_CONT) pid=100(bash)"), ("evt.arg.data", "SIGKILL")],
+            rec: event(
+                ids::PPME_SYSCALL_PTRACE_X,
+                13_200,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])),
+                    ("data", P::Bytes(&[1, 9])),
+                    ("request", P::U16(8)),
+                    ("pid", P::I64(100)),
+                ],
+            ),
+            checks: &[
+                (
+                    "evt.args",
+                    concat!(
+                        "res=0 addr=0 data=9(SIGKILL) ",
+                        "request=8(PTRACE_CONT) pid=100(bash)"
+                    ),
+                ),
+                ("evt.arg.data", "SIGKILL"),
+            ],
         },
         Step {
-            rec: event(ids::PPME_SYSCALL_PTRACE_X, 13_300, 200, &[("res", P::I64(-1)), ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("data", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])), ("request", P::U16(1)), ("pid", P::I64(0))]),
-            checks: &[("evt.args", "res=-1(EPERM) addr=0 data=0 request=1(PTRACE_TRACEME) pid=0"), ("evt.failed", "true")],
+            rec: event(
+                ids::PPME_SYSCALL_PTRACE_X,
+                13_300,
+                200,
+                &[
+                    ("res", P::I64(-1)),
+                    ("addr", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])),
+                    ("data", P::Bytes(&[0, 0, 0, 0, 0, 0, 0, 0, 0])),
+                    ("request", P::U16(1)),
+                    ("pid", P::I64(0)),
+                ],
+            ),
+            checks: &[
+                (
+                    "evt.args",
+                    "res=-1(EPERM) addr=0 data=0 request=1(PTRACE_TRACEME) pid=0",
+                ),
+                ("evt.failed", "true"),
+            ],
         },
         // The parent exits: its child is reparented to the reaper.
         Step {
-            rec: event(ids::PPME_PROCEXIT_1_E, 14_000, 100, &[("status", P::I64(0)), ("reaper_tid", P::I64(1))]),
+            rec: event(
+                ids::PPME_PROCEXIT_1_E,
+                14_000,
+                100,
+                &[("status", P::I64(0)), ("reaper_tid", P::I64(1))],
+            ),
             checks: &[("proc.name", "bash")],
         },
         Step {
-            rec: event(ids::PPME_SYSCALL_GETUID_X, 15_000, 200, &[("uid", P::U32(65534))]),
-            checks: &[("proc.ppid", "1"), ("proc.pname", "init"), ("proc.aname[1]", "init"), ("proc.aname[2]", "<NA>"), ("evt.num", "18")],
+            rec: event(
+                ids::PPME_SYSCALL_GETUID_X,
+                15_000,
+                200,
+                &[("uid", P::U32(65534))],
+            ),
+            checks: &[
+                ("proc.ppid", "1"),
+                ("proc.pname", "init"),
+                ("proc.aname[1]", "init"),
+                ("proc.aname[2]", "<NA>"),
+                ("evt.num", "18"),
+            ],
         },
         // A process in a container cgroup.
         Step {
-            rec: event(ids::PPME_SYSCALL_GETUID_X, 16_000, 300, &[("uid", P::U32(0))]),
-            checks: &[("container.id", "fdf62e2d9b0a"), ("container.name", "<NA>"), ("proc.vpid", "1"), ("proc.name", "sh")],
+            rec: event(
+                ids::PPME_SYSCALL_GETUID_X,
+                16_000,
+                300,
+                &[("uid", P::U32(0))],
+            ),
+            checks: &[
+                ("container.id", "fdf62e2d9b0a"),
+                ("container.name", "<NA>"),
+                ("proc.vpid", "1"),
+                ("proc.name", "sh"),
+            ],
         },
         // Sockets with no peer keep libs' zeroed tuple: the server end of an IPv4 one is
         // 0.0.0.0 (not local), of an IPv6 one `::`, whose first 64 bits are ::1's (local).
         // Neither has a role yet, so no fd.cproto.
         Step {
-            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_000, 200, &[("fd", P::I64(9)), ("domain", P::U32(10)), ("type", P::U32(2)), ("proto", P::U32(0))]),
-            checks: &[("fd.type", "ipv6"), ("fd.is_server", "true"), ("fd.cproto", "<NA>")],
+            rec: event(
+                ids::PPME_SOCKET_SOCKET_X,
+                17_000,
+                200,
+                &[
+                    ("fd", P::I64(9)),
+                    ("domain", P::U32(10)),
+                    ("type", P::U32(2)),
+                    ("proto", P::U32(0)),
+                ],
+            ),
+            checks: &[
+                ("fd.type", "ipv6"),
+                ("fd.is_server", "true"),
+                ("fd.cproto", "<NA>"),
+            ],
         },
         Step {
-            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_100, 200, &[("fd", P::I64(10)), ("domain", P::U32(2)), ("type", P::U32(2)), ("proto", P::U32(0))]),
-            checks: &[("fd.type", "ipv4"), ("fd.is_server", "false"), ("fd.cproto", "<NA>")],
+            rec: event(
+                ids::PPME_SOCKET_SOCKET_X,
+                17_100,
+                200,
+                &[
+                    ("fd", P::I64(10)),
+                    ("domain", P::U32(2)),
+                    ("type", P::U32(2)),
+                    ("proto", P::U32(0)),
+                ],
+            ),
+            checks: &[
+                ("fd.type", "ipv4"),
+                ("fd.is_server", "false"),
+                ("fd.cproto", "<NA>"),
+            ],
         },
         // A unix socket gets the client role from connect: its fd.cproto is the empty string.
         Step {
-            rec: event(ids::PPME_SOCKET_SOCKET_X, 17_200, 200, &[("fd", P::I64(11)), ("domain", P::U32(1)), ("type", P::U32(1)), ("proto", P::U32(0))]),
+            rec: event(
+                ids::PPME_SOCKET_SOCKET_X,
+                17_200,
+                200,
+                &[
+                    ("fd", P::I64(11)),
+                    ("domain", P::U32(1)),
+                    ("type", P::U32(1)),
+                    ("proto", P::U32(0)),
+                ],
+            ),
             checks: &[("fd.type", "unix"), ("fd.cproto", "<NA>")],
         },
         Step {
-            rec: event(ids::PPME_SOCKET_CONNECT_X, 17_300, 200, &[("res", P::I64(0)), ("tuple", P::Bytes(&tuple_unix(0xa1, 0xb2, "/run/x.sock"))), ("fd", P::I64(11))]),
-            checks: &[("fd.type", "unix"), ("fd.cproto", ""), ("fd.is_server", "false"), ("fd.name", "a1->b2 /run/x.sock")],
+            rec: event(
+                ids::PPME_SOCKET_CONNECT_X,
+                17_300,
+                200,
+                &[
+                    ("res", P::I64(0)),
+                    ("tuple", P::Bytes(&tuple_unix(0xa1, 0xb2, "/run/x.sock"))),
+                    ("fd", P::I64(11)),
+                ],
+            ),
+            checks: &[
+                ("fd.type", "unix"),
+                ("fd.cproto", ""),
+                ("fd.is_server", "false"),
+                ("fd.name", "a1->b2 /run/x.sock"),
+            ],
         },
     ];
-    for (i, step) in steps.iter().enumerate() {
-        let names: Vec<&str> = step.checks.iter().map(|(n, _)| *n).collect();
-        let got = fields(&mut st, &step.rec, &names);
-        for ((name, want), got) in step.checks.iter().zip(&got) {
-            assert_eq!(got, want, "step {i}: {name}");
-        }
-    }
+    run_steps(&mut st, &steps);
     assert!(
         st.threads.get(100).is_none(),
         "procexit purges the thread at the next event"
@@ -492,11 +817,5 @@ fn execveat_updates_the_thread_like_execve() {
             ],
         },
     ];
-    for (i, step) in steps.iter().enumerate() {
-        let names: Vec<&str> = step.checks.iter().map(|(n, _)| *n).collect();
-        let got = fields(&mut st, &step.rec, &names);
-        for ((name, want), got) in step.checks.iter().zip(&got) {
-            assert_eq!(got, want, "step {i}: {name}");
-        }
-    }
+    run_steps(&mut st, &steps);
 }
