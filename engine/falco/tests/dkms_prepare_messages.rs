@@ -35,7 +35,11 @@ struct Case {
     line: &'static str,
 }
 
-const RUST_CONFIG: &str = "CONFIG_RUST=y\nCONFIG_RUSTC_VERSION_TEXT=\"rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)\"\nCONFIG_CC_VERSION_TEXT=\"gcc-14 (Debian 14.2.0-19) 14.2.0\"\n";
+const RUST_CONFIG: &str = concat!(
+    "CONFIG_RUST=y\n",
+    "CONFIG_RUSTC_VERSION_TEXT=\"rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)\"\n",
+    "CONFIG_CC_VERSION_TEXT=\"gcc-14 (Debian 14.2.0-19) 14.2.0\"\n",
+);
 
 const CASES: &[Case] = &[
     Case {
@@ -45,7 +49,8 @@ const CASES: &[Case] = &[
         rustc: Some(RUSTC),
         check: false,
         code: 1,
-        line: "falco-kmod: no kernel build directory for 7.3.4-test ({DIR}/.config not found): install the kernel headers (Debian: linux-headers-7.3.4-test)",
+        line: "falco-kmod: no kernel build directory for 7.3.4-test ({DIR}/.config not found): \
+            install the kernel headers (Debian: linux-headers-7.3.4-test)",
     },
     Case {
         name: "kernel without Rust",
@@ -54,7 +59,8 @@ const CASES: &[Case] = &[
         rustc: Some(RUSTC),
         check: false,
         code: 1,
-        line: "falco-kmod: kernel 7.3.4-test has no Rust support (CONFIG_RUST is not set in {DIR}/.config); the falco module is written in Rust and needs a CONFIG_RUST=y kernel",
+        line: "falco-kmod: kernel 7.3.4-test has no Rust support (CONFIG_RUST is not set in \
+            {DIR}/.config); the falco module is written in Rust and needs a CONFIG_RUST=y kernel",
     },
     Case {
         name: "check: Rust build files absent",
@@ -63,7 +69,11 @@ const CASES: &[Case] = &[
         rustc: Some(RUSTC),
         check: true,
         code: 1,
-        line: "falco-kmod: kernel 7.3.4-test: {DIR} lacks the Rust build files: rust/libcore.rmeta rust/libcompiler_builtins.rmeta rust/libkernel.rmeta rust/libmacros.so scripts/target.json include/generated/rustc_cfg (dkms regenerates them with this script)",
+        line:
+            "falco-kmod: kernel 7.3.4-test: {DIR} lacks the Rust build files: rust/libcore.rmeta \
+            rust/libcompiler_builtins.rmeta rust/libkernel.rmeta rust/libmacros.so \
+            scripts/target.json include/generated/rustc_cfg (dkms regenerates them with this \
+            script)",
     },
     Case {
         name: "files present, other rustc",
@@ -72,7 +82,9 @@ const CASES: &[Case] = &[
         rustc: Some("rustc 1.91.0 (f8297e351 2025-10-28)"),
         check: false,
         code: 1,
-        line: "falco-kmod: kernel 7.3.4-test was built with 'rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)' but rustc in PATH is 'rustc 1.91.0 (f8297e351 2025-10-28)'; install that exact rustc (Debian 13: apt install rustc)",
+        line: "falco-kmod: kernel 7.3.4-test was built with 'rustc 1.85.1 (4eb161250 2025-03-15) \
+            (built from a source tarball)' but rustc in PATH is 'rustc 1.91.0 (f8297e351 \
+            2025-10-28)'; install that exact rustc (Debian 13: apt install rustc)",
     },
     Case {
         name: "files present, no rustc",
@@ -81,7 +93,9 @@ const CASES: &[Case] = &[
         rustc: None,
         check: false,
         code: 1,
-        line: "falco-kmod: kernel 7.3.4-test was built with 'rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)' but rustc in PATH is 'not installed'; install that exact rustc (Debian 13: apt install rustc)",
+        line: "falco-kmod: kernel 7.3.4-test was built with 'rustc 1.85.1 (4eb161250 2025-03-15) \
+            (built from a source tarball)' but rustc in PATH is 'not installed'; install that \
+            exact rustc (Debian 13: apt install rustc)",
     },
     Case {
         name: "files present, the kernel's rustc",
@@ -90,7 +104,8 @@ const CASES: &[Case] = &[
         rustc: Some(RUSTC),
         check: false,
         code: 0,
-        line: "falco-kmod: kernel 7.3.4-test: Rust build files present in {DIR}, rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)",
+        line: "falco-kmod: kernel 7.3.4-test: Rust build files present in {DIR}, rustc 1.85.1 \
+            (4eb161250 2025-03-15) (built from a source tarball)",
     },
     Case {
         name: "regeneration without the Rust library source",
@@ -99,7 +114,9 @@ const CASES: &[Case] = &[
         rustc: Some(RUSTC),
         check: false,
         code: 1,
-        line: "falco-kmod: the Rust standard library source is missing ({SYSROOT}/lib/rustlib/src/rust/library): install rust-src matching rustc 1.85.1 (4eb161250 2025-03-15) (built from a source tarball)",
+        line: "falco-kmod: the Rust standard library source is missing \
+            ({SYSROOT}/lib/rustlib/src/rust/library): install rust-src matching rustc 1.85.1 \
+            (4eb161250 2025-03-15) (built from a source tarball)",
     },
 ];
 

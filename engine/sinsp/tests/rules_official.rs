@@ -21,8 +21,13 @@ use falco_sinsp::fields::SyscallCatalog;
 
 use falco_testdata::rules_dir;
 
-const CONTAINER_INFO: &str = "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container plugin will automatically add required fields to the output message.";
-const EVT_DIR: &str = "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' always evaluates to false. The rule expression can be simplified by removing the condition on 'evt.dir'";
+const CONTAINER_INFO: &str =
+    "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The \
+    container plugin will automatically add required fields to the output message.";
+const EVT_DIR: &str =
+    "due to the drop of enter events, 'evt.dir = <' always evaluates to true, and 'evt.dir = >' \
+    always evaluates to false. The rule expression can be simplified by removing the condition \
+    on 'evt.dir'";
 
 /// Loads `files` (relative to the rules directory) in order, checks there is no error, and
 /// returns the warnings as `file:line CODE rule 'name': tag`, where the tag names the known
