@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use falco_testdata::reference_path;
+use falco_testdata::{capture, reference_path};
 
 /// Runs per ruleset and input (median reported); `REPLAY_BENCH_RUNS` overrides.
 const RUNS: usize = 5;
@@ -32,7 +32,7 @@ and not proc.name in (iptables, ps, lsb_release, check-new-relea, dumpe2fs, acco
 and not proc.pname in (sshd, systemd, login) and not proc.cmdline contains /usr/bin/mandb";
 
 fn capture_path() -> PathBuf {
-    reference_path("captures/busy_server.scap.gz")
+    capture("busy_server")
 }
 
 fn rules(files: &[&str]) -> RuleSet {

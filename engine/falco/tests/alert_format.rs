@@ -1,5 +1,7 @@
 //! Alert renderings, snapshotted against a line a reference Falco printed.
 
+mod replay_common;
+
 use falco::config::Priority;
 use falco::pipeline::alert::{time_iso8601, time_json, time_text, AlertFormat, AlertRule};
 use serde_json::{json, Map, Value};
@@ -80,22 +82,18 @@ fn text_alert_snapshot() {
 
 /// Replays sensitive_reads with the stable rules and the given `-o` options; the alert lines.
 fn replay_lines(opts: &[&str]) -> Vec<String> {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_falco"))
-        .env("TZ", "UTC")
-        .arg("-c")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../falco.yaml"))
-        .arg("-r")
-        .arg(falco_testdata::reference_path(
-            "rules/3.0.1/falco_rules.yaml",
-        ))
-        .args(["-o", "engine.kind=replay", "-o"])
-        .arg(format!(
-            "engine.replay.capture_file={}",
-            falco_testdata::reference_path("captures/sensitive_reads.scap.gz").display()
-        ))
-        .args(opts.iter().flat_map(|o| ["-o", o]))
-        .output()
-        .expect("falco runs");
+    let out = replay_common::replay(
+        replay_common::REPO_CONFIG,
+        &falco_testdata::capture("sensitive_reads"),
+    )
+    .env("TZ", "UTC")
+    .arg("-r")
+    .arg(falco_testdata::reference_path(
+        "rules/3.0.1/falco_rules.yaml",
+    ))
+    .args(opts.iter().flat_map(|o| ["-o", o]))
+    .output()
+    .expect("falco runs");
     assert!(
         out.status.success(),
         "{}",

@@ -2,6 +2,8 @@
 //! scenario raises the rules it should, as many times as it should, and the busy benign
 //! workload (HTTP server, curl loop, find/grep over /usr/share/doc) raises nothing.
 
+mod replay_common;
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -9,21 +11,10 @@ const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 /// Alerts by rule name from replaying `capture` with the default configuration and rules.
 fn alerts_by_rule(capture: &str) -> BTreeMap<String, usize> {
-    let out = Command::new(env!("CARGO_BIN_EXE_falco"))
+    let capture = falco_testdata::reference_path(format!("captures/{capture}.scap.gz"));
+    let out = replay_common::replay("falco.yaml", &capture)
         .current_dir(REPO)
-        .args([
-            "-c",
-            "falco.yaml",
-            "-o",
-            "json_output=true",
-            "-o",
-            "engine.kind=replay",
-        ])
-        .arg("-o")
-        .arg(format!(
-            "engine.replay.capture_file={}",
-            falco_testdata::reference_path(format!("captures/{capture}.scap.gz")).display()
-        ))
+        .args(["-o", "json_output=true"])
         .output()
         .expect("falco runs");
     assert!(

@@ -6,7 +6,7 @@ mod inspect_common;
 use falco_scap::CaptureReader;
 
 fn curl() -> String {
-    falco_testdata::reference_path("scap/libs/curl_google.scap")
+    falco_testdata::capture("curl_google")
         .to_string_lossy()
         .into_owned()
 }

@@ -7,11 +7,7 @@ mod corrupt;
 mod inspect_common;
 
 fn check(name: &str) {
-    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
-    let case = corrupt::cases(&sample)
-        .into_iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no case {name}"));
+    let case = corrupt::case(name);
     let dir = inspect_common::scratch(name);
     let file = dir.join("corrupt.scap");
     std::fs::write(&file, &case.bytes).unwrap_or_else(|e| panic!("{e}"));
@@ -30,16 +26,13 @@ fn check(name: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-corrupt_case_tests!(
-    check,
-    falco_testdata::reference_path("scap/libs/sample.scap")
-);
+corrupt_case_tests!(check);
 
 #[test]
 fn missing_file_and_bad_filter_exit_1() {
     let out = inspect_common::inspect(&["-r", "/nonexistent/capture.scap"]);
     assert_eq!(out.status.code(), Some(1));
-    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
+    let sample = corrupt::sample();
     let out = inspect_common::inspect(&["-r", sample.to_str().unwrap_or_default(), "evt.type="]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("column 10"));

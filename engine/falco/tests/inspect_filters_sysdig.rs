@@ -577,18 +577,12 @@ fn falco_inspect_filters_select_what_sysdig_selects() {
         .map(|(e, _)| compile_filter(e, &[], &catalog).unwrap_or_else(|m| panic!("{e}: {m}")))
         .collect();
     let caps = falco_testdata::captures();
-    let by_name = |n: &str| {
-        caps.iter()
-            .find(|(c, _)| *c == n)
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default()
-    };
     // differs[i]: captures where expression i differs.
     let mut differs: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); TABLE.len()];
     for (name, path) in &caps {
         // sysdig 0.29 cannot read this file's section header; its events are curl_google's.
         let sysdig_path = if *name == "curl_google_comments" {
-            by_name("curl_google")
+            falco_testdata::capture("curl_google")
         } else {
             path.clone()
         };

@@ -86,15 +86,9 @@ fn check(name: &str, path: &std::path::Path, sysdig_path: &std::path::Path) {
 #[test]
 fn falco_inspect_lists_what_sysdig_lists() {
     let caps = falco_testdata::captures();
-    let by_name = |n: &str| {
-        caps.iter()
-            .find(|(c, _)| *c == n)
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default()
-    };
     for (name, path) in &caps {
         let sysdig_path = if *name == "curl_google_comments" {
-            by_name("curl_google")
+            falco_testdata::capture("curl_google")
         } else {
             path.clone()
         };
@@ -104,12 +98,7 @@ fn falco_inspect_lists_what_sysdig_lists() {
 
 #[test]
 fn sysdig_029_cannot_read_section_header_options() {
-    let caps = falco_testdata::captures();
-    let path = caps
-        .iter()
-        .find(|(n, _)| *n == "curl_google_comments")
-        .map(|(_, p)| p.clone())
-        .unwrap_or_default();
+    let path = falco_testdata::capture("curl_google_comments");
     let out = inspect_common::sysdig(&path, FORMAT);
     // If a future sysdig reads it, the comparison above should use the file itself.
     assert!(

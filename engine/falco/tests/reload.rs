@@ -3,11 +3,13 @@
 //! Nothing is lost: every event is evaluated by exactly one ruleset, the process stays the same,
 //! and a failed reload keeps the running rules.
 
+mod replay_common;
+
 use falco_scap::flate2::read::GzDecoder;
 use falco_scap::CaptureReader;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -18,10 +20,7 @@ const SUDOERS_RULE: &str = "- rule: sudoers read\n  desc: d\n  condition: evt.ty
 fn capture() -> (Vec<u8>, Vec<(u64, u64)>) {
     let mut plain = Vec::new();
     GzDecoder::new(
-        std::fs::File::open(falco_testdata::reference_path(
-            "captures/sensitive_reads.scap.gz",
-        ))
-        .expect("capture"),
+        std::fs::File::open(falco_testdata::capture("sensitive_reads")).expect("capture"),
     )
     .read_to_end(&mut plain)
     .expect("gunzip");
@@ -55,13 +54,8 @@ fn fifo(dir: &Path) -> std::path::PathBuf {
 }
 
 fn spawn_falco(cfg: &Path, capture: &Path) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_falco"))
+    replay_common::replay(cfg, capture)
         .env("TZ", "UTC")
-        .arg("-c")
-        .arg(cfg)
-        .args(["-o", "engine.kind=replay"])
-        .arg("-o")
-        .arg(format!("engine.replay.capture_file={}", capture.display()))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -2,9 +2,10 @@
 //! Falco 0.40 raised (captures/EXPECTED.md, expected/*.jsonl), hostname aside, in the same
 //! order, with one evaluator thread and with several (`engine.evaluators`).
 
+mod replay_common;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use falco_testdata::reference_path;
 
@@ -36,16 +37,11 @@ fn replay_with(capture: &str, ruleset: &str, extra: &[&str]) -> Vec<Value> {
             "falco-sandbox_rules.yaml",
         ]
     };
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falco"));
-    cmd.env("TZ", "UTC")
-        .arg("-c")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../falco.yaml"))
-        .args(["-o", "json_output=true", "-o", "engine.kind=replay"])
-        .arg("-o")
-        .arg(format!(
-            "engine.replay.capture_file={}",
-            reference_path(format!("captures/{capture}.scap.gz")).display()
-        ));
+    let mut cmd = replay_common::replay(
+        replay_common::REPO_CONFIG,
+        &reference_path(format!("captures/{capture}.scap.gz")),
+    );
+    cmd.env("TZ", "UTC").args(["-o", "json_output=true"]);
     for r in rules {
         cmd.arg("-r")
             .arg(reference_path(format!("rules/3.0.1/{r}")));

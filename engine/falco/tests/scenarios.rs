@@ -8,9 +8,10 @@
 //! `falco-inspect --live -w`; the guest's own live results of the same run are kept next to them
 //! (`captures/live-results.txt`) and shown in the table's guest column.
 
+mod replay_common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -107,11 +108,9 @@ fn replay(capture: &Path) -> Result<Vec<Alert>, String> {
     if !capture.exists() {
         return Err(format!("missing capture {}", capture.display()));
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_falco"))
+    let out = replay_common::replay("falco.yaml", capture)
         .current_dir(REPO)
-        .args(["-c", "falco.yaml", "-o", "json_output=true"])
-        .args(["-o", "engine.kind=replay", "-o"])
-        .arg(format!("engine.replay.capture_file={}", capture.display()))
+        .args(["-o", "json_output=true"])
         .output()
         .expect("falco runs");
     assert!(

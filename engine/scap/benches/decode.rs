@@ -17,9 +17,7 @@ use falco_scap::CaptureReader;
 const RUNS: usize = 5;
 
 fn default_file() -> String {
-    falco_testdata::reference_path("captures/busy_server.scap.gz")
-        .display()
-        .to_string()
+    falco_testdata::capture("busy_server").display().to_string()
 }
 
 /// Walks every event's header and parameters; returns (events, parameter bytes).

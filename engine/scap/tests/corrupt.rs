@@ -40,11 +40,7 @@ fn first_error(bytes: Vec<u8>) -> Option<ScapError> {
 }
 
 fn check(name: &str) {
-    let sample = falco_testdata::reference_path("scap/libs/sample.scap");
-    let case = corrupt::cases(&sample)
-        .into_iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no case {name}"));
+    let case = corrupt::case(name);
     let e = first_error(case.bytes).unwrap_or_else(|| panic!("{name}: no error"));
     let msg = e.to_string();
     if case.variant != "*" {
@@ -59,7 +55,4 @@ fn check(name: &str) {
     assert!(msg.contains(&format!("byte offset {off}")), "{name}: {msg}");
 }
 
-corrupt_case_tests!(
-    check,
-    falco_testdata::reference_path("scap/libs/sample.scap")
-);
+corrupt_case_tests!(check);

@@ -96,6 +96,18 @@ pub const CAPTURES: &[(&str, &str)] = &[
     ("test_ipv6_client", "scap/libs/test_ipv6_client.scap"),
 ];
 
+/// The reference capture called `name` (one of [`CAPTURES`]).
+///
+/// # Panics
+/// When `name` is not in [`CAPTURES`] or its file is missing.
+pub fn capture(name: &str) -> PathBuf {
+    let (_, rel) = CAPTURES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no reference capture is called {name}"));
+    reference_path(rel)
+}
+
 /// Every reference capture ([`CAPTURES`]) by name, with its full path.
 ///
 /// # Panics

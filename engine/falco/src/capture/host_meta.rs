@@ -263,7 +263,7 @@ mod tests {
     /// Capture metadata → bootstrap → metadata keeps what a capture reader needs.
     #[test]
     fn round_trips_through_the_bootstrap() {
-        let path = falco_testdata::reference_path("scap/libs/sample.scap");
+        let path = falco_testdata::capture("sample");
         let reader = falco_scap::CaptureReader::open(path).expect("reads");
         let meta = reader.metadata();
         let b = crate::capture::bootstrap::from_capture(meta);
@@ -297,7 +297,7 @@ mod tests {
                 })
                 .collect()
         };
-        let path = falco_testdata::reference_path("scap/libs/curl_google.scap");
+        let path = falco_testdata::capture("curl_google");
         let reader = falco_scap::CaptureReader::open(path).expect("reads");
         let meta = reader.metadata();
         let back = from_bootstrap(&crate::capture::bootstrap::from_capture(meta), 2);

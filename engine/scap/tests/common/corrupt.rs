@@ -2,7 +2,7 @@
 //! Shared by the reader tests and the falco-inspect tests (included by path).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One corrupt input.
 pub struct CorruptCase {
@@ -42,6 +42,19 @@ fn gzip(b: &[u8]) -> Vec<u8> {
     );
     let _ = enc.write_all(b);
     enc.finish().unwrap_or_default()
+}
+
+/// The real capture the cases are built from: libs' sample.scap (plain, small).
+pub fn sample() -> PathBuf {
+    falco_testdata::capture("sample")
+}
+
+/// The case called `name`, built from [`sample`].
+pub fn case(name: &str) -> CorruptCase {
+    cases(&sample())
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
 }
 
 /// Every corrupt case, built from the plain capture at `sample`.
@@ -184,17 +197,17 @@ pub fn cases(sample: &Path) -> Vec<CorruptCase> {
 }
 
 /// One `#[test]` per case of [`cases`], each calling `$check("<case name>")`, and one that
-/// the list matches [`cases`] (built from `$sample`): the reader tests and the falco-inspect
+/// the list matches [`cases`] (built from [`sample`]): the reader tests and the falco-inspect
 /// tests run the same list. Needs `#[macro_use]` on the `mod corrupt` that includes this file.
 macro_rules! corrupt_case_tests {
-    ($check:ident, $sample:expr) => {
-        corrupt_case_tests!(@each $check, $sample;
+    ($check:ident) => {
+        corrupt_case_tests!(@each $check;
             truncated_file bad_block_length_huge bad_block_length_trailer bad_block_length_tiny
             bad_magic bad_magic_not_scap bad_gzip_checksum bad_gzip_scrambled_data
             bad_gzip_header_then_garbage param_lengths_overrun_event nparams_overrun_event
             event_length_overruns_block);
     };
-    (@each $check:ident, $sample:expr; $($name:ident)*) => {
+    (@each $check:ident; $($name:ident)*) => {
         $(
             #[test]
             fn $name() {
@@ -203,7 +216,7 @@ macro_rules! corrupt_case_tests {
         )*
         #[test]
         fn every_case_has_a_test() {
-            let names: Vec<&str> = corrupt::cases(&$sample).iter().map(|c| c.name).collect();
+            let names: Vec<&str> = corrupt::cases(&corrupt::sample()).iter().map(|c| c.name).collect();
             assert_eq!(names, [$(stringify!($name)),*], "a case of `cases` without its test");
         }
     };
