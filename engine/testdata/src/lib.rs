@@ -12,14 +12,20 @@ use std::path::{Path, PathBuf};
 /// The environment variable that overrides where the reference folder is.
 pub const REFERENCE_ENV: &str = "FALCO_SHARED_REFERENCE";
 
-/// The default location, relative to the workspace root.
-const DEFAULT_FROM_WORKSPACE: &str = "../shared/reference";
+/// The default location, beside the workspace root.
+const DEFAULT_BESIDE_WORKSPACE: &str = "shared/reference";
 
 /// The workspace root (the folder of the top-level `Cargo.toml`), fixed at compile time so that
 /// the tests do not depend on the directory they are started from.
 pub fn workspace_root() -> PathBuf {
-    // This crate lives at `<workspace>/engine/testdata`.
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // This crate lives at `<workspace>/engine/testdata`; parents (not `..`) keep the paths in
+    // messages short.
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest_dir)
+        .to_path_buf()
 }
 
 /// The reference folder: `$FALCO_SHARED_REFERENCE` when set, else
@@ -30,12 +36,17 @@ pub fn workspace_root() -> PathBuf {
 pub fn reference() -> PathBuf {
     let (dir, origin) = match std::env::var_os(REFERENCE_ENV) {
         Some(d) if !d.is_empty() => (PathBuf::from(d), format!("from ${REFERENCE_ENV}")),
-        _ => (
-            workspace_root().join(DEFAULT_FROM_WORKSPACE),
-            format!(
-                "the default, <workspace>/{DEFAULT_FROM_WORKSPACE}; ${REFERENCE_ENV} is not set"
-            ),
-        ),
+        _ => {
+            let root = workspace_root();
+            let beside = root
+                .parent()
+                .unwrap_or(&root)
+                .join(DEFAULT_BESIDE_WORKSPACE);
+            let origin = format!(
+                "the default, <workspace>/../{DEFAULT_BESIDE_WORKSPACE}; ${REFERENCE_ENV} is not set"
+            );
+            (beside, origin)
+        }
     };
     if !dir.is_dir() {
         panic!(
@@ -128,5 +139,12 @@ mod tests {
     fn workspace_root_holds_the_workspace_manifest() {
         let manifest = std::fs::read_to_string(workspace_root().join("Cargo.toml")).unwrap();
         assert!(manifest.contains("\"engine/testdata\""), "{manifest}");
+    }
+
+    /// Every listed capture is in the reference folder, and names resolve to the listed file.
+    #[test]
+    fn every_listed_capture_exists() {
+        assert_eq!(captures().len(), CAPTURES.len());
+        assert!(capture("sample").ends_with("scap/libs/sample.scap"));
     }
 }
