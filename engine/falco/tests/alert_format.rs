@@ -30,12 +30,12 @@ fn times_render_like_falco() {
 #[test]
 fn json_alert_matches_reference_line() {
     std::env::set_var("TZ", "UTC");
-    let reference = std::fs::read_to_string(falco_testdata::reference_path(
+    let lines = std::fs::read_to_string(falco_testdata::reference_path(
         "captures/expected/sensitive_reads__rules3.0.1-stable.jsonl",
     ))
     .expect("reference");
-    let first = reference.lines().next().expect("a line");
-    let want: Value = serde_json::from_str(first).expect("json");
+    let reference = lines.lines().next().expect("a line");
+    let want: Value = serde_json::from_str(reference).expect("json");
     let tags: Vec<String> = want["tags"]
         .as_array()
         .expect("tags")
