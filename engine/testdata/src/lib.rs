@@ -5,6 +5,7 @@
 //! Every path goes through [`reference`], so the folder can be moved with one variable,
 //! [`REFERENCE_ENV`], and a missing folder or file fails with a message that says where it was
 //! looked for and how to point the tests elsewhere, instead of an `ENOENT` deep in a test.
+//! The functions are `#[track_caller]`, so the panic names the test's line.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ pub fn workspace_root() -> PathBuf {
 ///
 /// # Panics
 /// When the folder does not exist, naming the path, where it came from and the variable.
+#[track_caller]
 pub fn reference() -> PathBuf {
     let (dir, origin) = match std::env::var_os(REFERENCE_ENV) {
         Some(d) if !d.is_empty() => (PathBuf::from(d), format!("from ${REFERENCE_ENV}")),
@@ -63,6 +65,7 @@ pub fn reference() -> PathBuf {
 ///
 /// # Panics
 /// When the folder or `rel` inside it does not exist, naming the full path looked for.
+#[track_caller]
 pub fn reference_path(rel: impl AsRef<Path>) -> PathBuf {
     let root = reference();
     let path = root.join(rel.as_ref());
@@ -79,14 +82,9 @@ pub fn reference_path(rel: impl AsRef<Path>) -> PathBuf {
 }
 
 /// The official rules files: `rules/` (current release) and `rules/<version>/`.
+#[track_caller]
 pub fn rules_dir() -> PathBuf {
     reference_path("rules")
-}
-
-/// The captures of real workloads, `captures/` (with the reference alerts in
-/// `captures/expected/`).
-pub fn captures_dir() -> PathBuf {
-    reference_path("captures")
 }
 
 /// Every reference capture, by name and path relative to the reference folder: the workload
@@ -111,23 +109,26 @@ pub const CAPTURES: &[(&str, &str)] = &[
 ///
 /// # Panics
 /// When `name` is not in [`CAPTURES`] or its file is missing.
+#[track_caller]
 pub fn capture(name: &str) -> PathBuf {
-    let (_, rel) = CAPTURES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no reference capture is called {name}"));
-    reference_path(rel)
+    // Not `unwrap_or_else`: a closure would hide the caller's line from `#[track_caller]`.
+    match CAPTURES.iter().find(|(n, _)| *n == name) {
+        Some((_, rel)) => reference_path(rel),
+        None => panic!("no reference capture is called {name}"),
+    }
 }
 
 /// Every reference capture ([`CAPTURES`]) by name, with its full path.
 ///
 /// # Panics
 /// When a capture is missing.
+#[track_caller]
 pub fn captures() -> Vec<(&'static str, PathBuf)> {
-    CAPTURES
-        .iter()
-        .map(|&(name, rel)| (name, reference_path(rel)))
-        .collect()
+    let mut all = Vec::with_capacity(CAPTURES.len());
+    for &(name, rel) in CAPTURES {
+        all.push((name, reference_path(rel)));
+    }
+    all
 }
 
 #[cfg(test)]
