@@ -103,6 +103,26 @@ mod why {
         "sysdig 0.29 is wrong on network 9335 (recvfrom on nc's unconnected UDP socket, tuple \
         127.0.0.1:39197->127.0.0.1:5353): it names the fd 127.0.0.1:39197->233.20.3.0:5353 \
         (misread address bytes) with the ends the other way round";
+    /// sysdig 0.29 accepts only event names as evt.type values.
+    pub const EVT_TYPE_NAMES_ONLY: &str =
+        "sysdig 0.29 rejects the filter: it requires every evt.type value to be an event name \
+        (`unknown event type at`); Falco 0.44 applies string operators to the name";
+    /// sysdig 0.29 has no `val()`.
+    pub const NO_VAL: &str =
+        "sysdig 0.29 has no val(): it reads `val(proc.pid)` as a number and rejects the filter";
+    /// sshd's UDP socket after a disconnecting connect.
+    pub const UDP_DISCONNECT: &str =
+        "sshd's UDP socket (network 16203..16214) is disconnected by an AF_UNSPEC connect \
+        (tuple 0.0.0.0:0->0.0.0.0:0), then connected to 127.0.0.1:44518->0.0.0.0:22: sysdig \
+        0.29 keeps it named `<unknown>` without a protocol, libs names it by the new tuple \
+        like the reference Falco run (replay_expected's network case)";
+    /// sysdig 0.29's group.gid after clone3.
+    pub const GID_AFTER_CLONE3: &str =
+        "sysdig 0.29 is wrong: after python3's clone3 (network 38669, gid=0 in the event) it \
+        reports group.gid 4294967296 (2^32, not a 32-bit gid) for the process and its thread";
+    /// sysdig 0.29 has no fs.path.* fields.
+    pub const NO_FS_PATH: &str =
+        "sysdig 0.29 has no fs.path.* fields (`sysdig -l` lists none); Falco 0.44 has them";
 }
 
 /// What an expression is expected to do against sysdig 0.29.
@@ -161,32 +181,20 @@ const TABLE: &[(&str, Expect)] = &[
     ),
     (
         "evt.type startswith \"sendm\"",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 rejects the filter: it requires every evt.type value to be an event name \
-            (`unknown event type at`); Falco 0.44 applies string operators to the name",
-        ]),
+        Expect::SysdigOlder(&[why::EVT_TYPE_NAMES_ONLY]),
     ),
     (
         "evt.type endswith at",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 rejects the filter: it requires every evt.type value to be an event name \
-            (`unknown event type at`); Falco 0.44 applies string operators to the name",
-        ]),
+        Expect::SysdigOlder(&[why::EVT_TYPE_NAMES_ONLY]),
     ),
     ("evt.type contains stat", Expect::Same),
     (
         "evt.type icontains CLOSE",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 rejects the filter: it requires every evt.type value to be an event name \
-            (`unknown event type at`); Falco 0.44 applies string operators to the name",
-        ]),
+        Expect::SysdigOlder(&[why::EVT_TYPE_NAMES_ONLY]),
     ),
     (
         "evt.type glob \"*sock*\"",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 rejects the filter: it requires every evt.type value to be an event name \
-            (`unknown event type at`); Falco 0.44 applies string operators to the name",
-        ]),
+        Expect::SysdigOlder(&[why::EVT_TYPE_NAMES_ONLY]),
     ),
     ("evt.arg.fd=3", Expect::SysdigOlder(&[why::CONVERTED_EXITS])),
     (
@@ -285,15 +293,11 @@ const TABLE: &[(&str, Expect)] = &[
     ("not proc.name exists", Expect::Same),
     (
         "thread.tid=val(proc.pid)",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 has no val(): it reads `val(proc.pid)` as a number and rejects the filter",
-        ]),
+        Expect::SysdigOlder(&[why::NO_VAL]),
     ),
     (
         "thread.tid!=val(proc.pid)",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 has no val(): it reads `val(proc.pid)` as a number and rejects the filter",
-        ]),
+        Expect::SysdigOlder(&[why::NO_VAL]),
     ),
     ("thread.vtid=1", Expect::Same),
     (
@@ -329,23 +333,11 @@ const TABLE: &[(&str, Expect)] = &[
     ),
     (
         "fd.name contains 127.0.0.1",
-        Expect::SysdigOlder(&[
-            why::EXIT_FD,
-            "sshd's UDP socket (network 16203..16214) is disconnected by an AF_UNSPEC connect \
-            (tuple 0.0.0.0:0->0.0.0.0:0), then connected to 127.0.0.1:44518->0.0.0.0:22: sysdig \
-            0.29 keeps it named `<unknown>` without a protocol, libs names it by the new tuple \
-            like the reference Falco run (replay_expected's network case)",
-        ]),
+        Expect::SysdigOlder(&[why::EXIT_FD, why::UDP_DISCONNECT]),
     ),
     (
         "fd.name endswith :22",
-        Expect::SysdigOlder(&[
-            why::EXIT_FD,
-            "sshd's UDP socket (network 16203..16214) is disconnected by an AF_UNSPEC connect \
-            (tuple 0.0.0.0:0->0.0.0.0:0), then connected to 127.0.0.1:44518->0.0.0.0:22: sysdig \
-            0.29 keeps it named `<unknown>` without a protocol, libs names it by the new tuple \
-            like the reference Falco run (replay_expected's network case)",
-        ]),
+        Expect::SysdigOlder(&[why::EXIT_FD, why::UDP_DISCONNECT]),
     ),
     ("fd.directory=/etc", Expect::SysdigOlder(&[why::EXIT_FD])),
     ("fd.directory in (/tmp, /var/tmp)", Expect::Same),
@@ -377,12 +369,7 @@ const TABLE: &[(&str, Expect)] = &[
     ("fd.l4proto=tcp", Expect::SysdigOlder(&[why::EXIT_FD])),
     (
         "fd.l4proto=udp",
-        Expect::SysdigOlder(&[
-            "sshd's UDP socket (network 16203..16214) is disconnected by an AF_UNSPEC connect \
-            (tuple 0.0.0.0:0->0.0.0.0:0), then connected to 127.0.0.1:44518->0.0.0.0:22: sysdig \
-            0.29 keeps it named `<unknown>` without a protocol, libs names it by the new tuple \
-            like the reference Falco run (replay_expected's network case)",
-        ]),
+        Expect::SysdigOlder(&[why::UDP_DISCONNECT]),
     ),
     ("fd.sockfamily=ip", Expect::SysdigOlder(&[why::EXIT_FD])),
     ("fd.sockfamily=unix", Expect::Same),
@@ -471,20 +458,11 @@ const TABLE: &[(&str, Expect)] = &[
         Expect::SysdigOlder(&[why::SAMPLE_PROCLIST]),
     ),
     ("user.loginname=root", Expect::Same),
-    (
-        "group.gid=0",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 is wrong: after python3's clone3 (network 38669, gid=0 in the event) it \
-            reports group.gid 4294967296 (2^32, not a 32-bit gid) for the process and its thread",
-        ]),
-    ),
+    ("group.gid=0", Expect::SysdigOlder(&[why::GID_AFTER_CLONE3])),
     ("group.name=root", Expect::Same),
     (
         "group.gid!=0",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 is wrong: after python3's clone3 (network 38669, gid=0 in the event) it \
-            reports group.gid 4294967296 (2^32, not a 32-bit gid) for the process and its thread",
-        ]),
+        Expect::SysdigOlder(&[why::GID_AFTER_CLONE3]),
     ),
     ("container.id=host", Expect::Same),
     ("container.id!=host", Expect::Same),
@@ -492,21 +470,15 @@ const TABLE: &[(&str, Expect)] = &[
     ("container.id exists", Expect::Same),
     (
         "fs.path.name contains /etc",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 has no fs.path.* fields (`sysdig -l` lists none); Falco 0.44 has them",
-        ]),
+        Expect::SysdigOlder(&[why::NO_FS_PATH]),
     ),
     (
         "fs.path.source exists",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 has no fs.path.* fields (`sysdig -l` lists none); Falco 0.44 has them",
-        ]),
+        Expect::SysdigOlder(&[why::NO_FS_PATH]),
     ),
     (
         "fs.path.target exists",
-        Expect::SysdigOlder(&[
-            "sysdig 0.29 has no fs.path.* fields (`sysdig -l` lists none); Falco 0.44 has them",
-        ]),
+        Expect::SysdigOlder(&[why::NO_FS_PATH]),
     ),
 ];
 
