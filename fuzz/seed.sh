@@ -5,7 +5,9 @@
 # Usage: fuzz/seed.sh   (from anywhere; needs python3)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-ref="$here/../../shared/reference"
+# The same location and override as the tests (engine/testdata).
+ref="${FALCO_SHARED_REFERENCE:-$here/../../shared/reference}"
+[ -d "$ref" ] || { echo "seed.sh: the shared reference folder is missing: $ref (set FALCO_SHARED_REFERENCE)" >&2; exit 1; }
 mkdir -p "$here/corpus/capture_reader" "$here/corpus/record_parse"
 python3 - "$ref" "$here/corpus" <<'PY'
 import gzip, hashlib, os, struct, sys
