@@ -210,6 +210,7 @@ fn load_marked(
         list_used: HashMap::new(),
         macro_used: HashMap::new(),
         list_items: None,
+        expand_depth: 0,
     };
     let rs = b.build();
     let name = files
@@ -274,6 +275,8 @@ struct Builder<'a> {
     list_used: HashMap<String, bool>,
     macro_used: HashMap<String, bool>,
     list_items: Option<Vec<(String, Vec<String>)>>,
+    /// How deep [`Builder::resolve_macros`] is in the condition being expanded.
+    expand_depth: usize,
 }
 
 /// Quotes an item containing a space, as Falco's `quote_item`.
@@ -577,7 +580,36 @@ impl Builder<'_> {
     }
 
     /// Replaces macro identifiers, recursively, by the conditions of the visible macros.
+    ///
+    /// Parentheses are bounded by the parser, but macros nest without limit: the expanded
+    /// condition may be at most [`MAX_EXPANDED_DEPTH`] levels deep, for this recursion and the
+    /// compiler's walks over the result (a chain of 5,000 macros overflowed the stack).
     fn resolve_macros(
+        &mut self,
+        e: Expr,
+        visible: usize,
+        parsed: &HashMap<String, Expr>,
+        stack: &mut Vec<String>,
+    ) -> Result<Expr, (String, usize)> {
+        if self.expand_depth >= MAX_EXPANDED_DEPTH {
+            let at = match &e {
+                Expr::Identifier { span, .. } => span.start,
+                _ => 0,
+            };
+            return Err((
+                format!(
+                    "the condition is nested more than {MAX_EXPANDED_DEPTH} levels deep once its macros are expanded"
+                ),
+                at,
+            ));
+        }
+        self.expand_depth += 1;
+        let r = self.resolve_macros_at(e, visible, parsed, stack);
+        self.expand_depth -= 1;
+        r
+    }
+
+    fn resolve_macros_at(
         &mut self,
         e: Expr,
         visible: usize,
@@ -919,6 +951,10 @@ fn compiled_items(col: &Collector, l: &crate::reader::ListInfo) -> Vec<String> {
     }
     out
 }
+
+/// The deepest an expanded condition may be (operators and macros; Falco's own rules nest a
+/// few dozen levels).
+const MAX_EXPANDED_DEPTH: usize = 500;
 
 /// Spans of an expanded macro body are shifted by `(k + 1) * MACRO_SPAN_STRIDE`, `k` being
 /// the macro's index: far above any condition's length, so an offset names its text.

@@ -1,10 +1,7 @@
 //! Condition parser: the pest grammar in `condition.pest`, with `or` < `and` < `not` precedence
-//! resolved by pest's Pratt parser, and libs' error messages where they are known.
-
-use std::sync::OnceLock;
+//! resolved by an iterative precedence fold (`build_expr`), and libs' error messages where they are known.
 
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
 use pest::Parser as _;
 
 use crate::ast::{
@@ -39,16 +36,6 @@ impl std::fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
-
-fn pratt() -> &'static PrattParser<Rule> {
-    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
-    P.get_or_init(|| {
-        PrattParser::new()
-            .op(PrattOp::infix(Rule::or_op, Assoc::Left))
-            .op(PrattOp::infix(Rule::and_op, Assoc::Left))
-            .op(PrattOp::prefix(Rule::not_op))
-    })
-}
 
 /// Parses a condition into an AST.
 ///
@@ -167,38 +154,84 @@ fn err_at(p: &Pair<Rule>, message: impl Into<String>) -> ParseError {
 /// same operator are flattened only when written without parentheses, as libs does.
 type Built = Result<(Expr, bool), ParseError>;
 
+/// Builds `not* primary ((and|or) not* primary)*` with `or` < `and` < `not`, left to right.
+///
+/// Iterative over the operators and the `not`s: only parentheses recurse, and their depth
+/// is bounded by [`check_depth`], so no condition can exhaust the stack (a recursive Pratt
+/// parser took one frame per `not`).
 fn build_expr(pairs: Pairs<Rule>) -> Built {
-    pratt()
-        .map_primary(build_primary)
-        .map_prefix(|_op, rhs| {
-            let (e, grouped) = rhs?;
-            // libs toggles a flag for consecutive `not`s: `not not a` is `a`.
-            match e {
-                Expr::Not(inner) if !grouped => Ok((*inner, false)),
-                e => Ok((Expr::Not(Box::new(e)), false)),
+    // The `and`-chain being built, and the finished `or` operand chain before it.
+    let mut ors: Option<(Expr, bool)> = None;
+    let mut ands: Option<(Expr, bool)> = None;
+    let mut nots = 0usize;
+    let mut pending_or = false;
+    for p in pairs {
+        match p.as_rule() {
+            Rule::not_op => nots += 1,
+            Rule::and_op => {}
+            Rule::or_op => pending_or = true,
+            _ => {
+                let mut operand = build_primary(p)?;
+                for _ in 0..nots {
+                    operand = negate(operand);
+                }
+                nots = 0;
+                if pending_or {
+                    pending_or = false;
+                    let chain = ands.take().ok_or_else(|| ParseError {
+                        message: "syntax error".into(),
+                        offset: 0,
+                    })?;
+                    ors = Some(match ors.take() {
+                        None => chain,
+                        Some(l) => combine(l, chain, true),
+                    });
+                    ands = Some(operand);
+                } else {
+                    ands = Some(match ands.take() {
+                        None => operand,
+                        Some(l) => combine(l, operand, false),
+                    });
+                }
             }
-        })
-        .map_infix(|lhs, op, rhs| {
-            let (l, lg) = lhs?;
-            let (r, _) = rhs?;
-            let is_or = op.as_rule() == Rule::or_op;
-            Ok((
-                match (l, is_or) {
-                    (Expr::Or(mut c), true) if !lg => {
-                        c.push(r);
-                        Expr::Or(c)
-                    }
-                    (Expr::And(mut c), false) if !lg => {
-                        c.push(r);
-                        Expr::And(c)
-                    }
-                    (l, true) => Expr::Or(vec![l, r]),
-                    (l, false) => Expr::And(vec![l, r]),
-                },
-                false,
-            ))
-        })
-        .parse(pairs)
+        }
+    }
+    let last = ands.ok_or_else(|| ParseError {
+        message: "empty parse".into(),
+        offset: 0,
+    })?;
+    Ok(match ors {
+        None => last,
+        Some(l) => combine(l, last, true),
+    })
+}
+
+/// One `not`: libs toggles a flag for consecutive `not`s, so `not not a` is `a`.
+fn negate((e, grouped): (Expr, bool)) -> (Expr, bool) {
+    match e {
+        Expr::Not(inner) if !grouped => (*inner, false),
+        e => (Expr::Not(Box::new(e)), false),
+    }
+}
+
+/// `l op r`, flattening a chain of the same operator written without parentheses, as libs
+/// does.
+fn combine((l, lg): (Expr, bool), (r, _): (Expr, bool), is_or: bool) -> (Expr, bool) {
+    (
+        match (l, is_or) {
+            (Expr::Or(mut c), true) if !lg => {
+                c.push(r);
+                Expr::Or(c)
+            }
+            (Expr::And(mut c), false) if !lg => {
+                c.push(r);
+                Expr::And(c)
+            }
+            (l, true) => Expr::Or(vec![l, r]),
+            (l, false) => Expr::And(vec![l, r]),
+        },
+        false,
+    )
 }
 
 fn build_primary(p: Pair<Rule>) -> Built {
