@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A position in a file: byte offset and 1-based line and column.
@@ -117,6 +117,30 @@ pub struct Documents {
     pub duplicates: Vec<YamlError>,
 }
 
+/// Deepest nesting of sequences and mappings accepted: the tree is walked recursively (built,
+/// converted, dropped), so its depth must be bounded; real files nest a few levels.
+pub const MAX_NESTING: usize = 128;
+
+/// Aliases may add at most this many bytes (plus [`ALIAS_BYTES_PER_INPUT_BYTE`] per byte of
+/// input) to the tree: a few nested anchors otherwise expand a 1 KB file to gigabytes.
+pub const ALIAS_BUDGET_FLOOR: usize = 16 << 20;
+
+/// See [`ALIAS_BUDGET_FLOOR`].
+pub const ALIAS_BYTES_PER_INPUT_BYTE: usize = 8;
+
+/// What a node counts for in the alias budget: its scalars' bytes plus a node's size each.
+fn weight(n: &Node) -> usize {
+    const NODE: usize = std::mem::size_of::<Node>();
+    match &n.kind {
+        NodeKind::Scalar(s, _) => NODE + s.len(),
+        NodeKind::Null => NODE,
+        NodeKind::Seq(v) => v.iter().fold(NODE, |w, x| w.saturating_add(weight(x))),
+        NodeKind::Map(m) => m.iter().fold(NODE, |w, (k, v)| {
+            w.saturating_add(weight(k)).saturating_add(weight(v))
+        }),
+    }
+}
+
 enum Frame {
     Seq(Vec<Node>, Pos, usize),
     Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
@@ -127,7 +151,15 @@ struct Builder<'a> {
     /// Byte offset of each char index, built only for non-ASCII text.
     char_offsets: Option<Vec<usize>>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes and their [`weight`].
+    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchors below this id belong to earlier documents, which aliases cannot name.
+    doc_first_anchor: usize,
+    /// Bytes aliases have added so far, and the most they may add.
+    expanded: usize,
+    alias_budget: usize,
+    /// The first error: parsing stops there.
+    error: Option<YamlError>,
     out: Documents,
 }
 
@@ -146,7 +178,8 @@ impl Builder<'_> {
 
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let w = weight(&node);
+            self.anchors.insert(anchor, (node.clone(), w));
         }
         match self.stack.last_mut() {
             None => self.out.docs.push(node),
@@ -169,7 +202,13 @@ impl Builder<'_> {
     }
 }
 
-impl MarkedEventReceiver for Builder<'_> {
+impl Builder<'_> {
+    fn fail(&mut self, message: String, pos: Pos) {
+        if self.error.is_none() {
+            self.error = Some(YamlError { message, pos });
+        }
+    }
+
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let pos = self.pos(&mark);
         match ev {
@@ -190,6 +229,14 @@ impl MarkedEventReceiver for Builder<'_> {
                     NodeKind::Scalar(value, style)
                 };
                 self.push_node(Node { kind, pos }, anchor);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..)
+                if self.stack.len() >= MAX_NESTING =>
+            {
+                self.fail(
+                    format!("nesting exceeds the limit of {MAX_NESTING} levels"),
+                    pos,
+                );
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), pos, anchor)),
             Event::MappingStart(anchor, _) => {
@@ -215,18 +262,34 @@ impl MarkedEventReceiver for Builder<'_> {
                 };
                 self.push_node(node, anchor);
             }
+            Event::Alias(id) if id < self.doc_first_anchor => {
+                self.fail("while parsing node, found unknown anchor".into(), pos);
+            }
             Event::Alias(id) => {
-                let node = self.anchors.get(&id).cloned().unwrap_or(Node {
-                    kind: NodeKind::Null,
-                    pos,
-                });
+                let (node, w) = self.anchors.get(&id).cloned().unwrap_or((
+                    Node {
+                        kind: NodeKind::Null,
+                        pos,
+                    },
+                    0,
+                ));
+                self.expanded = self.expanded.saturating_add(w);
+                if self.expanded > self.alias_budget {
+                    self.fail(
+                        format!(
+                            "aliases expand to more than {} bytes: refusing to expand further",
+                            self.alias_budget
+                        ),
+                        pos,
+                    );
+                    return;
+                }
                 self.push_node(Node { pos, ..node }, 0);
             }
-            Event::DocumentEnd
-            | Event::DocumentStart
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::Nothing => {}
+            Event::DocumentStart => {
+                self.doc_first_anchor = self.anchors.keys().max().map_or(0, |m| m + 1);
+            }
+            Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
 }
@@ -239,7 +302,8 @@ impl MarkedEventReceiver for Builder<'_> {
 /// again, positions being mapped back by line and column.
 ///
 /// # Errors
-/// The first YAML syntax error, with its position.
+/// The first YAML syntax error, with its position; nesting deeper than [`MAX_NESTING`] and
+/// aliases expanding beyond their budget ([`ALIAS_BUDGET_FLOOR`]) are errors too.
 pub fn parse(text: &str) -> Result<Documents, YamlError> {
     match parse_strict(text) {
         Err(e) if e.message.contains("indentation") => {
@@ -293,17 +357,36 @@ fn parse_strict(text: &str) -> Result<Documents, YamlError> {
         char_offsets,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        doc_first_anchor: 0,
+        expanded: 0,
+        alias_budget: ALIAS_BUDGET_FLOOR
+            .saturating_add(text.len().saturating_mul(ALIAS_BYTES_PER_INPUT_BYTE)),
+        error: None,
         out: Documents::default(),
     };
+    // Events are pulled one at a time rather than through `Parser::load`, which recurses once
+    // per nesting level (deep block nesting overflowed the stack) and cannot stop early.
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut b, true) {
-        let pos = b.pos(e.marker());
-        return Err(YamlError {
-            message: e.info().to_string(),
-            pos,
-        });
+    loop {
+        let (ev, mark) = match parser.next_token() {
+            Ok(x) => x,
+            Err(e) => {
+                let pos = b.pos(e.marker());
+                return Err(YamlError {
+                    message: e.info().to_string(),
+                    pos,
+                });
+            }
+        };
+        let end = ev == Event::StreamEnd;
+        b.on_event(ev, mark);
+        if let Some(e) = b.error.take() {
+            return Err(e);
+        }
+        if end {
+            return Ok(b.out);
+        }
     }
-    Ok(b.out)
 }
 
 /// Maps a byte offset inside a scalar's value back to the file.
