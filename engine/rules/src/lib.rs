@@ -12,6 +12,7 @@ pub mod diag;
 pub mod escape;
 pub mod evttype;
 pub mod field;
+pub mod file;
 pub mod load;
 pub mod matchers;
 pub mod output;

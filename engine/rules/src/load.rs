@@ -67,7 +67,7 @@ pub fn read_paths(paths: &[PathBuf]) -> (Vec<RulesFile>, Vec<Diagnostic>) {
             list.push(p.clone());
         }
         for f in list {
-            match std::fs::read_to_string(&f) {
+            match crate::file::read_text(&f) {
                 Ok(content) => files.push(RulesFile {
                     name: f.display().to_string(),
                     content,
