@@ -19,7 +19,12 @@ pub struct OverrideError {
 
 impl std::fmt::Display for OverrideError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "-o {}: {}", self.arg, self.message)
+        // A hostile argument may be megabytes long: quote its start only.
+        const SHOWN: usize = 200;
+        match self.arg.char_indices().nth(SHOWN) {
+            Some((cut, _)) => write!(f, "-o {}...: {}", &self.arg[..cut], self.message),
+            None => write!(f, "-o {}: {}", self.arg, self.message),
+        }
     }
 }
 
@@ -73,6 +78,14 @@ pub fn apply(root: &mut Node, arg: &str) -> Result<(), OverrideError> {
         .split_once('=')
         .ok_or_else(|| err("expected key=value".into()))?;
     let steps = parse_path(path.trim()).map_err(err)?;
+    // The tree is walked recursively (merged, converted, validated): as deep as a file may be.
+    if steps.len() > falco_rules::yaml::MAX_NESTING {
+        return Err(err(format!(
+            "the key path has {} levels, more than the limit of {}",
+            steps.len(),
+            falco_rules::yaml::MAX_NESTING
+        )));
+    }
     let origin = format!("-o {arg}");
     let mut new = yaml::parse(&origin, value).map_err(|e| err(e.message))?;
     // An empty value parses as an empty mapping; treat it as an empty scalar instead.
