@@ -3,6 +3,7 @@
 //! with file:line:column.
 
 use super::yaml::{Node, Pos, Value};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// A configuration problem at a position.
@@ -171,6 +172,15 @@ pub const DEFAULT_EVALUATORS: usize = 2;
 pub const MAX_EVALUATORS: usize = 64;
 const MAX_EVALUATORS_U64: u64 = MAX_EVALUATORS as u64;
 
+/// Largest `outputs_queue.capacity`: each output preallocates its queue.
+pub const MAX_QUEUE_CAPACITY: u64 = 1 << 20;
+/// Longest `metrics.interval`, in seconds (a year).
+pub const MAX_INTERVAL_SECS: u64 = 366 * 86400;
+/// Largest `syscall_event_drops.max_burst`.
+pub const MAX_BURST: u64 = 1_000_000;
+/// Longest output timeout in milliseconds (an hour).
+pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
 /// Top-level keys Falco documents; anything else is warned as unknown.
 const KNOWN_TOP_LEVEL: &[&str] = &[
     "config_files",
@@ -294,6 +304,44 @@ impl<'a> Reader<'a> {
                 default
             }
         }
+    }
+
+    /// [`Reader::uint`] within `range`: a value outside it is an error at its position.
+    fn uint_in(&mut self, path: &str, default: u64, range: RangeInclusive<u64>) -> u64 {
+        let v = self.uint(path, default);
+        if range.contains(&v) {
+            return v;
+        }
+        if let Some(node) = self.node(path) {
+            self.error(
+                node,
+                format!(
+                    "`{path}` must be between {} and {}, found `{v}`",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+        default
+    }
+
+    /// [`Reader::float`], finite and within `range`: anything else is an error at its position.
+    fn float_in(&mut self, path: &str, default: f64, range: RangeInclusive<f64>) -> f64 {
+        let v = self.float(path, default);
+        if range.contains(&v) {
+            return v;
+        }
+        if let Some(node) = self.node(path) {
+            self.error(
+                node,
+                format!(
+                    "`{path}` must be between {} and {}, found `{v}`",
+                    range.start(),
+                    range.end()
+                ),
+            );
+        }
+        default
     }
 
     fn float(&mut self, path: &str, default: f64) -> f64 {
@@ -472,9 +520,9 @@ impl Config {
         }
         let syscall_event_drops = DropsConfig {
             actions,
-            rate: r.float("syscall_event_drops.rate", 0.03333),
-            max_burst: r.uint("syscall_event_drops.max_burst", 1),
-            threshold: r.float("syscall_event_drops.threshold", 0.1),
+            rate: r.float_in("syscall_event_drops.rate", 0.03333, 0.0..=1e6),
+            max_burst: r.uint_in("syscall_event_drops.max_burst", 1, 0..=MAX_BURST),
+            threshold: r.float_in("syscall_event_drops.threshold", 0.1, 0.0..=1.0),
         };
         let base_syscalls = BaseSyscalls {
             custom_set: r.string_list("base_syscalls.custom_set"),
@@ -483,13 +531,25 @@ impl Config {
         };
         let interval_secs = match r.string("metrics.interval") {
             None => 3600,
-            Some((node, t)) => parse_duration_secs(&t).unwrap_or_else(|| {
-                r.error(
-                    node,
-                    format!("`metrics.interval` must be a duration like 15m or 1h, found `{t}`"),
-                );
-                3600
-            }),
+            Some((node, t)) => match parse_duration_secs(&t) {
+                Some(secs) if secs <= MAX_INTERVAL_SECS => secs,
+                Some(_) => {
+                    r.error(
+                        node,
+                        format!("`metrics.interval` must be at most {MAX_INTERVAL_SECS} seconds (a year), found `{t}`"),
+                    );
+                    3600
+                }
+                None => {
+                    r.error(
+                        node,
+                        format!(
+                            "`metrics.interval` must be a duration like 15m or 1h, found `{t}`"
+                        ),
+                    );
+                    3600
+                }
+            },
         };
         let metrics = MetricsConfig {
             enabled: r.bool("metrics.enabled", false),
@@ -548,6 +608,12 @@ impl Config {
             r.bool(key, false);
         }
 
+        // Numbers the outputs crate reads itself: checked here, where positions are known.
+        r.uint_in("output_timeout", 2000, 1..=MAX_TIMEOUT_MS);
+        r.uint_in("http_output.timeout_ms", 5000, 1..=MAX_TIMEOUT_MS);
+        r.uint_in("http_output.connect_timeout_ms", 2000, 1..=MAX_TIMEOUT_MS);
+        r.uint_in("http_output.max_consecutive_timeouts", 5, 0..=255);
+
         let config = Config {
             rules_files,
             rules_selection,
@@ -561,14 +627,14 @@ impl Config {
             priority,
             rule_matching,
             buffered_outputs: r.bool("buffered_outputs", false),
-            outputs_queue_capacity: r.uint("outputs_queue.capacity", 0),
+            outputs_queue_capacity: r.uint_in("outputs_queue.capacity", 0, 0..=MAX_QUEUE_CAPACITY),
             outputs: serde_yaml::Value::Mapping(outputs),
             log_level,
             log_stderr: r.bool("log_stderr", true),
             log_syslog: r.bool("log_syslog", false),
             syscall_event_drops,
             engine_kind,
-            kmod_buf_size_preset: r.uint("engine.kmod.buf_size_preset", 4),
+            kmod_buf_size_preset: r.uint_in("engine.kmod.buf_size_preset", 4, 0..=10),
             kmod_drop_failed_exit: r.bool("engine.kmod.drop_failed_exit", false),
             replay_capture_file,
             evaluators,
@@ -643,7 +709,8 @@ fn read_rules_selection(r: &mut Reader<'_>) -> Vec<RuleSelection> {
     out
 }
 
-/// Parses `30s`, `15m`, `1h`, `2d`, or a bare number of seconds.
+/// Parses `30s`, `15m`, `1h`, `2d`, or a bare number of seconds (saturating: a duration too
+/// long for a `u64` of seconds is `u64::MAX`, for the range check to refuse).
 fn parse_duration_secs(s: &str) -> Option<u64> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
@@ -656,5 +723,5 @@ fn parse_duration_secs(s: &str) -> Option<u64> {
         "ms" => return Some((n / 1000).max(1)),
         _ => return None,
     };
-    Some(n * mult)
+    Some(n.saturating_mul(mult))
 }

@@ -87,7 +87,8 @@ pub fn run(
     let mut ticker = Ticker::new(&loaded, &source);
     let deadline = cli
         .duration_secs
-        .map(|s| Instant::now() + Duration::from_secs(s));
+        // A duration past what an Instant can hold means no deadline, not a panic.
+        .and_then(|s| Instant::now().checked_add(Duration::from_secs(s)));
     let started = Instant::now();
     let mut code = ExitCode::SUCCESS;
     let mut events = 0u64;
