@@ -36,7 +36,7 @@ pub fn support_json(loaded: &Loaded) -> serde_json::Value {
     } else {
         serde_json::Value::Null
     };
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let read = |p: &Path| falco_rules::file::read_text(p).unwrap_or_default();
     let mut rules = Vec::new();
     for p in &loaded.config.rules_files {
         let files: Vec<PathBuf> = if p.is_dir() {

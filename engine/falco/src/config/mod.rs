@@ -58,7 +58,7 @@ pub struct Loaded {
 }
 
 fn read_yaml(path: &Path) -> Result<Node, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+    let text = falco_rules::file::read_text(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
         source,
     })?;

@@ -111,6 +111,14 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     let Some(read) = cli.read.as_ref() else {
         return live(cli, out);
     };
+    // The capture is opened twice (state, then events), so it must be a file; a FIFO would
+    // also block the open until a writer appears.
+    if std::fs::metadata(read).is_ok_and(|m| !m.is_file()) {
+        return Err(InspectError::Usage(format!(
+            "{}: not a regular file",
+            read.display()
+        )));
+    }
     let catalog = falco_sinsp::fields::SyscallCatalog::new();
     let fmt = match &cli.format {
         Some(s) => Format::parse_with(s, &catalog).map_err(InspectError::Usage)?,
