@@ -37,6 +37,8 @@ pub enum Fatal {
     Proc(std::io::Error),
     /// A source cannot start or cannot go on (its own message).
     Source(String),
+    /// Stdout does not take the program's output (closed, full).
+    Stdout(std::io::Error),
 }
 
 impl std::fmt::Display for Fatal {
@@ -64,6 +66,7 @@ impl std::fmt::Display for Fatal {
             Fatal::Replay(path, e) => write!(f, "{}: {e}", path.display()),
             Fatal::Proc(e) => write!(f, "cannot read /proc: {e}"),
             Fatal::Source(e) => write!(f, "{e}"),
+            Fatal::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
         }
     }
 }
@@ -73,6 +76,13 @@ impl std::error::Error for Fatal {}
 impl Fatal {
     /// Prints the error (after the loader's report, for rules) and returns the exit code.
     pub fn report(&self) -> ExitCode {
+        // A reader that went away (`| head`) is not an error worth reporting, as in
+        // falco-inspect.
+        if let Fatal::Stdout(e) = self {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+        }
         if let Fatal::Rules(report) = self {
             eprint!("{report}");
         }

@@ -1,19 +1,24 @@
 //! The actions that describe this build and its setup: `--version` and `--support`.
 
 use crate::config::Loaded;
+use crate::fatal::Fatal;
 use std::path::{Path, PathBuf};
 
 /// Version string printed by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `--version`: this build's version and the versions it is compatible with.
-pub fn print_version() {
-    println!("Falco version: {VERSION} (falco-rs, x86_64)");
-    println!("Libs version:  0.25.0 (compatible event schema)");
-    println!("Engine:        0.44.0 (compatible rules language)");
-    println!("Driver:");
-    println!("  API version:    {}", ringbuf_abi::ring::ABI_VERSION);
-    println!("  Event table:    {} events", ringbuf_abi::EVENT_COUNT);
+pub fn print_version() -> Result<(), Fatal> {
+    crate::stdout::print(&format!(
+        "Falco version: {VERSION} (falco-rs, x86_64)\n\
+         Libs version:  0.25.0 (compatible event schema)\n\
+         Engine:        0.44.0 (compatible rules language)\n\
+         Driver:\n  \
+         API version:    {}\n  \
+         Event table:    {} events\n",
+        ringbuf_abi::ring::ABI_VERSION,
+        ringbuf_abi::EVENT_COUNT
+    ))
 }
 
 /// `--support`: version, system, command line, configuration files and rules files with their

@@ -29,10 +29,10 @@ pub fn run(cli: Cli) -> ExitCode {
 /// `-V` verdict, a drop action that exits).
 fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
     match action {
-        Action::Version => info::print_version(),
+        Action::Version => info::print_version()?,
         Action::Support => {
             let loaded = configure(cli)?;
-            println!("{}", support_json(&loaded));
+            crate::stdout::print(&format!("{}\n", support_json(&loaded)))?;
         }
         Action::ListFields {
             source,
@@ -51,7 +51,7 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
         Action::ListRules => {
             let loaded = configure(cli)?;
             let catalog = SyscallCatalog::new();
-            rules::print_rules(&rules::startup_rules(cli, &loaded, &catalog)?);
+            rules::print_rules(&rules::startup_rules(cli, &loaded, &catalog)?)?;
         }
         Action::Describe { name } => {
             let loaded = configure(cli)?;

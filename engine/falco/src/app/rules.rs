@@ -25,8 +25,7 @@ pub fn print_fields(
         Some("json") => ListFormat::Json,
         Some(other) => return Err(Fatal::ListFormat(other.to_string())),
     };
-    print!("{}", list_fields(catalog, source, names_only, format));
-    Ok(())
+    crate::stdout::print(&list_fields(catalog, source, names_only, format))
 }
 
 /// `-V FILE...`, as Falco's `validate_rules_files`: each file loaded after the previous ones;
@@ -46,7 +45,10 @@ pub fn validate(
     let ok = results.iter().all(|r| r.successful());
     if json {
         let all: Vec<_> = results.iter().map(|r| r.to_json()).collect();
-        println!("{}", serde_json::json!({ "falco_load_results": all }));
+        crate::stdout::print(&format!(
+            "{}\n",
+            serde_json::json!({ "falco_load_results": all })
+        ))?;
     } else {
         let mut summary = Vec::new();
         for (r, f) in results.iter().zip(&files) {
@@ -61,7 +63,7 @@ pub fn validate(
             }
             summary.push(text);
         }
-        println!("{}", summary.join("\n"));
+        crate::stdout::print(&format!("{}\n", summary.join("\n")))?;
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -84,15 +86,14 @@ pub fn startup_rules(
 }
 
 /// `-L`: every loaded rule with its description.
-pub fn print_rules(ruleset: &RuleSet) {
-    print!("{}", list_rules(ruleset));
+pub fn print_rules(ruleset: &RuleSet) -> Result<(), Fatal> {
+    crate::stdout::print(&list_rules(ruleset))
 }
 
 /// `-l NAME`: a rule, or else a macro or list of that name.
 pub fn describe(ruleset: &RuleSet, name: &str) -> Result<(), Fatal> {
     let text = describe_item(ruleset, name).ok_or_else(|| Fatal::NoSuchItem(name.to_string()))?;
-    print!("{text}");
-    Ok(())
+    crate::stdout::print(&text)
 }
 
 fn describe_item(ruleset: &RuleSet, name: &str) -> Option<String> {
