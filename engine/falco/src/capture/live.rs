@@ -50,7 +50,8 @@ pub fn capture_live(
     let mut writer = CaptureWriter::create(&c.out, c.gzip, &meta)
         .map_err(|e| format!("{}: {e}", c.out.display()))?;
     started();
-    let deadline = c.duration.map(|d| Instant::now() + d);
+    // A duration past what an Instant can hold means no deadline, not a panic.
+    let deadline = c.duration.and_then(|d| Instant::now().checked_add(d));
     let mut written = 0u64;
     let mut stopping = false;
     'capture: loop {
