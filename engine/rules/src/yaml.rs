@@ -155,7 +155,7 @@ struct Builder<'a> {
     anchors: HashMap<usize, (Node, usize)>,
     /// Anchors below this id belong to earlier documents, which aliases cannot name.
     doc_first_anchor: usize,
-    /// Bytes aliases have added so far, and the most they may add.
+    /// Bytes aliases and anchors' copies have added so far, and the most they may add.
     expanded: usize,
     alias_budget: usize,
     /// The first error: parsing stops there.
@@ -176,9 +176,29 @@ impl Builder<'_> {
         }
     }
 
+    /// Counts `w` bytes of copies against the alias budget; false (and the error) past it.
+    fn spend(&mut self, w: usize, pos: Pos) -> bool {
+        self.expanded = self.expanded.saturating_add(w);
+        if self.expanded > self.alias_budget {
+            self.fail(
+                format!(
+                    "aliases expand to more than {} bytes: refusing to expand further",
+                    self.alias_budget
+                ),
+                pos,
+            );
+            return false;
+        }
+        true
+    }
+
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
+            // The anchor's copy counts too: nested anchors each copy what they hold.
             let w = weight(&node);
+            if !self.spend(w, node.pos) {
+                return;
+            }
             self.anchors.insert(anchor, (node.clone(), w));
         }
         match self.stack.last_mut() {
@@ -273,18 +293,9 @@ impl Builder<'_> {
                     },
                     0,
                 ));
-                self.expanded = self.expanded.saturating_add(w);
-                if self.expanded > self.alias_budget {
-                    self.fail(
-                        format!(
-                            "aliases expand to more than {} bytes: refusing to expand further",
-                            self.alias_budget
-                        ),
-                        pos,
-                    );
-                    return;
+                if self.spend(w, pos) {
+                    self.push_node(Node { pos, ..node }, 0);
                 }
-                self.push_node(Node { pos, ..node }, 0);
             }
             Event::DocumentStart => {
                 self.doc_first_anchor = self.anchors.keys().max().map_or(0, |m| m + 1);

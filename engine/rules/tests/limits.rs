@@ -124,6 +124,21 @@ fn alias_expansion_is_bounded() {
 }
 
 #[test]
+fn nested_anchors_count_against_the_alias_budget() {
+    // A hundred anchors nested around 400 KB: each anchor keeps its own copy.
+    let payload = format!("[{}]", vec!["x".repeat(62); 6_000].join(","));
+    let mut t: String = (0..100)
+        .map(|i| format!("- &a{i}\n{}", "  ".repeat(i + 1)))
+        .collect();
+    t.push_str(&payload);
+    let Err(e) = yaml::parse(&t).map(|_| ()) else {
+        panic!("a hundred nested copies parsed");
+    };
+    assert!(e.message.contains("aliases expand to more than"), "{e:?}");
+    assert!(e.pos.line > 1, "{e:?}");
+}
+
+#[test]
 fn files_over_the_cap_are_refused_by_name() {
     let dir = std::env::temp_dir().join(format!("falco-rules-limits-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
