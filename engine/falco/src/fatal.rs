@@ -84,9 +84,9 @@ impl Fatal {
             }
         }
         if let Fatal::Rules(report) = self {
-            eprint!("{report}");
+            crate::stdio::eprint(report);
         }
-        eprintln!("Error: {self}");
+        crate::stdio::eprint(&format!("Error: {self}\n"));
         ExitCode::FAILURE
     }
 }

@@ -24,5 +24,5 @@ pub mod load;
 pub mod pipeline;
 /// Where records come from: replay of a capture, the kernel module's rings.
 pub mod source;
-/// The program's own output on stdout, with write errors reported instead of panicking.
-pub mod stdout;
+/// The program's own output on stdout and stderr, with write errors handled instead of panicking.
+pub mod stdio;

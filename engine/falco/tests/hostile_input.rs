@@ -263,8 +263,9 @@ fn yaml_aliases_do_not_expand_without_limit() {
 
     // A configuration file.
     let cfg = write(dir.path(), "laughs.yaml", &laughs("x"));
-    capped(FALCO, &["-c", s(&cfg), "--dry-run"])
-        .refused("laughs.yaml:6:15: aliases expand to more than");
+    let o = capped(FALCO, &["-c", s(&cfg), "--dry-run"]);
+    o.refused("aliases expand to more than");
+    assert!(o.stderr.contains("laughs.yaml:6:"), "{o:#?}");
 
     // A 412-byte `-o` value.
     let value = "{a: &a [x,x,x,x,x,x,x,x,x,x], b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a], c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b], d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c], e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d], f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e], g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f], h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g], i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h,*h]}";
@@ -510,4 +511,41 @@ fn a_reload_of_hostile_rules_fails_and_the_engine_goes_on() {
     drop(writer);
     let status = child.wait().expect("exits");
     assert!(status.success(), "{status:?}: {}", stderr());
+}
+
+#[test]
+fn a_full_stderr_does_not_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = write(dir.path(), "broken.yaml", &rule("evt.type = "));
+    for (args, code) in [
+        (
+            vec!["-c", "falco.yaml", "-o", "json_output=maybe", "--dry-run"],
+            1,
+        ),
+        (vec!["-V", s(&broken)], 1),
+        (vec!["-c", "falco.yaml", "-e", CAPTURE], 0),
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let status = Command::new(FALCO)
+            .args(&args)
+            .current_dir(REPO)
+            .stdout(Stdio::null())
+            .stderr(full)
+            .status()
+            .expect("falco runs");
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let status = Command::new(INSPECT)
+        .args(["-r", "/nonexistent.scap"])
+        .stderr(full)
+        .status()
+        .expect("falco-inspect runs");
+    assert_eq!(status.code(), Some(1));
 }

@@ -9,7 +9,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// `--version`: this build's version and the versions it is compatible with.
 pub fn print_version() -> Result<(), Fatal> {
-    crate::stdout::print(&format!(
+    crate::stdio::print(&format!(
         "Falco version: {VERSION} (falco-rs, x86_64)\n\
          Libs version:  0.25.0 (compatible event schema)\n\
          Engine:        0.44.0 (compatible rules language)\n\

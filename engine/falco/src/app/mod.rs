@@ -32,7 +32,7 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
         Action::Version => info::print_version()?,
         Action::Support => {
             let loaded = configure(cli)?;
-            crate::stdout::print(&format!("{}\n", support_json(&loaded)))?;
+            crate::stdio::print(&format!("{}\n", support_json(&loaded)))?;
         }
         Action::ListFields {
             source,

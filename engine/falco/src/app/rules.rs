@@ -25,7 +25,7 @@ pub fn print_fields(
         Some("json") => ListFormat::Json,
         Some(other) => return Err(Fatal::ListFormat(other.to_string())),
     };
-    crate::stdout::print(&list_fields(catalog, source, names_only, format))
+    crate::stdio::print(&list_fields(catalog, source, names_only, format))
 }
 
 /// `-V FILE...`, as Falco's `validate_rules_files`: each file loaded after the previous ones;
@@ -45,7 +45,7 @@ pub fn validate(
     let ok = results.iter().all(|r| r.successful());
     if json {
         let all: Vec<_> = results.iter().map(|r| r.to_json()).collect();
-        crate::stdout::print(&format!(
+        crate::stdio::print(&format!(
             "{}\n",
             serde_json::json!({ "falco_load_results": all })
         ))?;
@@ -55,7 +55,7 @@ pub fn validate(
             let mut text = if !r.successful() || !r.has_warnings() {
                 r.to_text()
             } else {
-                eprintln!("{}", r.to_text());
+                crate::stdio::eprint(&format!("{}\n", r.to_text()));
                 format!("{}: Ok, with warnings", r.name)
             };
             if !r.successful() && falco_rules::load::has_mapping_root(&f.content) {
@@ -63,7 +63,7 @@ pub fn validate(
             }
             summary.push(text);
         }
-        crate::stdout::print(&format!("{}\n", summary.join("\n")))?;
+        crate::stdio::print(&format!("{}\n", summary.join("\n")))?;
     }
     Ok(if ok {
         ExitCode::SUCCESS
@@ -87,13 +87,13 @@ pub fn startup_rules(
 
 /// `-L`: every loaded rule with its description.
 pub fn print_rules(ruleset: &RuleSet) -> Result<(), Fatal> {
-    crate::stdout::print(&list_rules(ruleset))
+    crate::stdio::print(&list_rules(ruleset))
 }
 
 /// `-l NAME`: a rule, or else a macro or list of that name.
 pub fn describe(ruleset: &RuleSet, name: &str) -> Result<(), Fatal> {
     let text = describe_item(ruleset, name).ok_or_else(|| Fatal::NoSuchItem(name.to_string()))?;
-    crate::stdout::print(&text)
+    crate::stdio::print(&text)
 }
 
 fn describe_item(ruleset: &RuleSet, name: &str) -> Option<String> {

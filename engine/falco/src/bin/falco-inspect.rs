@@ -14,7 +14,7 @@ fn main() {
                 std::process::exit(0);
             }
         }
-        eprintln!("falco-inspect: {e}");
+        falco::stdio::eprint(&format!("falco-inspect: {e}\n"));
         std::process::exit(1);
     }
 }

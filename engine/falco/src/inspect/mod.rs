@@ -228,7 +228,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         snaplen: ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
     };
     let n = capture_live(&c, &stop, || {
-        eprintln!("capturing to {}", c.out.display());
+        crate::stdio::eprint(&format!("capturing to {}\n", c.out.display()));
     })
     .map_err(InspectError::Usage)?;
     writeln!(out, "{n} events written to {}", path.display())?;

@@ -182,6 +182,6 @@ pub fn run(
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     let report = outputs.shutdown(Duration::from_secs(5));
     log::debug!("outputs: {report:?}");
-    crate::stdout::print(&summary.render())?;
+    crate::stdio::print(&summary.render())?;
     Ok(code)
 }
