@@ -3,6 +3,7 @@
 //! when its source fails and then shuts down in order.
 
 use crate::config::ConfigError;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -83,10 +84,13 @@ impl Fatal {
                 return ExitCode::SUCCESS;
             }
         }
+        // Written here rather than through `stdio`, which reports its errors as a `Fatal`: a
+        // stderr that cannot take the message is ignored, the exit status still tells.
+        let mut err = std::io::stderr().lock();
         if let Fatal::Rules(report) = self {
-            crate::stdio::eprint(report);
+            let _ = err.write_all(report.as_bytes());
         }
-        crate::stdio::eprint(&format!("Error: {self}\n"));
+        let _ = writeln!(err, "Error: {self}");
         ExitCode::FAILURE
     }
 }
