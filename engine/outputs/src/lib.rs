@@ -3,7 +3,9 @@
 //! The engine formats each alert once ([`Alert::line`]) and hands it to [`Outputs::send`],
 //! which never blocks: every enabled output has its own worker thread behind a bounded queue,
 //! and an output that is slow, hanging or dead sheds its own alerts (counted in
-//! [`OutputStats::shed`]) without holding back detection or the other outputs. Counters are
+//! [`OutputStats::shed`]) without holding back detection or the other outputs. A caller that
+//! can hold back its input instead (a replay) asks [`Outputs::wait_for_room`], and then nothing
+//! is shed until its stop flag says so. Counters are
 //! read with [`Outputs::stats`]; notices about shedding, failures and blocked outputs are logged
 //! at most once per interval by a monitor thread, never per alert.
 //!

@@ -1,8 +1,10 @@
 //! The hub: one worker thread per enabled output, each behind its own bounded queue.
 //!
-//! Backpressure never reaches the caller: [`Outputs::send`] offers the alert to every queue
-//! with `try_send`, and an output whose queue is full sheds the alert (counted) while the others
-//! take it. A monitor thread turns the counters into log notices, at most one per output and
+//! By default backpressure never reaches the caller: [`Outputs::send`] offers the alert to every
+//! queue with `try_send`, and an output whose queue is full sheds the alert (counted) while the
+//! others take it. A caller with no reason to shed (a replay) turns on
+//! [`Outputs::wait_for_room`], and `send` then waits for room until the caller's stop flag has
+//! been set for longer than a grace period. A monitor thread turns the counters into log notices, at most one per output and
 //! kind per interval, so no per-alert path logs.
 
 use std::io;
@@ -12,14 +14,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, never, select, Receiver, RecvTimeoutError, Sender, TrySendError};
+use crossbeam_channel::{
+    bounded, never, select, Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError,
+};
 
 use crate::alert::Alert;
 use crate::config::OutputsConfig;
 use crate::error::OutputsError;
 use crate::sink::file::FileSink;
 use crate::sink::http::HttpSink;
-use crate::sink::program::ProgramSink;
+use crate::sink::program::{ProcessGroups, ProgramSink};
 use crate::sink::stdout::WriterSink;
 use crate::sink::syslog::SyslogSink;
 use crate::sink::Sink;
@@ -30,8 +34,15 @@ const IDLE_TICK: Duration = Duration::from_millis(200);
 /// After the shutdown deadline, how long workers still get to notice they must discard.
 const ABANDON_GRACE: Duration = Duration::from_millis(100);
 
-/// An output ready to run: its name, sink, counters and abandon flag.
-type BuiltSink = (&'static str, Box<dyn Sink>, Arc<Counters>, Arc<AtomicBool>);
+/// An output ready to run: its name, sink, counters, abandon flag and, for the program
+/// output, the process groups of its programs.
+type BuiltSink = (
+    &'static str,
+    Box<dyn Sink>,
+    Arc<Counters>,
+    Arc<AtomicBool>,
+    Option<ProcessGroups>,
+);
 
 /// State one output's worker shares with the hub and the monitor.
 struct Shared {
@@ -43,6 +54,8 @@ struct Shared {
     /// Set when the shutdown deadline passed: drop what is still queued.
     abandon: Arc<AtomicBool>,
     close_deadline: Mutex<Option<Instant>>,
+    /// The program output's process groups: ended when its worker is stuck at the deadline.
+    groups: Option<ProcessGroups>,
 }
 
 struct Worker {
@@ -65,6 +78,55 @@ pub struct Outputs {
     epoch: Instant,
     output_timeout: Duration,
     stopped: bool,
+    /// Set by [`Outputs::wait_for_room`]: full queues make `send` wait instead of shed.
+    backpressure: Option<Backpressure>,
+}
+
+/// How long a waiting `send` sleeps on a full queue before it looks at the stop flag again.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// `send` waits for room in full queues until `stop` has been set for `grace`.
+struct Backpressure {
+    stop: Arc<AtomicBool>,
+    grace: Duration,
+    /// Milliseconds since the hub's epoch (+1) at which a send first saw `stop`, 0 before.
+    stop_seen_ms: AtomicU64,
+    epoch: Instant,
+}
+
+impl Backpressure {
+    /// Whether waiting is over: the stop flag has been set for longer than the grace.
+    fn gave_up(&self) -> bool {
+        if !self.stop.load(Relaxed) {
+            return false;
+        }
+        let now = millis_since(self.epoch);
+        let seen = match self.stop_seen_ms.compare_exchange(0, now, Relaxed, Relaxed) {
+            Ok(_) => now,
+            Err(seen) => seen,
+        };
+        now.saturating_sub(seen) >= duration_ms(self.grace)
+    }
+
+    /// Puts `alert` in `queue`, waiting while it is full; false when the queue is gone or the
+    /// wait was given up.
+    fn send(&self, queue: &Sender<Arc<Alert>>, mut alert: Arc<Alert>) -> bool {
+        loop {
+            match queue.try_send(alert) {
+                Ok(()) => return true,
+                Err(TrySendError::Disconnected(_)) => return false,
+                Err(TrySendError::Full(back)) => alert = back,
+            }
+            if self.gave_up() {
+                return false;
+            }
+            match queue.send_timeout(alert, STOP_POLL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+                Err(SendTimeoutError::Timeout(back)) => alert = back,
+            }
+        }
+    }
 }
 
 /// What [`Outputs::shutdown`] achieved.
@@ -100,6 +162,7 @@ impl Outputs {
                 Box::new(WriterSink::new(io::stdout(), buffered, c.clone())),
                 c,
                 flag(),
+                None,
             ));
         }
         if config.file_output.enabled {
@@ -115,14 +178,21 @@ impl Outputs {
                 )),
                 c,
                 flag(),
+                None,
             ));
         }
         if config.syslog_output.enabled {
             let c = counters();
-            sinks.push(("syslog", Box::new(SyslogSink::new(c.clone())), c, flag()));
+            sinks.push((
+                "syslog",
+                Box::new(SyslogSink::new(c.clone())),
+                c,
+                flag(),
+                None,
+            ));
         }
         if config.program_output.enabled {
-            let (c, abandon) = (counters(), flag());
+            let (c, abandon, groups) = (counters(), flag(), ProcessGroups::default());
             let program = &config.program_output;
             let sink = ProgramSink::new(
                 program.program.clone(),
@@ -130,13 +200,14 @@ impl Outputs {
                 buffered,
                 c.clone(),
                 abandon.clone(),
+                groups.clone(),
             );
-            sinks.push(("program", Box::new(sink), c, abandon));
+            sinks.push(("program", Box::new(sink), c, abandon, Some(groups)));
         }
         if config.http_output.enabled {
             let c = counters();
             match HttpSink::build(&config.http_output, c.clone()) {
-                Ok(sink) => sinks.push(("http", Box::new(sink), c, flag())),
+                Ok(sink) => sinks.push(("http", Box::new(sink), c, flag(), None)),
                 Err(e) => errors.extend(e),
             }
         }
@@ -153,9 +224,10 @@ impl Outputs {
             epoch: Instant::now(),
             output_timeout: config.output_timeout(),
             stopped: false,
+            backpressure: None,
         };
         let capacity = config.outputs_queue.effective_capacity();
-        for (index, (name, sink, counters, abandon)) in sinks.into_iter().enumerate() {
+        for (index, (name, sink, counters, abandon, groups)) in sinks.into_iter().enumerate() {
             let shared = Arc::new(Shared {
                 name,
                 capacity,
@@ -163,6 +235,7 @@ impl Outputs {
                 reopen_generation: AtomicU64::new(0),
                 abandon,
                 close_deadline: Mutex::new(None),
+                groups,
             });
             let (queue, alerts) = bounded(capacity);
             let (wake, wakes) = bounded(1);
@@ -210,19 +283,36 @@ impl Outputs {
         Ok(outputs)
     }
 
-    /// Offers `alert` to every enabled output. Never blocks: an output whose queue is full sheds
-    /// it, which is counted in that output's `shed`.
+    /// Makes [`send`](Outputs::send) wait for room in a full queue instead of shedding, for a
+    /// caller that can hold back its own input (a replay): nothing is shed while `stop` is
+    /// clear. Once `stop` is set, sends still wait for `grace` (counted from the first send
+    /// that saw it), then shed what does not fit, so a stop never hangs on a stuck output.
+    pub fn wait_for_room(&mut self, stop: Arc<AtomicBool>, grace: Duration) {
+        self.backpressure = Some(Backpressure {
+            stop,
+            grace,
+            stop_seen_ms: AtomicU64::new(0),
+            epoch: self.epoch,
+        });
+    }
+
+    /// Offers `alert` to every enabled output. An output whose queue is full sheds it, counted
+    /// in that output's `shed`; never blocks unless [`wait_for_room`](Outputs::wait_for_room)
+    /// was called, in which case it waits for room as that method says.
     pub fn send(&self, alert: Alert) {
         let alert = Arc::new(alert);
         for worker in &self.workers {
             let Some(queue) = &worker.queue else { continue };
             let counters = &worker.shared.counters;
-            match queue.try_send(alert.clone()) {
-                Ok(()) => counters.enqueued.fetch_add(1, Relaxed),
-                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                    counters.shed.fetch_add(1, Relaxed)
-                }
+            let taken = match &self.backpressure {
+                Some(backpressure) => backpressure.send(queue, alert.clone()),
+                None => queue.try_send(alert.clone()).is_ok(),
             };
+            if taken {
+                counters.enqueued.fetch_add(1, Relaxed);
+            } else {
+                counters.shed.fetch_add(1, Relaxed);
+            }
         }
     }
 
@@ -291,6 +381,11 @@ impl Outputs {
                     abandoned = true;
                     for (worker, _) in self.workers.iter().zip(&finished).filter(|(_, f)| !**f) {
                         worker.shared.abandon.store(true, Release);
+                        // A program that stopped reading holds its worker in a write: ending it
+                        // frees the worker (and leaves no process behind).
+                        if let Some(groups) = &worker.shared.groups {
+                            groups.end_all();
+                        }
                     }
                     wait_until = Instant::now() + ABANDON_GRACE;
                 }

@@ -129,4 +129,13 @@ impl OutputsStats {
     pub fn total_failed(&self) -> u64 {
         self.outputs.iter().map(|o| o.failed).sum()
     }
+
+    /// Alerts some output did not deliver, all outputs together: shed, failed, discarded at
+    /// shutdown, or found lost after they were written.
+    pub fn total_lost(&self) -> u64 {
+        self.outputs
+            .iter()
+            .map(|o| o.shed + o.failed + o.discarded + o.lost_after_write)
+            .sum()
+    }
 }

@@ -7,6 +7,10 @@
 //! (`lost_after_write`); what a program read completely but did not act on before dying is
 //! beyond what a writer can see. Respawns back off exponentially while the program keeps dying
 //! young.
+//!
+//! Every program runs in its own process group, and the groups are remembered until they have
+//! no process left: whatever a program leaves running (a pipeline's other commands, something
+//! it started in the background) is ended at shutdown, so nothing outlives the engine.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -15,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,6 +34,56 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// Attempts to write one batch before its alerts are counted as failed.
 const WRITE_ATTEMPTS: u32 = 4;
+/// At shutdown, how long the processes left in a program's group get after SIGTERM.
+const TERM_GRACE: Duration = Duration::from_millis(200);
+/// Groups remembered before the ones with no process left are forgotten without waiting for
+/// an idle moment (one program per alert starts a group per alert).
+const GROUPS_PRUNE_AT: usize = 64;
+
+/// The process groups of the programs this output started that may still have processes,
+/// shared with the hub, which ends them when a worker is stuck at the shutdown deadline.
+#[derive(Clone, Default)]
+pub(crate) struct ProcessGroups(Arc<Mutex<Vec<u32>>>);
+
+impl ProcessGroups {
+    fn track(&self, pgid: u32) {
+        if let Ok(mut groups) = self.0.lock() {
+            if groups.len() >= GROUPS_PRUNE_AT {
+                groups.retain(|&g| group_alive(g));
+            }
+            groups.push(pgid);
+        }
+    }
+
+    /// Forgets the groups that have no process left.
+    fn prune(&self) {
+        if let Ok(mut groups) = self.0.lock() {
+            groups.retain(|&g| group_alive(g));
+        }
+    }
+
+    /// Ends every process left in the groups: SIGTERM, then SIGKILL to what is still there
+    /// after [`TERM_GRACE`].
+    pub(crate) fn end_all(&self) {
+        let Ok(mut groups) = self.0.lock() else {
+            return;
+        };
+        groups.retain(|&g| sys::kill_process_group(g, libc::SIGTERM).is_ok());
+        let until = Instant::now() + TERM_GRACE;
+        while !groups.is_empty() && Instant::now() < until {
+            thread::sleep(Duration::from_millis(10));
+            groups.retain(|&g| group_alive(g));
+        }
+        for g in groups.drain(..) {
+            let _ = sys::kill_process_group(g, libc::SIGKILL);
+        }
+    }
+}
+
+/// Whether the process group `pgid` still has a process (a zombie counts until it is reaped).
+fn group_alive(pgid: u32) -> bool {
+    sys::kill_process_group(pgid, 0).is_ok()
+}
 
 /// One alert waiting to be written, and whether it was already counted as delivered (it was
 /// written once to a program that died before reading it).
@@ -68,6 +122,8 @@ pub(crate) struct ProgramSink {
     abandon: Arc<AtomicBool>,
     /// Programs closed by a reopen, finishing what is left in their pipe; reaped when done.
     retiring: Vec<Child>,
+    /// Every program's process group, ended at shutdown.
+    groups: ProcessGroups,
 }
 
 impl ProgramSink {
@@ -77,6 +133,7 @@ impl ProgramSink {
         buffered: bool,
         counters: Arc<Counters>,
         abandon: Arc<AtomicBool>,
+        groups: ProcessGroups,
     ) -> Self {
         ProgramSink {
             program,
@@ -92,7 +149,15 @@ impl ProgramSink {
             counters,
             abandon,
             retiring: Vec::new(),
+            groups,
         }
+    }
+
+    /// Starts `sh -c PROGRAM` in a process group of its own, remembered in `groups`.
+    fn start(&self) -> io::Result<Child> {
+        let child = self.command().spawn()?;
+        self.groups.track(child.id());
+        Ok(child)
     }
 
     fn command(&self) -> Command {
@@ -113,7 +178,11 @@ impl ProgramSink {
             }
             thread::sleep(left.min(Duration::from_millis(20)));
         }
-        let mut child = self.command().spawn()?;
+        if self.abandon.load(Acquire) {
+            // Past the shutdown deadline: a new program would only be killed again.
+            return Err(io::Error::other("shutting down"));
+        }
+        let mut child = self.start()?;
         let Some(stdin) = child.stdin.take() else {
             let _ = child.kill();
             let _ = child.wait();
@@ -295,7 +364,7 @@ impl ProgramSink {
 
     /// Without keep_alive: one program per alert, stdin closed after the line, then reaped.
     fn run_once(&mut self, alert: &Alert) {
-        let mut child = match self.command().spawn() {
+        let mut child = match self.start() {
             Ok(child) => child,
             Err(e) => {
                 self.counters
@@ -355,6 +424,7 @@ impl Sink for ProgramSink {
             self.retiring
                 .retain_mut(|child| matches!(child.try_wait(), Ok(None)));
         }
+        self.groups.prune();
     }
 
     fn reopen(&mut self) {
@@ -371,18 +441,19 @@ impl Sink for ProgramSink {
     }
 
     fn close(&mut self, deadline: Instant) {
-        if !self.keep_alive {
-            return;
+        if self.keep_alive {
+            self.write_pending();
+            self.drain(deadline);
+            if let Some(running) = self.running.take() {
+                drop(running.stdin);
+                self.retiring.push(running.child);
+            }
+            for mut child in self.retiring.drain(..) {
+                wait_until(&mut child, deadline);
+            }
         }
-        self.write_pending();
-        self.drain(deadline);
-        if let Some(running) = self.running.take() {
-            drop(running.stdin);
-            self.retiring.push(running.child);
-        }
-        for mut child in self.retiring.drain(..) {
-            wait_until(&mut child, deadline);
-        }
+        // The programs are done; what they left running in their groups must not outlive us.
+        self.groups.end_all();
     }
 }
 
