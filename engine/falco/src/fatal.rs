@@ -40,6 +40,8 @@ pub enum Fatal {
     Source(String),
     /// Stdout does not take the program's output (closed, full).
     Stdout(std::io::Error),
+    /// The pid file is another running instance's, or a link.
+    PidFile(String),
 }
 
 impl std::fmt::Display for Fatal {
@@ -68,6 +70,7 @@ impl std::fmt::Display for Fatal {
             Fatal::Proc(e) => write!(f, "cannot read /proc: {e}"),
             Fatal::Source(e) => write!(f, "{e}"),
             Fatal::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
+            Fatal::PidFile(e) => write!(f, "{e}"),
         }
     }
 }

@@ -21,7 +21,9 @@ pub mod alert;
 mod control;
 pub mod drops;
 pub mod evaluate;
+pub mod loss;
 pub mod metrics;
+pub mod pidfile;
 pub mod reorder;
 mod stage;
 mod start;
@@ -30,7 +32,7 @@ mod ticker;
 pub mod watch;
 
 use crate::cli::Cli;
-use crate::config::Loaded;
+use crate::config::{EngineKind, Loaded};
 use crate::fatal::Fatal;
 use crate::source::{Running, SourceMsg};
 use control::Signals;
@@ -49,6 +51,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ticker::Ticker;
 
+/// How long a replay's outputs still wait for room once a stop was asked for.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Starts the configured source and runs until it ends or a stop signal arrives.
 ///
 /// `Err` when something cannot start; once running, a failing source is reported at once and
@@ -64,8 +69,16 @@ pub fn run(
         Detection::new(&loaded, ruleset, &catalog, &hostname).map_err(Fatal::Detection)?;
     let outputs_config: OutputsConfig =
         serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
-    let outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
+    let mut outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
     let signals = Signals::install().map_err(Fatal::Signals)?;
+    if loaded.config.engine_kind == EngineKind::Replay {
+        // A replay has no reason to shed: a full output queue holds back the reorder stage, the
+        // evaluators, the state stage and the capture reader in turn. A stop still ends a wait
+        // on a stuck output after the grace, shedding (and reporting) what it held.
+        outputs.wait_for_room(signals.stop.clone(), STOP_GRACE);
+    }
+    // Before the source starts, so a second instance is refused before it touches the driver.
+    let _pidfile = start::pid_file(cli, &loaded)?;
     let (source, state) = start::source(&loaded, &detection.ruleset)?;
     if loaded.config.watch_config_files {
         let mut watched = loaded.files.clone();
@@ -74,7 +87,6 @@ pub fn run(
             log::warn!("watch_config_files: inotify unavailable; reload with SIGHUP");
         }
     }
-    let _pidfile = start::pid_file(cli, &source);
     let evaluators = loaded.config.evaluators.max(1);
     let stats = PipelineStats::default();
     // Bounded queues: two units per evaluator waiting to be evaluated (the state stage stalls
@@ -182,6 +194,24 @@ pub fn run(
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     let report = outputs.shutdown(Duration::from_secs(5));
     log::debug!("outputs: {report:?}");
-    crate::stdio::print(&summary.render())?;
-    Ok(code)
+    // The loss decides the exit status before anything is printed: a stdout whose reader has
+    // gone (`| head`) ends the printing quietly, but never hides alerts that were lost.
+    let lost = loss::render(&report.stats);
+    if lost.is_some() {
+        log::warn!(
+            "{} alerts were not delivered by every output (exit status {})",
+            report.stats.total_lost(),
+            loss::LOST_ALERTS_STATUS
+        );
+        if code == ExitCode::SUCCESS {
+            code = ExitCode::from(loss::LOST_ALERTS_STATUS);
+        }
+    }
+    let printed = crate::stdio::print(&summary.render())
+        .and_then(|()| lost.map_or(Ok(()), |l| crate::stdio::print(&l)));
+    match printed {
+        Err(Fatal::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e),
+        Ok(()) => Ok(code),
+    }
 }

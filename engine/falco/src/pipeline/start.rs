@@ -1,6 +1,8 @@
 //! Starting the configured source with the state it needs (a replay bootstraps the state from
-//! the capture's metadata, the live source from /proc), and the pid file of a live run.
+//! the capture's metadata, the live source from /proc), and the pid file of a live run
+//! (`pidfile.rs`).
 
+use super::pidfile::{PidFile, PidFileError};
 use crate::capture::bootstrap;
 use crate::cli::Cli;
 use crate::config::{EngineKind, Loaded};
@@ -10,7 +12,7 @@ use crate::source::replay::Replay;
 use crate::source::{mask, Running};
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::state::{State, StateLimits};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Starts the source `engine.kind` names, with the state the state stage starts from; the
 /// live source produces the events `ruleset` and the state tables need.
@@ -46,34 +48,21 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
     }
 }
 
-/// The pid file of a live run (`--pidfile`); a replay writes none. A pid file that cannot be
-/// written is a warning, not a reason to stop monitoring.
-pub(super) fn pid_file(cli: &Cli, source: &Running) -> Option<PidFile> {
-    match source {
-        Running::Live(_) => match PidFile::create(&cli.pidfile) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                log::warn!("cannot write pid file {}: {e}", cli.pidfile.display());
-                None
-            }
-        },
-        Running::Replay(_) => None,
+/// The pid file of a live run (`--pidfile`); a replay writes none. Another running instance
+/// holding it, or a link or other non-regular file at its path, stops the start; a pid file
+/// that cannot be written is a warning, not a reason to stop monitoring.
+pub(super) fn pid_file(cli: &Cli, loaded: &Loaded) -> Result<Option<PidFile>, Fatal> {
+    if loaded.config.engine_kind == EngineKind::Replay {
+        return Ok(None);
     }
-}
-
-/// Writes our pid to `path`; the file is removed when the guard drops.
-pub struct PidFile(PathBuf);
-
-impl PidFile {
-    /// Creates the pid file.
-    pub fn create(path: &Path) -> std::io::Result<PidFile> {
-        std::fs::write(path, format!("{}\n", std::process::id()))?;
-        Ok(PidFile(path.to_path_buf()))
-    }
-}
-
-impl Drop for PidFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    match PidFile::create(&cli.pidfile) {
+        Ok(p) => Ok(Some(p)),
+        Err(e @ (PidFileError::Held { .. } | PidFileError::NotRegular(_))) => {
+            Err(Fatal::PidFile(e.to_string()))
+        }
+        Err(e) => {
+            log::warn!("{e}");
+            Ok(None)
+        }
     }
 }
