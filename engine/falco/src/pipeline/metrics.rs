@@ -53,6 +53,8 @@ pub struct Snapshot {
     pub evaluator_stalls: u64,
     /// Alerts shed by outputs.
     pub outputs_shed: u64,
+    /// Alerts some output did not deliver: shed, failed, discarded or lost after write.
+    pub outputs_lost: u64,
     /// CPU percent since the previous snapshot.
     pub cpu_percent: f64,
     /// Resident set size.
@@ -73,6 +75,7 @@ impl Snapshot {
             "falco.reorder_queue_depth_max": self.reorder_queue_max,
             "falco.evaluator_stalls": self.evaluator_stalls,
             "falco.outputs_shed": self.outputs_shed,
+            "falco.outputs_lost": self.outputs_lost,
             "falco.cpu_usage_perc": (self.cpu_percent * 100.0).round() / 100.0,
             "falco.memory_rss_bytes": self.rss_bytes,
         })

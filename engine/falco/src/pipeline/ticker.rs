@@ -105,6 +105,7 @@ impl Ticker {
                 };
                 self.last_cpu = (now, cpu);
                 let stats = stage.stats;
+                let output_stats = outputs.stats();
                 let snap = metrics::Snapshot {
                     events: *stage.events,
                     driver_events,
@@ -115,7 +116,8 @@ impl Ticker {
                     reorder_queue: stage.done.len() + stats.reorder_waiting.load(Ordering::Relaxed),
                     reorder_queue_max: stats.reorder_waiting_max.load(Ordering::Relaxed),
                     evaluator_stalls: stats.evaluator_stalls.load(Ordering::Relaxed),
-                    outputs_shed: outputs.stats().total_shed(),
+                    outputs_shed: output_stats.total_shed(),
+                    outputs_lost: output_stats.total_lost(),
                     cpu_percent: pct,
                     rss_bytes: metrics::rss_bytes(),
                 };
