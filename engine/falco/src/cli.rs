@@ -6,8 +6,6 @@ use std::path::PathBuf;
 
 /// Default configuration file.
 pub const DEFAULT_CONFIG: &str = "/etc/falco/falco.yaml";
-/// Default pid file.
-pub const DEFAULT_PIDFILE: &str = "/var/run/falco.pid";
 
 /// `falco` command line.
 #[derive(Parser, Debug, Default, Clone)]
@@ -73,9 +71,9 @@ pub struct Cli {
     #[arg(short = 'U', long = "unbuffered")]
     pub unbuffered: bool,
 
-    /// Write the process id here.
-    #[arg(long = "pidfile", value_name = "PATH", default_value = DEFAULT_PIDFILE)]
-    pub pidfile: PathBuf,
+    /// Write the process id here (live runs; none unless asked, as in Falco).
+    #[arg(long = "pidfile", value_name = "PATH")]
+    pub pidfile: Option<PathBuf>,
 
     /// Disable rules whose name matches this substring (repeatable).
     #[arg(short = 'D', value_name = "PATTERN")]

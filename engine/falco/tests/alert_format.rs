@@ -12,6 +12,7 @@ fn format(json_output: bool, iso: bool) -> AlertFormat {
         include_output: true,
         include_tags: true,
         include_output_fields: true,
+        include_message: false,
         iso8601: iso,
         hostname: "vm".into(),
     }

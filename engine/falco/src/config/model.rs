@@ -83,6 +83,9 @@ pub struct DropsConfig {
     pub max_burst: u64,
     /// Fraction of dropped events that triggers the actions.
     pub threshold: f64,
+    /// `simulate_drops`: every check counts one more drop and the threshold is 0, as in
+    /// Falco (for testing the actions).
+    pub simulate_drops: bool,
 }
 
 /// `base_syscalls`.
@@ -164,7 +167,17 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// `watch_config_files`.
     pub watch_config_files: bool,
+    /// `falco_libs.thread_table_size`: most threads the state keeps.
+    pub thread_table_size: usize,
+    /// `falco_libs.snaplen`: bytes of a buffer parameter the driver copies (0: the driver's
+    /// default, [`ringbuf_abi::ioctl::DEFAULT_SNAPLEN`]).
+    pub snaplen: u32,
 }
+
+/// `falco_libs.thread_table_size` when not set (libsinsp's default).
+pub const DEFAULT_THREAD_TABLE_SIZE: u64 = 262_144;
+/// Largest `falco_libs.thread_table_size`.
+pub const MAX_THREAD_TABLE_SIZE: u64 = 1 << 24;
 
 /// Evaluator threads when `engine.evaluators` is not set.
 pub const DEFAULT_EVALUATORS: usize = 2;
@@ -180,6 +193,19 @@ pub const MAX_INTERVAL_SECS: u64 = 366 * 86400;
 pub const MAX_BURST: u64 = 1_000_000;
 /// Longest output timeout in milliseconds (an hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
+/// The `metrics.*_enabled` toggles of Falco's metric categories: this engine's snapshot has no
+/// categories to leave out.
+const METRICS_TOGGLES: &[&str] = &[
+    "rules_counters_enabled",
+    "resource_utilization_enabled",
+    "state_counters_enabled",
+    "kernel_event_counters_enabled",
+    "kernel_event_counters_per_cpu_enabled",
+    "libbpf_stats_enabled",
+    "plugins_metrics_enabled",
+    "jemalloc_stats_enabled",
+];
 
 /// Top-level keys Falco documents; anything else is warned as unknown.
 const KNOWN_TOP_LEVEL: &[&str] = &[
@@ -249,6 +275,17 @@ impl<'a> Reader<'a> {
             None
         } else {
             Some(cur)
+        }
+    }
+
+    /// A key this engine accepts but does not act on: a start-up warning at its position,
+    /// never silence.
+    fn unsupported(&mut self, path: &str, why: &str) {
+        if let Some(node) = self.node(path) {
+            self.warnings.push(ConfigDiag {
+                pos: node.pos.clone(),
+                message: format!("`{path}` is not supported and has no effect: {why}"),
+            });
         }
     }
 
@@ -515,6 +552,24 @@ impl Config {
                 }
             }
         }
+        // Falco's check: `ignore` contradicts the actions that report.
+        if actions.contains(&DropAction::Ignore) {
+            if let Some(a) = actions
+                .iter()
+                .find(|a| matches!(a, DropAction::Log | DropAction::Alert))
+            {
+                let name = if *a == DropAction::Log {
+                    "log"
+                } else {
+                    "alert"
+                };
+                let node = r.node("syscall_event_drops.actions").unwrap_or(root);
+                r.error(
+                    node,
+                    format!("syscall event drop action \"{name}\" does not make sense with the \"ignore\" action"),
+                );
+            }
+        }
         if actions.is_empty() {
             actions = vec![DropAction::Log, DropAction::Alert];
         }
@@ -523,6 +578,7 @@ impl Config {
             rate: r.float_in("syscall_event_drops.rate", 0.03333, 0.0..=1e6),
             max_burst: r.uint_in("syscall_event_drops.max_burst", 1, 0..=MAX_BURST),
             threshold: r.float_in("syscall_event_drops.threshold", 0.1, 0.0..=1.0),
+            simulate_drops: r.bool("syscall_event_drops.simulate_drops", false),
         };
         let base_syscalls = BaseSyscalls {
             custom_set: r.string_list("base_syscalls.custom_set"),
@@ -560,6 +616,28 @@ impl Config {
                 .map(|(_, t)| PathBuf::from(t)),
         };
 
+        // Accepted for compatibility, without an effect here: said at start-up, with the line.
+        if r.bool("libs_logger.enabled", false) {
+            r.unsupported(
+                "libs_logger.enabled",
+                "this engine has no libs log of its own; its messages follow `log_level`",
+            );
+        }
+        if r.string("metrics.output_file")
+            .is_some_and(|(_, t)| !t.is_empty())
+        {
+            r.unsupported(
+                "metrics.output_file",
+                "metrics snapshots go to the log or the internal alert (`metrics.output_rule`)",
+            );
+        }
+        for key in METRICS_TOGGLES {
+            let path = format!("metrics.{key}");
+            if !r.bool(&path, true) {
+                r.unsupported(&path, "every metric of the snapshot is always included");
+            }
+        }
+
         let mut outputs = serde_yaml::Mapping::new();
         for key in [
             "stdout_output",
@@ -571,6 +649,7 @@ impl Config {
             "buffered_outputs",
             "json_output",
             "log_syslog",
+            "output_timeout",
         ] {
             if let Some(node) = root.get(key) {
                 outputs.insert(serde_yaml::Value::String(key.into()), node.to_serde());
@@ -641,6 +720,16 @@ impl Config {
             base_syscalls,
             metrics,
             watch_config_files: r.bool("watch_config_files", true),
+            thread_table_size: r.uint_in(
+                "falco_libs.thread_table_size",
+                DEFAULT_THREAD_TABLE_SIZE,
+                1..=MAX_THREAD_TABLE_SIZE,
+            ) as usize,
+            snaplen: r.uint_in(
+                "falco_libs.snaplen",
+                0,
+                0..=u64::from(ringbuf_abi::ioctl::MAX_SNAPLEN),
+            ) as u32,
         };
         if r.errors.is_empty() {
             Ok((config, r.warnings))

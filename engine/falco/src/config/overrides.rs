@@ -3,7 +3,9 @@
 //!
 //! Paths are dot-separated keys with optional list indices: `rules_files[0]=a.yaml`,
 //! `rules_files[]=b.yaml` (append), `http_output.url=http://x`, `plugins[0].name=foo`.
-//! The value is parsed as YAML (`-o 'rules_files=[a.yaml, b.yaml]'` sets a list).
+//! A key that holds a dot escapes it: `-o 'a\.b=1'` sets the key `a.b`, as in Falco.
+//! The value is parsed as YAML (`-o 'rules_files=[a.yaml, b.yaml]'` sets a list); a value
+//! that is not valid YAML (`"+name`) is taken as a plain string, as Falco does.
 
 use super::yaml::{self, Node, Pos, Value};
 use std::sync::Arc;
@@ -35,9 +37,33 @@ enum Step {
     Append,
 }
 
+/// The key path split at its unescaped dots, `\.` unescaped.
+fn split_keys(path: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                if let Some(p) = parts.last_mut() {
+                    p.push('.');
+                }
+            }
+            '.' => parts.push(String::new()),
+            c => {
+                if let Some(p) = parts.last_mut() {
+                    p.push(c);
+                }
+            }
+        }
+    }
+    parts
+}
+
 fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
-    for part in path.split('.') {
+    for part in split_keys(path) {
+        let part = part.as_str();
         let (key, mut rest) = match part.find('[') {
             Some(i) => (&part[..i], &part[i..]),
             None => (part, ""),
@@ -87,7 +113,22 @@ pub fn apply(root: &mut Node, arg: &str) -> Result<(), OverrideError> {
         )));
     }
     let origin = format!("-o {arg}");
-    let mut new = yaml::parse(&origin, value).map_err(|e| err(e.message))?;
+    let plain = |pos: Pos| Node {
+        value: Value::Scalar {
+            text: value.to_string(),
+            quoted: true,
+        },
+        pos,
+    };
+    let mut new = match yaml::parse(&origin, value) {
+        Ok(node) => node,
+        // The input limits (nesting, alias expansion) stay errors.
+        Err(e) if e.message.contains("limit") || e.message.contains("refusing") => {
+            return Err(err(e.message))
+        }
+        // Falco keeps a value YAML cannot read as the string it is.
+        Err(e) => plain(e.pos),
+    };
     // An empty value parses as an empty mapping; treat it as an empty scalar instead.
     if value.trim().is_empty() {
         new = Node {
@@ -206,6 +247,9 @@ mod tests {
             ),
             ("{}", &["rules_files=[x, y]"], "rules_files: [x, y]"),
             ("{}", &["plugins[0].name=foo"], "plugins: [{name: foo}]"),
+            ("{}", &["a\\.b=1"], "{\"a.b\": 1}"),
+            ("{}", &["x.a\\.b\\.c.d=1"], "x: {\"a.b.c\": {d: 1}}"),
+            ("{}", &["f=\"+name"], "f: '\"+name'"),
             (
                 "{}",
                 &[

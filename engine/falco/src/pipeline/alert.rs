@@ -130,6 +130,8 @@ pub struct AlertFormat {
     pub include_tags: bool,
     /// `json_include_output_fields_property`.
     pub include_output_fields: bool,
+    /// `json_include_message_property`: the rule's output without the time and priority.
+    pub include_message: bool,
     /// `time_format_iso_8601`.
     pub iso8601: bool,
     /// The host name reported in JSON.
@@ -181,6 +183,9 @@ impl AlertFormat {
         let text = format!("{}{output}", self.prefix(ts_ns, rule.priority));
         let mut obj = Map::new();
         obj.insert("hostname".into(), Json::String(self.hostname.clone()));
+        if self.include_message {
+            obj.insert("message".into(), Json::String(output.to_string()));
+        }
         if self.include_output {
             obj.insert("output".into(), Json::String(text.clone()));
         }

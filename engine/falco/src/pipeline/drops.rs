@@ -81,14 +81,21 @@ impl DropMonitor {
         drops_total: u64,
     ) -> Option<DropReport> {
         let events = events_total.saturating_sub(self.last_events);
-        let drops = drops_total.saturating_sub(self.last_drops);
+        let mut drops = drops_total.saturating_sub(self.last_drops);
         self.last_events = events_total;
         self.last_drops = drops_total;
+        // Falco's `simulate_drops`: one more drop at every check, against a threshold of 0.
+        let threshold = if self.config.simulate_drops {
+            drops += 1;
+            0.0
+        } else {
+            self.config.threshold
+        };
         if drops == 0 {
             return None;
         }
         let ratio = drops as f64 / (events + drops) as f64;
-        if ratio <= self.config.threshold {
+        if ratio <= threshold {
             return None;
         }
         let mut actions = Vec::new();
@@ -122,7 +129,18 @@ mod tests {
             rate: 1.0,
             max_burst: 1,
             threshold: 0.1,
+            simulate_drops: false,
         }
+    }
+
+    #[test]
+    fn simulated_drops_trigger_without_driver_drops() {
+        let mut c = config(vec![DropAction::Exit]);
+        c.simulate_drops = true;
+        c.threshold = 1.0;
+        let mut m = DropMonitor::new(c, 0, 0, 0);
+        let r = m.check(1, 1_000_000, 0).expect("a simulated drop");
+        assert_eq!((r.drops, r.actions), (1, vec![DropAction::Exit]));
     }
 
     #[test]

@@ -64,6 +64,7 @@ impl Detection {
                 include_output: config.json_include_output_property,
                 include_tags: config.json_include_tags_property,
                 include_output_fields: config.json_include_output_fields_property,
+                include_message: config.json_include_message_property,
                 iso8601: config.time_format_iso_8601,
                 hostname: hostname.to_string(),
             },

@@ -5,7 +5,7 @@
 use super::pidfile::{PidFile, PidFileError};
 use crate::capture::bootstrap;
 use crate::cli::Cli;
-use crate::config::{EngineKind, Loaded};
+use crate::config::{Config, EngineKind, Loaded};
 use crate::fatal::Fatal;
 use crate::source::kmod::Live;
 use crate::source::replay::Replay;
@@ -28,17 +28,23 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
                 return Err(Fatal::NoCaptureFile);
             };
             let r = Replay::start(&path).map_err(|e| Fatal::Replay(path, e))?;
-            let state =
-                State::bootstrap(bootstrap::from_capture(&r.metadata), StateLimits::default());
+            let state = State::bootstrap(
+                bootstrap::from_capture(&r.metadata),
+                state_limits(&loaded.config),
+            );
             Ok((Running::Replay(r), state))
         }
         EngineKind::Kmod => {
             let mask = mask::event_mask(ruleset, &loaded.config.base_syscalls);
-            let state = State::from_host(StateLimits::default()).map_err(Fatal::Proc)?;
+            let state = State::from_host(state_limits(&loaded.config)).map_err(Fatal::Proc)?;
+            let snaplen = match loaded.config.snaplen {
+                0 => ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
+                n => n,
+            };
             let l = Live::start(
                 Path::new("/dev"),
                 &mask,
-                ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
+                snaplen,
                 loaded.config.kmod_drop_failed_exit,
             )
             .map_err(Fatal::Source)?;
@@ -48,14 +54,26 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
     }
 }
 
-/// The pid file of a live run (`--pidfile`); a replay writes none. Another running instance
+/// The state's limits: `falco_libs.thread_table_size` threads, libsinsp's fd limit.
+pub(super) fn state_limits(config: &Config) -> StateLimits {
+    StateLimits {
+        max_threads: config.thread_table_size,
+        ..StateLimits::default()
+    }
+}
+
+/// The pid file of a live run, only when `--pidfile` names one (Falco writes none by
+/// default); a replay writes none. Another running instance
 /// holding it, or a link or other non-regular file at its path, stops the start; a pid file
 /// that cannot be written is a warning, not a reason to stop monitoring.
 pub(super) fn pid_file(cli: &Cli, loaded: &Loaded) -> Result<Option<PidFile>, Fatal> {
+    let Some(path) = &cli.pidfile else {
+        return Ok(None);
+    };
     if loaded.config.engine_kind == EngineKind::Replay {
         return Ok(None);
     }
-    match PidFile::create(&cli.pidfile) {
+    match PidFile::create(path) {
         Ok(p) => Ok(Some(p)),
         Err(e @ (PidFileError::Held { .. } | PidFileError::NotRegular(_))) => {
             Err(Fatal::PidFile(e.to_string()))

@@ -25,22 +25,38 @@ pub(super) struct Ticker {
 
 impl Ticker {
     pub(super) fn new(loaded: &Loaded, source: &Running) -> Ticker {
+        let drop_config = &loaded.config.syscall_event_drops;
         let drops = match source {
             Running::Live(l) => Some(DropMonitor::new(
-                loaded.config.syscall_event_drops.clone(),
+                drop_config.clone(),
                 now_ns(),
                 l.counters.driver_events.load(Ordering::Relaxed),
                 l.counters.driver_drops.load(Ordering::Relaxed),
             )),
+            // A capture has no driver to drop events; simulated drops act on it too, as in
+            // Falco.
+            Running::Replay(_) if drop_config.simulate_drops => {
+                Some(DropMonitor::new(drop_config.clone(), now_ns(), 0, 0))
+            }
             Running::Replay(_) => None,
         };
+        if drop_config.simulate_drops {
+            log::info!("syscall_event_drops.simulate_drops: simulating one event drop per check");
+        }
         let m = &loaded.config.metrics;
         let metrics = m.enabled.then(|| {
             let every = Duration::from_secs(m.interval_secs.max(1));
             (every, Instant::now() + every, m.output_rule)
         });
+        // Simulated drops are checked from the first turn of the loop, so that even a short
+        // replay sees them.
+        let first = if drop_config.simulate_drops {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(1)
+        };
         Ticker {
-            next: Instant::now() + Duration::from_secs(1),
+            next: Instant::now() + first,
             drops,
             metrics,
             last_cpu: (Instant::now(), metrics::cpu_seconds()),
