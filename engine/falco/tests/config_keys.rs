@@ -260,3 +260,42 @@ fn override_value_that_is_not_yaml_is_a_string() {
     ]);
     assert_eq!(code, 0, "{err}");
 }
+
+#[test]
+fn list_and_describe_rules_in_json_with_json_output() {
+    let (code, out, err) = falco(&["-c", "falco.yaml", "-o", "json_output=true", "-L"]);
+    assert_eq!(code, 0, "{err}");
+    let all: serde_json::Value = serde_json::from_str(&out).expect("-L prints JSON");
+    let rules = all["rules"].as_array().expect("rules");
+    let rule = rules
+        .iter()
+        .find(|r| r["info"]["name"] == "Read sensitive file by untrusted program")
+        .expect("the rule listed");
+    assert_eq!(rule["info"]["priority"], "Warning");
+    assert_eq!(rule["info"]["enabled"], true);
+    assert!(rule["info"]["condition"]
+        .as_str()
+        .is_some_and(|c| !c.is_empty()));
+    assert!(all["macros"].as_array().is_some_and(|m| !m.is_empty()));
+    assert!(all["lists"].as_array().is_some_and(|l| !l.is_empty()));
+
+    let (code, out, err) = falco(&[
+        "-c",
+        "falco.yaml",
+        "-o",
+        "json_output=true",
+        "-l",
+        "Read sensitive file by untrusted program",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let one: serde_json::Value = serde_json::from_str(&out).expect("-l prints JSON");
+    assert_eq!(
+        one["rules"][0]["info"]["name"],
+        "Read sensitive file by untrusted program"
+    );
+    assert_eq!(one["rules"].as_array().map(Vec::len), Some(1));
+
+    // Without json_output, the text table.
+    let (_, out, _) = falco(&["-c", "falco.yaml", "-L"]);
+    assert!(out.starts_with("Rule"), "{out}");
+}

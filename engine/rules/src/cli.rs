@@ -51,6 +51,63 @@ pub fn describe_rule(rs: &RuleSet, name: &str) -> Option<String> {
     rs.get(name).map(|r| rule_table(std::iter::once(r)))
 }
 
+/// Falco's JSON for one rule (`-L`/`-l` with `json_output`): `info` as Falco gives it;
+/// `details` holds the parts this engine keeps after loading (the compiled output, the
+/// exception fields; no plugins).
+fn rule_json(r: &crate::ruleset::Rule) -> serde_json::Value {
+    json!({
+        "info": {
+            "name": r.name, "condition": r.condition_text, "priority": r.priority.as_str(),
+            "output": r.output, "description": r.desc, "enabled": r.enabled,
+            "source": r.source, "tags": r.tags,
+        },
+        "details": {
+            "output_compiled": r.output, "exception_fields": r.exception_fields,
+            "plugins": [],
+        },
+    })
+}
+
+fn macro_json(m: &crate::ruleset::MacroDescription) -> serde_json::Value {
+    json!({
+        "info": {"name": m.name, "condition": m.condition},
+        "details": {"used": m.used, "plugins": []},
+    })
+}
+
+fn list_json(l: &crate::ruleset::ListDescription) -> serde_json::Value {
+    json!({
+        "info": {"name": l.name, "items": l.items},
+        "details": {"used": l.used, "items_compiled": l.items, "plugins": []},
+    })
+}
+
+/// `-L` with `json_output`: Falco's object of `rules`, `macros` and `lists`, each entry with
+/// its `info` and `details`.
+pub fn list_rules_json(rs: &RuleSet) -> String {
+    let rules: Vec<_> = rs.rules().iter().map(rule_json).collect();
+    let macros: Vec<_> = rs.macros.iter().map(macro_json).collect();
+    let lists: Vec<_> = rs.lists.iter().map(list_json).collect();
+    format!(
+        "{}\n",
+        json!({"required_plugin_versions": [], "rules": rules, "macros": macros, "lists": lists})
+    )
+}
+
+/// `-l NAME` with `json_output`: `{"rules": [rule]}` as Falco prints it, or for a macro or a
+/// list `{"macros": [..]}` / `{"lists": [..]}`; `None` when nothing has that name.
+pub fn describe_json(rs: &RuleSet, name: &str) -> Option<String> {
+    let v = if let Some(r) = rs.get(name) {
+        json!({"rules": [rule_json(r)]})
+    } else if let Some(m) = rs.macros.iter().find(|m| m.name == name) {
+        json!({"macros": [macro_json(m)]})
+    } else {
+        let l = rs.lists.iter().find(|l| l.name == name)?;
+        json!({"lists": [list_json(l)]})
+    };
+    Some(format!("{v}\n"))
+}
+
 /// Output style of `--list`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ListFormat {

@@ -51,12 +51,14 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
         Action::ListRules => {
             let loaded = configure(cli)?;
             let catalog = SyscallCatalog::new();
-            rules::print_rules(&rules::startup_rules(cli, &loaded, &catalog)?)?;
+            let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
+            rules::print_rules(&ruleset, loaded.config.json_output)?;
         }
         Action::Describe { name } => {
             let loaded = configure(cli)?;
             let catalog = SyscallCatalog::new();
-            rules::describe(&rules::startup_rules(cli, &loaded, &catalog)?, &name)?;
+            let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
+            rules::describe(&ruleset, &name, loaded.config.json_output)?;
         }
         Action::DryRun => {
             let loaded = configure(cli)?;

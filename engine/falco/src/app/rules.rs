@@ -5,7 +5,9 @@ use crate::cli::Cli;
 use crate::config::Loaded;
 use crate::fatal::Fatal;
 use crate::load::load_rules;
-use falco_rules::cli::{describe_rule, list_fields, list_rules, ListFormat};
+use falco_rules::cli::{
+    describe_json, describe_rule, list_fields, list_rules, list_rules_json, ListFormat,
+};
 use falco_rules::load::LoadOptions;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
@@ -85,14 +87,22 @@ pub fn startup_rules(
     load_rules(cli, loaded, catalog).map_err(Fatal::Rules)
 }
 
-/// `-L`: every loaded rule with its description.
-pub fn print_rules(ruleset: &RuleSet) -> Result<(), Fatal> {
+/// `-L`: every loaded rule with its description, or Falco's JSON with `json_output`.
+pub fn print_rules(ruleset: &RuleSet, json: bool) -> Result<(), Fatal> {
+    if json {
+        return crate::stdio::print(&list_rules_json(ruleset));
+    }
     crate::stdio::print(&list_rules(ruleset))
 }
 
-/// `-l NAME`: a rule, or else a macro or list of that name.
-pub fn describe(ruleset: &RuleSet, name: &str) -> Result<(), Fatal> {
-    let text = describe_item(ruleset, name).ok_or_else(|| Fatal::NoSuchItem(name.to_string()))?;
+/// `-l NAME`: a rule, or else a macro or list of that name (as JSON with `json_output`).
+pub fn describe(ruleset: &RuleSet, name: &str, json: bool) -> Result<(), Fatal> {
+    let text = if json {
+        describe_json(ruleset, name)
+    } else {
+        describe_item(ruleset, name)
+    };
+    let text = text.ok_or_else(|| Fatal::NoSuchItem(name.to_string()))?;
     crate::stdio::print(&text)
 }
 
