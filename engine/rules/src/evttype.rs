@@ -1,7 +1,10 @@
 //! Event-type analysis: the set of event ids a condition can match (Falco/libs' `ppm_event_codes`).
 //!
 //! `and` intersects, `or` unites; negation is pushed down to the leaves (De Morgan), where only
-//! `evt.type` checks are inverted: other checks are neutral and match every event type.
+//! `evt.type` checks are inverted: other checks are neutral and match every event type. Checks
+//! on `evt.num`, which starts at 1, can be statically false (`evt.num = 0`: no event type, as
+//! the `never_true` macro of the official rules) or true (`evt.num > 0`: every event type),
+//! as libs' `evaluate_field_invariant` decides.
 
 use crate::ast::{Expr, Op, Operand, Rhs};
 use ringbuf_abi::{EVENT_COUNT, EVENT_TABLE};
@@ -91,6 +94,17 @@ fn visit(e: &Expr, neg: bool) -> EventSet {
         Expr::Not(c) => visit(c, !neg),
         Expr::Identifier { .. } => EventSet::all(),
         Expr::Check(c) => {
+            if let Some(known) = evt_num_invariant(c) {
+                let mut s = if known {
+                    EventSet::all()
+                } else {
+                    EventSet::none()
+                };
+                if neg {
+                    s.invert();
+                }
+                return s;
+            }
             let is_evttype =
                 matches!(&c.lhs, Operand::Field(f) if f.name == "evt.type" && f.arg.is_none());
             if !is_evttype {
@@ -120,5 +134,42 @@ fn visit(e: &Expr, neg: bool) -> EventSet {
             }
             s
         }
+    }
+}
+
+/// `Some(false)` when `c` is a check on a bare `evt.num` that no event can satisfy (every event
+/// number is at least 1), `Some(true)` when every event satisfies it, `None` otherwise. Values
+/// are read as unsigned decimals, as libs' `tryparseu64`: a negative, hexadecimal or fractional
+/// literal is not reasoned about.
+fn evt_num_invariant(c: &crate::ast::Check) -> Option<bool> {
+    let is_evt_num = matches!(&c.lhs, Operand::Field(f) if f.name == "evt.num" && f.arg.is_none());
+    if !is_evt_num {
+        return None;
+    }
+    let num = |v: &str| {
+        if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
+            v.parse::<u64>().ok()
+        } else {
+            None
+        }
+    };
+    if c.op == Op::In {
+        return match &c.rhs {
+            Some(Rhs::List(l, _)) if l.iter().all(|v| num(v) == Some(0)) => Some(false),
+            _ => None,
+        };
+    }
+    let n = match &c.rhs {
+        Some(Rhs::Value(v, _)) => num(v)?,
+        _ => return None,
+    };
+    match c.op {
+        Op::Eq | Op::EqEq if n == 0 => Some(false),
+        Op::Ne if n == 0 => Some(true),
+        Op::Lt if n <= 1 => Some(false),
+        Op::Le if n == 0 => Some(false),
+        Op::Gt if n == 0 => Some(true),
+        Op::Ge if n <= 1 => Some(true),
+        _ => None,
     }
 }

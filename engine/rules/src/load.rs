@@ -860,8 +860,10 @@ impl Builder<'_> {
                 self.col
                     .warn(WarningCode::CompileCondition, w.message, &r.cond_ctx);
             }
+            // An empty set means the condition can never be true (`never_true`, `evt.type = open
+            // and evt.type = close`), not that it matches too many event types (Falco #3883).
             let evt = event_types(&ast);
-            if r.source == "syscall" && r.warn_evttypes && (evt.is_empty() || evt.len() > 100) {
+            if r.source == "syscall" && r.warn_evttypes && evt.len() > 100 {
                 self.col.warn(
                     WarningCode::NoEvttype,
                     "Rule matches too many evt.type values. This has a significant performance penalty.",

@@ -117,6 +117,10 @@ fn convert_error(e: pest::error::Error<Rule>) -> ParseError {
             .map(|o| format!("'{}'", o.as_str()))
             .collect();
         format!("expected a valid check operator: one of {}", ops.join(", "))
+    } else if has(Rule::number) && has(Rule::quoted_str) && !has(Rule::bare_str) {
+        // Only a transformer list element admits numbers and quoted strings but no bare word.
+        "expected transformer list argument: field, transformer, quoted string, or number"
+            .to_string()
     } else if has(Rule::number) {
         "expected a number value".to_string()
     } else if has(Rule::list_value) || has(Rule::list_ref) {

@@ -101,7 +101,9 @@ impl Collector {
                         ctx,
                     );
                 }
-                self.decode_update_key(item, key, ctx, &mut upd, true)?;
+                // A replaced exception must be whole (`fields` given); only an appended one may
+                // name just its values (Falco's `read_rule_exceptions(..., append)`).
+                self.decode_update_key(item, key, ctx, &mut upd, is_append)?;
             }
             if is_append {
                 self.append_rule(name, upd, ctx)?;

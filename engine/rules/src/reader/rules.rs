@@ -12,7 +12,7 @@ use super::overrides::{
 };
 use super::{fail, Collector, Ctx, RuleInfo, SourcedText, R};
 use crate::diag::{ErrorCode, WarningCode};
-use crate::yaml::Node;
+use crate::yaml::{Node, NodeKind};
 
 /// Falco's warning for a rule item with only `enabled`.
 const WARNING_ENABLED: &str = "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry under the 'override' key (i.e. 'enabled: replace').";
@@ -72,8 +72,17 @@ impl Collector {
         self.define_rule(item, name, ctx, sources)
     }
 
-    /// An update may name its `source`, which must then be the earlier rule's.
+    /// An update may name its `source`, which must then be the earlier rule's. An empty one
+    /// (`source:` or `source: ""`) counts as not named, as in Falco (`decode_optional_empty_val`).
     fn check_update_source(&self, item: &Node, name: &str, ctx: &Ctx) -> R<()> {
+        let empty = item.get("source").is_some_and(|v| match &v.kind {
+            NodeKind::Null => true,
+            NodeKind::Scalar(s, _) => s.is_empty(),
+            _ => false,
+        });
+        if empty {
+            return Ok(());
+        }
         if let Some(src) = decode_opt_str(item, "source", ctx)? {
             if self.rules.get(name).is_some_and(|p| p.source != src) {
                 return fail(ErrorCode::Validate, ERROR_SOURCE_CHANGED, ctx);
