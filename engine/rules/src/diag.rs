@@ -185,20 +185,40 @@ impl Diagnostic {
     }
 }
 
-/// The offending line of `text` at `pos`, and a caret under the column.
+/// At most this many characters of the offending line are shown, around the column.
+pub const SNIPPET_MAX_CHARS: usize = 200;
+
+/// The offending line of `text` at `pos`, and a caret under the column. A line longer than
+/// [`SNIPPET_MAX_CHARS`] is cut to that many characters around the column, with `...` where
+/// it was cut, so that a diagnostic on a 200 KB line stays readable.
 pub fn snippet(text: &str, pos: Pos) -> String {
-    let offset = pos.offset.min(text.len());
+    let mut offset = pos.offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let start = text[..offset].rfind('\n').map(|p| p + 1).unwrap_or(0);
     let end = text[offset..]
         .find('\n')
         .map(|p| p + offset)
         .unwrap_or(text.len());
-    let line = text.get(start..end).unwrap_or("");
-    let caret_col = text
-        .get(start..offset)
-        .map(|s| s.chars().count())
-        .unwrap_or(0);
-    format!("{line}\n{}^\n", " ".repeat(caret_col))
+    let (before, after) = (&text[start..offset], &text[offset..end]);
+    let half = SNIPPET_MAX_CHARS / 2;
+    let n_before = before.chars().count();
+    let n_after = after.chars().count();
+    if n_before + n_after <= SNIPPET_MAX_CHARS {
+        return format!("{before}{after}\n{}^\n", " ".repeat(n_before));
+    }
+    // Characters kept before the column: half, more when the line ends soon after it.
+    let keep_before = n_before.min(SNIPPET_MAX_CHARS - n_after.min(half));
+    let keep_after = n_after.min(SNIPPET_MAX_CHARS - keep_before);
+    let head: String = before.chars().skip(n_before - keep_before).collect();
+    let tail: String = after.chars().take(keep_after).collect();
+    let (open, close) = (
+        if keep_before < n_before { "..." } else { "" },
+        if keep_after < n_after { "..." } else { "" },
+    );
+    let caret = open.len() + keep_before;
+    format!("{open}{head}{tail}{close}\n{}^\n", " ".repeat(caret))
 }
 
 /// The result of loading one or more rules files.

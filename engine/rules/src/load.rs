@@ -72,11 +72,29 @@ pub fn read_paths(paths: &[PathBuf]) -> (Vec<RulesFile>, Vec<Diagnostic>) {
                     name: f.display().to_string(),
                     content,
                 }),
-                Err(e) => errors.push(read_error(&f, &e.to_string())),
+                Err(e) => errors.push(match crate::file::InvalidUtf8::of(&e) {
+                    Some(bad) => utf8_error(&f, bad),
+                    None => read_error(&f, &e.to_string()),
+                }),
             }
         }
     }
     (files, errors)
+}
+
+/// A file that is not UTF-8 text: the message names the file, line and column.
+fn utf8_error(p: &Path, bad: crate::file::InvalidUtf8) -> Diagnostic {
+    let name = p.display().to_string();
+    let mut d = read_error(
+        p,
+        &format!("{name}:{}:{}: invalid UTF-8", bad.line, bad.col),
+    );
+    d.locations[0].pos = crate::yaml::Pos {
+        offset: bad.offset,
+        line: bad.line,
+        col: bad.col,
+    };
+    d
 }
 
 fn read_error(p: &Path, msg: &str) -> Diagnostic {

@@ -58,9 +58,21 @@ pub struct Loaded {
 }
 
 fn read_yaml(path: &Path) -> Result<Node, ConfigError> {
-    let text = falco_rules::file::read_text(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
+    let text = falco_rules::file::read_text(path).map_err(|source| {
+        match falco_rules::file::InvalidUtf8::of(&source) {
+            Some(bad) => ConfigError::Invalid(vec![ConfigDiag {
+                pos: yaml::Pos {
+                    file: path.display().to_string().into(),
+                    line: bad.line,
+                    col: bad.col,
+                },
+                message: "invalid UTF-8".into(),
+            }]),
+            None => ConfigError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+        }
     })?;
     yaml::parse(&path.display().to_string(), &text).map_err(|e| {
         ConfigError::Invalid(vec![ConfigDiag {

@@ -258,6 +258,60 @@ const KNOWN_TOP_LEVEL: &[&str] = &[
     "config_files_strategy",
 ];
 
+/// The output sections of falco.yaml, as the outputs crate reads them.
+const OUTPUT_KEYS: [&str; 10] = [
+    "stdout_output",
+    "file_output",
+    "syslog_output",
+    "program_output",
+    "http_output",
+    "outputs_queue",
+    "buffered_outputs",
+    "json_output",
+    "log_syslog",
+    "output_timeout",
+];
+
+fn outputs_config(v: serde_yaml::Value) -> Result<falco_outputs::OutputsConfig, String> {
+    serde_yaml::from_value(v).map_err(|e| e.to_string())
+}
+
+/// The innermost node of the output sections whose value alone makes the outputs crate fail
+/// with `err`, and its dotted path: the value read as a key path `{a: {b: value}}` fails with
+/// the same message exactly when it is the culprit (serde's messages name no path).
+fn locate_outputs_error<'n>(root: &'n Node, err: &str) -> Option<(&'n Node, String)> {
+    fn wrap(path: &[&str], v: serde_yaml::Value) -> serde_yaml::Value {
+        path.iter().rev().fold(v, |v, k| {
+            let mut m = serde_yaml::Mapping::new();
+            m.insert(serde_yaml::Value::String((*k).to_string()), v);
+            serde_yaml::Value::Mapping(m)
+        })
+    }
+    let fails_alone = |path: &[&str], node: &Node| {
+        outputs_config(wrap(path, node.to_serde())).err().as_deref() == Some(err)
+    };
+    let (key, mut node) = OUTPUT_KEYS
+        .iter()
+        .filter_map(|k| root.get(k).map(|n| (*k, n)))
+        .find(|(k, n)| fails_alone(&[k], n))?;
+    let mut path = vec![key];
+    // Bounded by the depth of the tree, which the YAML reader limits.
+    'descend: loop {
+        if let Value::Map(entries) = &node.value {
+            for (k, child, _) in entries {
+                let mut p = path.clone();
+                p.push(k.as_str());
+                if fails_alone(&p, child) {
+                    path = p;
+                    node = child;
+                    continue 'descend;
+                }
+            }
+        }
+        return Some((node, path.join(".")));
+    }
+}
+
 /// Reads typed values out of the tree, collecting diagnostics.
 struct Reader<'a> {
     root: &'a Node,
@@ -639,18 +693,7 @@ impl Config {
         }
 
         let mut outputs = serde_yaml::Mapping::new();
-        for key in [
-            "stdout_output",
-            "file_output",
-            "syslog_output",
-            "program_output",
-            "http_output",
-            "outputs_queue",
-            "buffered_outputs",
-            "json_output",
-            "log_syslog",
-            "output_timeout",
-        ] {
+        for key in OUTPUT_KEYS {
             if let Some(node) = root.get(key) {
                 outputs.insert(serde_yaml::Value::String(key.into()), node.to_serde());
             }
@@ -731,6 +774,22 @@ impl Config {
                 0..=u64::from(ringbuf_abi::ioctl::MAX_SNAPLEN),
             ) as u32,
         };
+        // The output sections as the outputs crate will read them, so that a wrong value is
+        // reported with its position, before any rules are loaded, not when the outputs start;
+        // unless a check above already reported one of them.
+        let outputs_reported = r.errors.iter().any(|e| {
+            OUTPUT_KEYS
+                .iter()
+                .any(|k| e.message.starts_with(&format!("`{k}")))
+        });
+        if !outputs_reported {
+            if let Err(e) = outputs_config(config.outputs.clone()) {
+                match locate_outputs_error(root, &e) {
+                    Some((node, path)) => r.error(node, format!("`{path}`: {e}")),
+                    None => r.error(root, format!("output configuration: {e}")),
+                }
+            }
+        }
         if r.errors.is_empty() {
             Ok((config, r.warnings))
         } else {

@@ -11,7 +11,7 @@ pub mod threads;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use falco_scap::{CaptureReader, CaptureWriter, ScapError};
@@ -79,6 +79,26 @@ pub enum InspectError {
     Usage(String),
     /// Writing the output failed.
     Output(io::Error),
+    /// The `-w` file could not be created (`opened` false) or written: the tool's own output,
+    /// not the capture it reads.
+    Write {
+        /// The `-w` path.
+        path: PathBuf,
+        /// False when creating the file failed.
+        opened: bool,
+        /// The error.
+        source: ScapError,
+    },
+}
+
+impl InspectError {
+    fn write(path: &Path, opened: bool) -> impl FnOnce(ScapError) -> InspectError + '_ {
+        move |source| InspectError::Write {
+            path: path.to_path_buf(),
+            opened,
+            source,
+        }
+    }
 }
 
 impl std::fmt::Display for InspectError {
@@ -87,6 +107,22 @@ impl std::fmt::Display for InspectError {
             InspectError::Scap(e) => write!(f, "{e}"),
             InspectError::Usage(m) => write!(f, "{m}"),
             InspectError::Output(e) => write!(f, "output error: {e}"),
+            InspectError::Write {
+                path,
+                opened,
+                source,
+            } => {
+                // sysdig's words (`can't open OUT`, `error writing to file`), with the cause.
+                let cause: &dyn std::fmt::Display = match source {
+                    ScapError::Io { source, .. } => source,
+                    other => other,
+                };
+                if *opened {
+                    write!(f, "error writing to {}: {cause}", path.display())
+                } else {
+                    write!(f, "can't open {}: {cause}", path.display())
+                }
+            }
         }
     }
 }
@@ -145,7 +181,11 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     reader.set_convert(cli.convert);
     let mut threads = ThreadTable::from_metadata(reader.metadata());
     let mut writer = match &cli.write {
-        Some(p) => Some(CaptureWriter::create(p, cli.compress, reader.metadata())?),
+        Some(p) => Some((
+            p.as_path(),
+            CaptureWriter::create(p, cli.compress, reader.metadata())
+                .map_err(InspectError::write(p, false))?,
+        )),
         None => None,
     };
     let mut counts: BTreeMap<(String, char), u64> = BTreeMap::new();
@@ -170,8 +210,9 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
                 continue;
             }
         }
-        if let Some(w) = writer.as_mut() {
-            w.write_event(ev.cpu, ev.flags, &rec)?;
+        if let Some((p, w)) = writer.as_mut() {
+            w.write_event(ev.cpu, ev.flags, &rec)
+                .map_err(InspectError::write(p, true))?;
             continue;
         }
         if cli.stats {
@@ -192,8 +233,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         line.push('\n');
         out.write_all(line.as_bytes())?;
     }
-    if let Some(w) = writer {
-        w.close()?;
+    if let Some((p, w)) = writer {
+        w.close().map_err(InspectError::write(p, true))?;
     }
     if cli.stats {
         let mut rows: Vec<_> = counts.into_iter().collect();
