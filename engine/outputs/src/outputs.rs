@@ -142,11 +142,13 @@ pub struct ShutdownReport {
 impl Outputs {
     /// Validates `config`, builds every enabled output and starts its worker.
     ///
-    /// Nothing is written before the first alert: the file is opened, the program started and
-    /// the HTTP connection made on first use. Certificate files are read here.
+    /// Nothing is written before the first alert: the program is started and the HTTP
+    /// connection made on first use. Certificate files are read here, and the output file is
+    /// opened once (created if missing) to prove it can be written.
     ///
     /// # Errors
-    /// [`OutputsError::Config`] with every configuration problem found;
+    /// [`OutputsError::Config`] with every configuration problem found, an output file that
+    /// cannot be opened for appending included;
     /// [`OutputsError::Spawn`] when a thread cannot be started.
     pub fn new(config: &OutputsConfig) -> Result<Outputs, OutputsError> {
         config.validate().map_err(OutputsError::Config)?;
@@ -166,6 +168,9 @@ impl Outputs {
             ));
         }
         if config.file_output.enabled {
+            if let Err(e) = FileSink::check_writable(config.file_output.filename.as_ref()) {
+                errors.push(e);
+            }
             let c = counters();
             let file = &config.file_output;
             sinks.push((
@@ -398,7 +403,10 @@ impl Outputs {
                 (true, Some(thread)) => {
                     let _ = thread.join();
                 }
-                (false, Some(_detached)) => unfinished.push(worker.shared.name),
+                (false, Some(_detached)) => {
+                    unfinished.push(worker.shared.name);
+                    settle_abandoned(worker);
+                }
                 _ => {}
             }
         }
@@ -425,6 +433,21 @@ impl Drop for Outputs {
             self.stop(self.output_timeout);
         }
     }
+}
+
+/// Counts as discarded what an output still stuck at the deadline holds: its queue, drained
+/// here, and the alerts in its sink (accepted, neither delivered nor failed), so that the
+/// report accounts for every alert it was given. Should the stuck delivery end later, it
+/// comes after the report and changes nothing in it.
+fn settle_abandoned(worker: &Worker) {
+    let counters = &worker.shared.counters;
+    let drained = worker.queued.try_iter().count() as u64;
+    counters.discarded.fetch_add(drained, Relaxed);
+    let settled = counters.delivered.load(Relaxed)
+        + counters.failed.load(Relaxed)
+        + counters.discarded.load(Relaxed);
+    let in_sink = counters.enqueued.load(Relaxed).saturating_sub(settled);
+    counters.discarded.fetch_add(in_sink, Relaxed);
 }
 
 fn millis_since(epoch: Instant) -> u64 {
@@ -534,48 +557,59 @@ impl Monitor {
             .min(self.output_timeout)
             .max(Duration::from_millis(10));
         while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(tick) {
-            let now = Instant::now();
-            let due =
-                |at: Option<Instant>| at.is_none_or(|at| now.duration_since(at) >= self.interval);
-            for (shared, seen) in self.outputs.iter().zip(noticed.iter_mut()) {
-                let c = &shared.counters;
-                let shed = c.shed.load(Relaxed);
-                if shed > seen.shed && due(seen.shed_at) {
-                    log::warn!(
-                        "{} output: {} alerts shed since the last notice: its queue ({} alerts) was full, the output is \
-                         slower than the alert rate or blocked (other outputs are unaffected)",
-                        shared.name,
-                        shed - seen.shed,
-                        shared.capacity
-                    );
-                    seen.shed = shed;
-                    seen.shed_at = Some(now);
-                }
-                let failed = c.failed.load(Relaxed);
-                if failed > seen.failed && due(seen.failed_at) {
-                    let error = c.take_last_error().unwrap_or_default();
-                    log::error!(
-                        "{} output: {} alerts failed since the last notice; last error: {error}",
-                        shared.name,
-                        failed - seen.failed
-                    );
-                    seen.failed = failed;
-                    seen.failed_at = Some(now);
-                }
-                let busy_since = c.busy_since_ms.load(Relaxed);
-                let busy_for = millis_since(self.epoch).saturating_sub(busy_since);
-                if busy_since != 0
-                    && busy_for >= duration_ms(self.output_timeout)
-                    && due(seen.blocked_at)
-                {
-                    log::error!(
-                        "{} output blocked for {busy_for} ms (output_timeout {} ms); its alerts queue up and are shed \
-                         when the queue is full",
-                        shared.name,
-                        duration_ms(self.output_timeout)
-                    );
-                    seen.blocked_at = Some(now);
-                }
+            self.notice(&mut noticed, false);
+        }
+        // What happened since the last notice is told before the hub ends, also in a run
+        // shorter than one interval.
+        self.notice(&mut noticed, true);
+    }
+
+    /// Logs, per output, what was shed or failed since the last notice and whether it is
+    /// blocked, at most once per interval unless `last`.
+    fn notice(&self, noticed: &mut [Noticed], last: bool) {
+        let now = Instant::now();
+        let due = |at: Option<Instant>| {
+            last || at.is_none_or(|at| now.duration_since(at) >= self.interval)
+        };
+        for (shared, seen) in self.outputs.iter().zip(noticed.iter_mut()) {
+            let c = &shared.counters;
+            let shed = c.shed.load(Relaxed);
+            if shed > seen.shed && due(seen.shed_at) {
+                log::warn!(
+                    "{} output: {} alerts shed since the last notice: its queue ({} alerts) was full, the output is \
+                     slower than the alert rate or blocked (other outputs are unaffected)",
+                    shared.name,
+                    shed - seen.shed,
+                    shared.capacity
+                );
+                seen.shed = shed;
+                seen.shed_at = Some(now);
+            }
+            let failed = c.failed.load(Relaxed);
+            if failed > seen.failed && due(seen.failed_at) {
+                let error = c.take_last_error().unwrap_or_default();
+                log::error!(
+                    "{} output: {} alerts failed since the last notice; last error: {error}",
+                    shared.name,
+                    failed - seen.failed
+                );
+                seen.failed = failed;
+                seen.failed_at = Some(now);
+            }
+            let busy_since = c.busy_since_ms.load(Relaxed);
+            let busy_for = millis_since(self.epoch).saturating_sub(busy_since);
+            if !last
+                && busy_since != 0
+                && busy_for >= duration_ms(self.output_timeout)
+                && due(seen.blocked_at)
+            {
+                log::error!(
+                    "{} output blocked for {busy_for} ms (output_timeout {} ms); its alerts queue up and are shed \
+                     when the queue is full",
+                    shared.name,
+                    duration_ms(self.output_timeout)
+                );
+                seen.blocked_at = Some(now);
             }
         }
     }

@@ -71,7 +71,9 @@ impl Counters {
 ///
 /// Every alert passed to [`crate::Outputs::send`] is either `shed` or `enqueued`; every enqueued
 /// alert ends as exactly one of `delivered`, `failed` or `discarded`, or is still `queued` or
-/// being delivered: after a completed shutdown `enqueued == delivered + failed + discarded`.
+/// being delivered: after [`crate::Outputs::shutdown`] `enqueued == delivered + failed +
+/// discarded` for every output, one still stuck at the deadline included (what it held is
+/// counted as discarded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputStats {
     /// `stdout`, `file`, `syslog`, `program` or `http`.
@@ -90,7 +92,8 @@ pub struct OutputStats {
     /// Alerts whose delivery failed (write error, full disk, refused or timed-out request,
     /// non-2xx status, program that could not be started).
     pub failed: u64,
-    /// Alerts still queued when the shutdown deadline passed, dropped unsent.
+    /// Alerts still queued when the shutdown deadline passed, dropped unsent, and the alert an
+    /// output still stuck in a delivery at the deadline held.
     pub discarded: u64,
     /// HTTP requests that timed out (each retry counts).
     pub timeouts: u64,

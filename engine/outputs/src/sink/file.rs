@@ -2,13 +2,14 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
 
 use super::{LineBatch, Sink};
 use crate::alert::Alert;
+use crate::error::ConfigError;
 use crate::stats::Counters;
 
 /// Appends alert lines to `path`. With `keep_alive` the file stays open until [`Sink::reopen`]
@@ -22,6 +23,19 @@ pub(crate) struct FileSink {
 }
 
 impl FileSink {
+    /// Opens `path` for appending (creating it) once before the first alert, so a file that
+    /// cannot be written (missing or read-only directory, a directory at its path) stops the
+    /// start with Falco's message instead of failing every alert later.
+    ///
+    /// # Errors
+    /// The `file_output.filename` error naming the file and the OS reason.
+    pub(crate) fn check_writable(path: &Path) -> Result<(), ConfigError> {
+        open_append(path).map(drop).map_err(|e| ConfigError {
+            key: "file_output.filename",
+            message: format!("failed to open output file {}: {e}", path.display()),
+        })
+    }
+
     pub(crate) fn new(
         path: PathBuf,
         keep_alive: bool,
@@ -43,10 +57,7 @@ impl FileSink {
         }
         let file = match self.file.take() {
             Some(file) => Ok(file),
-            None => OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path),
+            None => open_append(&self.path),
         };
         match file {
             Err(e) => {
@@ -74,6 +85,10 @@ impl FileSink {
         }
         self.batch.clear();
     }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
 }
 
 /// Writes all of `bytes`, or on error cuts the file back so no partial line is left for the

@@ -26,6 +26,13 @@ use crate::config::{unquote, HttpOutputConfig};
 use crate::error::ConfigError;
 use crate::stats::Counters;
 
+/// The most of a reply's status line and headers read; a longer head fails the delivery (as
+/// libcurl's own cap on header size does), so a hostile endpoint cannot grow our memory.
+pub(crate) const MAX_REPLY_HEAD: usize = 64 * 1024;
+/// The most of a reply's body read (and echoed); a longer body fails the delivery and the
+/// connection is dropped instead of being read to its end.
+pub(crate) const MAX_REPLY_BODY: u64 = 1024 * 1024;
+
 pub(crate) struct HttpSink {
     agent: Agent,
     url: String,
@@ -54,6 +61,7 @@ impl HttpSink {
             .user_agent(config.user_agent.as_str())
             .timeout_global(Some(Duration::from_millis(config.timeout_ms)))
             .timeout_connect(Some(Duration::from_millis(config.connect_timeout_ms)))
+            .max_response_header_size(MAX_REPLY_HEAD)
             .max_idle_connections(idle)
             .max_idle_connections_per_host(idle)
             .tls_config(tls)
@@ -82,8 +90,13 @@ impl HttpSink {
         }
         let response = request.send(body)?;
         let status = response.status();
-        // Read the answer to the end so the connection can carry the next alert.
-        let mut reader = response.into_body().into_reader();
+        // Read the answer to the end so the connection can carry the next alert, but no more
+        // than the cap: a longer body is a failed delivery, not a memory or time sink.
+        let mut reader = response
+            .into_body()
+            .into_with_config()
+            .limit(MAX_REPLY_BODY)
+            .reader();
         if self.echo {
             let mut out = io::stdout().lock();
             io::copy(&mut reader, &mut out)?;
