@@ -85,18 +85,32 @@ pub struct Outputs {
 /// How long a waiting `send` sleeps on a full queue before it looks at the stop flag again.
 const STOP_POLL: Duration = Duration::from_millis(50);
 
-/// `send` waits for room in full queues until `stop` has been set for `grace`.
+/// After a stop, how many graces a send still waits for room in the queue of an output that is
+/// slow but not stuck.
+const LAST_GRACES: u32 = 4;
+
+/// `send` waits for room in full queues until `stop` has been set for `grace`, and after that
+/// still for the outputs that are not stuck, up to [`LAST_GRACES`] graces.
 struct Backpressure {
     stop: Arc<AtomicBool>,
     grace: Duration,
     /// Milliseconds since the hub's epoch (+1) at which a send first saw `stop`, 0 before.
     stop_seen_ms: AtomicU64,
     epoch: Instant,
+    output_timeout: Duration,
 }
 
 impl Backpressure {
-    /// Whether waiting is over: the stop flag has been set for longer than the grace.
-    fn gave_up(&self) -> bool {
+    /// Whether `output` is busy with one delivery for longer than `output_timeout`.
+    fn stuck(&self, output: &Shared) -> bool {
+        let busy_since = output.counters.busy_since_ms.load(Relaxed);
+        busy_since != 0
+            && millis_since(self.epoch).saturating_sub(busy_since)
+                >= duration_ms(self.output_timeout)
+    }
+
+    /// Whether the stop flag has been set for longer than `graces` times the grace.
+    fn gave_up(&self, graces: u32) -> bool {
         if !self.stop.load(Relaxed) {
             return false;
         }
@@ -105,19 +119,21 @@ impl Backpressure {
             Ok(_) => now,
             Err(seen) => seen,
         };
-        now.saturating_sub(seen) >= duration_ms(self.grace)
+        now.saturating_sub(seen) >= duration_ms(self.grace.saturating_mul(graces))
     }
 
-    /// Puts `alert` in `queue`, waiting while it is full; false when the queue is gone or the
-    /// wait was given up.
-    fn send(&self, queue: &Sender<Arc<Alert>>, mut alert: Arc<Alert>) -> bool {
+    /// Puts `alert` in `queue`, waiting while it is full; false when the queue is gone, or the
+    /// grace is over and the output is stuck (busy with one delivery for longer than
+    /// `output_timeout`), or [`LAST_GRACES`] graces are over: an output that still delivers
+    /// gets the alerts detected before a stop too, unless it is too slow to take them soon.
+    fn send(&self, queue: &Sender<Arc<Alert>>, mut alert: Arc<Alert>, output: &Shared) -> bool {
         loop {
             match queue.try_send(alert) {
                 Ok(()) => return true,
                 Err(TrySendError::Disconnected(_)) => return false,
                 Err(TrySendError::Full(back)) => alert = back,
             }
-            if self.gave_up() {
+            if self.gave_up(1) && (self.stuck(output) || self.gave_up(LAST_GRACES)) {
                 return false;
             }
             match queue.send_timeout(alert, STOP_POLL) {
@@ -291,13 +307,16 @@ impl Outputs {
     /// Makes [`send`](Outputs::send) wait for room in a full queue instead of shedding, for a
     /// caller that can hold back its own input (a replay): nothing is shed while `stop` is
     /// clear. Once `stop` is set, sends still wait for `grace` (counted from the first send
-    /// that saw it), then shed what does not fit, so a stop never hangs on a stuck output.
+    /// that saw it), then shed what does not fit in an output stuck in one delivery for longer
+    /// than `output_timeout`, and after four graces in any output: a stop delivers what was
+    /// detected to every healthy output and never hangs on a stuck one.
     pub fn wait_for_room(&mut self, stop: Arc<AtomicBool>, grace: Duration) {
         self.backpressure = Some(Backpressure {
             stop,
             grace,
             stop_seen_ms: AtomicU64::new(0),
             epoch: self.epoch,
+            output_timeout: self.output_timeout,
         });
     }
 
@@ -310,7 +329,7 @@ impl Outputs {
             let Some(queue) = &worker.queue else { continue };
             let counters = &worker.shared.counters;
             let taken = match &self.backpressure {
-                Some(backpressure) => backpressure.send(queue, alert.clone()),
+                Some(backpressure) => backpressure.send(queue, alert.clone(), &worker.shared),
                 None => queue.try_send(alert.clone()).is_ok(),
             };
             if taken {
