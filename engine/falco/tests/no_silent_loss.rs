@@ -1,7 +1,7 @@
 //! A replay sheds nothing: with a catch-all rule it delivers exactly as many alerts as it
 //! detects, behind a queue of one alert, with stdout in a regular file and with a consumer that
 //! pauses. A stop during back-pressure still ends the run, and a run that lost alerts says so in
-//! its summary and exits with status 3 (README, "Running it").
+//! its summary and exits with status 3 (README, "No alert is lost silently").
 
 mod replay_common;
 
