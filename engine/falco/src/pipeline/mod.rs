@@ -138,7 +138,13 @@ pub fn run(
                 outputs.reopen();
             }
             if signals.reload.swap(false, Ordering::Relaxed) {
-                match control::reload(cli, &catalog, &hostname, &source) {
+                match control::reload(
+                    cli,
+                    &catalog,
+                    &hostname,
+                    &source,
+                    detection.ruleset.num_enabled(),
+                ) {
                     Ok(d) => {
                         log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
                         // Units already handed out keep the ruleset they were built with.
