@@ -3,6 +3,9 @@
 //! message naming where the problem is (or succeed, where the input is valid), never with a
 //! signal (a stack overflow's abort, an allocation failure), a panic's 101 or a hang.
 
+mod replay_common;
+
+use replay_common::fifo;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -355,14 +358,6 @@ fn numbers_out_of_range_are_positioned_errors() {
         .refused("falco.yaml:5:13: `outputs_queue.capacity` must be between 0 and 1048576");
 }
 
-/// A FIFO at `dir/name`.
-fn fifo(dir: &Path, name: &str) -> PathBuf {
-    let p = dir.join(name);
-    let status = Command::new("mkfifo").arg(&p).status().expect("mkfifo");
-    assert!(status.success());
-    p
-}
-
 #[test]
 fn devices_and_fifos_are_refused_by_name() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -385,7 +380,7 @@ fn devices_and_fifos_are_refused_by_name() {
     let rules_dir = dir.path().join("rules.d");
     std::fs::create_dir(&rules_dir).expect("dir");
     write(&rules_dir, "a.yaml", &rule("evt.type = open"));
-    self::fifo(&rules_dir, "b.yaml");
+    replay_common::fifo(&rules_dir, "b.yaml");
     let cfg = config(dir.path(), &rules_dir, "");
     capped(FALCO, &["-c", s(&cfg), "--dry-run"]).succeeded();
     // A file larger than the cap (sparse, so cheap) is refused too.

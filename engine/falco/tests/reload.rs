@@ -5,13 +5,13 @@
 
 mod replay_common;
 
+use replay_common::{fifo, lines_of, wait_for};
+
 use falco_scap::flate2::read::GzDecoder;
 use falco_scap::CaptureReader;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 const SHADOW_RULE: &str = "- rule: shadow read\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/shadow\n  output: SHADOW %proc.name\n  priority: WARNING\n";
 const SUDOERS_RULE: &str = "- rule: sudoers read\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/sudoers\n  output: SUDOERS %proc.name\n  priority: WARNING\n";
@@ -43,16 +43,6 @@ fn write_config(dir: &Path, rules: &Path, extra: &str) -> std::path::PathBuf {
     cfg
 }
 
-/// Creates a FIFO for the capture.
-fn fifo(dir: &Path) -> std::path::PathBuf {
-    let fifo = dir.join("capture.fifo");
-    let cpath =
-        std::ffi::CString::new(fifo.as_os_str().to_string_lossy().as_bytes()).expect("path");
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0, "mkfifo");
-    fifo
-}
-
 fn spawn_falco(cfg: &Path, capture: &Path) -> std::process::Child {
     replay_common::replay(cfg, capture)
         .env("TZ", "UTC")
@@ -60,33 +50,6 @@ fn spawn_falco(cfg: &Path, capture: &Path) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("falco starts")
-}
-
-/// Lines of a child's pipe, delivered through a channel so the test can wait with a deadline.
-fn lines_of(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let hit = line.contains(needle);
-            seen.push(line);
-            if hit {
-                return;
-            }
-        }
-    }
-    panic!("no `{needle}` within 30 s; saw: {seen:#?}");
 }
 
 /// `HH:MM:SS.nnnnnnnnn` at the start of an alert line, in ns since midnight (UTC).
@@ -143,7 +106,7 @@ fn sighup_reload_loses_nothing_and_a_failed_reload_keeps_the_rules() {
 
     // Start with the shadow rule only.
     std::fs::write(&rules, SHADOW_RULE).expect("rules");
-    let fifo = fifo(dir.path());
+    let fifo = fifo(dir.path(), "capture.fifo");
     let mut child = spawn_falco(&cfg, &fifo);
     let pid = child.id() as libc::pid_t;
     let stdout = lines_of(child.stdout.take().expect("stdout"));
@@ -211,7 +174,7 @@ fn rules_file_change_reloads_and_metrics_are_emitted() {
         &rules,
         "watch_config_files: true\nmetrics: {enabled: true, interval: 1s, output_rule: true}\n",
     );
-    let fifo = fifo(dir.path());
+    let fifo = fifo(dir.path(), "capture.fifo");
     let mut child = spawn_falco(&cfg, &fifo);
     let stdout = lines_of(child.stdout.take().expect("stdout"));
     let stderr = lines_of(child.stderr.take().expect("stderr"));

@@ -4,49 +4,13 @@
 
 mod replay_common;
 
+use replay_common::{fifo, lines_of, wait_for};
+
 use falco_scap::flate2::read::GzDecoder;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::io::{Read, Write};
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
 const SHADOW_RULE: &str = "- rule: shadow read\n  desc: d\n  condition: evt.type in (open, openat) and fd.name = /etc/shadow\n  output: SHADOW %proc.name\n  priority: WARNING\n";
-
-fn lines_of(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            let hit = line.contains(needle);
-            seen.push(line);
-            if hit {
-                return;
-            }
-        }
-    }
-    panic!("no `{needle}` within 30 s; saw: {seen:#?}");
-}
-
-fn fifo(dir: &Path) -> std::path::PathBuf {
-    let fifo = dir.join("capture.fifo");
-    let cpath =
-        std::ffi::CString::new(fifo.as_os_str().to_string_lossy().as_bytes()).expect("path");
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(cpath.as_ptr(), 0o600) }, 0, "mkfifo");
-    fifo
-}
 
 #[test]
 fn a_reload_to_no_enabled_rule_is_refused_and_the_rules_stay() {
@@ -79,7 +43,7 @@ fn a_reload_to_no_enabled_rule_is_refused_and_the_rules_stay() {
 
     // The same capture through a FIFO; between its halves the rules file is truncated to
     // nothing (a YAML document with no items) and the engine told to reload.
-    let fifo = fifo(dir.path());
+    let fifo = fifo(dir.path(), "capture.fifo");
     let mut child = replay_common::replay(&cfg, &fifo)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -400,25 +400,23 @@ impl<'a> Reader<'a> {
     /// [`Reader::uint`] within `range`: a value outside it is an error at its position.
     fn uint_in(&mut self, path: &str, default: u64, range: RangeInclusive<u64>) -> u64 {
         let v = self.uint(path, default);
-        if range.contains(&v) {
-            return v;
-        }
-        if let Some(node) = self.node(path) {
-            self.error(
-                node,
-                format!(
-                    "`{path}` must be between {} and {}, found `{v}`",
-                    range.start(),
-                    range.end()
-                ),
-            );
-        }
-        default
+        self.within(path, v, default, range)
     }
 
     /// [`Reader::float`], finite and within `range`: anything else is an error at its position.
     fn float_in(&mut self, path: &str, default: f64, range: RangeInclusive<f64>) -> f64 {
         let v = self.float(path, default);
+        self.within(path, v, default, range)
+    }
+
+    /// `v` when `range` holds it (NaN never does); otherwise an error at `path` and `default`.
+    fn within<T: PartialOrd + std::fmt::Display>(
+        &mut self,
+        path: &str,
+        v: T,
+        default: T,
+        range: RangeInclusive<T>,
+    ) -> T {
         if range.contains(&v) {
             return v;
         }

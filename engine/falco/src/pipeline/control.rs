@@ -53,9 +53,11 @@ pub(super) fn reload(
 ) -> Result<Detection, String> {
     let mut attempt = 0;
     let (loaded, d) = loop {
-        let watched = watched_files(&load_config(cli).map_err(|e| e.to_string())?);
-        let before = fingerprint(&watched);
+        // Taken once the configuration is read: a configuration caught mid-write almost
+        // always fails to parse; the rules, read next, are covered whole.
         let loaded = load_config(cli).map_err(|e| e.to_string())?;
+        let watched = watched_files(&loaded);
+        let before = fingerprint(&watched);
         let ruleset = load_rules(cli, &loaded, catalog)?;
         let d = Detection::new(&loaded, ruleset, catalog, hostname)?;
         if fingerprint(&watched) == before {
