@@ -24,6 +24,10 @@ mod ring;
 #[path = "../ringbuf-abi/src/schema.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod schema;
+#[path = "../ringbuf-abi/src/syscall_codes.rs"]
+#[allow(dead_code, unreachable_pub)]
+#[rustfmt::skip]
+mod syscall_codes;
 
 mod bindings;
 mod capture;
@@ -34,7 +38,6 @@ mod flags;
 mod misc_registration;
 mod module;
 mod probe;
-mod syscall_codes;
 
 use kernel::prelude::*;
 

@@ -15,6 +15,8 @@ pub mod ppm;
 pub mod record;
 pub mod ring;
 pub mod schema;
+#[rustfmt::skip]
+pub mod syscall_codes;
 
 pub use event_table::{ids, EVENT_COUNT, EVENT_TABLE};
 pub use record::{encode_record, DecodeError, NoRoom, ParamIter, Record, RecordParams};

@@ -28,12 +28,17 @@ pub struct RingStats {
     pub pending: u64,
 }
 
-/// One CPU's ring: its device, control page and doubly mapped data pages.
+/// One ring: a module device's control page and doubly mapped data pages, or a BPF ring
+/// buffer's consumer page, producer page and doubly mapped data pages (see [`crate::bpf`]).
 pub struct Ring {
     path: PathBuf,
     file: File,
+    /// The module's control page, or the BPF ring's consumer page.
     control: MmapMut,
+    /// The module's data pages, or the BPF ring's producer page followed by its data pages.
     data: Mmap,
+    /// What kind of ring this is.
+    kind: Kind,
     cpu: u32,
     size: u64,
     /// Next position to read (the engine's copy of `tail`).
@@ -93,6 +98,7 @@ impl Ring {
             file,
             control,
             data,
+            kind: Kind::Device,
             cpu,
             size,
             tail,
@@ -103,8 +109,35 @@ impl Ring {
     }
 
     fn ctl(&self) -> &RingControl {
+        debug_assert!(self.kind == Kind::Device);
         // SAFETY: see `open`: page-aligned, large enough, lives as long as `self.control`.
         unsafe { &*(self.control.as_ptr() as *const RingControl) }
+    }
+
+    /// Opens a BPF ring buffer map of `size` data bytes (see [`crate::bpf`]); `cpu` is the
+    /// first CPU of the group that writes to it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when a mapping fails, [`Error::BadControl`] for a size that is not a
+    /// power-of-two multiple of the page size.
+    pub fn bpf(fd: std::os::fd::OwnedFd, size: u64, cpu: u32, name: &str) -> Result<Ring, Error> {
+        let path = PathBuf::from(format!("bpf ring buffer {name}"));
+        let file = File::from(fd);
+        let (control, data) = crate::bpf::map(&file, size, &path)?;
+        let tail = crate::bpf::consumer(&control).load(Ordering::Acquire);
+        Ok(Ring {
+            path,
+            file,
+            control,
+            data,
+            kind: Kind::Bpf,
+            cpu,
+            size,
+            tail,
+            published: tail,
+            head: tail,
+            limit: tail,
+        })
     }
 
     /// The CPU this ring belongs to.
@@ -122,8 +155,15 @@ impl Ring {
         self.size
     }
 
-    /// Counters from the control page.
+    /// Counters from the control page (a BPF ring has none of its own: see
+    /// [`RingSet::stats`]).
     pub fn stats(&self) -> RingStats {
+        if self.kind == Kind::Bpf {
+            return RingStats {
+                pending: self.head.wrapping_sub(self.tail),
+                ..RingStats::default()
+            };
+        }
         let c = self.ctl();
         let mut drops = [0; DROP_CATEGORIES];
         for (d, a) in drops.iter_mut().zip(c.drops.iter()) {
@@ -138,16 +178,48 @@ impl Ring {
 
     /// Reloads `head`.
     fn refresh(&mut self) {
-        self.head = self.ctl().head.load(Ordering::Acquire);
+        self.head = match self.kind {
+            Kind::Device => self.ctl().head.load(Ordering::Acquire),
+            Kind::Bpf => crate::bpf::producer(&self.data).load(Ordering::Acquire),
+        };
+        if self.kind == Kind::Bpf {
+            self.skip_discarded();
+        }
     }
 
-    /// The record at `tail`, if one was published at the last refresh.
-    fn peek(&self) -> Option<Result<Record<'_>, Error>> {
+    /// Where the record at `tail` starts in `data`, and how many bytes it may span: for a BPF
+    /// ring, after its 8-byte ring header and only once the producer committed it (`None`
+    /// while it is still being written). A record the producer discarded is reported as
+    /// `Err(len)` so that the caller moves past it.
+    fn locate(&self) -> Option<Result<(usize, usize), usize>> {
         if self.tail >= self.head {
             return None;
         }
         let avail = (self.head - self.tail).min(self.size) as usize;
         let off = data_offset(self.tail, self.size);
+        match self.kind {
+            Kind::Device => Some(Ok((off, avail))),
+            Kind::Bpf => match crate::bpf::header(&self.data, off)? {
+                crate::bpf::Header::Busy => None,
+                crate::bpf::Header::Discarded(len) => Some(Err(len)),
+                crate::bpf::Header::Ready(len) => Some(Ok((
+                    crate::bpf::record_offset(off),
+                    len.min(avail.saturating_sub(crate::bpf::HEADER_LEN)),
+                ))),
+            },
+        }
+    }
+
+    /// Moves past discarded BPF records at `tail`.
+    fn skip_discarded(&mut self) {
+        while let Some(Err(len)) = self.locate() {
+            self.tail += crate::bpf::advance_len(len) as u64;
+        }
+    }
+
+    /// The record at `tail`, if one was published at the last refresh.
+    fn peek(&self) -> Option<Result<Record<'_>, Error>> {
+        let (off, avail) = self.locate()?.ok()?;
         // The doubled mapping makes `off + avail <= 2 * size` contiguous.
         let bytes = &self.data[off..off + avail];
         Some(Record::parse(bytes).map_err(|detail| Error::Corrupt {
@@ -162,11 +234,7 @@ impl Ring {
     /// truncated or gives an impossible length, so that the record is picked at once and its
     /// error reported.
     fn peek_ts(&self) -> Option<u64> {
-        if self.tail >= self.head {
-            return None;
-        }
-        let avail = (self.head - self.tail).min(self.size) as usize;
-        let off = data_offset(self.tail, self.size);
+        let (off, avail) = self.locate()?.ok()?;
         let header = self.data.get(off..off + avail.min(HEADER_LEN))?;
         let word = |at: usize, n: usize| {
             header
@@ -184,7 +252,10 @@ impl Ring {
     /// [`PUBLISH_BYTES`]), not per record: the control page's `tail` shares a cache line that
     /// the producing CPU reads on every event.
     fn advance(&mut self, len: usize) {
-        self.tail += aligned_len(len) as u64;
+        self.tail += match self.kind {
+            Kind::Device => aligned_len(len),
+            Kind::Bpf => crate::bpf::advance_len(len),
+        } as u64;
         if self.tail - self.published >= PUBLISH_BYTES.min(self.size / 8) {
             self.publish();
         }
@@ -193,7 +264,12 @@ impl Ring {
     /// Tells the module that everything before `tail` is free.
     fn publish(&mut self) {
         if self.published != self.tail {
-            self.ctl().tail.store(self.tail, Ordering::Release);
+            match self.kind {
+                Kind::Device => self.ctl().tail.store(self.tail, Ordering::Release),
+                Kind::Bpf => {
+                    crate::bpf::consumer(&self.control).store(self.tail, Ordering::Release)
+                }
+            }
             self.published = self.tail;
         }
     }
@@ -225,9 +301,54 @@ const MAX_PASSES: u32 = 8;
 /// most 1/8 of the ring); the rest is given back when the rings are empty or before sleeping.
 const PUBLISH_BYTES: u64 = 64 * 1024;
 
-/// Every ring of the module, read together.
+/// The kind of a [`Ring`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A `/dev/falcoN` device of the kernel module.
+    Device,
+    /// A BPF ring buffer map of the eBPF driver.
+    Bpf,
+}
+
+/// The controls of a driver that is not the kernel module (the eBPF driver): what the module
+/// does through ioctls on its devices.
+pub trait Driver: Send {
+    /// Starts producing events.
+    ///
+    /// # Errors
+    /// The driver's complaint.
+    fn enable(&self) -> Result<(), Error>;
+    /// Stops producing events.
+    ///
+    /// # Errors
+    /// The driver's complaint.
+    fn disable(&self) -> Result<(), Error>;
+    /// Sets the bytes captured from I/O buffers.
+    ///
+    /// # Errors
+    /// The driver's complaint (a snaplen it refuses).
+    fn set_snaplen(&self, snaplen: u32) -> Result<(), Error>;
+    /// Sets the event ids to produce.
+    ///
+    /// # Errors
+    /// The driver's complaint.
+    fn set_event_mask(&self, mask: &EventMask) -> Result<(), Error>;
+    /// When true, failed syscalls are not reported.
+    ///
+    /// # Errors
+    /// The driver's complaint.
+    fn set_drop_failed(&self, drop: bool) -> Result<(), Error>;
+    /// Events written and dropped (by category), over every CPU.
+    fn counters(&self) -> (u64, DropCounts);
+}
+
+/// Every ring of a driver, read together.
 pub struct RingSet {
     rings: Vec<Ring>,
+    /// The driver's controls when it is not the kernel module.
+    driver: Option<Box<dyn Driver>>,
+    /// An epoll instance watching every ring.
+    epoll: std::os::fd::OwnedFd,
     /// Ring whose record `next_record` handed out last, to advance on the next call.
     pending: Option<(usize, usize)>,
     /// Ring whose record did not decode, to skip to its head on the next call.
@@ -261,8 +382,55 @@ impl RingSet {
             .iter()
             .map(|(_, p)| Ring::open(p))
             .collect::<Result<Vec<_>, _>>()?;
+        RingSet::with(rings, None)
+    }
+
+    /// Reads `rings` (BPF ring buffers, see [`Ring::bpf`]) of a driver controlled through
+    /// `driver`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the epoll instance cannot be made.
+    pub fn from_driver(rings: Vec<Ring>, driver: Box<dyn Driver>) -> Result<RingSet, Error> {
+        if rings.is_empty() {
+            return Err(Error::Driver("the driver has no ring buffer".into()));
+        }
+        RingSet::with(rings, Some(driver))
+    }
+
+    fn with(rings: Vec<Ring>, driver: Option<Box<dyn Driver>>) -> Result<RingSet, Error> {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: plain syscall; the result is checked before use.
+        let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if ep < 0 {
+            return Err(io("epoll_create1", std::io::Error::last_os_error()));
+        }
+        // SAFETY: `ep` is a new descriptor that nothing else owns.
+        let epoll = unsafe { std::os::fd::OwnedFd::from_raw_fd(ep) };
+        for (i, r) in rings.iter().enumerate() {
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: i as u64,
+            };
+            // SAFETY: both descriptors are open; `ev` is a valid epoll_event.
+            let rc = unsafe {
+                libc::epoll_ctl(
+                    epoll.as_raw_fd(),
+                    libc::EPOLL_CTL_ADD,
+                    r.file.as_raw_fd(),
+                    &mut ev,
+                )
+            };
+            if rc < 0 {
+                return Err(io(
+                    format!("epoll_ctl {}", r.path.display()),
+                    std::io::Error::last_os_error(),
+                ));
+            }
+        }
         Ok(RingSet {
             rings,
+            driver,
+            epoll,
             pending: None,
             skip: None,
             corrupt: 0,
@@ -284,6 +452,10 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn abi_version(&self) -> Result<u32, Error> {
+        if self.driver.is_some() {
+            // The eBPF programs are built from this very ringbuf-abi.
+            return Ok(ABI_VERSION);
+        }
         let mut v: u32 = 0;
         self.first()
             .ioctl_ptr(ioctl::GET_ABI_VERSION, &mut v as *mut u32)?;
@@ -300,6 +472,9 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn enable(&self) -> Result<(), Error> {
+        if let Some(d) = &self.driver {
+            return d.enable();
+        }
         self.first()
             .ioctl_ptr::<u8>(ioctl::ENABLE_CAPTURE, std::ptr::null())
     }
@@ -309,6 +484,9 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn disable(&self) -> Result<(), Error> {
+        if let Some(d) = &self.driver {
+            return d.disable();
+        }
         self.first()
             .ioctl_ptr::<u8>(ioctl::DISABLE_CAPTURE, std::ptr::null())
     }
@@ -318,6 +496,9 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] (EINVAL for a snaplen the module refuses).
     pub fn set_snaplen(&self, snaplen: u32) -> Result<(), Error> {
+        if let Some(d) = &self.driver {
+            return d.set_snaplen(snaplen);
+        }
         self.first()
             .ioctl_ptr(ioctl::SET_SNAPLEN, &snaplen as *const u32)
     }
@@ -327,6 +508,9 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_event_mask(&self, mask: &EventMask) -> Result<(), Error> {
+        if let Some(d) = &self.driver {
+            return d.set_event_mask(mask);
+        }
         self.first()
             .ioctl_ptr(ioctl::SET_EVENT_MASK, mask as *const EventMask)
     }
@@ -336,6 +520,11 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_syscall_mask(&self, mask: &SyscallMask) -> Result<(), Error> {
+        if self.driver.is_some() {
+            return Err(Error::Driver(
+                "the eBPF driver selects by event mask only".into(),
+            ));
+        }
         self.first()
             .ioctl_ptr(ioctl::SET_SYSCALL_MASK, mask as *const SyscallMask)
     }
@@ -345,6 +534,10 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn module_stats(&self) -> Result<Stats, Error> {
+        if let Some(d) = &self.driver {
+            let (events, drops) = d.counters();
+            return Ok(Stats { events, drops });
+        }
         let mut s = Stats::default();
         self.first()
             .ioctl_ptr(ioctl::GET_STATS, &mut s as *mut Stats)?;
@@ -356,6 +549,9 @@ impl RingSet {
     /// # Errors
     /// [`Error::Io`] when the ioctl fails.
     pub fn set_drop_failed(&self, drop: bool) -> Result<(), Error> {
+        if let Some(d) = &self.driver {
+            return d.set_drop_failed(drop);
+        }
         let v: u32 = drop.into();
         self.first()
             .ioctl_ptr(ioctl::SET_DROP_FAILED, &v as *const u32)
@@ -364,6 +560,9 @@ impl RingSet {
     /// Sums the counters of every ring.
     pub fn stats(&self) -> RingStats {
         let mut t = RingStats::default();
+        if let Some(d) = &self.driver {
+            (t.events, t.drops) = d.counters();
+        }
         for r in &self.rings {
             let s = r.stats();
             t.events += s.events;
@@ -375,31 +574,31 @@ impl RingSet {
         t
     }
 
-    /// Sleeps in `poll()` until a ring has data to read or `timeout_ms` passes (-1: forever).
-    /// Returns true when some ring is readable.
+    /// Sleeps in `epoll_wait()` until a ring has data to read or `timeout_ms` passes (-1:
+    /// forever). Returns true when some ring is readable.
     ///
     /// # Errors
-    /// [`Error::Io`] when poll fails (EINTR is reported as "not readable").
+    /// [`Error::Io`] when epoll_wait fails (EINTR is reported as "not readable").
     pub fn wait(&mut self, timeout_ms: i32) -> Result<bool, Error> {
-        // poll() measures what is unread from the control pages' `tail`.
+        use std::os::fd::AsRawFd;
+        // Readiness is measured from what the consumer positions say is unread.
         self.publish();
-        let mut fds: Vec<libc::pollfd> = self
-            .rings
-            .iter()
-            .map(|r| libc::pollfd {
-                fd: r.file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 8];
+        // SAFETY: `evs` is a valid array of `evs.len()` epoll_event structures.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                evs.as_mut_ptr(),
+                evs.len() as i32,
+                timeout_ms,
+            )
+        };
         if n < 0 {
             let e = std::io::Error::last_os_error();
             if e.kind() == std::io::ErrorKind::Interrupted {
                 return Ok(false);
             }
-            return Err(io("poll falco rings", e));
+            return Err(io("epoll_wait on the rings", e));
         }
         Ok(n > 0)
     }

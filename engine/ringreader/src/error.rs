@@ -26,6 +26,8 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+    /// A driver other than the module refused a request.
+    Driver(String),
     /// A record in a ring does not decode; the ring was resynchronised past it.
     Corrupt {
         /// The CPU of the ring.
@@ -55,6 +57,7 @@ impl fmt::Display for Error {
             Error::BadControl { device, detail } => {
                 write!(f, "{}: bad control page: {detail}", device.display())
             }
+            Error::Driver(what) => f.write_str(what),
             Error::Corrupt { cpu, pos, detail } => {
                 write!(f, "ring of cpu {cpu}: bad record at {pos}: {detail}")
             }

@@ -1,7 +1,7 @@
-//! Live capture to a `.scap` file: the kernel module's rings through the same source as the
-//! engine, written with the host's process, fd and user lists first (`falco-inspect --live -w`).
+//! Live capture to a `.scap` file: the kernel module's or the eBPF driver's rings through the
+//! same source as the engine, written with the host's process, fd and user lists first (`falco-inspect --live -w`).
 
-use crate::source::kmod::Live;
+use crate::source::kmod::{Driver, Live};
 use crate::source::SourceMsg;
 use falco_scap::CaptureWriter;
 use ringbuf_abi::ioctl::EventMask;
@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 /// What to capture and when to stop.
 #[derive(Clone, Debug)]
 pub struct LiveCapture {
-    /// Directory holding the `falcoN` devices (`/dev`).
-    pub dev_dir: PathBuf,
+    /// The driver to read.
+    pub driver: Driver,
     /// Output file.
     pub out: PathBuf,
     /// Gzip the output.
@@ -46,7 +46,7 @@ pub fn capture_live(
         .map(|n| n.get() as u32)
         .unwrap_or(1);
     let meta = super::host_meta::from_bootstrap(&scan, cpus);
-    let live = Live::start(&c.dev_dir, &c.mask, c.snaplen, false)?;
+    let live = Live::start(&c.driver, &c.mask, c.snaplen, false)?;
     let mut writer = CaptureWriter::create(&c.out, c.gzip, &meta)
         .map_err(|e| format!("{}: {e}", c.out.display()))?;
     started();

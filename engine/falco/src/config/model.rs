@@ -37,6 +37,8 @@ pub enum RuleMatching {
 pub enum EngineKind {
     /// The kernel module.
     Kmod,
+    /// The modern eBPF driver (CO-RE programs on the running kernel's BTF).
+    ModernEbpf,
     /// Replay of a capture file.
     Replay,
 }
@@ -157,6 +159,12 @@ pub struct Config {
     pub kmod_buf_size_preset: u64,
     /// `engine.kmod.drop_failed_exit`.
     pub kmod_drop_failed_exit: bool,
+    /// `engine.modern_ebpf.cpus_for_each_buffer` (0: one buffer for every CPU).
+    pub modern_ebpf_cpus_for_each_buffer: u64,
+    /// `engine.modern_ebpf.buf_size_preset`.
+    pub modern_ebpf_buf_size_preset: u64,
+    /// `engine.modern_ebpf.drop_failed_exit`.
+    pub modern_ebpf_drop_failed_exit: bool,
     /// `engine.replay.capture_file`.
     pub replay_capture_file: Option<PathBuf>,
     /// `engine.evaluators`: threads evaluating rules (1 to [`MAX_EVALUATORS`]).
@@ -570,8 +578,16 @@ impl Config {
             None => EngineKind::Kmod,
             Some((_, t)) if t == "kmod" => EngineKind::Kmod,
             Some((_, t)) if t == "replay" => EngineKind::Replay,
+            Some((_, t)) if t == "modern_ebpf" => EngineKind::ModernEbpf,
+            Some((node, t)) if t == "ebpf" => {
+                r.error(node, "`engine.kind: ebpf` (Falco's legacy probe) is not provided: use `modern_ebpf`, which needs no probe file".to_string());
+                EngineKind::ModernEbpf
+            }
             Some((node, t)) => {
-                r.error(node, format!("`engine.kind` must be `kmod` or `replay` (this build has no other drivers), found `{t}`"));
+                r.error(
+                    node,
+                    format!("`engine.kind` must be `kmod`, `modern_ebpf` or `replay`, found `{t}`"),
+                );
                 EngineKind::Kmod
             }
         };
@@ -756,6 +772,13 @@ impl Config {
             engine_kind,
             kmod_buf_size_preset: r.uint_in("engine.kmod.buf_size_preset", 4, 0..=10),
             kmod_drop_failed_exit: r.bool("engine.kmod.drop_failed_exit", false),
+            modern_ebpf_cpus_for_each_buffer: r.uint_in(
+                "engine.modern_ebpf.cpus_for_each_buffer",
+                2,
+                0..=4096,
+            ),
+            modern_ebpf_buf_size_preset: r.uint_in("engine.modern_ebpf.buf_size_preset", 4, 0..=10),
+            modern_ebpf_drop_failed_exit: r.bool("engine.modern_ebpf.drop_failed_exit", false),
             replay_capture_file,
             evaluators,
             base_syscalls,

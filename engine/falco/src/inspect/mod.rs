@@ -38,6 +38,10 @@ pub struct Cli {
     /// Capture live from the kernel module's rings (/dev/falcoN) into the -w file.
     #[arg(long, requires = "write", conflicts_with = "read")]
     pub live: bool,
+    /// With --live: capture through the modern eBPF driver instead of the kernel module (as
+    /// sysdig's --modern-bpf).
+    #[arg(long = "modern-bpf", requires = "live")]
+    pub modern_bpf: bool,
     /// With --live: stop after this many seconds.
     #[arg(short = 'M', long = "duration", value_name = "SECONDS")]
     pub duration: Option<u64>,
@@ -259,8 +263,18 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone()).map_err(InspectError::Output)?;
     }
+    let driver = if cli.modern_bpf {
+        crate::source::kmod::Driver::ModernEbpf(falco_ebpf::Options {
+            only_tree_of: std::env::var("FALCO_EBPF_ONLY_TREE_OF")
+                .ok()
+                .and_then(|v| v.parse().ok()),
+            ..falco_ebpf::Options::default()
+        })
+    } else {
+        crate::source::kmod::Driver::Kmod(PathBuf::from("/dev"))
+    };
     let c = LiveCapture {
-        dev_dir: PathBuf::from("/dev"),
+        driver,
         out: path.clone(),
         gzip: cli.compress,
         max_events: cli.count,

@@ -7,12 +7,11 @@ use crate::capture::bootstrap;
 use crate::cli::Cli;
 use crate::config::{Config, EngineKind, Loaded};
 use crate::fatal::Fatal;
-use crate::source::kmod::Live;
+use crate::source::kmod::{Driver, Live};
 use crate::source::replay::Replay;
 use crate::source::{mask, Running};
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::state::{State, StateLimits};
-use std::path::Path;
 
 /// Starts the source `engine.kind` names, with the state the state stage starts from; the
 /// live source produces the events `ruleset` and the state tables need.
@@ -34,23 +33,37 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
             );
             Ok((Running::Replay(r), state))
         }
-        EngineKind::Kmod => {
+        EngineKind::Kmod | EngineKind::ModernEbpf => {
             let mask = mask::event_mask(ruleset, &loaded.config.base_syscalls);
             let state = State::from_host(state_limits(&loaded.config)).map_err(Fatal::Proc)?;
             let snaplen = match loaded.config.snaplen {
                 0 => ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
                 n => n,
             };
-            let l = Live::start(
-                Path::new("/dev"),
-                &mask,
-                snaplen,
-                loaded.config.kmod_drop_failed_exit,
-            )
-            .map_err(Fatal::Source)?;
-            log::info!("capturing live events from the kernel module");
+            let c = &loaded.config;
+            let (driver, drop_failed) = live_driver(c);
+            let l = Live::start(&driver, &mask, snaplen, drop_failed).map_err(Fatal::Source)?;
+            log::info!("capturing live events from {}", driver.describe());
             Ok((Running::Live(l), state))
         }
+    }
+}
+
+/// The live driver `engine.kind` names, with its `drop_failed_exit`.
+pub(crate) fn live_driver(c: &Config) -> (Driver, bool) {
+    match c.engine_kind {
+        EngineKind::ModernEbpf => (
+            Driver::ModernEbpf(falco_ebpf::Options {
+                cpus_for_each_buffer: c.modern_ebpf_cpus_for_each_buffer as u32,
+                buf_size_preset: c.modern_ebpf_buf_size_preset as u32,
+                only_tree_of: std::env::var("FALCO_EBPF_ONLY_TREE_OF")
+                    .ok()
+                    .and_then(|v| v.parse().ok()),
+                btf_path: std::env::var_os("FALCO_EBPF_BTF").map(Into::into),
+            }),
+            c.modern_ebpf_drop_failed_exit,
+        ),
+        _ => (Driver::Kmod("/dev".into()), c.kmod_drop_failed_exit),
     }
 }
 

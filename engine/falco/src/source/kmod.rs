@@ -1,12 +1,13 @@
-//! The live source: the kernel module's per-CPU rings, read on their own thread with poll()
-//! wakeups (no sleep loops), merged in timestamp order and handed over in batches.
+//! The live source: the kernel module's per-CPU rings or the eBPF driver's ring buffers, read
+//! on their own thread with epoll wakeups (no sleep loops), merged in timestamp order by one
+//! [`RingSet`] and handed over in batches.
 
 use super::batch::EventBatch;
 use super::replay::SourceMsg;
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
 use falco_ringreader::{Error as RingError, RingSet};
 use ringbuf_abi::ioctl::EventMask;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -61,18 +62,48 @@ pub fn explain(e: &RingError) -> String {
     }
 }
 
+/// Which driver a live capture reads.
+#[derive(Clone, Debug)]
+pub enum Driver {
+    /// The kernel module's devices in this directory (normally `/dev`).
+    Kmod(PathBuf),
+    /// The modern eBPF driver, loaded by this process.
+    ModernEbpf(falco_ebpf::Options),
+}
+
+impl Driver {
+    /// Opens the driver's rings.
+    ///
+    /// # Errors
+    /// A user-facing message (see [`explain`] and [`falco_ebpf::open`]).
+    pub fn open(&self) -> Result<RingSet, String> {
+        match self {
+            Driver::Kmod(dir) => RingSet::open(dir).map_err(|e| explain(&e)),
+            Driver::ModernEbpf(opts) => falco_ebpf::open(opts),
+        }
+    }
+
+    /// What the start-up log says is being read.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Driver::Kmod(_) => "the kernel module",
+            Driver::ModernEbpf(_) => "the modern eBPF driver",
+        }
+    }
+}
+
 impl Live {
-    /// Opens every ring under `dev_dir`, checks the ABI, programs the driver and starts reading.
+    /// Opens the driver's rings, checks the ABI, programs the driver and starts reading.
     ///
     /// # Errors
     /// A user-facing message (see [`explain`]).
     pub fn start(
-        dev_dir: &Path,
+        driver: &Driver,
         mask: &EventMask,
         snaplen: u32,
         drop_failed: bool,
     ) -> Result<Live, String> {
-        let rings = RingSet::open(dev_dir).map_err(|e| explain(&e))?;
+        let rings = driver.open()?;
         let abi = rings.abi_version().map_err(|e| explain(&e))?;
         if abi != ringbuf_abi::ring::ABI_VERSION {
             return Err(explain(&RingError::AbiMismatch {

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Maps, settings and the record builder shared by every program.
+ *
+ * A record is built in this CPU's scratch area (the programs run with preemption disabled, so
+ * one area per CPU is enough), in the scap V2 layout of ringbuf-abi/src/record.rs:
+ * a 26-byte header, one u16 length per parameter, then the parameter values. It is then
+ * copied into the ring buffer of this CPU's group with bpf_ringbuf_output(); when that ring is
+ * full the record is dropped and counted by category, and nothing waits.
+ *
+ * Offsets into the scratch area are masked with OFF_MASK before every access so that the
+ * verifier can bound them; a record whose parameters would start past DATA_LIMIT is not sent
+ * (counted as DROP_TOO_LARGE) rather than wrapped.
+ */
+#pragma once
+
+#include "falco_abi.h"
+
+#define MAX_RINGS 32
+#define SCRATCH_SIZE (1 << 16)
+#define DATA_LIMIT (1 << 15)
+#define OFF_MASK (DATA_LIMIT - 1)
+/* Longest string parameter (PATH_MAX) and longest buffer parameter (MAX_SNAPLEN). */
+#define STR_MAX 4096
+#define BUF_MAX FALCO_MAX_SNAPLEN
+#define TMP_SIZE 8192
+/* Syscall numbers the tail-call tables cover. */
+#define SYSCALL_TABLE 512
+/* x86_64 thread_info.status bit of a 32-bit (ia32) syscall. */
+#define TS_COMPAT 0x0002
+
+/* Set by the loader at start-up and by the engine (enable, snaplen, drop_failed_exit). */
+struct settings {
+	u64 boot_offset;   /* epoch ns at boot: record ts = boot_offset + bpf_ktime_get_boot_ns() */
+	u32 enabled;
+	u32 snaplen;
+	u32 drop_failed;
+	u32 cpus_per_ring; /* 0: one ring for every CPU */
+	u32 nrings;
+	u32 tree_root;     /* tests on a shared host: only this tgid and its descendants (0: all) */
+};
+
+struct event_mask {
+	u64 w[FALCO_EVENT_MASK_WORDS];
+};
+
+struct counters {
+	u64 events;
+	u64 drops[FALCO_DROP_CATEGORIES];
+};
+
+struct scratch {
+	u8 rec[SCRATCH_SIZE];
+	u8 tmp[TMP_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct settings);
+} settings_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct event_mask);
+} event_mask_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct counters);
+} counters_map SEC(".maps");
+
+/* One entry per possible CPU (the loader sets max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE);
+	__type(key, u32);
+	__type(value, u32);
+} enter_progs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SYSCALL_TABLE);
+	__type(key, u32);
+	__type(value, u32);
+} exit_progs SEC(".maps");
+
+/* The ring buffers: the loader sizes the first `nrings` and shrinks the others to one page. */
+#define RING(n) \
+	struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } rb##n SEC(".maps")
+RING(0); RING(1); RING(2); RING(3); RING(4); RING(5); RING(6); RING(7);
+RING(8); RING(9); RING(10); RING(11); RING(12); RING(13); RING(14); RING(15);
+RING(16); RING(17); RING(18); RING(19); RING(20); RING(21); RING(22); RING(23);
+RING(24); RING(25); RING(26); RING(27); RING(28); RING(29); RING(30); RING(31);
+
+static __always_inline struct settings *settings(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&settings_map, &zero);
+}
+
+static __always_inline void count_drop(u32 cat)
+{
+	u32 zero = 0;
+	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	if (c && cat < FALCO_DROP_CATEGORIES)
+		c->drops[cat]++;
+}
+
+/* True when `tgid` is `root` or one of its descendants (up to 16 generations). */
+static __always_inline bool in_tree(struct task_struct *t, u32 root)
+{
+	for (int i = 0; i < 16; i++) {
+		if (!t)
+			return false;
+		int tgid = t->tgid;
+		if ((u32)tgid == root)
+			return true;
+		if (tgid <= 1)
+			return false;
+		t = t->real_parent;
+	}
+	return false;
+}
+
+/* Whether the current task is captured at all: capture enabled, not a 32-bit syscall, and in
+ * the test tree when one is set. */
+static __always_inline struct settings *capturing(void)
+{
+	struct settings *s = settings();
+	if (!s || !s->enabled)
+		return 0;
+	struct task_struct *t = bpf_get_current_task_btf();
+	if (t->thread_info.status & TS_COMPAT)
+		return 0;
+	if (s->tree_root && !in_tree(t, s->tree_root))
+		return 0;
+	return s;
+}
+
+static __always_inline bool wanted(u32 type)
+{
+	u32 zero = 0;
+	struct event_mask *m = bpf_map_lookup_elem(&event_mask_map, &zero);
+	if (!m)
+		return false;
+	u32 w = (type / 64) % FALCO_EVENT_MASK_WORDS;
+	return (m->w[w] >> (type % 64)) & 1;
+}
+
+struct rec {
+	u8 *b;      /* this CPU's scratch record area */
+	u8 *tmp;    /* this CPU's scratch temporaries */
+	u32 off;    /* where the next parameter value goes */
+	u32 np;     /* parameters written */
+	u32 nparams;
+	u32 type;
+	u32 cat;    /* drop category */
+	u32 snaplen;
+	bool big;   /* a parameter did not fit: the record is dropped */
+};
+
+/* Starts a record of event `type` with `nparams` parameters; false (nothing to do) when the
+ * engine does not want this event. */
+static __always_inline bool rec_begin(struct rec *r, u32 type, u32 nparams, u32 cat)
+{
+	if (!wanted(type))
+		return false;
+	u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
+	if (!s)
+		return false;
+	struct settings *st = settings();
+	r->b = s->rec;
+	r->tmp = s->tmp;
+	r->type = type;
+	r->nparams = nparams;
+	r->cat = cat;
+	r->np = 0;
+	r->big = false;
+	r->snaplen = st ? st->snaplen : FALCO_DEFAULT_SNAPLEN;
+	r->off = FALCO_HEADER_LEN + 2 * nparams;
+	return true;
+}
+
+#define REC_BEGIN(r, TYPE, cat) rec_begin(r, TYPE, TYPE##_NP, cat)
+
+/* Closes the current parameter, `len` bytes long. */
+static __always_inline void rec_done(struct rec *r, u32 len)
+{
+	u32 at = (FALCO_HEADER_LEN + 2 * r->np) & OFF_MASK;
+	*(u16 *)&r->b[at] = (u16)len;
+	r->np++;
+	r->off += len;
+}
+
+/* The offset of the next parameter value, or false when it would start past DATA_LIMIT. */
+static __always_inline bool rec_room(struct rec *r)
+{
+	if (r->off >= DATA_LIMIT) {
+		r->big = true;
+		return false;
+	}
+	return true;
+}
+
+static __always_inline void p_empty(struct rec *r)
+{
+	rec_done(r, 0);
+}
+
+#define DEFINE_PUT(name, type)                                       \
+	static __always_inline void name(struct rec *r, type v)      \
+	{                                                            \
+		if (!rec_room(r)) {                                  \
+			rec_done(r, 0);                              \
+			return;                                      \
+		}                                                    \
+		*(type *)&r->b[r->off & OFF_MASK] = v;               \
+		rec_done(r, sizeof(type));                           \
+	}
+DEFINE_PUT(p_u8, u8)
+DEFINE_PUT(p_u16, u16)
+DEFINE_PUT(p_u32, u32)
+DEFINE_PUT(p_u64, u64)
+#define p_s64(r, v) p_u64(r, (u64)(s64)(v))
+#define p_s32(r, v) p_u32(r, (u32)(s32)(v))
+/* A file descriptor argument (C int) as the s64 the schema wants. */
+#define p_fd(r, v) p_u64(r, (u64)(s64)(s32)(v))
+
+/* A NUL-terminated user string of at most STR_MAX bytes; empty when unreadable. */
+static __always_inline void p_ustr(struct rec *r, const void *uptr)
+{
+	if (!rec_room(r)) {
+		rec_done(r, 0);
+		return;
+	}
+	long n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], STR_MAX, uptr);
+	rec_done(r, n > 0 ? (u32)n : 0);
+}
+
+/* A NUL-terminated kernel string of at most STR_MAX bytes; empty when unreadable. */
+static __always_inline void p_kstr(struct rec *r, const void *kptr)
+{
+	if (!rec_room(r)) {
+		rec_done(r, 0);
+		return;
+	}
+	long n = bpf_probe_read_kernel_str(&r->b[r->off & OFF_MASK], STR_MAX, kptr);
+	rec_done(r, n > 0 ? (u32)n : 0);
+}
+
+/* `len` bytes of user memory, cut to the snaplen; empty when unreadable. */
+static __always_inline void p_ubuf(struct rec *r, const void *uptr, u64 len)
+{
+	if (!rec_room(r)) {
+		rec_done(r, 0);
+		return;
+	}
+	if (len > r->snaplen)
+		len = r->snaplen;
+	if (len > BUF_MAX)
+		len = BUF_MAX;
+	u32 n = (u32)len & (BUF_MAX - 1 | BUF_MAX);
+	if (n == 0 || !uptr || bpf_probe_read_user(&r->b[r->off & OFF_MASK], n & (2 * BUF_MAX - 1), uptr) != 0) {
+		rec_done(r, 0);
+		return;
+	}
+	rec_done(r, n);
+}
+
+/* Sends the record to this CPU's ring; drops and counts it when the ring is full. */
+static __always_inline void rec_submit(struct rec *r)
+{
+	u32 zero = 0;
+	struct settings *s = settings();
+	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	if (!s || !c)
+		return;
+	if (r->big || r->np != r->nparams || r->off > DATA_LIMIT + BUF_MAX) {
+		if (r->cat < FALCO_DROP_CATEGORIES)
+			c->drops[DROP_TOO_LARGE]++;
+		return;
+	}
+	u8 *b = r->b;
+	*(u64 *)&b[0] = s->boot_offset + bpf_ktime_get_boot_ns();
+	*(u64 *)&b[8] = (u32)bpf_get_current_pid_tgid();
+	*(u32 *)&b[16] = r->off;
+	*(u16 *)&b[20] = (u16)r->type;
+	*(u32 *)&b[22] = r->nparams;
+	u32 ring = 0;
+	if (s->cpus_per_ring && s->nrings)
+		ring = (bpf_get_smp_processor_id() / s->cpus_per_ring) % s->nrings;
+	u64 len = r->off & (SCRATCH_SIZE - 1);
+	long rc;
+	switch (ring) {
+#define CASE(n) case n: rc = bpf_ringbuf_output(&rb##n, b, len, 0); break
+	CASE(0); CASE(1); CASE(2); CASE(3); CASE(4); CASE(5); CASE(6); CASE(7);
+	CASE(8); CASE(9); CASE(10); CASE(11); CASE(12); CASE(13); CASE(14); CASE(15);
+	CASE(16); CASE(17); CASE(18); CASE(19); CASE(20); CASE(21); CASE(22); CASE(23);
+	CASE(24); CASE(25); CASE(26); CASE(27); CASE(28); CASE(29); CASE(30); CASE(31);
+#undef CASE
+	default: rc = -1;
+	}
+	if (rc == 0)
+		c->events++;
+	else if (r->cat < FALCO_DROP_CATEGORIES)
+		c->drops[r->cat]++;
+}
+
+/* The six syscall arguments (x86_64 convention). */
+static __always_inline u64 arg(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
+
+#define FILLER_EXIT(name) \
+	SEC("tp_btf/sys_exit") int BPF_PROG(x_##name, struct pt_regs *regs, long ret)
+#define FILLER_ENTER(name) \
+	SEC("tp_btf/sys_enter") int BPF_PROG(e_##name, struct pt_regs *regs, long id)

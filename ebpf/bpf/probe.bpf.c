@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * The modern eBPF driver: BTF-typed tracepoint programs (tp_btf) that write the same scap
+ * records as the kernel module (kmod/events.rs) into BPF ring buffers.
+ *
+ * sys_enter/sys_exit dispatch by syscall number through tail-call tables to one program per
+ * syscall (x_<name> for exit events, e_<name> for the few enter events the engine needs);
+ * a syscall with no program of its own gets the generic event. The sched_process_* programs
+ * emit the child's clone event, the exec event and procexit, as the module's probes do.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "common.h"
+#include "flags.h"
+#include "task.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+#include "fillers_file.h"
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	if (!capturing())
+		return 0;
+	if (id < 0 || id >= SYSCALL_TABLE)
+		return 0;
+	bpf_tail_call(ctx, &enter_progs, (u32)id);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	struct settings *s = capturing();
+	if (!s)
+		return 0;
+	if (ret < 0 && s->drop_failed)
+		return 0;
+	long id = regs->orig_ax;
+	if (id < 0 || id >= SYSCALL_TABLE)
+		return 0;
+	bpf_tail_call(ctx, &exit_progs, (u32)id);
+	/* No program of its own: the generic event with the syscall's code. */
+	struct rec r;
+	if (!REC_BEGIN(&r, PPME_GENERIC_X, DROP_SYSCALL_EXIT))
+		return 0;
+	u16 code = id < FALCO_SYSCALL_MAX ? ppm_sc_table[id] : 0;
+	p_u16(&r, code);
+	p_u16(&r, (u16)id);
+	rec_submit(&r);
+	return 0;
+}

@@ -1,0 +1,57 @@
+//! The modern eBPF driver: CO-RE tracepoint programs (`bpf/*.c`, compiled by clang at build
+//! time and embedded here) that write the same scap V2 records as the kernel module into BPF
+//! ring buffers, and their loader.
+//!
+//! [`open`] checks the kernel, loads and verifies every program against the running kernel's
+//! BTF, fills the tail-call tables, attaches the tracepoints with capture disabled and returns
+//! the rings as a [`RingSet`]: the engine reads them exactly as it reads the module's rings
+//! (one merge), and drives the programs through the set's [`Driver`] controls (enable,
+//! snaplen, event mask, drop_failed_exit), which write the programs' settings maps in place.
+//!
+//! Nothing is pinned: the programs and maps live as long as the returned set, held by this
+//! process only.
+#![deny(missing_docs)]
+
+mod load;
+mod maps;
+pub mod syscalls;
+
+use std::path::PathBuf;
+
+pub use load::{open, programs_built, OBJECT};
+
+/// How to set the driver up: Falco's `engine.modern_ebpf` keys and two test hooks.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// CPUs sharing one ring buffer (`engine.modern_ebpf.cpus_for_each_buffer`); 0 puts every
+    /// CPU on one buffer.
+    pub cpus_for_each_buffer: u32,
+    /// Ring buffer size preset (`engine.modern_ebpf.buf_size_preset`): 1=1 MiB, 2=2 MiB,
+    /// 3=4 MiB, 4=8 MiB ... 10=512 MiB; 0 means the default (8 MiB).
+    pub buf_size_preset: u32,
+    /// Capture only this process and its descendants (tests on a shared machine).
+    pub only_tree_of: Option<u32>,
+    /// The kernel BTF to load against (default `/sys/kernel/btf/vmlinux`).
+    pub btf_path: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            cpus_for_each_buffer: 2,
+            buf_size_preset: 4,
+            only_tree_of: None,
+            btf_path: None,
+        }
+    }
+}
+
+impl Options {
+    /// Bytes of each ring buffer for this preset.
+    pub fn buffer_bytes(&self) -> u64 {
+        match self.buf_size_preset {
+            0 => 8 << 20,
+            p => 1u64 << (20 + p.min(10) - 1),
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! Loading, verifying and attaching the programs, and the [`Driver`] controls over their maps.
+
+use std::os::fd::AsFd;
+use std::sync::Mutex;
+
+use aya::maps::{Array, MapData, PerCpuArray, ProgramArray};
+use aya::programs::{BtfTracePoint, ProgramError};
+use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
+use falco_ringreader::{Driver, DropCounts, Error as RingError, Ring, RingSet};
+use ringbuf_abi::ioctl::{EventMask, DEFAULT_SNAPLEN, MAX_SNAPLEN};
+
+use crate::maps::{Counters, Mask, Settings};
+use crate::syscalls::program_syscall;
+use crate::Options;
+
+/// The compiled programs (empty when clang was missing at build time).
+pub static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
+
+/// Ring buffer maps in the object (`rb0` ... `rb31`).
+const MAX_RINGS: u32 = 32;
+
+/// The tracepoints the dispatch programs attach to, by program name.
+const ATTACHED: &[&str] = &[
+    "sys_enter",
+    "sys_exit",
+    "sched_process_exit",
+    "sched_process_fork",
+    "sched_process_exec",
+];
+
+/// True when this build carries the programs.
+pub fn programs_built() -> bool {
+    !OBJECT.is_empty()
+}
+
+/// The kernel release as (major, minor).
+fn kernel_version() -> Option<(u32, u32)> {
+    let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let mut it = rel.trim().split(['.', '-']);
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// Epoch nanoseconds at boot: what `bpf_ktime_get_boot_ns()` is added to.
+fn boot_offset() -> u64 {
+    let now = |clock| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec to write.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    };
+    now(libc::CLOCK_REALTIME).saturating_sub(now(libc::CLOCK_BOOTTIME))
+}
+
+/// The last lines of a verifier log: where it stopped and why.
+fn verifier_tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    let from = lines.len().saturating_sub(12);
+    lines[from..].join("\n    ")
+}
+
+/// A one-line (plus verifier lines) explanation of a failure to load or attach.
+fn explain_program(name: &str, e: &ProgramError) -> String {
+    match e {
+        ProgramError::LoadError {
+            io_error,
+            verifier_log,
+        } => {
+            if io_error.raw_os_error() == Some(libc::EPERM) {
+                return denied(&format!("loading program {name}"));
+            }
+            format!(
+                "the kernel's verifier rejected eBPF program {name} ({io_error}); use the kernel \
+                 module (engine.kind: kmod) on this kernel or report it. Verifier log ends:\n    {}",
+                verifier_tail(&verifier_log.to_string())
+            )
+        }
+        ProgramError::SyscallError(s) if s.io_error.raw_os_error() == Some(libc::EPERM) => {
+            denied(&format!("{} for {name}", s.call))
+        }
+        ProgramError::Btf(b) => format!(
+            "tracepoint of eBPF program {name} is missing from this kernel ({b}); use the kernel \
+             module (engine.kind: kmod)"
+        ),
+        other => format!("cannot load eBPF program {name}: {other}"),
+    }
+}
+
+fn denied(what: &str) -> String {
+    format!(
+        "BPF is not permitted ({what}: EPERM): run as root or with CAP_BPF, CAP_PERFMON and \
+         CAP_SYS_RESOURCE, and check kernel.unprivileged_bpf_disabled and lockdown"
+    )
+}
+
+fn explain_load(e: &EbpfError) -> String {
+    let s = e.to_string();
+    if s.contains("Operation not permitted") || s.contains("EPERM") {
+        return denied("creating maps");
+    }
+    match e {
+        EbpfError::MapError(m) => {
+            let m = m.to_string();
+            if m.contains("Operation not permitted") {
+                denied("creating maps")
+            } else {
+                format!("cannot create the eBPF driver's maps: {m}")
+            }
+        }
+        other => format!("cannot load the eBPF driver's programs: {other}"),
+    }
+}
+
+/// Loads and attaches the programs (capture disabled) and returns their rings.
+///
+/// # Errors
+/// One line saying what is wrong and what to do: no programs in this build, a kernel too old
+/// or without BTF, BPF not permitted, a verifier rejection (with the end of its log), a
+/// missing tracepoint.
+pub fn open(opts: &Options) -> Result<RingSet, String> {
+    if !programs_built() {
+        return Err(
+            "this falco was built without its eBPF programs (clang or libbpf-dev was \
+                    missing): install clang and libbpf-dev and rebuild, or use engine.kind: kmod"
+                .into(),
+        );
+    }
+    if let Some((maj, min)) = kernel_version() {
+        if (maj, min) < (5, 8) {
+            return Err(format!(
+                "kernel {maj}.{min} is too old for the modern eBPF driver (it needs 5.8 or \
+                 later, with BTF): use the kernel module (engine.kind: kmod)"
+            ));
+        }
+    }
+    let btf_path = opts
+        .btf_path
+        .clone()
+        .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
+    if !btf_path.is_file() {
+        return Err(format!(
+            "this kernel exposes no BTF ({} is missing; it needs CONFIG_DEBUG_INFO_BTF=y): use \
+             the kernel module (engine.kind: kmod)",
+            btf_path.display()
+        ));
+    }
+    let btf = Btf::parse_file(&btf_path, aya::Endianness::default()).map_err(|e| {
+        format!(
+            "cannot read the kernel's BTF at {}: {e}",
+            btf_path.display()
+        )
+    })?;
+    let ncpus = aya::util::nr_cpus().map_err(|(what, e)| format!("{what}: {e}"))? as u32;
+    let per = opts.cpus_for_each_buffer;
+    let nrings = if per == 0 {
+        1
+    } else {
+        ncpus.div_ceil(per).clamp(1, MAX_RINGS)
+    };
+    let ring_bytes = opts.buffer_bytes();
+    let ring_size = u32::try_from(ring_bytes).map_err(|_| "buffer too large".to_string())?;
+    let page = falco_ringreader::bpf::page_size() as u32;
+    let names: Vec<String> = (0..MAX_RINGS).map(|i| format!("rb{i}")).collect();
+    let mut loader = EbpfLoader::new();
+    loader.btf(Some(&btf)).set_max_entries("scratch_map", ncpus);
+    for (i, n) in names.iter().enumerate() {
+        loader.set_max_entries(n, if (i as u32) < nrings { ring_size } else { page });
+    }
+    let mut ebpf = loader.load(crate::OBJECT).map_err(|e| explain_load(&e))?;
+    let mut enter = take::<ProgramArray<MapData>>(&mut ebpf, "enter_progs")?;
+    let mut exit = take::<ProgramArray<MapData>>(&mut ebpf, "exit_progs")?;
+    for (name, prog) in ebpf.programs_mut() {
+        let (tracepoint, slot) = if let Some((nr, is_enter)) = program_syscall(name) {
+            (
+                if is_enter { "sys_enter" } else { "sys_exit" },
+                Some((nr, is_enter)),
+            )
+        } else if ATTACHED.contains(&name) {
+            (name, None)
+        } else {
+            return Err(format!("eBPF program {name} is not in the loader's tables"));
+        };
+        let p: &mut BtfTracePoint = prog
+            .try_into()
+            .map_err(|e| format!("eBPF program {name}: {e}"))?;
+        p.load(tracepoint, &btf)
+            .map_err(|e| explain_program(name, &e))?;
+        if let Some((nr, is_enter)) = slot {
+            let fd = p.fd().map_err(|e| explain_program(name, &e))?;
+            let table = if is_enter { &mut enter } else { &mut exit };
+            table
+                .set(nr as u32, fd, 0)
+                .map_err(|e| format!("tail-call table for {name}: {e}"))?;
+        }
+    }
+    let mut settings = take::<Array<MapData, Settings>>(&mut ebpf, "settings_map")?;
+    let mut mask = take::<Array<MapData, Mask>>(&mut ebpf, "event_mask_map")?;
+    let counters = take::<PerCpuArray<MapData, Counters>>(&mut ebpf, "counters_map")?;
+    let initial = Settings {
+        boot_offset: boot_offset(),
+        enabled: 0,
+        snaplen: DEFAULT_SNAPLEN,
+        drop_failed: 0,
+        cpus_per_ring: per,
+        nrings,
+        tree_root: opts.only_tree_of.unwrap_or(0),
+    };
+    settings
+        .set(0, initial, 0)
+        .map_err(|e| format!("eBPF settings map: {e}"))?;
+    mask.set(
+        0,
+        Mask {
+            words: EventMask::all().words,
+        },
+        0,
+    )
+    .map_err(|e| format!("eBPF event mask map: {e}"))?;
+    // Attach last: a program runs only once its tables and settings are in place.
+    for name in ATTACHED {
+        let Some(prog) = ebpf.program_mut(name) else {
+            continue;
+        };
+        let p: &mut BtfTracePoint = prog
+            .try_into()
+            .map_err(|e| format!("eBPF program {name}: {e}"))?;
+        p.attach().map_err(|e| explain_program(name, &e))?;
+    }
+    let mut rings = Vec::with_capacity(nrings as usize);
+    for i in 0..nrings {
+        let name = &names[i as usize];
+        let map = ebpf
+            .map(name)
+            .ok_or_else(|| format!("the eBPF object has no map {name}"))?;
+        let fd = match map {
+            aya::maps::Map::RingBuf(d) => d.fd().as_fd().try_clone_to_owned(),
+            _ => return Err(format!("eBPF map {name} is not a ring buffer")),
+        }
+        .map_err(|e| format!("dup of ring buffer {name}: {e}"))?;
+        let first_cpu = if per == 0 { 0 } else { i * per };
+        rings.push(Ring::bpf(fd, ring_bytes, first_cpu, name).map_err(|e| e.to_string())?);
+    }
+    let control = Control {
+        inner: Mutex::new(Inner {
+            _ebpf: ebpf,
+            settings,
+            mask,
+            counters,
+            _enter: enter,
+            _exit: exit,
+        }),
+    };
+    RingSet::from_driver(rings, Box::new(control)).map_err(|e| e.to_string())
+}
+
+fn take<T: TryFrom<aya::maps::Map>>(ebpf: &mut Ebpf, name: &str) -> Result<T, String>
+where
+    T::Error: std::fmt::Display,
+{
+    let m = ebpf
+        .take_map(name)
+        .ok_or_else(|| format!("the eBPF object has no map {name}"))?;
+    T::try_from(m).map_err(|e| format!("eBPF map {name}: {e}"))
+}
+
+/// The programs and the maps the engine writes. The programs (in `_ebpf`) are dropped first,
+/// detaching every tracepoint before the tables go.
+struct Inner {
+    _ebpf: Ebpf,
+    settings: Array<MapData, Settings>,
+    mask: Array<MapData, Mask>,
+    counters: PerCpuArray<MapData, Counters>,
+    _enter: ProgramArray<MapData>,
+    _exit: ProgramArray<MapData>,
+}
+
+/// The [`Driver`] controls of the eBPF programs.
+struct Control {
+    inner: Mutex<Inner>,
+}
+
+fn map_err(what: &str, e: impl std::fmt::Display) -> RingError {
+    RingError::Driver(format!("eBPF {what}: {e}"))
+}
+
+impl Control {
+    fn update(&self, f: impl FnOnce(&mut Settings)) -> Result<(), RingError> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = g.settings.get(&0, 0).map_err(|e| map_err("settings", e))?;
+        f(&mut s);
+        g.settings.set(0, s, 0).map_err(|e| map_err("settings", e))
+    }
+}
+
+impl Driver for Control {
+    fn enable(&self) -> Result<(), RingError> {
+        self.update(|s| s.enabled = 1)
+    }
+
+    fn disable(&self) -> Result<(), RingError> {
+        self.update(|s| s.enabled = 0)
+    }
+
+    fn set_snaplen(&self, snaplen: u32) -> Result<(), RingError> {
+        if snaplen == 0 || snaplen > MAX_SNAPLEN {
+            return Err(RingError::Driver(format!(
+                "snaplen {snaplen} is outside 1..={MAX_SNAPLEN}"
+            )));
+        }
+        self.update(|s| s.snaplen = snaplen)
+    }
+
+    fn set_event_mask(&self, m: &EventMask) -> Result<(), RingError> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.mask
+            .set(0, Mask { words: m.words }, 0)
+            .map_err(|e| map_err("event mask", e))
+    }
+
+    fn set_drop_failed(&self, drop: bool) -> Result<(), RingError> {
+        self.update(|s| s.drop_failed = drop.into())
+    }
+
+    fn counters(&self) -> (u64, DropCounts) {
+        let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut drops = DropCounts::default();
+        let mut events = 0;
+        if let Ok(per_cpu) = g.counters.get(&0, 0) {
+            for c in per_cpu.iter() {
+                events += c.events;
+                for (d, v) in drops.iter_mut().zip(c.drops) {
+                    *d += v;
+                }
+            }
+        }
+        (events, drops)
+    }
+}
