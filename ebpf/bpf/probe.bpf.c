@@ -22,6 +22,9 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 #include "fillers_file.h"
+#include "fillers_net.h"
+#include "fillers_misc.h"
+#include "fillers_proc.h"
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
