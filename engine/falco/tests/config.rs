@@ -43,6 +43,30 @@ fn the_shipped_falco_yaml_loads_cleanly() {
 }
 
 #[test]
+fn modern_ebpf_takes_falcos_keys() {
+    let dir = tempdir();
+    let p = dir.path().join("falco.yaml");
+    std::fs::write(
+        &p,
+        "engine:\n  kind: modern_ebpf\n  modern_ebpf:\n    cpus_for_each_buffer: 0\n    buf_size_preset: 6\n    drop_failed_exit: true\n",
+    )
+    .expect("write");
+    let loaded = config::load(&p, &[]).expect("loads");
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = loaded.config;
+    assert_eq!(c.engine_kind, EngineKind::ModernEbpf);
+    assert_eq!(c.modern_ebpf_cpus_for_each_buffer, 0);
+    assert_eq!(c.modern_ebpf_buf_size_preset, 6);
+    assert!(c.modern_ebpf_drop_failed_exit);
+    // Falco's defaults when the section is absent.
+    std::fs::write(&p, "engine:\n  kind: modern_ebpf\n").expect("write");
+    let c = config::load(&p, &[]).expect("loads").config;
+    assert_eq!(c.modern_ebpf_cpus_for_each_buffer, 2);
+    assert_eq!(c.modern_ebpf_buf_size_preset, 4);
+    assert!(!c.modern_ebpf_drop_failed_exit);
+}
+
+#[test]
 fn errors_point_at_line_and_column() {
     let cases: &[(&str, &[&str], &[&str])] = &[
         ("json_output: maybe\n", &[], &["1:14: `json_output` must be a boolean (true or false), found `maybe`"]),
@@ -51,7 +75,10 @@ fn errors_point_at_line_and_column() {
         ("rule_matching: some\n", &[], &["1:16: `rule_matching` must be `first` or `all`, found `some`"]),
         ("outputs_queue:\n  capacity: -3\n", &[], &["2:13: `outputs_queue.capacity` must be a non-negative integer, found `-3`"]),
         ("stdout_output: yes\n", &[], &["1:16: `stdout_output` must be a mapping, found a scalar"]),
-        ("engine:\n  kind: ebpf\n", &[], &["2:9: `engine.kind` must be `kmod` or `replay` (this build has no other drivers), found `ebpf`"]),
+        ("engine:\n  kind: ebpf\n", &[], &["2:9: `engine.kind: ebpf` (Falco's legacy probe) is not provided: use `modern_ebpf`, which needs no probe file"]),
+        ("engine:\n  kind: gvisor\n", &[], &["2:9: `engine.kind` must be `kmod`, `modern_ebpf` or `replay`, found `gvisor`"]),
+        ("engine:\n  modern_ebpf:\n    buf_size_preset: 11\n", &[], &["3:22: `engine.modern_ebpf.buf_size_preset` must be between 0 and 10, found `11`"]),
+        ("engine:\n  modern_ebpf:\n    drop_failed_exit: sometimes\n", &[], &["3:23: `engine.modern_ebpf.drop_failed_exit` must be a boolean (true or false), found `sometimes`"]),
         ("engine:\n  evaluators: 0\n", &[], &["2:15: `engine.evaluators` must be between 1 and 64, found `0`"]),
         ("engine:\n  evaluators: two\n", &[], &["2:15: `engine.evaluators` must be a non-negative integer, found `two`"]),
         ("rules:\n  - enable: {rule: a}\n    disable: {rule: b}\n", &[], &["2:5: each `rules` entry must have exactly one of `enable` or `disable`"]),
