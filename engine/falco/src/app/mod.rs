@@ -66,11 +66,14 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
             rules::log_loaded(&rules::startup_rules(cli, &loaded, &catalog)?, &loaded);
         }
         Action::Run => {
+            // Before anything slow (rules, the driver): a SIGHUP, SIGUSR1 or SIGTERM that
+            // arrives while starting is then acted on once running, not fatal by default.
+            let signals = crate::pipeline::control::Signals::install().map_err(Fatal::Signals)?;
             let loaded = configure(cli)?;
             let catalog = SyscallCatalog::new();
             let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
             rules::log_loaded(&ruleset, &loaded);
-            return crate::pipeline::run(cli, loaded, ruleset, catalog);
+            return crate::pipeline::run(cli, loaded, ruleset, catalog, signals);
         }
     }
     Ok(ExitCode::SUCCESS)

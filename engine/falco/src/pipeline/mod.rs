@@ -18,7 +18,7 @@
 //! outputs.
 
 pub mod alert;
-mod control;
+pub mod control;
 pub mod drops;
 pub mod evaluate;
 pub mod loss;
@@ -63,6 +63,7 @@ pub fn run(
     loaded: Loaded,
     ruleset: RuleSet,
     catalog: SyscallCatalog,
+    signals: Signals,
 ) -> Result<ExitCode, Fatal> {
     let hostname = alert::hostname();
     let detection =
@@ -70,7 +71,6 @@ pub fn run(
     let outputs_config: OutputsConfig =
         serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
     let mut outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
-    let signals = Signals::install().map_err(Fatal::Signals)?;
     if loaded.config.engine_kind == EngineKind::Replay {
         // A replay has no reason to shed: a full output queue holds back the reorder stage, the
         // evaluators, the state stage and the capture reader in turn. A stop still ends a wait
