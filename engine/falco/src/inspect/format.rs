@@ -246,7 +246,8 @@ fn render_field(f: &Field, ctx: &EventContext<'_, '_>, out: &mut String) {
             let _ = write!(out, "{}", rec.ts());
         }
         Field::Tid => {
-            let _ = write!(out, "{}", rec.tid());
+            // `thread.tid` is PT_INT64 in libs: the synthetic user/group events' tid is -1.
+            let _ = write!(out, "{}", rec.tid() as i64);
         }
         Field::Pid => match ctx.threads.get(rec.tid()) {
             Some(t) => {
