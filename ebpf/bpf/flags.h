@@ -44,3 +44,96 @@ static __always_inline u32 resolve_flags(u64 f)
 	if (f & 0x20) r |= 1 << 5;
 	return r;
 }
+
+/* ---- Sockets and the misc syscalls (fillers_net.h, fillers_misc.h) ---- */
+
+/* SOCK_NONBLOCK / SOCK_CLOEXEC of socket()'s type as PPM_O_* file flags (they equal
+ * O_NONBLOCK / O_CLOEXEC on x86_64); no access-mode bits. */
+static __always_inline u32 socket_flags(u64 ty)
+{
+	return open_flags(ty & (04000 | 02000000)) & ~3u;
+}
+
+/* CLONE_* to PPM_CL_*. */
+static __always_inline u32 clone_flags(u64 f)
+{
+	u32 r = 0;
+	if (f & 0x400) r |= 1 << 0;          /* CLONE_FILES */
+	if (f & 0x200) r |= 1 << 1;          /* CLONE_FS */
+	if (f & 0x80000000) r |= 1 << 2;     /* CLONE_IO */
+	if (f & 0x08000000) r |= 1 << 3;     /* CLONE_NEWIPC */
+	if (f & 0x40000000) r |= 1 << 4;     /* CLONE_NEWNET */
+	if (f & 0x00020000) r |= 1 << 5;     /* CLONE_NEWNS */
+	if (f & 0x20000000) r |= 1 << 6;     /* CLONE_NEWPID */
+	if (f & 0x04000000) r |= 1 << 7;     /* CLONE_NEWUTS */
+	if (f & 0x8000) r |= 1 << 8;         /* CLONE_PARENT */
+	if (f & 0x00100000) r |= 1 << 9;     /* CLONE_PARENT_SETTID */
+	if (f & 0x2000) r |= 1 << 10;        /* CLONE_PTRACE */
+	if (f & 0x800) r |= 1 << 11;         /* CLONE_SIGHAND */
+	if (f & 0x00040000) r |= 1 << 12;    /* CLONE_SYSVSEM */
+	if (f & 0x00010000) r |= 1 << 13;    /* CLONE_THREAD */
+	if (f & 0x00800000) r |= 1 << 14;    /* CLONE_UNTRACED */
+	if (f & 0x100) r |= 1 << 15;         /* CLONE_VM */
+	if (f & 0x10000000) r |= 1 << 20;    /* CLONE_NEWUSER */
+	if (f & 0x00200000) r |= 1 << 23;    /* CLONE_CHILD_CLEARTID */
+	if (f & 0x01000000) r |= 1 << 24;    /* CLONE_CHILD_SETTID */
+	if (f & 0x00080000) r |= 1 << 25;    /* CLONE_SETTLS */
+	if (f & 0x4000) r |= 1 << 27;        /* CLONE_VFORK */
+	if (f & 0x02000000) r |= 1 << 28;    /* CLONE_NEWCGROUP */
+	return r;
+}
+
+/* PPM_PTRACE_* of the requests whose data libs decodes specially. */
+#define PPM_PTRACE_PEEKTEXT 2
+#define PPM_PTRACE_PEEKDATA 3
+#define PPM_PTRACE_PEEKUSR 4
+#define PPM_PTRACE_CONT 8
+#define PPM_PTRACE_SINGLESTEP 10
+#define PPM_PTRACE_DETACH 12
+#define PPM_PTRACE_SYSCALL 13
+
+/* x86_64 PTRACE_* request to PPM_PTRACE_* (0: unknown). */
+static __always_inline u16 ptrace_request(u64 req)
+{
+	switch (req) {
+	case 0: return 1;         /* PTRACE_TRACEME */
+	case 1: return 2;         /* PTRACE_PEEKTEXT */
+	case 2: return 3;         /* PTRACE_PEEKDATA */
+	case 3: return 4;         /* PTRACE_PEEKUSR */
+	case 4: return 5;         /* PTRACE_POKETEXT */
+	case 5: return 6;         /* PTRACE_POKEDATA */
+	case 6: return 7;         /* PTRACE_POKEUSR */
+	case 7: return 8;         /* PTRACE_CONT */
+	case 8: return 9;         /* PTRACE_KILL */
+	case 9: return 10;        /* PTRACE_SINGLESTEP */
+	case 12: return 26;       /* PTRACE_GETREGS */
+	case 13: return 27;       /* PTRACE_SETREGS */
+	case 14: return 28;       /* PTRACE_GETFPREGS */
+	case 15: return 29;       /* PTRACE_SETFPREGS */
+	case 16: return 11;       /* PTRACE_ATTACH */
+	case 17: return 12;       /* PTRACE_DETACH */
+	case 18: return 30;       /* PTRACE_GETFPXREGS */
+	case 19: return 31;       /* PTRACE_SETFPXREGS */
+	case 21: return 32;       /* PTRACE_OLDSETOPTIONS */
+	case 24: return 13;       /* PTRACE_SYSCALL */
+	case 25: return 33;       /* PTRACE_GET_THREAD_AREA */
+	case 26: return 34;       /* PTRACE_SET_THREAD_AREA */
+	case 30: return 35;       /* PTRACE_ARCH_PRCTL */
+	case 31: return 36;       /* PTRACE_SYSEMU */
+	case 32: return 37;       /* PTRACE_SYSEMU_SINGLESTEP */
+	case 33: return 38;       /* PTRACE_SINGLEBLOCK */
+	case 0x4200: return 14;   /* PTRACE_SETOPTIONS */
+	case 0x4201: return 15;   /* PTRACE_GETEVENTMSG */
+	case 0x4202: return 16;   /* PTRACE_GETSIGINFO */
+	case 0x4203: return 17;   /* PTRACE_SETSIGINFO */
+	case 0x4204: return 18;   /* PTRACE_GETREGSET */
+	case 0x4205: return 19;   /* PTRACE_SETREGSET */
+	case 0x4206: return 20;   /* PTRACE_SEIZE */
+	case 0x4207: return 21;   /* PTRACE_INTERRUPT */
+	case 0x4208: return 22;   /* PTRACE_LISTEN */
+	case 0x4209: return 23;   /* PTRACE_PEEKSIGINFO */
+	case 0x420a: return 24;   /* PTRACE_GETSIGMASK */
+	case 0x420b: return 25;   /* PTRACE_SETSIGMASK */
+	default: return 0;
+	}
+}

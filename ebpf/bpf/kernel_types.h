@@ -189,3 +189,47 @@ struct task_struct {
 };
 
 #pragma clang attribute pop
+
+/* Sockets (net.h): the fields the socket tuples and accept-queue figures read. The kernel keeps
+ * skc_daddr, skc_dport and friends in anonymous unions; CO-RE finds them by name inside those. */
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct in6_addr {
+	union {
+		u8 u6_addr8[16];
+	} in6_u;
+};
+
+struct sock_common {
+	u32 skc_daddr;
+	u32 skc_rcv_saddr;
+	u16 skc_dport;
+	u16 skc_num;
+	unsigned short skc_family;
+	struct in6_addr skc_v6_daddr;
+	struct in6_addr skc_v6_rcv_saddr;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	u32 sk_ack_backlog;
+	u32 sk_max_ack_backlog;
+};
+
+struct socket {
+	struct file *file;
+	struct sock *sk;
+};
+
+struct inet_sock {
+	struct sock sk;
+	u32 inet_saddr;
+	u16 inet_sport;
+};
+
+struct unix_sock {
+	struct sock sk;
+	struct sock *peer;
+};
+
+#pragma clang attribute pop
