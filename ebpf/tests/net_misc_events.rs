@@ -410,6 +410,28 @@ fn net_misc_events() {
         9
     );
 
+    // ---- Addresses at the edges: abstract unix, a short IPv4 address, none at all. ----
+    let mut abs_addr: libc::sockaddr_un = unsafe_zeroed();
+    abs_addr.sun_family = libc::AF_UNIX as u16;
+    let abs_name = format!("falco-ebpf-abs-{pid}");
+    for (d, s) in abs_addr.sun_path[1..].iter_mut().zip(abs_name.as_bytes()) {
+        *d = *s as libc::c_char;
+    }
+    let abs_len = (2 + 1 + abs_name.len()) as u64;
+    let ua = sc(libc::SYS_socket, [1, libc::SOCK_DGRAM as u64, 0, 0, 0, 0]);
+    assert_eq!(
+        sc(
+            libc::SYS_bind,
+            [ua as u64, ptr(&abs_addr), abs_len, 0, 0, 0]
+        ),
+        0
+    );
+    let es = sc(libc::SYS_socket, [2, libc::SOCK_STREAM as u64, 0, 0, 0, 0]);
+    let short_ret = sc(libc::SYS_bind, [es as u64, ptr(&any_port), 4, 0, 0, 0]);
+    assert_eq!(short_ret, -(libc::EINVAL as i64));
+    let null_ret = sc(libc::SYS_connect, [es as u64, 0, 0, 0, 0, 0]);
+    assert!(null_ret < 0, "connect without an address fails");
+
     // ---- UDP: a payload longer than the snaplen. ----
     let dgram_nb = (libc::SOCK_DGRAM | libc::SOCK_NONBLOCK) as u64;
     let u1 = sc(libc::SYS_socket, [2, dgram_nb, 0, 0, 0, 0]);
@@ -870,6 +892,33 @@ fn net_misc_events() {
             s64(au),
             u32p(64),
         ],
+    );
+
+    // ---- Edges: an abstract name is an empty path; a short address keeps its family; no
+    // address is an empty parameter, and the tuple is the unconnected socket's zeros. ----
+    ev.expect(
+        "bind abstract",
+        PPME_SOCKET_BIND_X,
+        me,
+        &[s64(0), vec![1, 0], s64(ua)],
+    );
+    ev.expect(
+        "bind short",
+        PPME_SOCKET_BIND_X,
+        me,
+        &[s64(short_ret), vec![2], s64(es)],
+    );
+    ev.expect(
+        "connect null enter",
+        PPME_SOCKET_CONNECT_E,
+        me,
+        &[s64(es), vec![]],
+    );
+    ev.expect(
+        "connect null",
+        PPME_SOCKET_CONNECT_X,
+        me,
+        &[s64(null_ret), tup4(ANY4, 0, ANY4, 0), s64(es), vec![]],
     );
 
     // ---- UDP. ----
