@@ -221,9 +221,12 @@ fn local_port(fd: i64) -> u16 {
     u16::from_be_bytes([ss[2], ss[3]])
 }
 
-fn unsafe_zeroed<T>() -> T {
-    // SAFETY: only used for plain C structs (sockaddr_un) for which all-zero is valid.
-    unsafe { std::mem::zeroed() }
+/// An empty unix address.
+fn sockaddr_un() -> libc::sockaddr_un {
+    // SAFETY: sockaddr_un is a plain C struct of integers, valid all-zero.
+    let mut a: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    a.sun_family = libc::AF_UNIX as u16;
+    a
 }
 
 /// Forks a child that runs `f` (raw syscalls only: the test process has other threads) and
@@ -238,6 +241,17 @@ fn fork_child(f: impl FnOnce() -> i32) -> i64 {
         unsafe { libc::_exit(code) };
     }
     i64::from(pid)
+}
+
+/// Waits for a child forked by [`fork_child`] and returns its exit code: the step that went
+/// wrong, or 0.
+fn exit_code(pid: i64) -> i32 {
+    let st = wait(pid);
+    assert!(
+        libc::WIFEXITED(st),
+        "child {pid} did not exit: status {st:#x}"
+    );
+    libc::WEXITSTATUS(st)
 }
 
 /// Waits for `pid` and returns its raw wait status.
@@ -367,8 +381,7 @@ fn net_misc_events() {
     // ---- A unix stream socket with a path. ----
     let path = format!("/tmp/falco-ebpf-net-{pid}.sock");
     let _ = std::fs::remove_file(&path);
-    let mut sun_addr: libc::sockaddr_un = unsafe_zeroed();
-    sun_addr.sun_family = libc::AF_UNIX as u16;
+    let mut sun_addr = sockaddr_un();
     for (d, s) in sun_addr.sun_path.iter_mut().zip(path.as_bytes()) {
         *d = *s as libc::c_char;
     }
@@ -411,8 +424,7 @@ fn net_misc_events() {
     );
 
     // ---- Addresses at the edges: abstract unix, a short IPv4 address, none at all. ----
-    let mut abs_addr: libc::sockaddr_un = unsafe_zeroed();
-    abs_addr.sun_family = libc::AF_UNIX as u16;
+    let mut abs_addr = sockaddr_un();
     let abs_name = format!("falco-ebpf-abs-{pid}");
     for (d, s) in abs_addr.sun_path[1..].iter_mut().zip(abs_name.as_bytes()) {
         *d = *s as libc::c_char;
@@ -507,7 +519,11 @@ fn net_misc_events() {
             ),
         ])
     });
-    assert_eq!(wait(cred_child), 0, "credentials child failed a step");
+    assert_eq!(
+        exit_code(cred_child),
+        0,
+        "credentials child: the step that failed"
+    );
 
     // ---- Namespaces in a child. ----
     let ns_path = CString::new("/proc/self/ns/uts").expect("path");
@@ -534,7 +550,11 @@ fn net_misc_events() {
             ),
         ])
     });
-    assert_eq!(wait(ns_child), 0, "namespace child failed a step");
+    assert_eq!(
+        exit_code(ns_child),
+        0,
+        "namespace child: the step that failed"
+    );
     // SAFETY: uts_fd is ours.
     unsafe { libc::close(uts_fd as i32) };
 
@@ -557,7 +577,11 @@ fn net_misc_events() {
             (sc(libc::SYS_prctl, [16, name_ptr, 0, 0, 0, 0]), 0),
         ])
     });
-    assert_eq!(wait(prctl_child), 0, "prctl child failed a step");
+    assert_eq!(
+        exit_code(prctl_child),
+        0,
+        "prctl child: the step that failed"
+    );
 
     // ---- Signals. ----
     let tid = me as i64;
