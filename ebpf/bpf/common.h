@@ -240,7 +240,8 @@ DEFINE_PUT(p_u64, u64)
 /* A file descriptor argument (C int) as the s64 the schema wants. */
 #define p_fd(r, v) p_u64(r, (u64)(s64)(s32)(v))
 
-/* A NUL-terminated user string of at most STR_MAX bytes; empty when unreadable. */
+/* A NUL-terminated user string of at most STR_MAX bytes, NUL included; empty when unreadable
+ * and, as the module's copy (kmod/bindings.rs copy_user_str), when the string is empty. */
 static __always_inline void p_ustr(struct rec *r, const void *uptr)
 {
 	if (!rec_room(r)) {
@@ -248,7 +249,7 @@ static __always_inline void p_ustr(struct rec *r, const void *uptr)
 		return;
 	}
 	long n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], STR_MAX, uptr);
-	rec_done(r, n > 0 ? (u32)n : 0);
+	rec_done(r, n > 1 ? (u32)n : 0);
 }
 
 /* A NUL-terminated kernel string of at most STR_MAX bytes; empty when unreadable. */
