@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
-/* Linux flag words to libs' PPM_* encodings: the same conversions as kmod/flags.rs. */
+/*
+ * Linux flag words to libs' PPM_* encodings: the conversions of kmod/flags.rs and the masks
+ * kmod/events.rs applies inline, with the same values, so a record's flags parameter is the
+ * module's whichever driver wrote it. x86_64 values throughout.
+ */
 #pragma once
 
 /* O_* (x86_64) to PPM_O_*. */
@@ -137,3 +141,98 @@ static __always_inline u16 ptrace_request(u64 req)
 	default: return 0;
 	}
 }
+
+/* ---- File syscalls (fillers_file.h) ---- */
+
+/* A mode argument (creat, mkdir, chmod ...): the permission bits, which PPM_S_* equal. */
+static __always_inline u32 file_mode(u64 mode)
+{
+	return (u32)(mode & 07777);
+}
+
+/* AT_REMOVEDIR to PPM_AT_REMOVEDIR (both 0x200). */
+static __always_inline u32 unlinkat_flags(u64 f)
+{
+	return (u32)(f & 0x200);
+}
+
+/* linkat's AT_SYMLINK_FOLLOW and AT_EMPTY_PATH, which PPM_AT_* equal. */
+static __always_inline u32 linkat_flags(u64 f)
+{
+	return (u32)(f & (0x400 | 0x1000));
+}
+
+/* fchownat's AT_SYMLINK_NOFOLLOW and AT_EMPTY_PATH, which PPM_AT_* equal. */
+static __always_inline u32 fchownat_flags(u64 f)
+{
+	return (u32)(f & (0x100 | 0x1000));
+}
+
+/* umount2's MNT_FORCE, MNT_DETACH, MNT_EXPIRE and UMOUNT_NOFOLLOW, which PPM_* equal. */
+static __always_inline u32 umount2_flags(u64 f)
+{
+	return (u32)(f & 0xf);
+}
+
+/* memfd_create's MFD_CLOEXEC, MFD_ALLOW_SEALING and MFD_HUGETLB, which PPM_* equal. */
+static __always_inline u32 memfd_flags(u64 f)
+{
+	return (u32)(f & 0x7);
+}
+
+/* dup3's flags as the module records them: 1 when O_CLOEXEC is set. */
+static __always_inline u32 dup3_flags(u64 f)
+{
+	return (f & 02000000) ? 1 : 0;
+}
+
+/* pipe2's flags (O_NONBLOCK, O_CLOEXEC, O_DIRECT ...) as PPM_O_* file flags, without the
+ * access mode. */
+static __always_inline u32 pipe2_flags(u64 f)
+{
+	return open_flags(f) & ~3u;
+}
+
+/* fcntl F_* command to PPM_FCNTL_* (0: unknown). */
+static __always_inline u8 fcntl_cmd(u64 cmd)
+{
+	switch (cmd) {
+	case 0: return 1;     /* F_DUPFD */
+	case 1: return 2;     /* F_GETFD */
+	case 2: return 3;     /* F_SETFD */
+	case 3: return 4;     /* F_GETFL */
+	case 4: return 5;     /* F_SETFL */
+	case 5: return 6;     /* F_GETLK */
+	case 6: return 8;     /* F_SETLK */
+	case 7: return 9;     /* F_SETLKW */
+	case 8: return 10;    /* F_SETOWN */
+	case 9: return 12;    /* F_GETOWN */
+	case 10: return 13;   /* F_SETSIG */
+	case 11: return 15;   /* F_GETSIG */
+	case 15: return 21;   /* F_SETOWN_EX */
+	case 16: return 22;   /* F_GETOWN_EX */
+	case 1024: return 23; /* F_SETLEASE */
+	case 1025: return 24; /* F_GETLEASE */
+	case 1029: return 25; /* F_CANCELLK */
+	case 1030: return 26; /* F_DUPFD_CLOEXEC */
+	case 1026: return 27; /* F_NOTIFY */
+	case 1031: return 28; /* F_SETPIPE_SZ */
+	case 1032: return 29; /* F_GETPIPE_SZ */
+	case 36: return 30;   /* F_OFD_GETLK */
+	case 37: return 31;   /* F_OFD_SETLK */
+	case 38: return 32;   /* F_OFD_SETLKW */
+	default: return 0;
+	}
+}
+
+/* mount flags: PPM_MS_* are the MS_* bits, without the historic magic in the top half. */
+static __always_inline u32 mount_flags(u64 f)
+{
+	if ((f & 0xffff0000) == 0xc0ed0000)
+		return (u32)(f & 0xffff);
+	return (u32)f;
+}
+
+/* creat's creat_flags: PPM_FD_UPPER_LAYER_CREAT / PPM_FD_LOWER_LAYER_CREAT. */
+#define FD_UPPER_LAYER_CREAT ((u16)(1 << 0))
+#define FD_LOWER_LAYER_CREAT ((u16)(1 << 1))

@@ -94,6 +94,12 @@ struct mount {
 	struct vfsmount mnt;
 };
 
+/* fs/overlayfs/ovl_entry.h (private): only the two fields the overlay layer check needs. */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+};
+
 struct path {
 	struct vfsmount *mnt;
 	struct dentry *dentry;
