@@ -55,27 +55,34 @@ impl std::fmt::Debug for Ev {
         let info = ringbuf_abi::event_info(self.ty);
         write!(f, "{}(", info.map_or("?", |i| i.name))?;
         for (i, p) in self.params.iter().enumerate() {
-            let name = info
-                .and_then(|inf| inf.params.get(i))
-                .map_or("?", |p| p.name);
-            write!(f, "{}{name}={}", if i > 0 { ", " } else { "" }, show(p))?;
+            let pi = info.and_then(|inf| inf.params.get(i));
+            let name = pi.map_or("?", |p| p.name);
+            let sep = if i > 0 { ", " } else { "" };
+            write!(f, "{sep}{name}={}", show(p, pi.map(|p| p.ptype)))?;
         }
         write!(f, ")")
     }
 }
 
-/// A parameter's bytes for a failure message: text when printable, else hex.
-fn show(p: &[u8]) -> String {
+/// A parameter's value for a failure message: integers of fixed-width types decoded, text
+/// when printable, else hex.
+fn show(p: &[u8], ty: Option<ringbuf_abi::ParamType>) -> String {
+    if let Some(n) = ty.and_then(|t| t.fixed_size()).filter(|n| *n == p.len()) {
+        let mut w = [0u8; 8];
+        w[..n].copy_from_slice(p);
+        let v = u64::from_le_bytes(w);
+        return match n {
+            8 => format!("{}", v as i64),
+            _ => format!("{v:#o}/{v:#x}"),
+        };
+    }
     let body = p.strip_suffix(&[0]).unwrap_or(p);
-    if !body.is_empty() && body.len() > 64 {
+    if body.len() > 64 {
         return format!("<{} bytes: {:02x?}...>", p.len(), &p[..16]);
     }
     if !body.is_empty() && body.iter().all(|c| (0x20..0x7f).contains(c)) {
-        format!(
-            "{:?}{}",
-            String::from_utf8_lossy(body),
-            if body.len() < p.len() { "\\0" } else { "" }
-        )
+        let nul = if body.len() < p.len() { "\\0" } else { "" };
+        format!("{:?}{nul}", String::from_utf8_lossy(body))
     } else {
         format!("{p:02x?}")
     }
@@ -157,6 +164,13 @@ fn fstat_dev_ino(fd: i64) -> (u32, u64) {
         u32::try_from(st.st_dev).expect("st_dev fits new_encode_dev's u32"),
         st.st_ino,
     )
+}
+
+/// Appends an expected record: `ev!(expect, TYPE => param, param, ...)`.
+macro_rules! ev {
+    ($e:expr, $ty:expr => $($p:expr),* $(,)?) => {
+        $e.ev($ty, vec![$($p),*])
+    };
 }
 
 /// The expected records of one thread, in order.
@@ -346,41 +360,15 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     let fd_open = ok(sys(SYS_open, &[ptr(&p.f_open), fl, 0o640]), "open");
     let (dev, ino) = fstat_dev_ino(fd_open);
     let ppm = PPM_O_RDWR | PPM_O_CREAT | PPM_O_EXCL | PPM_O_CLOEXEC;
-    e.ev(
-        PPME_SYSCALL_OPEN_E,
-        vec![s(&p.f_open), u32p(ppm), u32p(0o640)],
-    );
-    e.ev(
-        PPME_SYSCALL_OPEN_X,
-        vec![
-            i64p(fd_open),
-            s(&p.f_open),
-            u32p(ppm),
-            u32p(0o640),
-            u32p(dev),
-            u64p(ino),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPEN_E => s(&p.f_open), u32p(ppm), u32p(0o640));
+    ev!(e, PPME_SYSCALL_OPEN_X => i64p(fd_open), s(&p.f_open), u32p(ppm), u32p(0o640), u32p(dev), u64p(ino));
     let r = fails(
         sys(SYS_open, &[ptr(&p.missing), O_RDONLY as u64, 0o777]),
         ENOENT,
         "open missing",
     );
-    e.ev(
-        PPME_SYSCALL_OPEN_E,
-        vec![s(&p.missing), u32p(PPM_O_RDONLY), u32p(0)],
-    );
-    e.ev(
-        PPME_SYSCALL_OPEN_X,
-        vec![
-            i64p(r),
-            s(&p.missing),
-            u32p(PPM_O_RDONLY),
-            u32p(0),
-            u32p(0),
-            u64p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPEN_E => s(&p.missing), u32p(PPM_O_RDONLY), u32p(0));
+    ev!(e, PPME_SYSCALL_OPEN_X => i64p(r), s(&p.missing), u32p(PPM_O_RDONLY), u32p(0), u32p(0), u64p(0));
 
     // openat: relative to a directory fd, and AT_FDCWD (a negative fd) failing.
     let fl = (O_WRONLY | O_CREAT | O_TRUNC | O_APPEND) as u64;
@@ -390,22 +378,8 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     );
     let (dev, ino) = fstat_dev_ino(fd_openat);
     let ppm = PPM_O_WRONLY | PPM_O_CREAT | PPM_O_TRUNC | PPM_O_APPEND;
-    e.ev(
-        PPME_SYSCALL_OPENAT_2_E,
-        vec![i64p(dirfd), s(&p.f_openat), u32p(ppm), u32p(0o600)],
-    );
-    e.ev(
-        PPME_SYSCALL_OPENAT_2_X,
-        vec![
-            i64p(fd_openat),
-            i64p(dirfd),
-            s(&p.f_openat),
-            u32p(ppm),
-            u32p(0o600),
-            u32p(dev),
-            u64p(ino),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPENAT_2_E => i64p(dirfd), s(&p.f_openat), u32p(ppm), u32p(0o600));
+    ev!(e, PPME_SYSCALL_OPENAT_2_X => i64p(fd_openat), i64p(dirfd), s(&p.f_openat), u32p(ppm), u32p(0o600), u32p(dev), u64p(ino));
     let fl = (O_RDONLY | O_DIRECTORY) as u64;
     let r = fails(
         sys(
@@ -416,22 +390,8 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         "openat missing",
     );
     let ppm = PPM_O_RDONLY | PPM_O_DIRECTORY;
-    e.ev(
-        PPME_SYSCALL_OPENAT_2_E,
-        vec![i64p(AT_FDCWD as i64), s(&p.rel_missing), u32p(ppm), u32p(0)],
-    );
-    e.ev(
-        PPME_SYSCALL_OPENAT_2_X,
-        vec![
-            i64p(r),
-            i64p(AT_FDCWD as i64),
-            s(&p.rel_missing),
-            u32p(ppm),
-            u32p(0),
-            u32p(0),
-            u64p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPENAT_2_E => i64p(AT_FDCWD as i64), s(&p.rel_missing), u32p(ppm), u32p(0));
+    ev!(e, PPME_SYSCALL_OPENAT_2_X => i64p(r), i64p(AT_FDCWD as i64), s(&p.rel_missing), u32p(ppm), u32p(0), u32p(0), u64p(0));
 
     // openat2: open_how read from user memory at enter and at exit; resolve flags converted.
     let how: [u64; 3] = [
@@ -447,29 +407,8 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     let (dev, ino) = fstat_dev_ino(fd_openat2);
     let ppm = PPM_O_RDWR | PPM_O_CREAT | PPM_O_NONBLOCK;
     let res = PPM_RESOLVE_BENEATH | PPM_RESOLVE_NO_SYMLINKS;
-    e.ev(
-        PPME_SYSCALL_OPENAT2_E,
-        vec![
-            i64p(dirfd),
-            s(&p.f_openat2),
-            u32p(ppm),
-            u32p(0o604),
-            u32p(res),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_OPENAT2_X,
-        vec![
-            i64p(fd_openat2),
-            i64p(dirfd),
-            s(&p.f_openat2),
-            u32p(ppm),
-            u32p(0o604),
-            u32p(res),
-            u32p(dev),
-            u64p(ino),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPENAT2_E => i64p(dirfd), s(&p.f_openat2), u32p(ppm), u32p(0o604), u32p(res));
+    ev!(e, PPME_SYSCALL_OPENAT2_X => i64p(fd_openat2), i64p(dirfd), s(&p.f_openat2), u32p(ppm), u32p(0o604), u32p(res), u32p(dev), u64p(ino));
     let how2: [u64; 3] = [O_RDONLY as u64, 0, RESOLVE_BENEATH];
     let r = fails(
         sys(
@@ -479,94 +418,29 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         EXDEV,
         "openat2 escaping",
     );
-    e.ev(
-        PPME_SYSCALL_OPENAT2_E,
-        vec![
-            i64p(dirfd),
-            s(&p.escape),
-            u32p(PPM_O_RDONLY),
-            u32p(0),
-            u32p(PPM_RESOLVE_BENEATH),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_OPENAT2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.escape),
-            u32p(PPM_O_RDONLY),
-            u32p(0),
-            u32p(PPM_RESOLVE_BENEATH),
-            u32p(0),
-            u64p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPENAT2_E => i64p(dirfd), s(&p.escape), u32p(PPM_O_RDONLY), u32p(0), u32p(PPM_RESOLVE_BENEATH));
+    ev!(e, PPME_SYSCALL_OPENAT2_X => i64p(r), i64p(dirfd), s(&p.escape), u32p(PPM_O_RDONLY), u32p(0), u32p(PPM_RESOLVE_BENEATH), u32p(0), u64p(0));
     // An unreadable open_how reads as zeros: O_RDONLY, no mode, no resolve flags.
     let r = fails(
         sys(SYS_openat2, &[fda(dirfd), ptr(&p.f_openat2), 8, 24]),
         EFAULT,
         "openat2 bad how",
     );
-    e.ev(
-        PPME_SYSCALL_OPENAT2_E,
-        vec![
-            i64p(dirfd),
-            s(&p.f_openat2),
-            u32p(PPM_O_RDONLY),
-            u32p(0),
-            u32p(0),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_OPENAT2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.f_openat2),
-            u32p(PPM_O_RDONLY),
-            u32p(0),
-            u32p(0),
-            u32p(0),
-            u64p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_OPENAT2_E => i64p(dirfd), s(&p.f_openat2), u32p(PPM_O_RDONLY), u32p(0), u32p(0));
+    ev!(e, PPME_SYSCALL_OPENAT2_X => i64p(r), i64p(dirfd), s(&p.f_openat2), u32p(PPM_O_RDONLY), u32p(0), u32p(0), u32p(0), u64p(0));
 
     // creat: mode masked to the permission bits, creat_flags from the file's overlayfs layer.
     let fd_creat = ok(sys(SYS_creat, &[ptr(&p.f_creat), 0o100644]), "creat");
     let (dev, ino) = fstat_dev_ino(fd_creat);
-    e.ev(PPME_SYSCALL_CREAT_E, vec![s(&p.f_creat), u32p(0o644)]);
-    e.ev(
-        PPME_SYSCALL_CREAT_X,
-        vec![
-            i64p(fd_creat),
-            s(&p.f_creat),
-            u32p(0o644),
-            u32p(dev),
-            u64p(ino),
-            u16p(p.creat_layer),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_CREAT_E => s(&p.f_creat), u32p(0o644));
+    ev!(e, PPME_SYSCALL_CREAT_X => i64p(fd_creat), s(&p.f_creat), u32p(0o644), u32p(dev), u64p(ino), u16p(p.creat_layer));
     let r = fails(
         sys(SYS_creat, &[ptr(&p.missing_in_missing), 0o600]),
         ENOENT,
         "creat in a missing dir",
     );
-    e.ev(
-        PPME_SYSCALL_CREAT_E,
-        vec![s(&p.missing_in_missing), u32p(0o600)],
-    );
-    e.ev(
-        PPME_SYSCALL_CREAT_X,
-        vec![
-            i64p(r),
-            s(&p.missing_in_missing),
-            u32p(0o600),
-            u32p(0),
-            u64p(0),
-            u16p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_CREAT_E => s(&p.missing_in_missing), u32p(0o600));
+    ev!(e, PPME_SYSCALL_CREAT_X => i64p(r), s(&p.missing_in_missing), u32p(0o600), u32p(0), u64p(0), u16p(0));
 
     // write/read: data cut to the snaplen; failures and end of file carry no data.
     let n = ok(
@@ -577,32 +451,18 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         "write 200",
     );
     assert_eq!(n, 200);
-    e.ev(
-        PPME_SYSCALL_WRITE_X,
-        vec![
-            i64p(n),
-            p.data200[..SNAPLEN_SMALL as usize].to_vec(),
-            i64p(fd_openat2),
-            u32p(200),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_WRITE_X => i64p(n), p.data200[..SNAPLEN_SMALL as usize].to_vec(), i64p(fd_openat2), u32p(200));
     let n = ok(
         sys(SYS_write, &[fda(fd_openat2), p.data10.as_ptr() as u64, 10]),
         "write 10",
     );
-    e.ev(
-        PPME_SYSCALL_WRITE_X,
-        vec![i64p(n), p.data10.clone(), i64p(fd_openat2), u32p(10)],
-    );
+    ev!(e, PPME_SYSCALL_WRITE_X => i64p(n), p.data10.clone(), i64p(fd_openat2), u32p(10));
     let r = fails(
         sys(SYS_write, &[fda(fd_openat2), 8, 10]),
         EFAULT,
         "write from a bad buffer",
     );
-    e.ev(
-        PPME_SYSCALL_WRITE_X,
-        vec![i64p(r), empty(), i64p(fd_openat2), u32p(10)],
-    );
+    ev!(e, PPME_SYSCALL_WRITE_X => i64p(r), empty(), i64p(fd_openat2), u32p(10));
     ok(
         sys(SYS_lseek, &[fda(fd_openat2), 0, SEEK_SET as u64]),
         "lseek",
@@ -616,33 +476,19 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     let mut file = p.data200.clone();
     file.extend_from_slice(&p.data10);
     assert_eq!(&rbuf[..210], &file[..], "read back what was written");
-    e.ev(
-        PPME_SYSCALL_READ_X,
-        vec![
-            i64p(n),
-            file[..SNAPLEN_SMALL as usize].to_vec(),
-            i64p(fd_openat2),
-            u32p(300),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_READ_X => i64p(n), file[..SNAPLEN_SMALL as usize].to_vec(), i64p(fd_openat2), u32p(300));
     let n = ok(
         sys(SYS_read, &[fda(fd_openat2), rbuf.as_mut_ptr() as u64, 300]),
         "read at EOF",
     );
     assert_eq!(n, 0);
-    e.ev(
-        PPME_SYSCALL_READ_X,
-        vec![i64p(0), empty(), i64p(fd_openat2), u32p(300)],
-    );
+    ev!(e, PPME_SYSCALL_READ_X => i64p(0), empty(), i64p(fd_openat2), u32p(300));
     let r = fails(
         sys(SYS_read, &[fda(-1), rbuf.as_mut_ptr() as u64, 10]),
         EBADF,
         "read on a bad fd",
     );
-    e.ev(
-        PPME_SYSCALL_READ_X,
-        vec![i64p(r), empty(), i64p(-1), u32p(10)],
-    );
+    ev!(e, PPME_SYSCALL_READ_X => i64p(r), empty(), i64p(-1), u32p(10));
     // A larger snaplen takes effect at once: a 3000-byte write is recorded whole.
     rs.set_snaplen(SNAPLEN_LARGE)
         .expect("set the larger snaplen");
@@ -653,10 +499,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "write 3000",
     );
-    e.ev(
-        PPME_SYSCALL_WRITE_X,
-        vec![i64p(n), p.data3000.clone(), i64p(fd_openat2), u32p(3000)],
-    );
+    ev!(e, PPME_SYSCALL_WRITE_X => i64p(n), p.data3000.clone(), i64p(fd_openat2), u32p(3000));
     ok(
         sys(SYS_lseek, &[fda(fd_openat2), 0, SEEK_SET as u64]),
         "lseek",
@@ -667,23 +510,20 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     );
     assert_eq!(n, 3210);
     file.extend_from_slice(&p.data3000);
-    e.ev(
-        PPME_SYSCALL_READ_X,
-        vec![i64p(n), file.clone(), i64p(fd_openat2), u32p(4096)],
-    );
+    ev!(e, PPME_SYSCALL_READ_X => i64p(n), file.clone(), i64p(fd_openat2), u32p(4096));
 
     // unlink: success, missing, an empty path (an empty parameter, as in the module), a path
     // longer than PATH_MAX (cut to 4095 bytes and a NUL), an unreadable path.
     let r = ok(sys(SYS_unlink, &[ptr(&p.f_creat)]), "unlink");
-    e.ev(PPME_SYSCALL_UNLINK_2_X, vec![i64p(r), s(&p.f_creat)]);
+    ev!(e, PPME_SYSCALL_UNLINK_2_X => i64p(r), s(&p.f_creat));
     let r = fails(
         sys(SYS_unlink, &[ptr(&p.missing)]),
         ENOENT,
         "unlink missing",
     );
-    e.ev(PPME_SYSCALL_UNLINK_2_X, vec![i64p(r), s(&p.missing)]);
+    ev!(e, PPME_SYSCALL_UNLINK_2_X => i64p(r), s(&p.missing));
     let r = fails(sys(SYS_unlink, &[ptr(&p.empty)]), ENOENT, "unlink empty");
-    e.ev(PPME_SYSCALL_UNLINK_2_X, vec![i64p(r), empty()]);
+    ev!(e, PPME_SYSCALL_UNLINK_2_X => i64p(r), empty());
     let r = fails(
         sys(SYS_unlink, &[ptr(&p.long_path)]),
         ENAMETOOLONG,
@@ -691,30 +531,24 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     );
     let mut cut = p.long_path.to_bytes()[..4095].to_vec();
     cut.push(0);
-    e.ev(PPME_SYSCALL_UNLINK_2_X, vec![i64p(r), cut]);
+    ev!(e, PPME_SYSCALL_UNLINK_2_X => i64p(r), cut);
     let r = fails(sys(SYS_unlink, &[8]), EFAULT, "unlink unreadable");
-    e.ev(PPME_SYSCALL_UNLINK_2_X, vec![i64p(r), empty()]);
+    ev!(e, PPME_SYSCALL_UNLINK_2_X => i64p(r), empty());
 
     // mkdir, mkdirat, rmdir, unlinkat (AT_REMOVEDIR converted).
     let r = ok(sys(SYS_mkdir, &[ptr(&p.d1), 0o40755]), "mkdir");
-    e.ev(PPME_SYSCALL_MKDIR_2_X, vec![i64p(r), s(&p.d1), u32p(0o755)]);
+    ev!(e, PPME_SYSCALL_MKDIR_2_X => i64p(r), s(&p.d1), u32p(0o755));
     let r = fails(
         sys(SYS_mkdir, &[ptr(&p.d1), 0o1700]),
         EEXIST,
         "mkdir existing",
     );
-    e.ev(
-        PPME_SYSCALL_MKDIR_2_X,
-        vec![i64p(r), s(&p.d1), u32p(0o1700)],
-    );
+    ev!(e, PPME_SYSCALL_MKDIR_2_X => i64p(r), s(&p.d1), u32p(0o1700));
     let r = ok(
         sys(SYS_mkdirat, &[fda(dirfd), ptr(&p.d3), 0o750]),
         "mkdirat",
     );
-    e.ev(
-        PPME_SYSCALL_MKDIRAT_X,
-        vec![i64p(r), i64p(dirfd), s(&p.d3), u32p(0o750)],
-    );
+    ev!(e, PPME_SYSCALL_MKDIRAT_X => i64p(r), i64p(dirfd), s(&p.d3), u32p(0o750));
     let r = fails(
         sys(
             SYS_mkdirat,
@@ -723,99 +557,66 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ENOENT,
         "mkdirat missing",
     );
-    e.ev(
-        PPME_SYSCALL_MKDIRAT_X,
-        vec![i64p(r), i64p(dirfd), s(&p.missing_in_missing), u32p(0o750)],
-    );
+    ev!(e, PPME_SYSCALL_MKDIRAT_X => i64p(r), i64p(dirfd), s(&p.missing_in_missing), u32p(0o750));
     let r = ok(sys(SYS_rmdir, &[ptr(&p.d1)]), "rmdir");
-    e.ev(PPME_SYSCALL_RMDIR_2_X, vec![i64p(r), s(&p.d1)]);
+    ev!(e, PPME_SYSCALL_RMDIR_2_X => i64p(r), s(&p.d1));
     let r = fails(sys(SYS_rmdir, &[ptr(&p.missing)]), ENOENT, "rmdir missing");
-    e.ev(PPME_SYSCALL_RMDIR_2_X, vec![i64p(r), s(&p.missing)]);
+    ev!(e, PPME_SYSCALL_RMDIR_2_X => i64p(r), s(&p.missing));
     let r = ok(
         sys(SYS_unlinkat, &[fda(dirfd), ptr(&p.d3), AT_REMOVEDIR as u64]),
         "unlinkat dir",
     );
-    e.ev(
-        PPME_SYSCALL_UNLINKAT_2_X,
-        vec![i64p(r), i64p(dirfd), s(&p.d3), u32p(0x200)],
-    );
+    ev!(e, PPME_SYSCALL_UNLINKAT_2_X => i64p(r), i64p(dirfd), s(&p.d3), u32p(0x200));
     let r = ok(
         sys(SYS_unlinkat, &[fda(dirfd), ptr(&p.f_openat), 0]),
         "unlinkat file",
     );
-    e.ev(
-        PPME_SYSCALL_UNLINKAT_2_X,
-        vec![i64p(r), i64p(dirfd), s(&p.f_openat), u32p(0)],
-    );
+    ev!(e, PPME_SYSCALL_UNLINKAT_2_X => i64p(r), i64p(dirfd), s(&p.f_openat), u32p(0));
     let r = fails(
         sys(SYS_unlinkat, &[fda(dirfd), ptr(&p.rel_missing), 0]),
         ENOENT,
         "unlinkat missing",
     );
-    e.ev(
-        PPME_SYSCALL_UNLINKAT_2_X,
-        vec![i64p(r), i64p(dirfd), s(&p.rel_missing), u32p(0)],
-    );
+    ev!(e, PPME_SYSCALL_UNLINKAT_2_X => i64p(r), i64p(dirfd), s(&p.rel_missing), u32p(0));
 
     // chmod, fchmod, fchmodat.
     let r = ok(sys(SYS_chmod, &[ptr(&p.f_open), 0o600]), "chmod");
-    e.ev(
-        PPME_SYSCALL_CHMOD_X,
-        vec![i64p(r), s(&p.f_open), u32p(0o600)],
-    );
+    ev!(e, PPME_SYSCALL_CHMOD_X => i64p(r), s(&p.f_open), u32p(0o600));
     let r = fails(
         sys(SYS_chmod, &[ptr(&p.missing), 0o600]),
         ENOENT,
         "chmod missing",
     );
-    e.ev(
-        PPME_SYSCALL_CHMOD_X,
-        vec![i64p(r), s(&p.missing), u32p(0o600)],
-    );
+    ev!(e, PPME_SYSCALL_CHMOD_X => i64p(r), s(&p.missing), u32p(0o600));
     let r = ok(sys(SYS_fchmod, &[fda(fd_open), 0o104755]), "fchmod");
-    e.ev(
-        PPME_SYSCALL_FCHMOD_X,
-        vec![i64p(r), i64p(fd_open), u32p(0o4755)],
-    );
+    ev!(e, PPME_SYSCALL_FCHMOD_X => i64p(r), i64p(fd_open), u32p(0o4755));
     let r = fails(sys(SYS_fchmod, &[fda(-1), 0o644]), EBADF, "fchmod bad fd");
-    e.ev(PPME_SYSCALL_FCHMOD_X, vec![i64p(r), i64p(-1), u32p(0o644)]);
+    ev!(e, PPME_SYSCALL_FCHMOD_X => i64p(r), i64p(-1), u32p(0o644));
     let f_open_rel = cs("f_open");
     let r = ok(
         sys(SYS_fchmodat, &[fda(dirfd), ptr(&f_open_rel), 0o640]),
         "fchmodat",
     );
-    e.ev(
-        PPME_SYSCALL_FCHMODAT_X,
-        vec![i64p(r), i64p(dirfd), s(&f_open_rel), u32p(0o640)],
-    );
+    ev!(e, PPME_SYSCALL_FCHMODAT_X => i64p(r), i64p(dirfd), s(&f_open_rel), u32p(0o640));
     let r = fails(
         sys(SYS_fchmodat, &[fda(dirfd), ptr(&p.rel_missing), 0o640]),
         ENOENT,
         "fchmodat missing",
     );
-    e.ev(
-        PPME_SYSCALL_FCHMODAT_X,
-        vec![i64p(r), i64p(dirfd), s(&p.rel_missing), u32p(0o640)],
-    );
+    ev!(e, PPME_SYSCALL_FCHMODAT_X => i64p(r), i64p(dirfd), s(&p.rel_missing), u32p(0o640));
 
     // rename, renameat, renameat2 (flags as given).
     let r = ok(
         sys(SYS_rename, &[ptr(&p.f_open), ptr(&p.f_renamed)]),
         "rename",
     );
-    e.ev(
-        PPME_SYSCALL_RENAME_X,
-        vec![i64p(r), s(&p.f_open), s(&p.f_renamed)],
-    );
+    ev!(e, PPME_SYSCALL_RENAME_X => i64p(r), s(&p.f_open), s(&p.f_renamed));
     let r = fails(
         sys(SYS_rename, &[ptr(&p.missing), ptr(&p.f_renamed)]),
         ENOENT,
         "rename missing",
     );
-    e.ev(
-        PPME_SYSCALL_RENAME_X,
-        vec![i64p(r), s(&p.missing), s(&p.f_renamed)],
-    );
+    ev!(e, PPME_SYSCALL_RENAME_X => i64p(r), s(&p.missing), s(&p.f_renamed));
     let renamed_rel = cs("f_renamed");
     let r = ok(
         sys(
@@ -829,16 +630,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "renameat",
     );
-    e.ev(
-        PPME_SYSCALL_RENAMEAT_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&renamed_rel),
-            i64p(dirfd),
-            s(&p.f_renamed2),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_RENAMEAT_X => i64p(r), i64p(dirfd), s(&renamed_rel), i64p(dirfd), s(&p.f_renamed2));
     let r = fails(
         sys(
             SYS_renameat,
@@ -847,16 +639,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ENOENT,
         "renameat missing",
     );
-    e.ev(
-        PPME_SYSCALL_RENAMEAT_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.rel_missing),
-            i64p(dirfd),
-            s(&p.l3),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_RENAMEAT_X => i64p(r), i64p(dirfd), s(&p.rel_missing), i64p(dirfd), s(&p.l3));
     let r = fails(
         sys(
             SYS_renameat2,
@@ -871,17 +654,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         EEXIST,
         "renameat2 noreplace",
     );
-    e.ev(
-        PPME_SYSCALL_RENAMEAT2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.f_renamed2),
-            i64p(dirfd),
-            s(&p.f_openat2),
-            u32p(RENAME_NOREPLACE),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_RENAMEAT2_X => i64p(r), i64p(dirfd), s(&p.f_renamed2), i64p(dirfd), s(&p.f_openat2), u32p(RENAME_NOREPLACE));
     let r = ok(
         sys(
             SYS_renameat2,
@@ -895,30 +668,17 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "renameat2",
     );
-    e.ev(
-        PPME_SYSCALL_RENAMEAT2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.f_renamed2),
-            i64p(AT_FDCWD as i64),
-            s(&p.f_r3),
-            u32p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_RENAMEAT2_X => i64p(r), i64p(dirfd), s(&p.f_renamed2), i64p(AT_FDCWD as i64), s(&p.f_r3), u32p(0));
 
     // link, linkat (AT_SYMLINK_FOLLOW kept, other bits dropped).
     let r = ok(sys(SYS_link, &[ptr(&p.f_r3), ptr(&p.l1)]), "link");
-    e.ev(PPME_SYSCALL_LINK_2_X, vec![i64p(r), s(&p.f_r3), s(&p.l1)]);
+    ev!(e, PPME_SYSCALL_LINK_2_X => i64p(r), s(&p.f_r3), s(&p.l1));
     let r = fails(
         sys(SYS_link, &[ptr(&p.missing), ptr(&p.l1)]),
         ENOENT,
         "link missing",
     );
-    e.ev(
-        PPME_SYSCALL_LINK_2_X,
-        vec![i64p(r), s(&p.missing), s(&p.l1)],
-    );
+    ev!(e, PPME_SYSCALL_LINK_2_X => i64p(r), s(&p.missing), s(&p.l1));
     let r3_rel = cs("f_r3");
     let r = ok(
         sys(
@@ -933,17 +693,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "linkat",
     );
-    e.ev(
-        PPME_SYSCALL_LINKAT_2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&r3_rel),
-            i64p(dirfd),
-            s(&p.l2),
-            u32p(0x400),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_LINKAT_2_X => i64p(r), i64p(dirfd), s(&r3_rel), i64p(dirfd), s(&p.l2), u32p(0x400));
     let r = fails(
         sys(
             SYS_linkat,
@@ -952,17 +702,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ENOENT,
         "linkat missing",
     );
-    e.ev(
-        PPME_SYSCALL_LINKAT_2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.rel_missing),
-            i64p(dirfd),
-            s(&p.l3),
-            u32p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_LINKAT_2_X => i64p(r), i64p(dirfd), s(&p.rel_missing), i64p(dirfd), s(&p.l3), u32p(0));
     let fl = (AT_SYMLINK_FOLLOW | AT_SYMLINK_NOFOLLOW) as u64;
     let r = fails(
         sys(
@@ -972,98 +712,55 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         EINVAL,
         "linkat bad flags",
     );
-    e.ev(
-        PPME_SYSCALL_LINKAT_2_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&r3_rel),
-            i64p(dirfd),
-            s(&p.l3),
-            u32p(0x400),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_LINKAT_2_X => i64p(r), i64p(dirfd), s(&r3_rel), i64p(dirfd), s(&p.l3), u32p(0x400));
 
     // symlink, symlinkat.
     let r = ok(sys(SYS_symlink, &[ptr(&p.target_x), ptr(&p.s1)]), "symlink");
-    e.ev(
-        PPME_SYSCALL_SYMLINK_X,
-        vec![i64p(r), s(&p.target_x), s(&p.s1)],
-    );
+    ev!(e, PPME_SYSCALL_SYMLINK_X => i64p(r), s(&p.target_x), s(&p.s1));
     let r = fails(
         sys(SYS_symlink, &[ptr(&p.target_x), ptr(&p.missing_in_missing)]),
         ENOENT,
         "symlink missing dir",
     );
-    e.ev(
-        PPME_SYSCALL_SYMLINK_X,
-        vec![i64p(r), s(&p.target_x), s(&p.missing_in_missing)],
-    );
+    ev!(e, PPME_SYSCALL_SYMLINK_X => i64p(r), s(&p.target_x), s(&p.missing_in_missing));
     let r = ok(
         sys(SYS_symlinkat, &[ptr(&p.target_y), fda(dirfd), ptr(&p.s2)]),
         "symlinkat",
     );
-    e.ev(
-        PPME_SYSCALL_SYMLINKAT_X,
-        vec![i64p(r), s(&p.target_y), i64p(dirfd), s(&p.s2)],
-    );
+    ev!(e, PPME_SYSCALL_SYMLINKAT_X => i64p(r), s(&p.target_y), i64p(dirfd), s(&p.s2));
     let r = fails(
         sys(SYS_symlinkat, &[ptr(&p.target_y), fda(dirfd), ptr(&p.s2)]),
         EEXIST,
         "symlinkat existing",
     );
-    e.ev(
-        PPME_SYSCALL_SYMLINKAT_X,
-        vec![i64p(r), s(&p.target_y), i64p(dirfd), s(&p.s2)],
-    );
+    ev!(e, PPME_SYSCALL_SYMLINKAT_X => i64p(r), s(&p.target_y), i64p(dirfd), s(&p.s2));
 
     // chown, lchown, fchown, fchownat (uid -1 is recorded as 0xffffffff).
     let r = ok(sys(SYS_chown, &[ptr(&p.f_r3), 1234, 5678]), "chown");
-    e.ev(
-        PPME_SYSCALL_CHOWN_X,
-        vec![i64p(r), s(&p.f_r3), u32p(1234), u32p(5678)],
-    );
+    ev!(e, PPME_SYSCALL_CHOWN_X => i64p(r), s(&p.f_r3), u32p(1234), u32p(5678));
     let r = ok(
         sys(SYS_chown, &[ptr(&p.f_r3), u32::MAX as u64, 42]),
         "chown keeping the uid",
     );
-    e.ev(
-        PPME_SYSCALL_CHOWN_X,
-        vec![i64p(r), s(&p.f_r3), u32p(u32::MAX), u32p(42)],
-    );
+    ev!(e, PPME_SYSCALL_CHOWN_X => i64p(r), s(&p.f_r3), u32p(u32::MAX), u32p(42));
     let r = fails(
         sys(SYS_chown, &[ptr(&p.missing), 1, 1]),
         ENOENT,
         "chown missing",
     );
-    e.ev(
-        PPME_SYSCALL_CHOWN_X,
-        vec![i64p(r), s(&p.missing), u32p(1), u32p(1)],
-    );
+    ev!(e, PPME_SYSCALL_CHOWN_X => i64p(r), s(&p.missing), u32p(1), u32p(1));
     let r = ok(sys(SYS_lchown, &[ptr(&p.s1), 1000, 1001]), "lchown");
-    e.ev(
-        PPME_SYSCALL_LCHOWN_X,
-        vec![i64p(r), s(&p.s1), u32p(1000), u32p(1001)],
-    );
+    ev!(e, PPME_SYSCALL_LCHOWN_X => i64p(r), s(&p.s1), u32p(1000), u32p(1001));
     let r = fails(
         sys(SYS_lchown, &[ptr(&p.missing), 1000, 1001]),
         ENOENT,
         "lchown missing",
     );
-    e.ev(
-        PPME_SYSCALL_LCHOWN_X,
-        vec![i64p(r), s(&p.missing), u32p(1000), u32p(1001)],
-    );
+    ev!(e, PPME_SYSCALL_LCHOWN_X => i64p(r), s(&p.missing), u32p(1000), u32p(1001));
     let r = ok(sys(SYS_fchown, &[fda(fd_open), 4321, 8765]), "fchown");
-    e.ev(
-        PPME_SYSCALL_FCHOWN_X,
-        vec![i64p(r), i64p(fd_open), u32p(4321), u32p(8765)],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWN_X => i64p(r), i64p(fd_open), u32p(4321), u32p(8765));
     let r = fails(sys(SYS_fchown, &[fda(-1), 1, 2]), EBADF, "fchown bad fd");
-    e.ev(
-        PPME_SYSCALL_FCHOWN_X,
-        vec![i64p(r), i64p(-1), u32p(1), u32p(2)],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWN_X => i64p(r), i64p(-1), u32p(1), u32p(2));
     let r = ok(
         sys(
             SYS_fchownat,
@@ -1071,34 +768,14 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "fchownat nofollow",
     );
-    e.ev(
-        PPME_SYSCALL_FCHOWNAT_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.s2),
-            u32p(11),
-            u32p(22),
-            u32p(0x100),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWNAT_X => i64p(r), i64p(dirfd), s(&p.s2), u32p(11), u32p(22), u32p(0x100));
     let fl = (AT_EMPTY_PATH | AT_REMOVEDIR) as u64;
     let r = fails(
         sys(SYS_fchownat, &[fda(fd_open), ptr(&p.empty), 33, 44, fl]),
         EINVAL,
         "fchownat bad flags",
     );
-    e.ev(
-        PPME_SYSCALL_FCHOWNAT_X,
-        vec![
-            i64p(r),
-            i64p(fd_open),
-            empty(),
-            u32p(33),
-            u32p(44),
-            u32p(0x1000),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWNAT_X => i64p(r), i64p(fd_open), empty(), u32p(33), u32p(44), u32p(0x1000));
     let r = ok(
         sys(
             SYS_fchownat,
@@ -1106,33 +783,13 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "fchownat empty path",
     );
-    e.ev(
-        PPME_SYSCALL_FCHOWNAT_X,
-        vec![
-            i64p(r),
-            i64p(fd_open),
-            empty(),
-            u32p(33),
-            u32p(44),
-            u32p(0x1000),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWNAT_X => i64p(r), i64p(fd_open), empty(), u32p(33), u32p(44), u32p(0x1000));
     let r = fails(
         sys(SYS_fchownat, &[fda(dirfd), ptr(&p.rel_missing), 1, 2, 0]),
         ENOENT,
         "fchownat missing",
     );
-    e.ev(
-        PPME_SYSCALL_FCHOWNAT_X,
-        vec![
-            i64p(r),
-            i64p(dirfd),
-            s(&p.rel_missing),
-            u32p(1),
-            u32p(2),
-            u32p(0),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCHOWNAT_X => i64p(r), i64p(dirfd), s(&p.rel_missing), u32p(1), u32p(2), u32p(0));
 
     // memfd_create: the name is cut to 255 bytes and a NUL.
     let fl = (MFD_CLOEXEC | MFD_ALLOW_SEALING) as u64;
@@ -1140,10 +797,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         sys(SYS_memfd_create, &[ptr(&p.memfd_name), fl]),
         "memfd_create",
     );
-    e.ev(
-        PPME_SYSCALL_MEMFD_CREATE_X,
-        vec![i64p(fd_memfd), s(&p.memfd_name), u32p(3)],
-    );
+    ev!(e, PPME_SYSCALL_MEMFD_CREATE_X => i64p(fd_memfd), s(&p.memfd_name), u32p(3));
     let r = fails(
         sys(SYS_memfd_create, &[ptr(&p.memfd_long), 0]),
         EINVAL,
@@ -1151,7 +805,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     );
     let mut cut = p.memfd_long.to_bytes()[..255].to_vec();
     cut.push(0);
-    e.ev(PPME_SYSCALL_MEMFD_CREATE_X, vec![i64p(r), cut, u32p(0)]);
+    ev!(e, PPME_SYSCALL_MEMFD_CREATE_X => i64p(r), cut, u32p(0));
 
     // fcntl: commands converted, arg as given.
     let fd_dupfd = ok(
@@ -1159,23 +813,12 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         "fcntl dupfd",
     );
     assert!(fd_dupfd >= 100);
-    e.ev(
-        PPME_SYSCALL_FCNTL_X,
-        vec![
-            i64p(fd_dupfd),
-            i64p(fd_open),
-            u8p(PPM_FCNTL_F_DUPFD_CLOEXEC),
-            u64p(100),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCNTL_X => i64p(fd_dupfd), i64p(fd_open), u8p(PPM_FCNTL_F_DUPFD_CLOEXEC), u64p(100));
     let r = ok(
         sys(SYS_fcntl, &[fda(fd_open), F_GETFL as u64, 0]),
         "fcntl getfl",
     );
-    e.ev(
-        PPME_SYSCALL_FCNTL_X,
-        vec![i64p(r), i64p(fd_open), u8p(PPM_FCNTL_F_GETFL), u64p(0)],
-    );
+    ev!(e, PPME_SYSCALL_FCNTL_X => i64p(r), i64p(fd_open), u8p(PPM_FCNTL_F_GETFL), u64p(0));
     let r = ok(
         sys(
             SYS_fcntl,
@@ -1183,64 +826,41 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         ),
         "fcntl setfl",
     );
-    e.ev(
-        PPME_SYSCALL_FCNTL_X,
-        vec![
-            i64p(r),
-            i64p(fd_open),
-            u8p(PPM_FCNTL_F_SETFL),
-            u64p(O_NONBLOCK as u64),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_FCNTL_X => i64p(r), i64p(fd_open), u8p(PPM_FCNTL_F_SETFL), u64p(O_NONBLOCK as u64));
     let r = fails(
         sys(SYS_fcntl, &[fda(-1), F_GETFD as u64, 0]),
         EBADF,
         "fcntl bad fd",
     );
-    e.ev(
-        PPME_SYSCALL_FCNTL_X,
-        vec![i64p(r), i64p(-1), u8p(PPM_FCNTL_F_GETFD), u64p(0)],
-    );
+    ev!(e, PPME_SYSCALL_FCNTL_X => i64p(r), i64p(-1), u8p(PPM_FCNTL_F_GETFD), u64p(0));
     let r = fails(
         sys(SYS_fcntl, &[fda(fd_open), 9999, 7]),
         EINVAL,
         "fcntl unknown command",
     );
-    e.ev(
-        PPME_SYSCALL_FCNTL_X,
-        vec![i64p(r), i64p(fd_open), u8p(PPM_FCNTL_UNKNOWN), u64p(7)],
-    );
+    ev!(e, PPME_SYSCALL_FCNTL_X => i64p(r), i64p(fd_open), u8p(PPM_FCNTL_UNKNOWN), u64p(7));
 
     // dup, dup2, dup3 (O_CLOEXEC recorded as 1, as the module does).
     let fd_dup = ok(sys(SYS_dup, &[fda(fd_open)]), "dup");
-    e.ev(PPME_SYSCALL_DUP_1_X, vec![i64p(fd_dup), i64p(fd_open)]);
+    ev!(e, PPME_SYSCALL_DUP_1_X => i64p(fd_dup), i64p(fd_open));
     let r = fails(sys(SYS_dup, &[fda(-1)]), EBADF, "dup bad fd");
-    e.ev(PPME_SYSCALL_DUP_1_X, vec![i64p(r), i64p(-1)]);
+    ev!(e, PPME_SYSCALL_DUP_1_X => i64p(r), i64p(-1));
     let fd_dup2 = ok(sys(SYS_dup2, &[fda(fd_open), 200]), "dup2");
     assert_eq!(fd_dup2, 200);
-    e.ev(
-        PPME_SYSCALL_DUP2_X,
-        vec![i64p(200), i64p(fd_open), i64p(200)],
-    );
+    ev!(e, PPME_SYSCALL_DUP2_X => i64p(200), i64p(fd_open), i64p(200));
     let r = fails(sys(SYS_dup2, &[fda(-1), 201]), EBADF, "dup2 bad fd");
-    e.ev(PPME_SYSCALL_DUP2_X, vec![i64p(r), i64p(-1), i64p(201)]);
+    ev!(e, PPME_SYSCALL_DUP2_X => i64p(r), i64p(-1), i64p(201));
     let fd_dup3 = ok(
         sys(SYS_dup3, &[fda(fd_open), 202, O_CLOEXEC as u64]),
         "dup3",
     );
-    e.ev(
-        PPME_SYSCALL_DUP3_X,
-        vec![i64p(fd_dup3), i64p(fd_open), i64p(202), u32p(1)],
-    );
+    ev!(e, PPME_SYSCALL_DUP3_X => i64p(fd_dup3), i64p(fd_open), i64p(202), u32p(1));
     let r = fails(
         sys(SYS_dup3, &[fda(fd_open), fda(fd_open), 0]),
         EINVAL,
         "dup3 same fd",
     );
-    e.ev(
-        PPME_SYSCALL_DUP3_X,
-        vec![i64p(r), i64p(fd_open), i64p(fd_open), u32p(0)],
-    );
+    ev!(e, PPME_SYSCALL_DUP3_X => i64p(r), i64p(fd_open), i64p(fd_open), u32p(0));
 
     // pipe, pipe2: the descriptors read back from user memory and the pipe's inode.
     let mut fds = [0i32; 2];
@@ -1251,16 +871,10 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         fstat_dev_ino(i64::from(fds[1])).1,
         "both ends share the pipe inode"
     );
-    e.ev(
-        PPME_SYSCALL_PIPE_X,
-        vec![i64p(r), i64p(fds[0].into()), i64p(fds[1].into()), u64p(ino)],
-    );
+    ev!(e, PPME_SYSCALL_PIPE_X => i64p(r), i64p(fds[0].into()), i64p(fds[1].into()), u64p(ino));
     let pipe_fds = fds;
     let r = fails(sys(SYS_pipe, &[8]), EFAULT, "pipe bad pointer");
-    e.ev(
-        PPME_SYSCALL_PIPE_X,
-        vec![i64p(r), i64p(-1), i64p(-1), u64p(0)],
-    );
+    ev!(e, PPME_SYSCALL_PIPE_X => i64p(r), i64p(-1), i64p(-1), u64p(0));
     let mut fds2 = [0i32; 2];
     let r = ok(
         sys(
@@ -1270,16 +884,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         "pipe2",
     );
     let (_, ino) = fstat_dev_ino(i64::from(fds2[0]));
-    e.ev(
-        PPME_SYSCALL_PIPE2_X,
-        vec![
-            i64p(r),
-            i64p(fds2[0].into()),
-            i64p(fds2[1].into()),
-            u64p(ino),
-            u32p(PPM_O_CLOEXEC | PPM_O_NONBLOCK),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_PIPE2_X => i64p(r), i64p(fds2[0].into()), i64p(fds2[1].into()), u64p(ino), u32p(PPM_O_CLOEXEC | PPM_O_NONBLOCK));
     let mut fds3 = [0i32; 2];
     let r = fails(
         sys(
@@ -1289,22 +894,19 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         EINVAL,
         "pipe2 bad flags",
     );
-    e.ev(
-        PPME_SYSCALL_PIPE2_X,
-        vec![i64p(r), i64p(-1), i64p(-1), u64p(0), u32p(PPM_O_TRUNC)],
-    );
+    ev!(e, PPME_SYSCALL_PIPE2_X => i64p(r), i64p(-1), i64p(-1), u64p(0), u32p(PPM_O_TRUNC));
 
     // chdir, fchdir (back to where the test started).
     let r = ok(sys(SYS_chdir, &[ptr(&p.sub)]), "chdir");
-    e.ev(PPME_SYSCALL_CHDIR_X, vec![i64p(r), s(&p.sub)]);
+    ev!(e, PPME_SYSCALL_CHDIR_X => i64p(r), s(&p.sub));
     let r = fails(sys(SYS_chdir, &[ptr(&p.missing)]), ENOENT, "chdir missing");
-    e.ev(PPME_SYSCALL_CHDIR_X, vec![i64p(r), s(&p.missing)]);
+    ev!(e, PPME_SYSCALL_CHDIR_X => i64p(r), s(&p.missing));
     let r = fails(sys(SYS_chdir, &[8]), EFAULT, "chdir unreadable");
-    e.ev(PPME_SYSCALL_CHDIR_X, vec![i64p(r), empty()]);
+    ev!(e, PPME_SYSCALL_CHDIR_X => i64p(r), empty());
     let r = fails(sys(SYS_fchdir, &[fda(-1)]), EBADF, "fchdir bad fd");
-    e.ev(PPME_SYSCALL_FCHDIR_X, vec![i64p(r), i64p(-1)]);
+    ev!(e, PPME_SYSCALL_FCHDIR_X => i64p(r), i64p(-1));
     let r = ok(sys(SYS_fchdir, &[fda(p.cwd_fd)]), "fchdir");
-    e.ev(PPME_SYSCALL_FCHDIR_X, vec![i64p(r), i64p(p.cwd_fd)]);
+    ev!(e, PPME_SYSCALL_FCHDIR_X => i64p(r), i64p(p.cwd_fd));
 
     // close every descriptor the test opened, and one it did not.
     for fd in [
@@ -1314,10 +916,10 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     .chain(pipe_fds.iter().chain(fds2.iter()).map(|f| i64::from(*f)))
     {
         let r = ok(sys(SYS_close, &[fda(fd)]), "close");
-        e.ev(PPME_SYSCALL_CLOSE_X, vec![i64p(r), i64p(fd)]);
+        ev!(e, PPME_SYSCALL_CLOSE_X => i64p(r), i64p(fd));
     }
     let r = fails(sys(SYS_close, &[fda(-1)]), EBADF, "close bad fd");
-    e.ev(PPME_SYSCALL_CLOSE_X, vec![i64p(r), i64p(-1)]);
+    ev!(e, PPME_SYSCALL_CLOSE_X => i64p(r), i64p(-1));
 
     mount_child(&p.child)
 }
@@ -1410,12 +1012,9 @@ unsafe fn child_main(c: &ChildPaths, out: *mut i64) {
     }
     put(
         slot::MOUNT_PRIVATE,
-        sys(
-            SYS_mount,
-            &[0, ptr(&c.root), 0, (MS_REC | MS_PRIVATE) as u64, 0],
-        ),
+        sys(SYS_mount, &[0, ptr(&c.root), 0, MS_REC | MS_PRIVATE, 0]),
     );
-    let fl = 0xC0ED_0000u64 | (MS_NOSUID | MS_NODEV) as u64;
+    let fl = 0xC0ED_0000 | MS_NOSUID | MS_NODEV;
     put(
         slot::MOUNT_TMPFS,
         sys(
@@ -1547,82 +1146,19 @@ fn mount_child(c: &ChildPaths) -> (u64, Expect) {
     let dev = |i: usize| u32::try_from(res[i]).expect("st_dev fits u32");
     let mut e = Expect { evs: Vec::new() };
     // A NULL source or type is an empty parameter; the mount flags lose the historic magic.
-    e.ev(
-        PPME_SYSCALL_MOUNT_X,
-        vec![
-            i64p(0),
-            empty(),
-            s(&c.root),
-            empty(),
-            u32p((MS_REC | MS_PRIVATE) as u32),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_MOUNT_X,
-        vec![
-            i64p(0),
-            s(&c.src),
-            s(&c.base),
-            s(&c.tmpfs),
-            u32p((MS_NOSUID | MS_NODEV) as u32),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_MOUNT_X,
-        vec![
-            i64p(res[slot::MOUNT_MISSING]),
-            s(&c.none),
-            s(&c.base_missing),
-            s(&c.tmpfs),
-            u32p(0),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_MOUNT_X,
-        vec![i64p(0), s(&c.overlay), s(&c.merged), s(&c.overlay), u32p(0)],
-    );
+    ev!(e, PPME_SYSCALL_MOUNT_X => i64p(0), empty(), s(&c.root), empty(), u32p((MS_REC | MS_PRIVATE) as u32));
+    ev!(e, PPME_SYSCALL_MOUNT_X => i64p(0), s(&c.src), s(&c.base), s(&c.tmpfs), u32p((MS_NOSUID | MS_NODEV) as u32));
+    ev!(e, PPME_SYSCALL_MOUNT_X => i64p(res[slot::MOUNT_MISSING]), s(&c.none), s(&c.base_missing), s(&c.tmpfs), u32p(0));
+    ev!(e, PPME_SYSCALL_MOUNT_X => i64p(0), s(&c.overlay), s(&c.merged), s(&c.overlay), u32p(0));
     let o = slot::CREAT_OVL;
-    e.ev(PPME_SYSCALL_CREAT_E, vec![s(&c.merged_new), u32p(0o600)]);
-    e.ev(
-        PPME_SYSCALL_CREAT_X,
-        vec![
-            i64p(res[o]),
-            s(&c.merged_new),
-            u32p(0o600),
-            u32p(dev(o + 1)),
-            u64p(res[o + 2] as u64),
-            u16p(PPM_FD_UPPER_LAYER_CREAT),
-        ],
-    );
+    ev!(e, PPME_SYSCALL_CREAT_E => s(&c.merged_new), u32p(0o600));
+    ev!(e, PPME_SYSCALL_CREAT_X => i64p(res[o]), s(&c.merged_new), u32p(0o600), u32p(dev(o + 1)), u64p(res[o + 2] as u64), u16p(PPM_FD_UPPER_LAYER_CREAT));
     let o = slot::CREAT_PLAIN;
-    e.ev(PPME_SYSCALL_CREAT_E, vec![s(&c.plain), u32p(0o640)]);
-    e.ev(
-        PPME_SYSCALL_CREAT_X,
-        vec![
-            i64p(res[o]),
-            s(&c.plain),
-            u32p(0o640),
-            u32p(dev(o + 1)),
-            u64p(res[o + 2] as u64),
-            u16p(0),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_UMOUNT2_X,
-        vec![
-            i64p(0),
-            s(&c.merged),
-            u32p((MNT_DETACH | UMOUNT_NOFOLLOW) as u32),
-        ],
-    );
-    e.ev(
-        PPME_SYSCALL_UMOUNT2_X,
-        vec![i64p(res[slot::UMOUNT_MISSING]), s(&c.base_missing), u32p(0)],
-    );
-    e.ev(
-        PPME_SYSCALL_UMOUNT2_X,
-        vec![i64p(0), s(&c.base), u32p(MNT_DETACH as u32)],
-    );
+    ev!(e, PPME_SYSCALL_CREAT_E => s(&c.plain), u32p(0o640));
+    ev!(e, PPME_SYSCALL_CREAT_X => i64p(res[o]), s(&c.plain), u32p(0o640), u32p(dev(o + 1)), u64p(res[o + 2] as u64), u16p(0));
+    ev!(e, PPME_SYSCALL_UMOUNT2_X => i64p(0), s(&c.merged), u32p((MNT_DETACH | UMOUNT_NOFOLLOW) as u32));
+    ev!(e, PPME_SYSCALL_UMOUNT2_X => i64p(res[slot::UMOUNT_MISSING]), s(&c.base_missing), u32p(0));
+    ev!(e, PPME_SYSCALL_UMOUNT2_X => i64p(0), s(&c.base), u32p(MNT_DETACH as u32));
     (pid as u64, e)
 }
 
@@ -1708,7 +1244,14 @@ fn check_thread(who: &str, tid: u64, got: &[Got], want: &[Ev]) {
                     .iter()
                     .zip(g.params.iter().zip(&w.params))
                     .filter(|(_, (a, b))| a != b)
-                    .map(|(p, (a, b))| format!("{}: got {} expected {}", p.name, show(a), show(b)))
+                    .map(|(p, (a, b))| {
+                        format!(
+                            "{}: got {} expected {}",
+                            p.name,
+                            show(a, Some(p.ptype)),
+                            show(b, Some(p.ptype))
+                        )
+                    })
                     .collect()
             } else {
                 vec!["event type differs".into()]
