@@ -199,18 +199,28 @@ fn require_root() {
     );
 }
 
-/// A fresh, empty directory for this run.
-fn scratch_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("falco-ebpf-file-events-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir(&d).expect("create the test directory");
-    d
+/// A fresh, empty directory for this run, removed when the test ends (passed or failed).
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> ScratchDir {
+        let d = std::env::temp_dir().join(format!("falco-ebpf-file-events-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir(&d).expect("create the test directory");
+        ScratchDir(d)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 #[test]
 fn file_events() {
     require_root();
-    let dir = scratch_dir();
+    let dir = ScratchDir::new();
     let opts = falco_ebpf::Options {
         only_tree_of: Some(std::process::id()),
         ..Default::default()
@@ -221,16 +231,14 @@ fn file_events() {
     let mut me = Expect { evs: Vec::new() };
     // SAFETY: gettid has no preconditions.
     let tid = unsafe { libc::gettid() } as u64;
-    let prep = Prepared::new(&dir);
+    let prep = Prepared::new(&dir.0);
 
     rs.enable().expect("enable capture");
-    let child = parent_syscalls(&prep, &mut me, &rs);
-    let (child_pid, child_ev) = child;
+    let (child_pid, child_ev) = parent_syscalls(&prep, &mut me, &rs);
     rs.disable().expect("disable capture");
 
     let (got, bad) = drain(&mut rs);
     let stats = rs.stats();
-    let _ = std::fs::remove_dir_all(&dir);
 
     assert!(bad.is_empty(), "records that did not parse: {bad:?}");
     assert_eq!(
