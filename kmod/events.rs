@@ -327,7 +327,8 @@ pub(crate) unsafe fn sys_exit(cap: &Capture, regs: *const bindings::pt_regs, id:
             b.u64(r)?;
             b.u64(a.fd(0))?;
             b.u64(a.fd(1))?;
-            b.u32(if a.u(2) & 0o2000000 != 0 { 1 } else { 0 })
+            // libs' dup3_flags_to_scap: PPM_O_CLOEXEC.
+            b.u32(if a.u(2) & 0o2000000 != 0 { 1 << 12 } else { 0 })
         }),
         nr::UNLINK => emit(cap, PPME_SYSCALL_UNLINK_2_X, cat, true, tid, |b| {
             b.u64(r)?;

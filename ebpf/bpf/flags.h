@@ -180,10 +180,10 @@ static __always_inline u32 memfd_flags(u64 f)
 	return (u32)(f & 0x7);
 }
 
-/* dup3's flags as the module records them: 1 when O_CLOEXEC is set. */
+/* dup3's flags as libs' dup3_flags_to_scap: PPM_O_CLOEXEC (1 << 12) when O_CLOEXEC is set. */
 static __always_inline u32 dup3_flags(u64 f)
 {
-	return (f & 02000000) ? 1 : 0;
+	return (f & 02000000) ? (1u << 12) : 0;
 }
 
 /* pipe2's flags (O_NONBLOCK, O_CLOEXEC, O_DIRECT ...) as PPM_O_* file flags, without the

@@ -848,7 +848,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
     );
     ev!(e, PPME_SYSCALL_FCNTL_X => i64p(r), i64p(fd_open), u8p(PPM_FCNTL_UNKNOWN), u64p(7));
 
-    // dup, dup2, dup3 (O_CLOEXEC recorded as 1, as the module does).
+    // dup, dup2, dup3 (O_CLOEXEC recorded as PPM_O_CLOEXEC, as libs' dup3_flags_to_scap).
     let fd_dup = ok(sys(SYS_dup, &[fda(fd_open)]), "dup");
     ev!(e, PPME_SYSCALL_DUP_1_X => i64p(fd_dup), i64p(fd_open));
     let r = fails(sys(SYS_dup, &[fda(-1)]), EBADF, "dup bad fd");
@@ -862,7 +862,7 @@ fn parent_syscalls(p: &Prepared, e: &mut Expect, rs: &RingSet) -> (u64, Expect) 
         sys(SYS_dup3, &[fda(fd_open), 202, O_CLOEXEC as u64]),
         "dup3",
     );
-    ev!(e, PPME_SYSCALL_DUP3_X => i64p(fd_dup3), i64p(fd_open), i64p(202), u32p(1));
+    ev!(e, PPME_SYSCALL_DUP3_X => i64p(fd_dup3), i64p(fd_open), i64p(202), u32p(1 << 12));
     let r = fails(
         sys(SYS_dup3, &[fda(fd_open), fda(fd_open), 0]),
         EINVAL,
