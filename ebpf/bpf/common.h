@@ -169,6 +169,7 @@ struct rec {
 	u32 type;
 	u32 cat;    /* drop category */
 	u32 snaplen;
+	u64 tid;    /* the header's thread id: current's unless the program sets another */
 	bool big;   /* a parameter did not fit: the record is dropped */
 };
 
@@ -192,6 +193,7 @@ static __always_inline bool rec_begin(struct rec *r, u32 type, u32 nparams, u32 
 	r->big = false;
 	r->snaplen = st ? st->snaplen : FALCO_DEFAULT_SNAPLEN;
 	r->off = FALCO_HEADER_LEN + 2 * nparams;
+	r->tid = (u32)bpf_get_current_pid_tgid();
 	return true;
 }
 
@@ -297,7 +299,7 @@ static __always_inline void rec_submit(struct rec *r)
 	}
 	u8 *b = r->b;
 	*(u64 *)&b[0] = s->boot_offset + bpf_ktime_get_boot_ns();
-	*(u64 *)&b[8] = (u32)bpf_get_current_pid_tgid();
+	*(u64 *)&b[8] = r->tid;
 	*(u32 *)&b[16] = r->off;
 	*(u16 *)&b[20] = (u16)r->type;
 	*(u32 *)&b[22] = r->nparams;

@@ -1,3 +1,250 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * Processes: execve/execveat, clone/fork/vfork/clone3 and the sched_process_* programs, with
+ * the events and parameters of kmod/events.rs (exec_event, clone_event, proc_common,
+ * process_fork, process_exec, process_exit):
+ * - a failed exec is reported by x_execve/x_execveat (argv and envp read from the caller's
+ *   arrays); a successful one by sched_process_exec, always as PPME_SYSCALL_EXECVE_19_X with
+ *   bprm->filename, from the new image's argument and environment areas;
+ * - the parent's (or a failed) clone-family event by x_clone/x_fork/x_vfork/x_clone3; the
+ *   child's (res 0) by sched_process_fork, in the parent's context, with the child's tid in the
+ *   header and the clone flags of the parent's syscall;
+ * - procexit by sched_process_exit.
+ *
+ * Differences from the module, where BPF cannot do what its C shim does:
+ * - Paths (cwd, trusted_exepath) come from a bounded d_path walk (build_path in proc.h, at
+ *   most 48 components and mount crossings) instead of d_path(): a deeper path is reported
+ *   empty, as the module reports a path longer than PATH_MAX; the mount and fs seqlocks are not
+ *   taken, so a path renamed during the walk may read inconsistently. A dentry with a d_dname
+ *   operation is always rendered as simple_dname() does ("/<name> (deleted)"): that is what
+ *   memfd and other anonymous files, the only such files an executable can be, give.
+ * - cgroups: the kernfs walk stops at 32 levels; a deeper (or longer than 2041 bytes) cgroup
+ *   path gives an empty parameter where the module gives a truncated one. A task whose cgroup
+ *   is outside current's cgroup namespace gets its path from the hierarchy root (the module,
+ *   through kernfs_path_from_node, gives a "/../.." relative path).
+ * - The WRITABLE exe flag emulates inode_permission(MAY_WRITE) with the mode bits, the
+ *   read-only superblock and immutable checks and CAP_DAC_OVERRIDE only: supplementary groups,
+ *   POSIX ACLs, LSMs and id-mapped mounts are not consulted; CAP_FOWNER is checked in the
+ *   credential's own user namespace without the uid-mapping test. (For root, and for an owner,
+ *   the result is the module's.)
+ * - The overlay layer flags are read through the running kernel's struct ovl_inode (CO-RE) on
+ *   every kernel whose BTF has it; the module trusts its hard-coded layout on 7.3 only and
+ *   reports no layer elsewhere.
+ * - from_kuid_munged(): an unmapped id (-1) reads as 65534, the default overflowuid; a system
+ *   that changed kernel.overflowuid gets 65534 here and its value from the module.
+ * - The sched_process_* programs also honour the test tree (Options::only_tree_of), which the
+ *   module does not have.
+ */
 #pragma once
-/* Processes: execve/execveat, clone/fork/vfork/clone3 and the sched_process_* programs. */
+
+#include "proc.h"
+
+/* task_info() scratch: above the path building area of r->tmp. */
+#define TI_AT 6144
+
+/* kmod proc_common(): res, exe, args, tid, pid, ptid, cwd, fdlimit, pgft_maj, pgft_min,
+ * vm_size, vm_rss, vm_swap, comm, cgroups. `failed`: exe and args from the user array `argv`
+ * (a failed exec), else from the mm's argument area. */
+static __always_inline void proc_common(struct rec *r, s64 res, struct task_struct *t, struct task_info *ti,
+					bool failed, u64 argv)
+{
+	p64(r, (u64)res);
+	if (failed) {
+		p_argv(r, argv, 0, 1);
+		forget_off(r);
+		p_argv(r, argv, 1, MAX_ARGV);
+		forget_off(r);
+	} else {
+		u32 exe_len = forget(r->tmp, p_mm_exe(r, ti)) & (PATH_LIMIT * 2 - 1);
+		forget_off(r);
+		p_urange(r, ti->arg_start + exe_len, ti->arg_end, ARGS_LIMIT);
+		forget_off(r);
+	}
+	p64(r, (u64)BPF_CORE_READ(t, pid));
+	p64(r, (u64)BPF_CORE_READ(t, tgid));
+	p64(r, (u64)ti->ptid);
+	p_cwd(r, t);
+	forget_off(r);
+	p64(r, ti->fdlimit);
+	p64(r, ti->maj_flt);
+	p64(r, ti->min_flt);
+	p32(r, (u32)ti->total_vm_kb);
+	p32(r, (u32)ti->rss_kb);
+	p32(r, (u32)ti->swap_kb);
+	p_comm(r, t);
+	forget_off(r);
+	p_cgroups(r, t);
+	forget_off(r);
+}
+
+/* kmod exec_event(): the execve/execveat exit event of current. `failed`: the syscall failed
+ * and argv/envp are its user arrays, `fname` its user path; otherwise the new image is
+ * installed and `fname` is bprm->filename. */
+static __always_inline void exec_event(long id, s64 res, bool failed, u64 argv, u64 envp, const void *fname)
+{
+	struct rec r;
+	bool at = id == NR_EXECVEAT;
+	u32 type = at ? PPME_SYSCALL_EXECVEAT_X : PPME_SYSCALL_EXECVE_19_X;
+	u32 np = at ? PPME_SYSCALL_EXECVEAT_X_NP : PPME_SYSCALL_EXECVE_19_X_NP;
+	if (!rec_begin(&r, type, np, failed ? DROP_SYSCALL_EXIT : DROP_PROCESS))
+		return;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_info *ti = (void *)&r.tmp[TI_AT];
+	task_info(t, ti);
+	/* A failed exec leaves the old image: its flags describe the caller's executable. */
+	u32 flags = exe_flags();
+	proc_common(&r, res, t, ti, failed, argv);
+	if (failed)
+		p_argv(&r, envp, 0, MAX_ARGV);
+	else
+		p_urange(&r, ti->env_start, ti->env_end, ARGS_LIMIT);
+	forget_off(&r);
+	p32(&r, ti->tty);
+	p64(&r, (u64)ti->vpgid);
+	p32(&r, ti->loginuid);
+	p32(&r, flags);
+	p64(&r, ti->cap_inheritable);
+	p64(&r, ti->cap_permitted);
+	p64(&r, ti->cap_effective);
+	p64(&r, ti->exe_ino);
+	p64(&r, ti->exe_ctime_ns);
+	p64(&r, ti->exe_mtime_ns);
+	p32(&r, ti->euid);
+	p_exepath(&r, t);
+	forget_off(&r);
+	p64(&r, (u64)ti->pgid);
+	p32(&r, ti->egid);
+	if (!at) {
+		if (failed)
+			p_ustr_at(&r, fname);
+		else
+			p_kstr_at(&r, fname);
+	}
+	rec_submit(&r);
+}
+
+/* kmod clone_event(): the clone-family exit event of task t (the parent when res != 0, the
+ * child when 0). */
+static __always_inline void clone_event(long id, s64 res, struct task_struct *t, u64 cflags, u32 cat)
+{
+	struct rec r;
+	u32 type, np;
+	switch (id) {
+	case NR_FORK:
+		type = PPME_SYSCALL_FORK_20_X;
+		np = PPME_SYSCALL_FORK_20_X_NP;
+		break;
+	case NR_VFORK:
+		type = PPME_SYSCALL_VFORK_20_X;
+		np = PPME_SYSCALL_VFORK_20_X_NP;
+		break;
+	case NR_CLONE3:
+		type = PPME_SYSCALL_CLONE3_X;
+		np = PPME_SYSCALL_CLONE3_X_NP;
+		break;
+	default:
+		type = PPME_SYSCALL_CLONE_20_X;
+		np = PPME_SYSCALL_CLONE_20_X_NP;
+	}
+	if (!rec_begin(&r, type, np, cat))
+		return;
+	struct task_info *ti = (void *)&r.tmp[TI_AT];
+	task_info(t, ti);
+	s64 tid = BPF_CORE_READ(t, pid);
+	r.tid = (u64)tid;
+	u32 pflags = clone_flags(cflags);
+	if (ti->vtid != tid)
+		pflags |= CL_CHILD_IN_PIDNS;
+	proc_common(&r, res, t, ti, false, 0);
+	p32(&r, pflags);
+	p32(&r, ti->euid);
+	p32(&r, ti->egid);
+	p64(&r, (u64)ti->vtid);
+	p64(&r, (u64)ti->vpid);
+	/* pidns_init_start_ts: only the child's event carries it, as in libs. */
+	p64(&r, res == 0 ? ti->pidns_init_start : 0);
+	rec_submit(&r);
+}
+
+FILLER_EXIT(execve)
+{
+	/* Success is reported from sched_process_exec, where the new image and the kernel's copy
+	 * of the file name are at hand; here only failures. */
+	if (ret < 0)
+		exec_event(NR_EXECVE, ret, true, arg(regs, 1), arg(regs, 2), (void *)arg(regs, 0));
+	return 0;
+}
+
+FILLER_EXIT(execveat)
+{
+	if (ret < 0)
+		exec_event(NR_EXECVEAT, ret, true, arg(regs, 2), arg(regs, 3), 0);
+	return 0;
+}
+
+/* The child's event comes from sched_process_fork; here the parent's (or a failure). */
+#define CLONE_FILLER(name, NR)                                                                   \
+	FILLER_EXIT(name)                                                                        \
+	{                                                                                        \
+		if (ret != 0)                                                                    \
+			clone_event(NR, ret, bpf_get_current_task_btf(), clone_flags_of(NR, arg(regs, 0)), \
+				    DROP_SYSCALL_EXIT);                                          \
+		return 0;                                                                        \
+	}
+CLONE_FILLER(clone, NR_CLONE)
+CLONE_FILLER(fork, NR_FORK)
+CLONE_FILLER(vfork, NR_VFORK)
+CLONE_FILLER(clone3, NR_CLONE3)
+#undef CLONE_FILLER
+
+/* kmod process_fork(): the child's clone event (res 0), from the parent's context. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (!sched_capturing())
+		return 0;
+	struct task_struct *cur = bpf_get_current_task_btf();
+	long id = -1;
+	u64 arg0 = 0;
+	if (!(cur->flags & PF_KTHREAD)) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+		id = BPF_CORE_READ(regs, orig_ax);
+		arg0 = BPF_CORE_READ(regs, di);
+	}
+	if (id < 0)
+		id = NR_CLONE;
+	clone_event(id, 0, child, clone_flags_of(id, arg0), DROP_PROCESS);
+	return 0;
+}
+
+/* kmod process_exec(): every successful execve and execveat, as PPME_SYSCALL_EXECVE_19_X
+ * with bprm->filename (the ELF loader has already rewritten orig_ax to __NR_execve). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	if (!sched_capturing())
+		return 0;
+	exec_event(NR_EXECVE, 0, false, 0, 0, BPF_CORE_READ(bprm, filename));
+	return 0;
+}
+
+/* kmod process_exit(): procexit of the exiting task p (current). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit, struct task_struct *p, bool group_dead)
+{
+	if (!sched_capturing())
+		return 0;
+	struct rec r;
+	if (!REC_BEGIN(&r, PPME_PROCEXIT_1_E, DROP_PROCESS))
+		return 0;
+	u32 code = (u32)BPF_CORE_READ(p, exit_code);
+	s64 reaper = reaper_tid(p);
+	r.tid = (u64)BPF_CORE_READ(p, pid);
+	p64(&r, (u64)code);
+	p64(&r, (u64)((code >> 8) & 0xff));
+	p8(&r, (u8)(code & 0x7f));
+	p8(&r, (code & 0x80) != 0);
+	p64(&r, (u64)reaper);
+	rec_submit(&r);
+	return 0;
+}

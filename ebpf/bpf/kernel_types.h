@@ -65,6 +65,7 @@ struct super_block {
 	unsigned long s_magic;
 	u32 s_dev;
 	void *s_fs_info;
+	unsigned long s_flags;
 };
 
 struct inode {
@@ -74,6 +75,26 @@ struct inode {
 	u32 i_rdev;
 	struct super_block *i_sb;
 	u32 i_nlink;
+	kuid_t i_uid;
+	kgid_t i_gid;
+	long long i_ctime_sec;
+	u32 i_ctime_nsec;
+	long long i_mtime_sec;
+	u32 i_mtime_nsec;
+};
+
+struct list_head {
+	struct list_head *next;
+	struct list_head *prev;
+};
+
+struct hlist_bl_node {
+	struct hlist_bl_node *next;
+	struct hlist_bl_node **pprev;
+};
+
+struct dentry_operations {
+	void *d_dname;
 };
 
 struct dentry {
@@ -81,6 +102,8 @@ struct dentry {
 	struct qstr d_name;
 	struct inode *d_inode;
 	struct super_block *d_sb;
+	struct hlist_bl_node d_hash;
+	const struct dentry_operations *d_op;
 };
 
 struct vfsmount {
@@ -162,9 +185,61 @@ struct nsproxy {
 	struct cgroup_namespace *cgroup_ns;
 };
 
+struct rlimit {
+	unsigned long rlim_cur;
+	unsigned long rlim_max;
+};
+
+struct tty_driver {
+	int major;
+	int minor_start;
+};
+
+struct tty_struct {
+	int index;
+	struct tty_driver *driver;
+};
+
+/* kernfs_node.parent was renamed __parent in 6.15; proc.h reads whichever exists. */
+struct kernfs_node {
+	struct kernfs_node *__parent;
+	const char *name;
+};
+
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp;
+};
+
+struct cgroup_namespace {
+	struct css_set *root_cset;
+};
+
+struct linux_binprm {
+	const char *filename;
+};
+
+/* fs/overlayfs/ovl_entry.h: present in the kernel BTF when overlayfs is built in. */
+struct ovl_inode {
+	struct inode vfs_inode;
+	struct dentry *__upperdentry;
+};
+
 struct signal_struct {
 	int nr_threads;
 	struct tty_struct *tty;
+	struct list_head thread_head;
+	struct pid *pids[4];
+	struct rlimit rlim[16];
+	unsigned int is_child_subreaper : 1;
+	unsigned int has_child_subreaper : 1;
 };
 
 struct task_struct {
@@ -192,6 +267,10 @@ struct task_struct {
 	unsigned long min_flt;
 	unsigned long maj_flt;
 	int prio;
+	struct list_head children;
+	struct list_head thread_node;
+	kuid_t loginuid;
+	struct css_set *cgroups;
 };
 
 #pragma clang attribute pop
