@@ -203,14 +203,8 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 {
 	if (!sched_capturing())
 		return 0;
-	struct task_struct *cur = bpf_get_current_task_btf();
-	long id = -1;
-	u64 arg0 = 0;
-	if (!(cur->flags & PF_KTHREAD)) {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(cur);
-		id = BPF_CORE_READ(regs, orig_ax);
-		arg0 = BPF_CORE_READ(regs, di);
-	}
+	u64 arg0;
+	long id = current_syscall(&arg0);
 	if (id < 0)
 		id = NR_CLONE;
 	clone_event(id, 0, child, clone_flags_of(id, arg0), DROP_PROCESS);

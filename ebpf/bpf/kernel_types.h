@@ -271,6 +271,7 @@ struct task_struct {
 	struct list_head thread_node;
 	kuid_t loginuid;
 	struct css_set *cgroups;
+	void *stack;
 };
 
 #pragma clang attribute pop

@@ -40,7 +40,8 @@
 #define EXE_LOWER_LAYER (1 << 3)
 #define CL_CHILD_IN_PIDNS (1 << 29)
 
-/* kernel_cap_t is a struct { u64 val; } since 6.3: read the capability words through it. */
+/* kernel_cap_t: struct { u64 val; } since 6.3, struct { u32 cap[2]; } before: the same 8
+ * little-endian bytes, read raw at the field's offset. */
 struct kernel_cap_struct___proc {
 	u64 val;
 } __attribute__((preserve_access_index));
@@ -50,6 +51,48 @@ struct cred___proc {
 	struct kernel_cap_struct___proc cap_permitted;
 	struct kernel_cap_struct___proc cap_effective;
 } __attribute__((preserve_access_index));
+
+#define CRED_CAPS(c, field)                                                                      \
+	({                                                                                       \
+		u64 __v = 0;                                                                     \
+		bpf_probe_read_kernel(&__v, sizeof(__v),                                         \
+				      (void *)(c) + bpf_core_field_offset(struct cred___proc, field)); \
+		__v;                                                                             \
+	})
+
+/* Inode times before 6.11 (i_ctime_sec/i_ctime_nsec ...): timespec64 fields named i_ctime and
+ * i_mtime (< 6.6), __i_ctime and i_mtime (6.6), __i_ctime and __i_mtime (6.7 to 6.10). */
+struct timespec64 {
+	s64 tv_sec;
+	long tv_nsec;
+} __attribute__((preserve_access_index));
+
+struct inode___v5 {
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___v66 {
+	struct timespec64 __i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___v67 {
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+/* mm->rss_stat before 6.2: struct mm_rss_stat { atomic_long_t count[NR_MM_COUNTERS]; }. */
+struct mm_struct___v5 {
+	struct {
+		struct {
+			long counter;
+		} count[4];
+	} rss_stat;
+} __attribute__((preserve_access_index));
+
+/* bpf_task_pt_regs() exists since 5.15. */
+enum bpf_func_id___proc { BPF_FUNC_task_pt_regs___proc = 175 };
 
 /* Task facts, as struct falco_task_info of the module. */
 struct task_info {
@@ -227,12 +270,11 @@ static __noinline void task_info(struct task_struct *t, struct task_info *o)
 	}
 	const struct cred *c = BPF_CORE_READ(t, cred);
 	if (c) {
-		struct cred___proc *cp = (void *)c;
 		o->euid = munged(BPF_CORE_READ(c, euid.val));
 		o->egid = munged(BPF_CORE_READ(c, egid.val));
-		o->cap_inheritable = BPF_CORE_READ(cp, cap_inheritable.val);
-		o->cap_permitted = BPF_CORE_READ(cp, cap_permitted.val);
-		o->cap_effective = BPF_CORE_READ(cp, cap_effective.val);
+		o->cap_inheritable = CRED_CAPS(c, cap_inheritable);
+		o->cap_permitted = CRED_CAPS(c, cap_permitted);
+		o->cap_effective = CRED_CAPS(c, cap_effective);
 	}
 	if (bpf_core_field_exists(t->loginuid))
 		o->loginuid = munged(BPF_CORE_READ(t, loginuid.val));
@@ -250,18 +292,44 @@ static __noinline void task_info(struct task_struct *t, struct task_info *o)
 	o->total_vm_kb = BPF_CORE_READ(mm, total_vm) << 2;
 	/* get_mm_counter(): percpu_counter_read_positive() of MM_FILEPAGES, MM_ANONPAGES,
 	 * MM_SWAPENTS, MM_SHMEMPAGES. */
-	s64 file = BPF_CORE_READ(mm, rss_stat[0].count);
-	s64 anon = BPF_CORE_READ(mm, rss_stat[1].count);
-	s64 swap = BPF_CORE_READ(mm, rss_stat[2].count);
-	s64 shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	s64 file, anon, swap, shmem;
+	struct mm_struct___v5 *mm5 = (void *)mm;
+	if (bpf_core_field_exists(mm5->rss_stat.count)) {
+		file = BPF_CORE_READ(mm5, rss_stat.count[0].counter);
+		anon = BPF_CORE_READ(mm5, rss_stat.count[1].counter);
+		swap = BPF_CORE_READ(mm5, rss_stat.count[2].counter);
+		shmem = BPF_CORE_READ(mm5, rss_stat.count[3].counter);
+	} else {
+		file = BPF_CORE_READ(mm, rss_stat[0].count);
+		anon = BPF_CORE_READ(mm, rss_stat[1].count);
+		swap = BPF_CORE_READ(mm, rss_stat[2].count);
+		shmem = BPF_CORE_READ(mm, rss_stat[3].count);
+	}
 	o->rss_kb = (u64)((file > 0 ? file : 0) + (anon > 0 ? anon : 0) + (shmem > 0 ? shmem : 0)) << 2;
 	o->swap_kb = (u64)(swap > 0 ? swap : 0) << 2;
 	struct file *exe = BPF_CORE_READ(mm, exe_file);
 	struct inode *ino = exe ? BPF_CORE_READ(exe, f_inode) : 0;
 	if (ino) {
 		o->exe_ino = BPF_CORE_READ(ino, i_ino);
-		o->exe_ctime_ns = timespec_ns(BPF_CORE_READ(ino, i_ctime_sec), BPF_CORE_READ(ino, i_ctime_nsec));
-		o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(ino, i_mtime_sec), BPF_CORE_READ(ino, i_mtime_nsec));
+		struct inode___v5 *i5 = (void *)ino;
+		struct inode___v66 *i66 = (void *)ino;
+		struct inode___v67 *i67 = (void *)ino;
+		if (bpf_core_field_exists(ino->i_ctime_sec)) {
+			/* inode_get_ctime_nsec(): bit 31 is I_CTIME_QUERIED (multigrain timestamps). */
+			o->exe_ctime_ns = timespec_ns(BPF_CORE_READ(ino, i_ctime_sec),
+						      BPF_CORE_READ(ino, i_ctime_nsec) & ~(1u << 31));
+			o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(ino, i_mtime_sec), BPF_CORE_READ(ino, i_mtime_nsec));
+		} else if (bpf_core_field_exists(i67->__i_mtime)) {
+			o->exe_ctime_ns = timespec_ns(BPF_CORE_READ(i67, __i_ctime.tv_sec),
+						      BPF_CORE_READ(i67, __i_ctime.tv_nsec) & ~(1u << 31));
+			o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(i67, __i_mtime.tv_sec), BPF_CORE_READ(i67, __i_mtime.tv_nsec));
+		} else if (bpf_core_field_exists(i66->__i_ctime)) {
+			o->exe_ctime_ns = timespec_ns(BPF_CORE_READ(i66, __i_ctime.tv_sec), BPF_CORE_READ(i66, __i_ctime.tv_nsec));
+			o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(i66, i_mtime.tv_sec), BPF_CORE_READ(i66, i_mtime.tv_nsec));
+		} else {
+			o->exe_ctime_ns = timespec_ns(BPF_CORE_READ(i5, i_ctime.tv_sec), BPF_CORE_READ(i5, i_ctime.tv_nsec));
+			o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(i5, i_mtime.tv_sec), BPF_CORE_READ(i5, i_mtime.tv_nsec));
+		}
 	}
 }
 
@@ -607,9 +675,8 @@ static __noinline u32 exe_flags(void)
 		return 0;
 	u32 flags = 0;
 	const struct cred *c = BPF_CORE_READ(t, cred);
-	struct cred___proc *cp = (void *)c;
 	u32 fsuid = BPF_CORE_READ(c, fsuid.val), fsgid = BPF_CORE_READ(c, fsgid.val);
-	u64 caps = BPF_CORE_READ(cp, cap_effective.val);
+	u64 caps = CRED_CAPS(c, cap_effective);
 	u32 iuid = BPF_CORE_READ(inode, i_uid.val), igid = BPF_CORE_READ(inode, i_gid.val);
 	u32 mode = BPF_CORE_READ(inode, i_mode);
 	bool perm;
@@ -680,6 +747,25 @@ static __always_inline u32 clone_flags(u64 f)
 #define NR_EXECVE 59
 #define NR_EXECVEAT 322
 #define NR_CLONE3 435
+
+/* The syscall current is in and its first argument (kmod falco_syscall_nr()): -1 for a kernel
+ * thread. Before bpf_task_pt_regs() (5.15) the registers are found as x86_64's task_pt_regs()
+ * finds them, at the top of the task's stack (THREAD_SIZE 16 KiB, no stack padding: a KASAN
+ * kernel, with 32 KiB stacks, or one with FRED padding, reads them wrong there). */
+static __always_inline long current_syscall(u64 *arg0)
+{
+	struct task_struct *cur = bpf_get_current_task_btf();
+	*arg0 = 0;
+	if (cur->flags & PF_KTHREAD)
+		return -1;
+	struct pt_regs *regs;
+	if (bpf_core_enum_value_exists(enum bpf_func_id___proc, BPF_FUNC_task_pt_regs___proc))
+		regs = (struct pt_regs *)bpf_task_pt_regs(cur);
+	else
+		regs = (struct pt_regs *)(BPF_CORE_READ(cur, stack) + 16384 - sizeof(struct pt_regs));
+	*arg0 = BPF_CORE_READ(regs, di);
+	return BPF_CORE_READ(regs, orig_ax);
+}
 
 /* The clone flags a fork-family syscall used (kmod clone_flags_of()). */
 static __always_inline u64 clone_flags_of(long id, u64 arg0)
