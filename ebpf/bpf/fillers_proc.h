@@ -39,9 +39,6 @@
 
 #include "proc.h"
 
-/* task_info() scratch: above the path building area of r->tmp. */
-#define TI_AT 6144
-
 /* kmod proc_common(): res, exe, args, tid, pid, ptid, cwd, fdlimit, pgft_maj, pgft_min,
  * vm_size, vm_rss, vm_swap, comm, cgroups. `failed`: exe and args from the user array `argv`
  * (a failed exec), else from the mm's argument area. */
@@ -90,9 +87,9 @@ static __always_inline void exec_event(long id, s64 res, bool failed, u64 argv, 
 		return;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct task_info *ti = (void *)&r.tmp[TI_AT];
-	task_info(t, ti);
+	proc_task_info(as_scalar(t));
 	/* A failed exec leaves the old image: its flags describe the caller's executable. */
-	u32 flags = exe_flags();
+	u32 flags = proc_exe_flags();
 	proc_common(&r, res, t, ti, failed, argv);
 	if (failed)
 		p_argv(&r, envp, 0, MAX_ARGV);
@@ -149,7 +146,7 @@ static __always_inline void clone_event(long id, s64 res, struct task_struct *t,
 	if (!rec_begin(&r, type, np, cat))
 		return;
 	struct task_info *ti = (void *)&r.tmp[TI_AT];
-	task_info(t, ti);
+	proc_task_info(as_scalar(t));
 	s64 tid = BPF_CORE_READ(t, pid);
 	r.tid = (u64)tid;
 	u32 pflags = clone_flags(cflags);
@@ -232,7 +229,7 @@ int BPF_PROG(sched_process_exit, struct task_struct *p, bool group_dead)
 	if (!REC_BEGIN(&r, PPME_PROCEXIT_1_E, DROP_PROCESS))
 		return 0;
 	u32 code = (u32)BPF_CORE_READ(p, exit_code);
-	s64 reaper = reaper_tid(p);
+	s64 reaper = proc_reaper_tid(as_scalar(p));
 	r.tid = (u64)BPF_CORE_READ(p, pid);
 	p64(&r, (u64)code);
 	p64(&r, (u64)((code >> 8) & 0xff));

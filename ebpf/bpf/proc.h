@@ -106,6 +106,29 @@ struct task_info {
 	u64 pidns_init_start;
 };
 
+/* Functions verified once, on their own, whatever the number of call sites (BTF global
+ * functions): their arguments are scalars and they find this CPU's scratch area themselves,
+ * the one rec_begin() took (programs run with preemption disabled). */
+#define PROC_GLOBAL __attribute__((noinline))
+
+/* task_info() results: in r->tmp, above the path building area. */
+#define TI_AT 6144
+
+/* A pointer as the plain number global functions take: a BTF pointer (a tracepoint argument,
+ * current) may not be passed where the function's BTF says scalar. */
+static __always_inline u64 as_scalar(const void *p)
+{
+	u64 v = 0;
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+static __always_inline struct scratch *this_scratch(void)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch_map, &cpu);
+}
+
 /* from_kuid_munged(&init_user_ns, id): the one id the initial map lacks reads as overflowuid. */
 static __always_inline u32 munged(u32 id)
 {
@@ -235,9 +258,14 @@ static __always_inline u64 timespec_ns(s64 sec, u32 nsec)
 	return (u64)sec * 1000000000ULL + nsec;
 }
 
-/* falco_task_info() of kmod/shim_task.c. */
-static __noinline void task_info(struct task_struct *t, struct task_info *o)
+/* falco_task_info() of kmod/shim_task.c for task `tp`, into this CPU's tmp at TI_AT. */
+PROC_GLOBAL int proc_task_info(u64 tp)
 {
+	struct scratch *sc = this_scratch();
+	if (!sc)
+		return 0;
+	struct task_struct *t = (void *)tp;
+	struct task_info *o = (void *)&sc->tmp[TI_AT];
 	__builtin_memset(o, 0, sizeof(*o));
 	u32 level;
 	struct pid_namespace *ns = active_ns(t, &level);
@@ -284,7 +312,7 @@ static __noinline void task_info(struct task_struct *t, struct task_info *o)
 	o->min_flt = BPF_CORE_READ(t, min_flt);
 	struct mm_struct *mm = BPF_CORE_READ(t, mm);
 	if (!mm)
-		return;
+		return 0;
 	o->arg_start = BPF_CORE_READ(mm, arg_start);
 	o->arg_end = BPF_CORE_READ(mm, arg_end);
 	o->env_start = BPF_CORE_READ(mm, env_start);
@@ -331,6 +359,7 @@ static __noinline void task_info(struct task_struct *t, struct task_info *o)
 			o->exe_mtime_ns = timespec_ns(BPF_CORE_READ(i5, i_mtime.tv_sec), BPF_CORE_READ(i5, i_mtime.tv_nsec));
 		}
 	}
+	return 0;
 }
 
 /* Prepends `len` bytes of kernel memory `src` before tmp[*pos]; false when they do not fit. */
@@ -364,10 +393,14 @@ static const char deleted_suffix[] = " (deleted)";
  * tmp; returns the start of the NUL-terminated string (it ends at tmp[PATH_END - 1]) or
  * PATH_END when the path is unknown, longer than PATH_LIMIT or deeper than PATH_STEPS.
  */
-static __noinline u32 build_path(u8 *tmp, struct vfsmount *vfs, struct dentry *d)
+PROC_GLOBAL u32 proc_build_path(u64 vfsp, u64 dp)
 {
-	if (!vfs || !d)
+	struct scratch *sc = this_scratch();
+	struct vfsmount *vfs = (void *)vfsp;
+	struct dentry *d = (void *)dp;
+	if (!sc || !vfs || !d)
 		return PATH_END;
+	u8 *tmp = sc->tmp;
 	struct task_struct *cur = bpf_get_current_task_btf();
 	struct fs_struct *fs = BPF_CORE_READ(cur, fs);
 	if (!fs)
@@ -468,7 +501,7 @@ static __always_inline void p_cwd(struct rec *r, struct task_struct *t)
 	struct fs_struct *fs = BPF_CORE_READ(t, fs);
 	u32 pos = PATH_END;
 	if (fs)
-		pos = build_path(r->tmp, BPF_CORE_READ(fs, pwd.mnt), BPF_CORE_READ(fs, pwd.dentry));
+		pos = proc_build_path((u64)BPF_CORE_READ(fs, pwd.mnt), (u64)BPF_CORE_READ(fs, pwd.dentry));
 	p_built(r, pos, false);
 }
 
@@ -479,7 +512,7 @@ static __always_inline void p_exepath(struct rec *r, struct task_struct *t)
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
 	u32 pos = PATH_END;
 	if (exe)
-		pos = build_path(r->tmp, BPF_CORE_READ(exe, f_path.mnt), BPF_CORE_READ(exe, f_path.dentry));
+		pos = proc_build_path((u64)BPF_CORE_READ(exe, f_path.mnt), (u64)BPF_CORE_READ(exe, f_path.dentry));
 	p_built(r, pos, true);
 }
 
@@ -493,8 +526,13 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 
 /* cgroup_path() of t's cgroup in the default hierarchy, relative to current's cgroup
  * namespace, built backwards in tmp; returns its start or PATH_END. */
-static __noinline u32 build_cgroup(u8 *tmp, struct task_struct *t)
+PROC_GLOBAL u32 proc_build_cgroup(u64 tp)
 {
+	struct scratch *sc = this_scratch();
+	struct task_struct *t = (void *)tp;
+	if (!sc)
+		return PATH_END;
+	u8 *tmp = sc->tmp;
 	struct kernfs_node *kn = BPF_CORE_READ(t, cgroups, dfl_cgrp, kn);
 	if (!kn)
 		return PATH_END;
@@ -537,7 +575,7 @@ static __always_inline void p_cgroups(struct rec *r, struct task_struct *t)
 		rec_done(r, 0);
 		return;
 	}
-	u32 pos = build_cgroup(r->tmp, t);
+	u32 pos = proc_build_cgroup(as_scalar(t));
 	u32 plen = PATH_END - pos;
 	/* kmod: the first entry's path gets CGROUPS_LIMIT - 7 bytes. */
 	if (pos >= PATH_END || plen == 0 || plen > CGROUPS_LIMIT - 7) {
@@ -608,11 +646,13 @@ static __always_inline u32 p_mm_exe(struct rec *r, struct task_info *ti)
 
 /* argv[from..to) of a user array of string pointers, NUL-separated, in at most ARGS_LIMIT
  * bytes written at b[at...] (kmod user_argv()); returns the bytes written. */
-static __noinline u32 put_argv(u8 *b, u32 at, u64 argv, u32 from, u32 to)
+PROC_GLOBAL u32 proc_put_argv(u32 at, u64 argv, u32 from, u32 to)
 {
+	struct scratch *sc = this_scratch();
 	u32 off = 0;
-	if (!argv)
+	if (!sc || !argv)
 		return 0;
+	u8 *b = sc->rec;
 	for (u32 i = 0; i < MAX_ARGV; i++) {
 		u32 k = from + i;
 		if (k >= to)
@@ -637,7 +677,7 @@ static __always_inline void p_argv(struct rec *r, u64 argv, u32 from, u32 to)
 		rec_done(r, 0);
 		return;
 	}
-	rec_done(r, put_argv(r->b, r->off, argv, from, to));
+	rec_done(r, proc_put_argv(r->off, argv, from, to));
 }
 
 /* The comm of task t as a NUL-terminated string. */
@@ -664,7 +704,7 @@ static __always_inline int overlay_layer(struct inode *inode)
 }
 
 /* PPM_EXE_* flags of current's executable (kmod falco_exe_flags()). */
-static __noinline u32 exe_flags(void)
+PROC_GLOBAL u32 proc_exe_flags(void)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
@@ -788,8 +828,9 @@ static __always_inline u64 clone_flags_of(long id, u64 arg0)
 
 /* A thread of t's group that is not exiting: its pid, 0 when none, -1 when the bounded walk
  * gave up (kmod alive_thread()/reaper_in_group()). */
-static __noinline s64 alive_thread(struct task_struct *t)
+PROC_GLOBAL long proc_alive_thread(u64 tp)
 {
+	struct task_struct *t = (void *)tp;
 	struct signal_struct *sig = BPF_CORE_READ(t, signal);
 	if (!sig)
 		return 0;
@@ -808,12 +849,13 @@ static __noinline s64 alive_thread(struct task_struct *t)
 }
 
 /* The thread that will adopt t's children (kmod falco_reaper_tid()). */
-static __noinline s64 reaper_tid(struct task_struct *t)
+PROC_GLOBAL long proc_reaper_tid(u64 tp)
 {
+	struct task_struct *t = (void *)tp;
 	struct list_head *children = (void *)t + bpf_core_field_offset(struct task_struct, children);
 	if (BPF_CORE_READ(t, children.next) == children)
 		return 0;
-	s64 ret = alive_thread(t);
+	s64 ret = proc_alive_thread((u64)t);
 	if (ret != 0)
 		return ret;
 	u32 level;
@@ -834,7 +876,7 @@ static __noinline s64 reaper_tid(struct task_struct *t)
 			return ret;
 		struct signal_struct *ps = BPF_CORE_READ(p, signal);
 		if (ps && BPF_CORE_READ_BITFIELD_PROBED(ps, is_child_subreaper)) {
-			s64 a = alive_thread(p);
+			s64 a = proc_alive_thread((u64)p);
 			if (a != 0)
 				return a;
 		}
