@@ -32,8 +32,18 @@
  *   reports no layer elsewhere.
  * - from_kuid_munged(): an unmapped id (-1) reads as 65534, the default overflowuid; a system
  *   that changed kernel.overflowuid gets 65534 here and its value from the module.
+ * - sched_process_fork finds the parent's syscall with bpf_task_pt_regs(); before 5.15, which
+ *   lacks it, at the top of the task's stack as x86_64's task_pt_regs() does with 16 KiB stacks
+ *   and no stack padding (a KASAN or FRED kernel older than 5.15 would read the wrong
+ *   registers there, and report the child as a clone with no flags).
+ * - Inode times, mm counters and capabilities are read through CO-RE with fallbacks for the
+ *   layouts of older kernels (before 6.11, 6.2 and 6.3): only this 6.18 host is tested.
  * - The sched_process_* programs also honour the test tree (Options::only_tree_of), which the
  *   module does not have.
+ *
+ * The helpers of proc.h that walk (paths, cgroups, argv, threads, parents) are BTF global
+ * functions, verified once each: inlined, every call site multiplied the verifier's work
+ * (x_execve reached 590k processed instructions; now each program stays under 40k).
  */
 #pragma once
 

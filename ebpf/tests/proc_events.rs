@@ -44,7 +44,12 @@ impl Ev {
     /// A NUL-terminated string parameter without its NUL.
     fn str(&self, i: usize) -> String {
         let p = &self.params[i];
-        assert_eq!(p.last(), Some(&0), "param {i} of {} is not NUL-terminated: {p:?}", self.ty);
+        assert_eq!(
+            p.last(),
+            Some(&0),
+            "param {i} of {} is not NUL-terminated: {p:?}",
+            self.ty
+        );
         String::from_utf8_lossy(&p[..p.len() - 1]).into_owned()
     }
     fn bytes(&self, i: usize) -> &[u8] {
@@ -71,7 +76,12 @@ fn wait(pid: i64) -> i32 {
     let mut st = 0;
     // SAFETY: `st` is a valid out pointer.
     let r = unsafe { libc::waitpid(pid as i32, &mut st, 0) };
-    assert_eq!(r as i64, pid, "waitpid({pid}): {}", std::io::Error::last_os_error());
+    assert_eq!(
+        r as i64,
+        pid,
+        "waitpid({pid}): {}",
+        std::io::Error::last_os_error()
+    );
     st
 }
 
@@ -116,7 +126,10 @@ fn nul_join(items: &[&str]) -> Vec<u8> {
 }
 
 fn cstrings(items: &[&str]) -> (Vec<CString>, Vec<*const libc::c_char>) {
-    let owned: Vec<CString> = items.iter().map(|s| CString::new(*s).expect("no NUL")).collect();
+    let owned: Vec<CString> = items
+        .iter()
+        .map(|s| CString::new(*s).expect("no NUL"))
+        .collect();
     let mut ptrs: Vec<*const libc::c_char> = owned.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     (owned, ptrs)
@@ -149,7 +162,10 @@ fn me() -> Me {
     let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
     let after = &stat[stat.rfind(')').expect(")") + 2..];
     let f: Vec<&str> = after.split_whitespace().collect();
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `rl` is a valid out pointer.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) }, 0);
     let tid = gettid();
@@ -160,11 +176,18 @@ fn me() -> Me {
         uid: unsafe { libc::geteuid() },
         // SAFETY: no preconditions.
         gid: unsafe { libc::getegid() },
-        cwd: std::env::current_dir().expect("cwd").to_string_lossy().into_owned(),
+        cwd: std::env::current_dir()
+            .expect("cwd")
+            .to_string_lossy()
+            .into_owned(),
         cgroups: cgroups_param(&cgroup_path()),
         fdlimit: rl.rlim_cur,
         // from_kuid_munged(): the unset loginuid (-1) reads as overflowuid.
-        loginuid: if loginuid == u32::MAX { 65534 } else { loginuid },
+        loginuid: if loginuid == u32::MAX {
+            65534
+        } else {
+            loginuid
+        },
         caps: (hex(&st["CapInh"]), hex(&st["CapPrm"]), hex(&st["CapEff"])),
         pgid: f[2].parse().expect("pgrp"),
         tty: f[4].parse::<i64>().expect("tty_nr") as u32,
@@ -216,7 +239,10 @@ fn check_clone_tail(e: &Ev, m: &Me, ppm_flags: u32, child: bool) {
 fn my_args() -> (String, Vec<u8>) {
     let raw = std::fs::read("/proc/self/cmdline").expect("cmdline");
     let first = raw.iter().position(|b| *b == 0).expect("argv0");
-    (String::from_utf8_lossy(&raw[..first]).into_owned(), raw[first + 1..].to_vec())
+    (
+        String::from_utf8_lossy(&raw[..first]).into_owned(),
+        raw[first + 1..].to_vec(),
+    )
 }
 
 #[test]
@@ -230,7 +256,10 @@ fn proc_events() {
     let mut rs = falco_ebpf::open(&opts).expect("open the eBPF driver");
     // PR_SET_CHILD_SUBREAPER: the orphan of the reaper scenario comes back to this process.
     // SAFETY: prctl with integer arguments.
-    assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
+    assert_eq!(
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) },
+        0
+    );
     rs.enable().expect("enable");
 
     // fork: the child exits with 3.
@@ -269,7 +298,16 @@ fn proc_events() {
     // clone with CLONE_FS | CLONE_FILES: the child exits with 0.
     let clone_flags = (libc::CLONE_FS | libc::CLONE_FILES) as u64;
     // SAFETY: without CLONE_VM the child has its own copy of memory; it only calls _exit.
-    let clone_pid = unsafe { libc::syscall(libc::SYS_clone, clone_flags | libc::SIGCHLD as u64, 0, 0, 0, 0) };
+    let clone_pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            clone_flags | libc::SIGCHLD as u64,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
     if clone_pid == 0 {
         // SAFETY: terminates the child.
         unsafe { libc::_exit(0) };
@@ -296,15 +334,29 @@ fn proc_events() {
         ..Default::default()
     };
     // SAFETY: `ca` is a valid clone_args of the given size; the child only kills itself.
-    let clone3_pid = unsafe { libc::syscall(libc::SYS_clone3, &ca as *const CloneArgs, std::mem::size_of::<CloneArgs>()) };
+    let clone3_pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &ca as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
     if clone3_pid == 0 {
         // SAFETY: the child sends itself SIGKILL, then exits if that somehow returned.
         unsafe {
-            libc::syscall(libc::SYS_kill, libc::syscall(libc::SYS_getpid), libc::SIGKILL);
+            libc::syscall(
+                libc::SYS_kill,
+                libc::syscall(libc::SYS_getpid),
+                libc::SIGKILL,
+            );
             libc::_exit(99);
         }
     }
-    assert!(clone3_pid > 0, "clone3: {}", std::io::Error::last_os_error());
+    assert!(
+        clone3_pid > 0,
+        "clone3: {}",
+        std::io::Error::last_os_error()
+    );
     let st = wait(clone3_pid);
     assert!(libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGKILL);
 
@@ -341,7 +393,14 @@ fn proc_events() {
     if at_pid == 0 {
         // SAFETY: as above.
         unsafe {
-            libc::syscall(libc::SYS_execveat, dfd, rel.as_ptr(), at_argvp.as_ptr(), envp.as_ptr(), 0);
+            libc::syscall(
+                libc::SYS_execveat,
+                dfd,
+                rel.as_ptr(),
+                at_argvp.as_ptr(),
+                envp.as_ptr(),
+                0,
+            );
             libc::_exit(127);
         }
     }
@@ -349,6 +408,52 @@ fn proc_events() {
     assert_eq!(libc::WEXITSTATUS(st), 0, "execveat of true failed");
     // SAFETY: closes our own fd.
     unsafe { libc::close(dfd) };
+
+    // fexecve of a memfd holding a copy of /bin/true, from a directory on another mount
+    // (procfs): the memfd flag, the memfd's path, and a cwd across a mount point.
+    let mname = CString::new("falco-proc").expect("name");
+    // SAFETY: a plain memfd_create.
+    let mfd = unsafe { libc::memfd_create(mname.as_ptr(), 0) };
+    assert!(
+        mfd >= 0,
+        "memfd_create: {}",
+        std::io::Error::last_os_error()
+    );
+    let image = std::fs::read("/bin/true").expect("read /bin/true");
+    // SAFETY: writes our buffer to our fd.
+    assert_eq!(
+        unsafe { libc::write(mfd, image.as_ptr().cast(), image.len()) },
+        image.len() as isize
+    );
+    let procdir = CString::new("/proc/sys/kernel").expect("dir");
+    let empty = CString::new("").expect("empty");
+    let mem_argv = ["memtrue", "m1"];
+    let (_ma, mem_argvp) = cstrings(&mem_argv);
+    // SAFETY: the child calls only chdir, execveat and _exit, with pointers prepared before.
+    let mem_pid = unsafe { libc::fork() };
+    if mem_pid == 0 {
+        // SAFETY: as above.
+        unsafe {
+            libc::chdir(procdir.as_ptr());
+            libc::syscall(
+                libc::SYS_execveat,
+                mfd,
+                empty.as_ptr(),
+                mem_argvp.as_ptr(),
+                envp.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            );
+            libc::_exit(127);
+        }
+    }
+    let st = wait(mem_pid as i64);
+    assert_eq!(libc::WEXITSTATUS(st), 0, "fexecve of the memfd failed");
+    // SAFETY: a valid fd and out buffer.
+    let mut mst: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::fstat(mfd, &mut mst) }, 0);
+    // SAFETY: closes our own fd.
+    unsafe { libc::close(mfd) };
 
     // A failing execve and execveat in this thread.
     let bad = CString::new("/nonexistent/falco-proc-test").expect("bad");
@@ -362,7 +467,14 @@ fn proc_events() {
     let bad_rel = CString::new("falco-proc-test-missing").expect("rel");
     // SAFETY: as above, relative to the cwd.
     let r = unsafe {
-        libc::syscall(libc::SYS_execveat, libc::AT_FDCWD, bad_rel.as_ptr(), bad_argvp.as_ptr(), bad_envp.as_ptr(), 0)
+        libc::syscall(
+            libc::SYS_execveat,
+            libc::AT_FDCWD,
+            bad_rel.as_ptr(),
+            bad_argvp.as_ptr(),
+            bad_envp.as_ptr(),
+            0,
+        )
     };
     assert_eq!(r, -1);
 
@@ -409,11 +521,20 @@ fn proc_events() {
             let rec = r.expect("a record the reader accepts");
             let rec = Record::parse(rec.as_bytes()).expect("a record that parses");
             let info = ringbuf_abi::event_info(rec.evtype()).expect("a known event");
-            assert_eq!(rec.nparams() as usize, info.params.len(), "{} parameter count", info.name);
+            assert_eq!(
+                rec.nparams() as usize,
+                info.params.len(),
+                "{} parameter count",
+                info.name
+            );
             let params = (0..rec.nparams() as usize)
                 .map(|i| rec.param(i).expect("param").to_vec())
                 .collect();
-            evs.push(Ev { ty: rec.evtype(), tid: rec.tid(), params });
+            evs.push(Ev {
+                ty: rec.evtype(),
+                tid: rec.tid(),
+                params,
+            });
             got = true;
         }
         if got {
@@ -422,17 +543,31 @@ fn proc_events() {
         let _ = rs.wait(50);
     }
     let stats = rs.stats();
-    assert_eq!(stats.drops[DropCategory::TooLarge as usize], 0, "records dropped as too large: {stats:?}");
+    assert_eq!(
+        stats.drops[DropCategory::TooLarge as usize],
+        0,
+        "records dropped as too large: {stats:?}"
+    );
     assert_eq!(stats.drops, [0; 5], "no drops at all expected: {stats:?}");
 
     let find = |ty: u16, pred: &dyn Fn(&Ev) -> bool| -> Ev {
         let all: Vec<&Ev> = evs.iter().filter(|e| e.ty == ty && pred(e)).collect();
-        assert_eq!(all.len(), 1, "exactly one event of type {ty} expected, got {all:?}");
+        assert_eq!(
+            all.len(),
+            1,
+            "exactly one event of type {ty} expected, got {all:?}"
+        );
         all[0].clone()
     };
     let (my_exe, my_args) = my_args();
-    let my_exepath = std::fs::read_link("/proc/self/exe").expect("exe").to_string_lossy().into_owned();
-    let tmp_cwd = std::fs::canonicalize("/tmp").expect("tmp").to_string_lossy().into_owned();
+    let my_exepath = std::fs::read_link("/proc/self/exe")
+        .expect("exe")
+        .to_string_lossy()
+        .into_owned();
+    let tmp_cwd = std::fs::canonicalize("/tmp")
+        .expect("tmp")
+        .to_string_lossy()
+        .into_owned();
 
     // Parent and child events of each clone-family call.
     let cases: [(u16, i64, u32); 4] = [
@@ -464,6 +599,7 @@ fn proc_events() {
         (clone3_pid, libc::SIGKILL as u64, 0, libc::SIGKILL as u8),
         (exec_pid as i64, 0, 0, 0),
         (at_pid as i64, 0, 0, 0),
+        (mem_pid as i64, 0, 0, 0),
         (grandchild as i64, 0, 0, 0),
     ] {
         let e = exit_of(pid);
@@ -475,16 +611,31 @@ fn proc_events() {
     }
     let e = exit_of(mid as i64);
     assert_eq!((e.u64(0), e.u64(1), e.u8(2), e.u8(3)), (4 << 8, 4, 0, 0));
-    assert_eq!(e.i64(4), m.pid as i64, "the subreaper's leader adopts the orphan");
+    assert_eq!(
+        e.i64(4),
+        m.pid as i64,
+        "the subreaper's leader adopts the orphan"
+    );
 
     // The successful execve, from sched_process_exec.
     let true_meta = std::fs::metadata("/bin/true").expect("/bin/true");
-    let true_path = std::fs::canonicalize("/bin/true").expect("true").to_string_lossy().into_owned();
+    let true_path = std::fs::canonicalize("/bin/true")
+        .expect("true")
+        .to_string_lossy()
+        .into_owned();
     let e = find(PPME_SYSCALL_EXECVE_19_X, &|e| e.tid == exec_pid as u64);
     assert_eq!(e.i64(0), 0, "res");
     assert_eq!(e.str(1), "/bin/true", "exe");
     assert_eq!(e.bytes(2), &nul_join(&exe_argv[1..])[..], "args");
-    check_common(&e, &m, exec_pid as u64, exec_pid as u64, m.pid, &tmp_cwd, "true");
+    check_common(
+        &e,
+        &m,
+        exec_pid as u64,
+        exec_pid as u64,
+        m.pid,
+        &tmp_cwd,
+        "true",
+    );
     check_exec_tail(&e, &m, &exe_env, &true_meta, &true_path);
     assert_eq!(e.str(30), "/bin/true", "filename");
 
@@ -496,6 +647,37 @@ fn proc_events() {
     check_common(&e, &m, at_pid as u64, at_pid as u64, m.pid, &m.cwd, "true");
     check_exec_tail(&e, &m, &exe_env, &true_meta, &true_path);
     assert_eq!(e.str(30), format!("/dev/fd/{dfd}/true"), "filename");
+
+    // The memfd: FROM_MEMFD, d_path's "/memfd:<name> (deleted)" without its suffix.
+    let e = find(PPME_SYSCALL_EXECVE_19_X, &|e| e.tid == mem_pid as u64);
+    assert_eq!(e.i64(0), 0, "res");
+    assert_eq!(e.str(1), "memtrue", "exe");
+    assert_eq!(e.bytes(2), &nul_join(&mem_argv[1..])[..], "args");
+    // The kernel names an fd-executed image after its dentry (6.x), within TASK_COMM_LEN.
+    check_common(
+        &e,
+        &m,
+        mem_pid as u64,
+        mem_pid as u64,
+        m.pid,
+        "/proc/sys/kernel",
+        "memfd:falco-pro",
+    );
+    assert_eq!(e.bytes(15), &nul_join(&exe_env)[..], "env");
+    assert_eq!(e.u32(19), 1 | 4, "flags: writable (root) and from memfd");
+    assert_eq!(e.u64(23), mst.st_ino, "exe_ino");
+    assert_eq!(
+        e.u64(24),
+        mst.st_ctime as u64 * 1_000_000_000 + mst.st_ctime_nsec as u64,
+        "exe_ino_ctime"
+    );
+    assert_eq!(
+        e.u64(25),
+        mst.st_mtime as u64 * 1_000_000_000 + mst.st_mtime_nsec as u64,
+        "exe_ino_mtime"
+    );
+    assert_eq!(e.str(27), "/memfd:falco-proc", "trusted_exepath");
+    assert_eq!(e.str(30), format!("/dev/fd/{mfd}"), "filename");
 
     // The failed execve and execveat: the caller's image, the call's argv and env.
     let my_meta = std::fs::metadata("/proc/self/exe").expect("exe");
@@ -532,14 +714,30 @@ fn check_exec_tail(e: &Ev, m: &Me, env: &[&str], meta: &std::fs::Metadata, exepa
     assert_eq!(flags & 1, 1, "exe writable flag: {flags:#x}");
     assert_eq!(flags & 4, 0, "exe from memfd: {flags:#x}");
     if fs_magic(exepath) != 0x794c7630 {
-        assert_eq!(flags & (2 | 8), 0, "overlay layer flags off overlayfs: {flags:#x}");
+        assert_eq!(
+            flags & (2 | 8),
+            0,
+            "overlay layer flags off overlayfs: {flags:#x}"
+        );
     } else {
-        assert_eq!((flags & 2 != 0) as u32 + (flags & 8 != 0) as u32, 1, "one overlay layer: {flags:#x}");
+        assert_eq!(
+            (flags & 2 != 0) as u32 + (flags & 8 != 0) as u32,
+            1,
+            "one overlay layer: {flags:#x}"
+        );
     }
     assert_eq!((e.u64(20), e.u64(21), e.u64(22)), m.caps, "capabilities");
     assert_eq!(e.u64(23), meta.ino(), "exe_ino");
-    assert_eq!(e.u64(24), meta.ctime() as u64 * 1_000_000_000 + meta.ctime_nsec() as u64, "exe_ino_ctime");
-    assert_eq!(e.u64(25), meta.mtime() as u64 * 1_000_000_000 + meta.mtime_nsec() as u64, "exe_ino_mtime");
+    assert_eq!(
+        e.u64(24),
+        meta.ctime() as u64 * 1_000_000_000 + meta.ctime_nsec() as u64,
+        "exe_ino_ctime"
+    );
+    assert_eq!(
+        e.u64(25),
+        meta.mtime() as u64 * 1_000_000_000 + meta.mtime_nsec() as u64,
+        "exe_ino_mtime"
+    );
     assert_eq!(e.u32(26), m.uid, "uid");
     assert_eq!(e.str(27), exepath, "trusted_exepath");
     assert_eq!(e.u64(28), m.pgid, "pgid");
