@@ -226,12 +226,6 @@ struct linux_binprm {
 	const char *filename;
 };
 
-/* fs/overlayfs/ovl_entry.h: present in the kernel BTF when overlayfs is built in. */
-struct ovl_inode {
-	struct inode vfs_inode;
-	struct dentry *__upperdentry;
-};
-
 struct signal_struct {
 	int nr_threads;
 	struct tty_struct *tty;

@@ -28,7 +28,6 @@
 #define PIDTYPE_PGID 2
 #define SB_RDONLY 1
 #define S_IMMUTABLE 8
-#define OVERLAYFS_MAGIC 0x794c7630
 #define KTIME_SEC_MAX 9223372036ULL
 /* The kernel's default overflowuid/overflowgid (sysctl kernel.overflowuid). */
 #define OVERFLOW_ID 65534
@@ -691,18 +690,6 @@ static __always_inline void p_comm(struct rec *r, struct task_struct *t)
 	rec_done(r, n > 0 ? (u32)n : 0);
 }
 
-/* The overlayfs layer of inode: 0 none, 1 upper, 2 lower (kmod overlay_layer(), read here
- * through the kernel's own ovl_inode layout). */
-static __always_inline int overlay_layer(struct inode *inode)
-{
-	if (!bpf_core_type_exists(struct ovl_inode))
-		return 0;
-	if (BPF_CORE_READ(inode, i_sb, s_magic) != OVERLAYFS_MAGIC)
-		return 0;
-	struct ovl_inode *oi = (void *)inode - bpf_core_field_offset(struct ovl_inode, vfs_inode);
-	return BPF_CORE_READ(oi, __upperdentry) ? 1 : 2;
-}
-
 /* PPM_EXE_* flags of current's executable (kmod falco_exe_flags()). */
 PROC_GLOBAL u32 proc_exe_flags(void)
 {
@@ -736,7 +723,7 @@ PROC_GLOBAL u32 proc_exe_flags(void)
 		perm = true;
 	if (perm || fsuid == iuid || (caps & (1ULL << 3)))
 		flags |= EXE_WRITABLE;
-	int layer = overlay_layer(inode);
+	int layer = file_layer(exe);
 	if (layer == 1)
 		flags |= EXE_UPPER_LAYER;
 	else if (layer == 2)
@@ -752,34 +739,7 @@ PROC_GLOBAL u32 proc_exe_flags(void)
 	return flags;
 }
 
-/* CLONE_* to PPM_CL_* (kmod flags::clone_flags()). */
-static __always_inline u32 clone_flags(u64 f)
-{
-	u32 r = 0;
-	if (f & 0x400) r |= 1 << 0;        /* CLONE_FILES */
-	if (f & 0x200) r |= 1 << 1;        /* CLONE_FS */
-	if (f & 0x80000000) r |= 1 << 2;   /* CLONE_IO */
-	if (f & 0x08000000) r |= 1 << 3;   /* CLONE_NEWIPC */
-	if (f & 0x40000000) r |= 1 << 4;   /* CLONE_NEWNET */
-	if (f & 0x00020000) r |= 1 << 5;   /* CLONE_NEWNS */
-	if (f & 0x20000000) r |= 1 << 6;   /* CLONE_NEWPID */
-	if (f & 0x04000000) r |= 1 << 7;   /* CLONE_NEWUTS */
-	if (f & 0x8000) r |= 1 << 8;       /* CLONE_PARENT */
-	if (f & 0x00100000) r |= 1 << 9;   /* CLONE_PARENT_SETTID */
-	if (f & 0x2000) r |= 1 << 10;      /* CLONE_PTRACE */
-	if (f & 0x800) r |= 1 << 11;       /* CLONE_SIGHAND */
-	if (f & 0x00040000) r |= 1 << 12;  /* CLONE_SYSVSEM */
-	if (f & 0x00010000) r |= 1 << 13;  /* CLONE_THREAD */
-	if (f & 0x00800000) r |= 1 << 14;  /* CLONE_UNTRACED */
-	if (f & 0x100) r |= 1 << 15;       /* CLONE_VM */
-	if (f & 0x10000000) r |= 1 << 20;  /* CLONE_NEWUSER */
-	if (f & 0x00200000) r |= 1 << 23;  /* CLONE_CHILD_CLEARTID */
-	if (f & 0x01000000) r |= 1 << 24;  /* CLONE_CHILD_SETTID */
-	if (f & 0x00080000) r |= 1 << 25;  /* CLONE_SETTLS */
-	if (f & 0x4000) r |= 1 << 27;      /* CLONE_VFORK */
-	if (f & 0x02000000) r |= 1 << 28;  /* CLONE_NEWCGROUP */
-	return r;
-}
+/* (CLONE_* to PPM_CL_* is flags.h's clone_flags().) */
 
 #define NR_CLONE 56
 #define NR_FORK 57
