@@ -27,9 +27,9 @@
  *   POSIX ACLs, LSMs and id-mapped mounts are not consulted; CAP_FOWNER is checked in the
  *   credential's own user namespace without the uid-mapping test. (For root, and for an owner,
  *   the result is the module's.)
- * - The overlay layer flags are read through the running kernel's struct ovl_inode (CO-RE) on
- *   every kernel whose BTF has it; the module trusts its hard-coded layout on 7.3 only and
- *   reports no layer elsewhere.
+ * - The overlay layer flags come from file.h's file_layer(): the running kernel's struct
+ *   ovl_inode layout when its BTF has it, else the module's (the upper dentry right after the
+ *   inode); the module itself reports no layer on kernels other than 7.3.
  * - from_kuid_munged(): an unmapped id (-1) reads as 65534, the default overflowuid; a system
  *   that changed kernel.overflowuid gets 65534 here and its value from the module.
  * - sched_process_fork finds the parent's syscall with bpf_task_pt_regs(); before 5.15, which
