@@ -92,11 +92,13 @@ fn execveat(dirfd: i32, path: &str, argv: &[&str], flags: i32) -> i32 {
 /// Three successful execveat calls (dirfd AT_FDCWD + absolute path, an fd of the binary with
 /// AT_EMPTY_PATH, a directory fd + relative path), each in a child, and one that fails here.
 pub(crate) fn execveat_actions() -> ExecveatRun {
-    // busybox is the guest's only binary: /bin/true is a symlink to it.
+    // busybox is the guest's only binary: /bin/true is a symlink to it. A host has both.
+    let busybox = crate::busybox_exe();
+    let true_exe = crate::true_exe();
     // SAFETY (test program): open files we close below; the children inherit them.
     let (bin_fd, dir_fd) = unsafe {
         (
-            libc::open(cstr("/bin/busybox").as_ptr(), libc::O_RDONLY),
+            libc::open(cstr(&busybox).as_ptr(), libc::O_RDONLY),
             libc::open(cstr("/bin").as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY),
         )
     };
@@ -120,13 +122,13 @@ pub(crate) fn execveat_actions() -> ExecveatRun {
         libc::close(bin_fd);
         libc::close(dir_fd);
     }
-    let case = |what, pid, arg: &str, comm: &str, filename: String| ExecCase {
+    let case = |what, pid, arg: &str, comm: &str, exepath: &str, filename: String| ExecCase {
         what,
         pid,
         exe: "true",
         args: vec![arg.to_string()],
         comm: comm.to_string(),
-        trusted_exepath: "/bin/busybox".to_string(),
+        trusted_exepath: exepath.to_string(),
         filename,
         flags: None,
     };
@@ -137,6 +139,7 @@ pub(crate) fn execveat_actions() -> ExecveatRun {
                 cwd,
                 "execveat-cwd",
                 "true",
+                &true_exe,
                 "/bin/true".into(),
             ),
             // Since Linux 6.14 comm is the file's name, not the fd number, with AT_EMPTY_PATH.
@@ -145,6 +148,7 @@ pub(crate) fn execveat_actions() -> ExecveatRun {
                 by_fd,
                 "execveat-fd",
                 "busybox",
+                &busybox,
                 format!("/dev/fd/{bin_fd}"),
             ),
             case(
@@ -152,6 +156,7 @@ pub(crate) fn execveat_actions() -> ExecveatRun {
                 by_dirfd,
                 "execveat-dirfd",
                 "true",
+                &true_exe,
                 format!("/dev/fd/{dir_fd}/true"),
             ),
         ],

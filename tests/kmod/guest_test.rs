@@ -20,6 +20,12 @@
 //! * `overlay`  — exec layer flags and creat_flags on an overlayfs (`guest_exec.rs`);
 //!   `overlay-actions` runs the same execs without reading the rings.
 //! * `memfd-exec` — replaces itself by busybox `true` run from a memfd (the engine's alert test).
+//!
+//! `--ebpf` before the subcommand reads the modern eBPF driver (`falco_ebpf::open`, capturing only
+//! this process's tree) instead of `/dev/falcoN`: the same actions and assertions run live on a
+//! host whose kernel allows BPF (`ebpf/tests/guest_checks.rs` runs `events` and `params` so).
+//! Paths that differ between the guest and a host (busybox is the guest's only binary) are read
+//! from the file system: [`true_exe`], [`busybox_exe`].
 
 mod guest_exec;
 mod guest_params;
@@ -114,14 +120,47 @@ impl Ev {
     }
 }
 
+/// Set by `--ebpf`: the rings are the eBPF driver's, not the module's devices.
+static EBPF: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn ebpf() -> bool {
+    EBPF.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn open_rings() -> RingSet {
-    match RingSet::open(Path::new("/dev")) {
+    let opened = if ebpf() {
+        // Only this process and its descendants: the host is shared.
+        let opts = falco_ebpf::Options {
+            only_tree_of: Some(std::process::id()),
+            ..Default::default()
+        };
+        falco_ebpf::open(&opts)
+    } else {
+        RingSet::open(Path::new("/dev")).map_err(|e| e.to_string())
+    };
+    match opened {
         Ok(r) => r,
         Err(e) => {
             println!("CHECK FAIL open rings: {e}");
             exit(1)
         }
     }
+}
+
+/// The file `/bin/true` resolves to: `/bin/busybox` in the guest (a symlink), coreutils' own
+/// binary on a Debian host; the kernel reports this path as the exec's `trusted_exepath`.
+fn true_exe() -> String {
+    resolved("/bin/true")
+}
+
+/// The file `/bin/busybox` resolves to (`/usr/bin/busybox` where /bin links to usr/bin).
+fn busybox_exe() -> String {
+    resolved("/bin/busybox")
+}
+
+fn resolved(path: &str) -> String {
+    std::fs::canonicalize(path)
+        .map_or_else(|_| path.to_string(), |p| p.to_string_lossy().into_owned())
 }
 
 /// Reads the rings for `settle` (our own reading makes events too, so this stops on time, not
@@ -163,7 +202,11 @@ fn errno() -> i32 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--ebpf") {
+        EBPF.store(true, std::sync::atomic::Ordering::Relaxed);
+        args.remove(1);
+    }
     match args.get(1).map(String::as_str) {
         Some("events") => events(),
         Some("overflow") => overflow(),
@@ -190,7 +233,7 @@ fn main() {
         Some("load") => alert_timing::load(&args[2..]),
         _ => {
             eprintln!(
-                "usage: kmod-guest-test events|params|overlay|overlay-actions|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
+                "usage: kmod-guest-test [--ebpf] events|params|overlay|overlay-actions|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
             );
             exit(2)
         }
@@ -557,7 +600,7 @@ fn events() -> ! {
                 && e.str(13) == "true"
                 && e.strs(15) == ["FALCO_TEST=1"]
                 && e.u32(26) == 1000
-                && e.str(27) == "/bin/busybox"
+                && e.str(27) == true_exe()
                 && e.str(30) == "/bin/true"
                 && e.strs(14).iter().any(|c| c == "cpu=/")
         }),
