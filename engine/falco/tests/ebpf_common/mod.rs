@@ -1,10 +1,15 @@
 //! The live engine on the modern eBPF driver, for the tests that run it on this host's kernel:
-//! root is required (BPF), and only the test's own process tree is captured
-//! (`FALCO_EBPF_ONLY_TREE_OF`): the machine is shared.
+//! root is required (BPF), and only one process tree is captured (`FALCO_EBPF_ONLY_TREE_OF`):
+//! the machine is shared.
+//!
+//! The captured tree is a [`Workload`] shell the test starts before the engine, not the test
+//! process itself: the engine is the test's child too, and capturing its own reads and writes
+//! would feed back into what it captures.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -30,34 +35,20 @@ pub struct LiveFalco {
 }
 
 impl LiveFalco {
-    /// Starts the engine and waits until it captures.
-    pub fn start(args: &[&str]) -> LiveFalco {
+    /// Starts the engine capturing `tree`'s processes and waits until it captures.
+    pub fn start(tree: u32, args: &[&str]) -> LiveFalco {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_falco"));
         cmd.arg("-c")
             .arg(format!("{REPO}/falco.yaml"))
             .args(["-o", "engine.kind=modern_ebpf", "-o", "json_output=true"])
             .args(args)
-            .env("FALCO_EBPF_ONLY_TREE_OF", std::process::id().to_string())
+            .env("FALCO_EBPF_ONLY_TREE_OF", tree.to_string())
             .current_dir(REPO)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("falco starts");
-        let (tx, rx) = mpsc::channel();
-        for r in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                use std::io::BufRead;
-                for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
+        let rx = lines_of(&mut child);
         let mut f = LiveFalco {
             child,
             lines: rx,
@@ -111,7 +102,10 @@ impl LiveFalco {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("falco did not stop within 30 s of SIGTERM: {:#?}", self.drain());
+                panic!(
+                    "falco did not stop within 30 s of SIGTERM: {:#?}",
+                    self.drain()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         };
@@ -122,6 +116,94 @@ impl LiveFalco {
     /// The alerts (JSON lines) seen so far.
     pub fn alerts(&self) -> Vec<serde_json::Value> {
         alerts_in(&self.seen)
+    }
+}
+
+/// The lines of a child's stdout and stderr (one stream), through a channel so the test can
+/// wait with a deadline.
+pub fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let readers: [Box<dyn std::io::Read + Send>; 2] = [
+        Box::new(child.stdout.take().expect("piped stdout")),
+        Box::new(child.stderr.take().expect("piped stderr")),
+    ];
+    for r in readers {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    rx
+}
+
+/// A shell reading commands from the test, started before the engine: its pid is the root of
+/// the captured tree, and every command it runs is a child in that tree.
+pub struct Workload {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    done: u32,
+}
+
+impl Workload {
+    /// `/bin/sh` reading stdin, in `dir`.
+    pub fn start(dir: &Path) -> Workload {
+        let mut child = Command::new("/bin/sh")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh starts");
+        let stdin = child.stdin.take();
+        let lines = lines_of(&mut child);
+        Workload {
+            child,
+            stdin,
+            lines,
+            done: 0,
+        }
+    }
+
+    /// The shell's pid: the tree the engine captures.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Runs `cmd` in the shell and waits (at most 60 s) for it; returns its exit status and the
+    /// lines it printed.
+    pub fn run(&mut self, cmd: &str) -> (i32, Vec<String>) {
+        self.done += 1;
+        let marker = format!("__falco_workload_done_{}", self.done);
+        let stdin = self.stdin.as_mut().expect("shell stdin open");
+        writeln!(stdin, "{cmd}\necho {marker} $?").expect("write to the shell");
+        stdin.flush().expect("flush the shell's stdin");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut out = Vec::new();
+        while Instant::now() < deadline {
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    if let Some(rc) = line.strip_prefix(&format!("{marker} ")) {
+                        return (rc.trim().parse().unwrap_or(-1), out);
+                    }
+                    out.push(line);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!("`{cmd}` did not finish within 60 s: {out:#?}");
+    }
+
+    /// Ends the shell (its stdin closed) and waits for it.
+    pub fn finish(mut self) -> ExitStatus {
+        drop(self.stdin.take());
+        self.child.wait().expect("wait for sh")
     }
 }
 
