@@ -67,7 +67,7 @@ scenarios_live() {
   /falco -c /engine-falco.yaml -r /falco_rules.yaml -r /scenarios/marks.yaml -o json_output=true \
     --pidfile $SW/falco.pid > $SW/live.out 2>&1 &
   fpid=$!
-  wait_file 'Loaded' $SW/live.out; sleep 1
+  wait_file 'capturing live events' $SW/live.out; sleep 1
   for f in $(scenario_files); do
     slug=$(basename "$f" .sh)
     for m in trigger benign; do
@@ -98,7 +98,7 @@ scenarios_live() {
 scenario_seed() {
   /falco -c /engine-falco.yaml -r /falco_rules.yaml -o json_output=true --pidfile $SW/falco.pid > $SW/seed.out 2>&1 &
   fpid=$!
-  wait_file 'Loaded' $SW/seed.out; sleep 1
+  wait_file 'capturing live events' $SW/seed.out; sleep 1
   # A container-like process (runc: own namespaces, docker-style cgroup) runs a shell that
   # reads its commands from stdin, as one typed in: cat /etc/shadow.
   echo 'cat /etc/shadow' | container /bin/sh
@@ -118,7 +118,7 @@ scenario_seed() {
 benign_workload() { # SECONDS
   /falco -c /engine-falco.yaml -r /falco_rules.yaml -o json_output=true --pidfile $SW/falco.pid > $SW/fp.out 2>&1 &
   fpid=$!
-  wait_file 'Loaded' $SW/fp.out; sleep 1
+  wait_file 'capturing live events' $SW/fp.out; sleep 1
   start=$(date +%s); end=$((start + $1))
   sh /scenarios/workload.sh build $end > $SW/wl.build 2>&1 &
   b=$!

@@ -223,3 +223,29 @@ pub fn resolved(path: &str) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_string())
 }
+
+/// Builds example `name` of `falco-ringreader` (the scenario helper, the guest test program)
+/// with this test's profile and target directory; returns its path.
+pub fn ringreader_example(name: &str) -> std::path::PathBuf {
+    // This test runs from <target>/<profile>/deps/.
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("test binary under <target>/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("<target>");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-q", "-p", "falco-ringreader", "--example", name])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(REPO);
+    if profile_dir.file_name().and_then(|n| n.to_str()) == Some("release") {
+        cmd.arg("--release");
+    }
+    let st = cmd.status().expect("run cargo build");
+    assert!(st.success(), "building example {name} failed: {st}");
+    let bin = profile_dir.join("examples").join(name);
+    assert!(bin.is_file(), "{} was not built", bin.display());
+    bin
+}
