@@ -19,6 +19,8 @@
 //! * `memfd-exec CMD ARGS...`: copy /bin/busybox into a memfd and execute it (fileless malware).
 //! * `self-delete`: unlink this program's own executable (a dropper covering its tracks).
 //! * `unshare`: unshare(CLONE_NEWUTS) in this process.
+//! * `subreaper CMD ARGS...`: become a child subreaper, then exec CMD (kept across exec): the
+//!   live eBPF tests' captured tree keeps the processes container runtimes daemonize (conmon).
 
 use std::ffi::CString;
 use std::process::exit;
@@ -226,6 +228,17 @@ fn main() {
     let rest = &args[2.min(args.len())..];
     match args.get(1).map(String::as_str).unwrap_or("") {
         "run" => run_container(rest),
+        "subreaper" => {
+            if rest.is_empty() {
+                die("subreaper needs CMD")
+            }
+            // SAFETY: prctl with an integer option on this process.
+            ok(
+                unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } as libc::c_long,
+                "PR_SET_CHILD_SUBREAPER",
+            );
+            exec(rest)
+        }
         "read" => {
             std::fs::read(a(2)).unwrap_or_else(|_| die(a(2)));
         }

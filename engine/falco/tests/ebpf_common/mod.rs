@@ -153,7 +153,15 @@ pub struct Workload {
 impl Workload {
     /// `/bin/sh` reading stdin, in `dir`.
     pub fn start(dir: &Path) -> Workload {
-        let mut child = Command::new("/bin/sh")
+        Workload::start_under(dir, &[])
+    }
+
+    /// The same shell run by `wrapper` (a program and its arguments that exec the rest).
+    pub fn start_under(dir: &Path, wrapper: &[&std::ffi::OsStr]) -> Workload {
+        let mut argv: Vec<&std::ffi::OsStr> = wrapper.to_vec();
+        argv.push("/bin/sh".as_ref());
+        let mut child = Command::new(argv[0])
+            .args(&argv[1..])
             .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
