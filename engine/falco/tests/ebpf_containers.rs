@@ -120,7 +120,7 @@ fn import_image(podman: &Podman, dir: &Path) {
     }
     std::fs::write(root.join("etc/shadow"), "root:*:19000:0:99999:7:::\n").expect("shadow");
     std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
-    let tar = Command::new("tar")
+    let mut tar = Command::new("tar")
         .arg("-C")
         .arg(&root)
         .args(["-c", "."])
@@ -130,9 +130,11 @@ fn import_image(podman: &Podman, dir: &Path) {
     let out = podman
         .cmd()
         .args(["import", "-", "localhost/falco-ebpf-scenarios:test"])
-        .stdin(tar.stdout.expect("tar stdout"))
+        .stdin(tar.stdout.take().expect("tar stdout"))
         .output()
         .expect("podman import");
+    let tar_status = tar.wait().expect("wait tar");
+    assert!(tar_status.success(), "tar of the image: {tar_status}");
     assert!(
         out.status.success(),
         "podman import: {}",
