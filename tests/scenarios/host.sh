@@ -43,10 +43,11 @@ done
 cd "$R"
 mkdir -p .oldroot
 pivot_root . .oldroot
-# From here on every program is the sandbox's busybox.
-exec /bin/busybox sh -c '
+# From here on every program is the sandbox's busybox. The steps' shell is `sh` (its name is
+# the parent's name in the scenarios' alerts, as in the guest).
+/bin/busybox --install -s /bin
+exec /bin/sh -c '
   umount -l /.oldroot && rmdir /.oldroot
-  /bin/busybox --install -s /bin
   ifconfig lo 127.0.0.1 up
   result() { echo "=== RESULT $1 rc=$2"; }
   . /scenarios/guest.sh

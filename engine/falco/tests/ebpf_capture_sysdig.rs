@@ -158,8 +158,13 @@ fn sysdig_reads_an_ebpf_capture_with_the_right_parameters() {
             ],
         ),
         want("rm", "unlinkat", &["res=0", &format!("name={d}/g")]),
-        want("nc", "connect", &["res=0", &format!("->127.0.0.1:{port}")]),
-        want("nc", "write", &["res=15", "data=falco-ebpf-net."]),
+        // `busybox nc`: the process is busybox (argv[0]).
+        want(
+            "busybox",
+            "connect",
+            &["res=0", &format!("->127.0.0.1:{port}")],
+        ),
+        want("busybox", "write", &["res=15", "data=falco-ebpf-net."]),
     ];
     let mut missing = Vec::new();
     for w in &wants {
