@@ -12,14 +12,13 @@
 # is shared.
 #
 # Differences from the guest, each forced by the host:
-# - /sys/fs/cgroup is the host's cgroup v1 `cpu` hierarchy, not cgroup2: this host's
-#   controllers are all on v1 (its cgroup2 has none), and a task's `cgroups` parameter lists its
-#   cgroup in each controller's hierarchy, so the docker-style scope must be a v1 cgroup to
-#   appear in the events.
 # - /usr/lib and /lib64 are the host's, read-only: the engine and the helper are the host's
 #   dynamically linked builds.
 # - /dev is a tmpfs with the host's null, zero, random, urandom, tty and full, and a devpts
 #   instance of its own.
+# /sys/fs/cgroup is cgroup2, mounted by scenario_env as in the guest: the `cgroups` parameter
+# of both drivers carries the task's default-hierarchy (cgroup2) path, also on a host whose
+# controllers are on cgroup v1 (this one), so the docker-style scope is a cgroup2 cgroup.
 set -eu
 R=$1; shift
 export FALCO_EBPF_ONLY_TREE_OF=$$
@@ -28,7 +27,6 @@ mount --make-rprivate /
 mount --bind "$R" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sys "$R/sys"
-mount -t cgroup -o cpu cgroup "$R/sys/fs/cgroup"
 mount -t tmpfs -o mode=755 dev "$R/dev"
 for n in null zero random urandom tty full; do
   : > "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"

@@ -26,8 +26,7 @@ container_hostnet() { /usr/bin/runc run "$CG" --hostnet -- "$@"; }
 
 # One-time guest setup: cgroup2, devpts, addresses, the emulated programs, files the scenarios use.
 scenario_env() {
-  # A hierarchy already there is kept (tests/scenarios/host.sh mounts a cgroup v1 one).
-  grep -qE ' /sys/fs/cgroup cgroup2? ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
+  grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts || mount -t cgroup2 none /sys/fs/cgroup
   mkdir -p /dev/pts; grep -q ' /dev/pts ' /proc/mounts || mount -t devpts devpts /dev/pts
   ip addr add $PUBLIC_IP/32 dev lo 2>/dev/null
   ip addr add $PRIVATE_IP/32 dev lo 2>/dev/null

@@ -9,8 +9,8 @@
 //! `tests/scenarios/host.sh` makes it the root of private mount and network namespaces (the
 //! scenarios add addresses to lo, mount, write below /etc and /root, and start web servers),
 //! and the engine captures that sandbox's process tree only. "Containers" are what they are in
-//! the guest: the scenario helper as runc (namespaces, a docker-style cgroup), here a cgroup of
-//! the host's cgroup v1 `cpu` hierarchy (see host.sh). Root only.
+//! the guest: the scenario helper as runc (namespaces, a docker-style cgroup2 cgroup; both
+//! drivers report a task's cgroup2 path, see host.sh). Root only.
 
 mod ebpf_common;
 
@@ -20,8 +20,18 @@ use std::time::{Duration, Instant};
 
 use ebpf_common::{require_root, ringreader_example, REPO};
 
-/// The docker-style cgroup the scenarios' runc joins (lib.sh's CG), in the host's cpu hierarchy.
-const CPU_CG: &str = "/sys/fs/cgroup/cpu/system.slice";
+/// The parent of the docker-style cgroup the scenarios' runc joins (lib.sh's CG) in this
+/// host's cgroup2 mount (/sys/fs/cgroup/unified on a hybrid host like this one).
+fn slice() -> PathBuf {
+    let mounts = std::fs::read_to_string("/proc/self/mounts").expect("/proc/self/mounts");
+    let root = mounts
+        .lines()
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == "cgroup2")
+        .map(|f| f[1].to_string())
+        .expect("cgroup2 is mounted on this host");
+    PathBuf::from(root).join("system.slice")
+}
 const SCOPE: &str = "docker-5ce7a710c0ffee00112233445566778899aabbccddeeff001122334455667788.scope";
 
 fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) {
@@ -107,7 +117,7 @@ fn end_sandbox_processes(netns: &str) -> usize {
 
 /// Removes the docker-style cgroup (and system.slice when this test made it), once empty.
 fn remove_cgroups(made_slice: bool) {
-    let scope = PathBuf::from(CPU_CG).join(SCOPE);
+    let scope = slice().join(SCOPE);
     for _ in 0..50 {
         if !scope.exists() || std::fs::remove_dir(&scope).is_ok() {
             break;
@@ -115,7 +125,7 @@ fn remove_cgroups(made_slice: bool) {
         std::thread::sleep(Duration::from_millis(100));
     }
     if made_slice {
-        let _ = std::fs::remove_dir(CPU_CG);
+        let _ = std::fs::remove_dir(slice());
     }
 }
 
@@ -136,7 +146,7 @@ fn scenarios_give_the_module_verdicts_through_ebpf() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
     lay_out_root(&root, &helper);
-    let made_slice = !Path::new(CPU_CG).exists();
+    let made_slice = !slice().exists();
 
     let mut child = Command::new("unshare")
         .args(["--mount", "--net", "--uts", "--ipc", "/bin/sh"])
