@@ -5,6 +5,9 @@
 //! with its EXPECT fields and the container's real id; the seed scenario (a shell in a container
 //! reads its command `cat /etc/shadow` from stdin) raises exactly its two alerts.
 //!
+//! A real runtime's init mounts inside the container: `Mount from container` fires on those
+//! mounts (a gap of the rules, counted apart and reported, see the seed check).
+//!
 //! The module's recorded verdicts come from the guest's emulated runtime (the scenario helper
 //! as `runc`, `ebpf_scenarios.rs` runs them so); here the runtime is real, so one EXPECT field
 //! cannot hold: `parent=runc` (a real container's first process is started by runc's init, whose
@@ -298,7 +301,29 @@ fn container_scenarios_in_real_podman_containers() {
             of(&benign)
         ));
     }
-    let seed_alerts = of(&seed);
+    // A real runtime's own init (runc:[2:INIT]) mounts the container's file systems after it
+    // joined the container's cgroup: the default rules' `Mount from container` fires on each of
+    // those mounts (about 60 per container start). That is a gap of the rules with real
+    // runtimes, not of the driver: counted apart here, and required to be seen, so that this
+    // test says so once the rules exclude the runtime's init.
+    let by_runtime = |a: &serde_json::Value| {
+        a["output_fields"]["proc.name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("runc:"))
+    };
+    let runtime_mounts = alerts
+        .iter()
+        .filter(|a| by_runtime(a) && a["rule"] == "Mount from container")
+        .count();
+    if runtime_mounts == 0 {
+        failures.push(
+            "known gap gone: no `Mount from container` alert from runc's init any more: drop \
+             the runtime exclusion of this test's seed count"
+                .into(),
+        );
+    }
+    let seed_alerts: Vec<serde_json::Value> =
+        of(&seed).into_iter().filter(|a| !by_runtime(a)).collect();
     let shell = matching(
         &seed_alerts,
         &shell_rule,
@@ -323,8 +348,8 @@ fn container_scenarios_in_real_podman_containers() {
     );
     if seed_alerts.len() != 2 || shell != 1 || read != 1 {
         failures.push(format!(
-            "seed: {} alerts of container {seed} (want exactly the shell and the shadow read): \
-             {seed_alerts:#?}",
+            "seed: {} alerts of container {seed}'s processes (want exactly the shell and the \
+             shadow read): {seed_alerts:#?}",
             seed_alerts.len()
         ));
     }
