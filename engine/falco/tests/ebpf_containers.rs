@@ -1,6 +1,7 @@
 //! The container scenarios of `tests/scenarios/` in real containers, live through the modern
 //! eBPF driver on this host's kernel: podman (runc, cgroupfs, a private root, run root and
-//! temporary directory, no network, the ulimits nofile=1024 and nproc=1024) runs an image
+//! temporary directory, no network, the ulimits nofile=1024 and nproc=1024) and dockerd (a
+//! private socket, data and exec roots, no bridge, no iptables, the same ulimits) run an image
 //! imported from a busybox tree (no registry), and the default rules raise the scenario's rule
 //! with its EXPECT fields and the container's real id; the seed scenario (a shell in a container
 //! reads its command `cat /etc/shadow` from stdin) raises exactly its two alerts.
@@ -49,54 +50,97 @@ fn own_memory_cgroup() -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-struct Podman {
+/// A container runtime with private state under the test's directory: its client command
+/// line, and how `run` places a container.
+struct Runtime {
+    /// `podman` or `docker`.
+    name: &'static str,
+    /// The client and its global options (storage, sockets).
     base: Vec<String>,
+    /// Options of every `run`.
+    run_opts: String,
+    /// The containers' cgroup parent: below this process's own memory cgroup, so no container
+    /// leaves the machine's limits.
     cgroup_parent: String,
     dir: PathBuf,
     runs: u32,
 }
 
-impl Podman {
-    fn new(dir: &Path) -> Podman {
+impl Runtime {
+    fn cgroup_parent(name: &str) -> String {
+        format!(
+            "{}/falco-ebpf-{name}-{}",
+            own_memory_cgroup().trim_end_matches('/'),
+            std::process::id()
+        )
+    }
+
+    /// podman with runc and cgroupfs, its storage, run root and temporary files in `dir`.
+    fn podman(dir: &Path) -> Runtime {
         let d = dir.display();
-        let base = [
-            format!("--root={d}/storage"),
-            format!("--runroot={d}/run"),
-            format!("--tmpdir={d}/tmp"),
-            "--runtime=runc".into(),
-            "--cgroup-manager=cgroupfs".into(),
-            "--events-backend=file".into(),
-        ]
-        .to_vec();
-        let parent = own_memory_cgroup();
-        Podman {
-            base,
-            cgroup_parent: format!(
-                "{}/falco-ebpf-{}",
-                parent.trim_end_matches('/'),
-                std::process::id()
+        let cgroup_parent = Runtime::cgroup_parent("podman");
+        Runtime {
+            name: "podman",
+            base: vec![
+                "podman".into(),
+                format!("--root={d}/storage"),
+                format!("--runroot={d}/run"),
+                format!("--tmpdir={d}/tmp"),
+                "--runtime=runc".into(),
+                "--cgroup-manager=cgroupfs".into(),
+                "--events-backend=file".into(),
+            ],
+            run_opts: format!(
+                "--network=none --ulimit=nofile=1024:1024 --ulimit=nproc=1024:1024 \
+                 --cgroup-parent={cgroup_parent}"
             ),
+            cgroup_parent,
             dir: dir.to_path_buf(),
             runs: 0,
         }
     }
 
+    /// The docker client of the dockerd [`Runtime::dockerd_line`] starts.
+    fn docker(dir: &Path) -> Runtime {
+        let d = dir.display();
+        Runtime {
+            name: "docker",
+            base: vec!["docker".into(), format!("--host=unix://{d}/docker.sock")],
+            run_opts: "--network=none".into(),
+            cgroup_parent: Runtime::cgroup_parent("docker"),
+            dir: dir.to_path_buf(),
+            runs: 0,
+        }
+    }
+
+    /// dockerd with a private socket, data root, exec root and pid file, no bridge, no
+    /// iptables, the ulimits, and its containers' cgroups below this process's.
+    fn dockerd_line(&self) -> String {
+        let d = self.dir.display();
+        format!(
+            "dockerd --host=unix://{d}/docker.sock --data-root={d}/data --exec-root={d}/exec \
+             --pidfile={d}/docker.pid --bridge=none --iptables=false --ip6tables=false \
+             --default-ulimit nofile=1024:1024 --default-ulimit nproc=1024:1024 \
+             --cgroup-parent={} > {d}/dockerd.log 2>&1 &",
+            self.cgroup_parent
+        )
+    }
+
     fn cmd(&self) -> Command {
-        let mut c = Command::new("podman");
-        c.args(&self.base);
+        let mut c = Command::new(&self.base[0]);
+        c.args(&self.base[1..]);
         c
     }
 
-    /// The `podman run` command line for the workload shell; its container id goes to the
-    /// returned file.
+    /// The `run` command line for the workload shell; the container's id goes to the returned
+    /// file.
     fn run_line(&mut self, opts: &str, cmd: &str) -> (String, PathBuf) {
         self.runs += 1;
         let cid = self.dir.join(format!("cid-{}", self.runs));
         let line = format!(
-            "podman {} run --rm --network=none --ulimit=nofile=1024:1024 --ulimit=nproc=1024:1024 \
-             --cgroup-parent={} --cidfile={} {opts} localhost/falco-ebpf-scenarios:test {cmd}",
+            "{} run --rm {} --cidfile={} {opts} localhost/falco-ebpf-scenarios:test {cmd}",
             self.base.join(" "),
-            self.cgroup_parent,
+            self.run_opts,
             cid.display()
         );
         (line, cid)
@@ -104,7 +148,7 @@ impl Podman {
 }
 
 /// The image: busybox with its applets in /bin, the files the scenarios read.
-fn import_image(podman: &Podman, dir: &Path) {
+fn import_image(rt: &Runtime, dir: &Path) {
     let root = dir.join("image");
     for d in ["bin", "etc", "srv", "mnt", "tmp", "proc", "sys", "dev"] {
         std::fs::create_dir_all(root.join(d)).expect("mkdir");
@@ -130,17 +174,18 @@ fn import_image(podman: &Podman, dir: &Path) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("tar");
-    let out = podman
+    let out = rt
         .cmd()
         .args(["import", "-", "localhost/falco-ebpf-scenarios:test"])
         .stdin(tar.stdout.take().expect("tar stdout"))
         .output()
-        .expect("podman import");
+        .expect("import the image");
     let tar_status = tar.wait().expect("wait tar");
     assert!(tar_status.success(), "tar of the image: {tar_status}");
     assert!(
         out.status.success(),
-        "podman import: {}",
+        "{} import: {}",
+        rt.name,
         String::from_utf8_lossy(&out.stderr)
     );
 }
@@ -200,26 +245,59 @@ fn remove_cgroups(made: &[PathBuf]) {
     }
 }
 
-#[test]
-fn container_scenarios_in_real_podman_containers() {
-    require_root("ebpf_containers");
-    for tool in ["podman", "runc"] {
+/// One runtime at a time: each test runs an engine and a runtime on a 2-CPU machine.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn require_tools(tools: &[&str], package: &str) {
+    for tool in tools {
         assert!(
             Command::new("sh")
                 .args(["-c", &format!("command -v {tool}")])
                 .stdout(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success()),
-            "{tool} is required (apt-get install podman runc)"
+            "{tool} is required (apt-get install {package})"
         );
     }
-    let helper = ringreader_example("scenario-helper");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut podman = Podman::new(dir.path());
-    let made_cgroups = missing_cgroups(&podman.cgroup_parent);
-    import_image(&podman, dir.path());
+}
 
-    let mut sh = Workload::start_under(dir.path(), &[helper.as_os_str(), OsStr::new("subreaper")]);
+#[test]
+fn container_scenarios_in_real_podman_containers() {
+    require_root("ebpf_containers");
+    require_tools(&["podman", "runc"], "podman runc");
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    check_runtime(Runtime::podman(dir.path()));
+}
+
+#[test]
+fn container_scenarios_in_real_docker_containers() {
+    require_root("ebpf_containers");
+    require_tools(&["dockerd", "docker", "runc"], "docker.io");
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().expect("tempdir");
+    check_runtime(Runtime::docker(dir.path()));
+}
+
+/// The container scenarios and the seed through runtime `rt`, live through eBPF.
+fn check_runtime(mut rt: Runtime) {
+    let helper = ringreader_example("scenario-helper");
+    let made_cgroups = missing_cgroups(&rt.cgroup_parent);
+    let dir = rt.dir.clone();
+    // The captured tree: conmon and containerd's shims daemonize, a subreaper keeps them in it.
+    let mut sh = Workload::start_under(&dir, &[helper.as_os_str(), OsStr::new("subreaper")]);
+    if rt.name == "docker" {
+        let (rc, out) = sh.run(&rt.dockerd_line());
+        assert_eq!(rc, 0, "dockerd: {out:?}");
+        let (rc, out) = sh.run(&format!(
+            "i=0; until {} info > /dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || exit 1; \
+             sleep 0.1; done",
+            rt.base.join(" ")
+        ));
+        let log = std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default();
+        assert_eq!(rc, 0, "dockerd did not answer within 30 s: {out:?}\n{log}");
+    }
+    import_image(&rt, &dir);
     let mut falco = LiveFalco::start(sh.pid(), &[]);
 
     // (scenario, podman options, trigger command)
@@ -234,18 +312,18 @@ fn container_scenarios_in_real_podman_containers() {
     ];
     let mut runs = Vec::new();
     for (slug, opts, cmd) in cases {
-        let (line, cidfile) = podman.run_line(opts, cmd);
+        let (line, cidfile) = rt.run_line(opts, cmd);
         let (rc, out) = sh.run(&line);
         assert_eq!(rc, 0, "{slug}: `{line}`: {out:?}");
         runs.push((slug, cid12(&cidfile)));
     }
     // The shell scenario's benign twin: the same container running ls.
-    let (line, cidfile) = podman.run_line("", "/bin/ls /");
+    let (line, cidfile) = rt.run_line("", "/bin/ls /");
     let (rc, out) = sh.run(&format!("{line} > /dev/null"));
     assert_eq!(rc, 0, "benign ls: {out:?}");
     let benign = cid12(&cidfile);
     // The seed: a shell in a container reads `cat /etc/shadow` from stdin.
-    let (line, cidfile) = podman.run_line("-i", "/bin/sh");
+    let (line, cidfile) = rt.run_line("-i", "/bin/sh");
     let (rc, out) = sh.run(&format!("echo 'cat /etc/shadow' | {line} > /dev/null"));
     assert_eq!(rc, 0, "seed: {out:?}");
     let seed = cid12(&cidfile);
@@ -257,18 +335,28 @@ fn container_scenarios_in_real_podman_containers() {
     );
     std::thread::sleep(Duration::from_secs(1));
     let (status, lines) = falco.stop();
-    assert!(sh.finish().success(), "the workload shell exits 0");
-    let _ = podman
+    let _ = rt
         .cmd()
         .args(["rm", "-a", "-f"])
         .stdout(Stdio::null())
         .status();
-    let _ = podman
+    let _ = rt
         .cmd()
         .args(["rmi", "-a", "-f"])
         .stdout(Stdio::null())
-        .status();
+        .output();
+    if rt.name == "docker" {
+        let pid = dir.join("docker.pid");
+        let (rc, out) = sh.run(&format!(
+            "p=$(cat {0}); kill $p; i=0; while kill -0 $p 2>/dev/null; do i=$((i+1)); \
+             [ $i -lt 300 ] || exit 1; sleep 0.1; done",
+            pid.display()
+        ));
+        assert_eq!(rc, 0, "dockerd did not stop within 30 s: {out:?}");
+    }
+    assert!(sh.finish().success(), "the workload shell exits 0");
     remove_cgroups(&made_cgroups);
+    let rtname = rt.name;
     let alerts = ebpf_common::alerts_in(&lines);
     let of = |cid: &str| -> Vec<serde_json::Value> {
         alerts
@@ -355,7 +443,7 @@ fn container_scenarios_in_real_podman_containers() {
     }
     assert!(
         failures.is_empty() && seen_seed.is_some(),
-        "{} container checks failed:\n{}\nevery alert: {alerts:#?}",
+        "{rtname}: {} container checks failed:\n{}\nevery alert: {alerts:#?}",
         failures.len(),
         failures.join("\n")
     );
