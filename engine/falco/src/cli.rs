@@ -87,6 +87,14 @@ pub struct Cli {
     #[arg(short = 'T', value_name = "TAG")]
     pub disable_tags: Vec<String>,
 
+    /// Enable only this event source (repeatable; Falco's flag, as the Helm chart passes it).
+    #[arg(long = "enable-source", value_name = "SOURCE")]
+    pub enable_source: Vec<String>,
+
+    /// Disable this event source (repeatable). Without any source left the start is refused.
+    #[arg(long = "disable-source", value_name = "SOURCE")]
+    pub disable_source: Vec<String>,
+
     /// Print the version and exit.
     #[arg(long = "version")]
     pub version: bool,

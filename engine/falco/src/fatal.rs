@@ -42,6 +42,10 @@ pub enum Fatal {
     Stdout(std::io::Error),
     /// The pid file is another running instance's, or a link.
     PidFile(String),
+    /// `--enable-source`/`--disable-source` name an unknown source, mix, or leave none.
+    Sources(String),
+    /// The webserver cannot start (port in use, bad address, unreadable or invalid certificate).
+    Webserver(String),
 }
 
 impl std::fmt::Display for Fatal {
@@ -71,6 +75,8 @@ impl std::fmt::Display for Fatal {
             Fatal::Source(e) => write!(f, "{e}"),
             Fatal::Stdout(e) => write!(f, "cannot write to stdout: {e}"),
             Fatal::PidFile(e) => write!(f, "{e}"),
+            Fatal::Sources(e) => write!(f, "{e}"),
+            Fatal::Webserver(e) => write!(f, "webserver: {e}"),
         }
     }
 }

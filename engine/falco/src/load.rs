@@ -97,3 +97,38 @@ pub fn select_rules(
         ruleset.set_enabled_where(false, |r| !cli.only_tags.iter().any(|t| r.tags.contains(t)));
     }
 }
+
+/// The event sources this engine can capture.
+pub const KNOWN_SOURCES: &[&str] = &[crate::config::model::SYSCALL_SOURCE];
+
+/// The sources enabled by `--enable-source` / `--disable-source`, with Falco's checks: the two
+/// flags do not mix, every name is a known source, and at least one source is left.
+///
+/// # Errors
+/// Falco's message for the first problem.
+pub fn enabled_sources(cli: &Cli) -> Result<Vec<String>, String> {
+    if !cli.enable_source.is_empty() && !cli.disable_source.is_empty() {
+        return Err("You can not mix --enable-source and --disable-source".into());
+    }
+    for (names, verb) in [
+        (&cli.enable_source, "enabling"),
+        (&cli.disable_source, "disabling"),
+    ] {
+        if let Some(bad) = names.iter().find(|n| !KNOWN_SOURCES.contains(&n.as_str())) {
+            return Err(format!(
+                "Attempted {verb} an unknown event source: {bad} (known: {})",
+                KNOWN_SOURCES.join(", ")
+            ));
+        }
+    }
+    let enabled: Vec<String> = KNOWN_SOURCES
+        .iter()
+        .filter(|s| cli.enable_source.is_empty() || cli.enable_source.iter().any(|e| e == *s))
+        .filter(|s| !cli.disable_source.iter().any(|d| d == *s))
+        .map(|s| s.to_string())
+        .collect();
+    if enabled.is_empty() {
+        return Err("Must enable at least one event source".into());
+    }
+    Ok(enabled)
+}

@@ -7,7 +7,7 @@ mod info;
 mod rules;
 
 pub use action::Action;
-pub use info::{support_json, VERSION};
+pub use info::{rules_file_paths, support_json, versions_json, VERSION};
 
 use crate::cli::Cli;
 use crate::config::Loaded;
@@ -61,7 +61,9 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
             rules::describe(&ruleset, &name, loaded.config.json_output)?;
         }
         Action::DryRun => {
-            let loaded = configure(cli)?;
+            let mut loaded = configure(cli)?;
+            loaded.config.enabled_sources =
+                crate::load::enabled_sources(cli).map_err(Fatal::Sources)?;
             let catalog = SyscallCatalog::new();
             rules::log_loaded(&rules::startup_rules(cli, &loaded, &catalog)?, &loaded);
         }
@@ -69,7 +71,9 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
             // Before anything slow (rules, the driver): a SIGHUP, SIGUSR1 or SIGTERM that
             // arrives while starting is then acted on once running, not fatal by default.
             let signals = crate::pipeline::control::Signals::install().map_err(Fatal::Signals)?;
-            let loaded = configure(cli)?;
+            let mut loaded = configure(cli)?;
+            loaded.config.enabled_sources =
+                crate::load::enabled_sources(cli).map_err(Fatal::Sources)?;
             let catalog = SyscallCatalog::new();
             let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
             rules::log_loaded(&ruleset, &loaded);

@@ -110,9 +110,47 @@ pub struct MetricsConfig {
     pub interval_secs: u64,
     /// Emit as an internal alert rule.
     pub output_rule: bool,
-    /// Also append to this file.
+    /// Also append to this file (one JSON object a line).
     pub output_file: Option<PathBuf>,
+    /// `rules_counters_enabled`: matches per rule.
+    pub rules_counters: bool,
+    /// `resource_utilization_enabled`: CPU, memory, host load.
+    pub resource_utilization: bool,
+    /// `state_counters_enabled`: thread and fd table sizes.
+    pub state_counters: bool,
+    /// `kernel_event_counters_enabled`: driver events and drops by category.
+    pub kernel_event_counters: bool,
+    /// `kernel_event_counters_per_cpu_enabled`: the same per CPU.
+    pub kernel_event_counters_per_cpu: bool,
+    /// `convert_memory_to_mb`: memory in MB rather than KB in the snapshot's fields.
+    pub convert_memory_to_mb: bool,
+    /// `include_empty_values`: keep zero and empty values in the snapshot's fields.
+    pub include_empty_values: bool,
 }
+
+/// `webserver`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebserverConfig {
+    /// `webserver.enabled`.
+    pub enabled: bool,
+    /// `webserver.threadiness`: worker threads (0: one per CPU).
+    pub threadiness: usize,
+    /// `webserver.listen_port`.
+    pub listen_port: u16,
+    /// `webserver.listen_address`.
+    pub listen_address: String,
+    /// `webserver.k8s_healthz_endpoint`.
+    pub k8s_healthz_endpoint: String,
+    /// `webserver.prometheus_metrics_enabled` (with `metrics.enabled`: `/metrics` is served).
+    pub prometheus_metrics_enabled: bool,
+    /// `webserver.ssl_enabled`.
+    pub ssl_enabled: bool,
+    /// `webserver.ssl_certificate`: one PEM file with the private key and the certificate chain.
+    pub ssl_certificate: PathBuf,
+}
+
+/// Most `webserver.threadiness` accepts.
+pub const MAX_THREADINESS: u64 = 256;
 
 /// The validated configuration.
 #[derive(Clone, Debug)]
@@ -173,6 +211,10 @@ pub struct Config {
     pub base_syscalls: BaseSyscalls,
     /// `metrics`.
     pub metrics: MetricsConfig,
+    /// `webserver`.
+    pub webserver: WebserverConfig,
+    /// Event sources enabled (`--enable-source`/`--disable-source` applied later by `app`).
+    pub enabled_sources: Vec<String>,
     /// `watch_config_files`.
     pub watch_config_files: bool,
     /// `falco_libs.thread_table_size`: most threads the state keeps.
@@ -202,14 +244,10 @@ pub const MAX_BURST: u64 = 1_000_000;
 /// Longest output timeout in milliseconds (an hour).
 pub const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
-/// The `metrics.*_enabled` toggles of Falco's metric categories: this engine's snapshot has no
-/// categories to leave out.
-const METRICS_TOGGLES: &[&str] = &[
-    "rules_counters_enabled",
-    "resource_utilization_enabled",
-    "state_counters_enabled",
-    "kernel_event_counters_enabled",
-    "kernel_event_counters_per_cpu_enabled",
+/// The `metrics.*_enabled` toggles of categories this engine has nothing to report in: no
+/// libbpf statistics (aya reads no kernel BPF stats), no plugins, no jemalloc. Accepted; turning
+/// them on adds nothing.
+const METRICS_EMPTY_TOGGLES: &[&str] = &[
     "libbpf_stats_enabled",
     "plugins_metrics_enabled",
     "jemalloc_stats_enabled",
@@ -681,8 +719,21 @@ impl Config {
             output_rule: r.bool("metrics.output_rule", true),
             output_file: r
                 .string("metrics.output_file")
-                .map(|(_, t)| PathBuf::from(t)),
+                .map(|(_, t)| PathBuf::from(t))
+                .filter(|p| !p.as_os_str().is_empty()),
+            rules_counters: r.bool("metrics.rules_counters_enabled", true),
+            resource_utilization: r.bool("metrics.resource_utilization_enabled", true),
+            state_counters: r.bool("metrics.state_counters_enabled", true),
+            kernel_event_counters: r.bool("metrics.kernel_event_counters_enabled", true),
+            kernel_event_counters_per_cpu: r
+                .bool("metrics.kernel_event_counters_per_cpu_enabled", false),
+            convert_memory_to_mb: r.bool("metrics.convert_memory_to_mb", true),
+            include_empty_values: r.bool("metrics.include_empty_values", false),
         };
+        for key in METRICS_EMPTY_TOGGLES {
+            r.bool(&format!("metrics.{key}"), false);
+        }
+        let webserver = read_webserver(&mut r, metrics.enabled);
 
         // Accepted for compatibility, without an effect here: said at start-up, with the line.
         if r.bool("libs_logger.enabled", false) {
@@ -690,20 +741,6 @@ impl Config {
                 "libs_logger.enabled",
                 "this engine has no libs log of its own; its messages follow `log_level`",
             );
-        }
-        if r.string("metrics.output_file")
-            .is_some_and(|(_, t)| !t.is_empty())
-        {
-            r.unsupported(
-                "metrics.output_file",
-                "metrics snapshots go to the log or the internal alert (`metrics.output_rule`)",
-            );
-        }
-        for key in METRICS_TOGGLES {
-            let path = format!("metrics.{key}");
-            if !r.bool(&path, true) {
-                r.unsupported(&path, "every metric of the snapshot is always included");
-            }
         }
 
         let mut outputs = serde_yaml::Mapping::new();
@@ -783,6 +820,8 @@ impl Config {
             evaluators,
             base_syscalls,
             metrics,
+            webserver,
+            enabled_sources: vec![SYSCALL_SOURCE.to_string()],
             watch_config_files: r.bool("watch_config_files", true),
             thread_table_size: r.uint_in(
                 "falco_libs.thread_table_size",
@@ -816,6 +855,56 @@ impl Config {
         } else {
             Err(r.errors)
         }
+    }
+}
+
+/// The one event source this engine captures; rules of other sources are loaded but not run.
+pub const SYSCALL_SOURCE: &str = "syscall";
+
+/// `webserver.*`, checked where positions are known: a port out of range, an empty address or
+/// an endpoint that is not a path are errors here, not at start-up.
+fn read_webserver(r: &mut Reader<'_>, metrics_enabled: bool) -> WebserverConfig {
+    let listen_port = r.uint_in("webserver.listen_port", 8765, 1..=65535) as u16;
+    let listen_address = match r.string("webserver.listen_address") {
+        None => "0.0.0.0".to_string(),
+        Some((node, t)) if t.trim().is_empty() => {
+            r.error(node, "`webserver.listen_address` must not be empty".into());
+            "0.0.0.0".to_string()
+        }
+        Some((_, t)) => t,
+    };
+    let k8s_healthz_endpoint = match r.string("webserver.k8s_healthz_endpoint") {
+        None => "/healthz".to_string(),
+        Some((node, t)) if !t.starts_with('/') => {
+            r.error(
+                node,
+                format!("`webserver.k8s_healthz_endpoint` must be a path starting with `/`, found `{t}`"),
+            );
+            "/healthz".to_string()
+        }
+        Some((_, t)) => t,
+    };
+    let prometheus_metrics_enabled = r.bool("webserver.prometheus_metrics_enabled", false);
+    if prometheus_metrics_enabled && !metrics_enabled {
+        if let Some(node) = r.node("webserver.prometheus_metrics_enabled") {
+            r.warnings.push(ConfigDiag {
+                pos: node.pos.clone(),
+                message: "`webserver.prometheus_metrics_enabled` needs `metrics.enabled: true`: /metrics is not served".into(),
+            });
+        }
+    }
+    WebserverConfig {
+        enabled: r.bool("webserver.enabled", false),
+        threadiness: r.uint_in("webserver.threadiness", 0, 0..=MAX_THREADINESS) as usize,
+        listen_port,
+        listen_address,
+        k8s_healthz_endpoint,
+        prometheus_metrics_enabled: prometheus_metrics_enabled && metrics_enabled,
+        ssl_enabled: r.bool("webserver.ssl_enabled", false),
+        ssl_certificate: r
+            .string("webserver.ssl_certificate")
+            .map(|(_, t)| PathBuf::from(t))
+            .unwrap_or_else(|| PathBuf::from("/etc/falco/falco.pem")),
     }
 }
 

@@ -218,9 +218,22 @@ impl AlertFormat {
         priority: Priority,
         message: &str,
     ) -> falco_outputs::Alert {
+        self.internal_with_fields(now_ns, rule, priority, message, serde_json::Map::new())
+    }
+
+    /// An engine-generated alert whose JSON carries `fields` as its `output_fields` (the
+    /// metrics snapshot).
+    pub fn internal_with_fields(
+        &self,
+        now_ns: u64,
+        rule: &str,
+        priority: Priority,
+        message: &str,
+        fields: serde_json::Map<String, serde_json::Value>,
+    ) -> falco_outputs::Alert {
         let text = format!("{}{message}", self.prefix(now_ns, priority));
         let json = serde_json::json!({
-            "hostname": self.hostname, "output": text, "output_fields": {}, "priority": priority.as_str(),
+            "hostname": self.hostname, "output": text, "output_fields": fields, "priority": priority.as_str(),
             "rule": rule, "source": "internal", "time": time_json(now_ns),
         });
         falco_outputs::Alert {

@@ -43,7 +43,7 @@ use falco_rules::priority::Priority;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use falco_sinsp::state::CaptureCache;
-use reorder::PipelineStats;
+use metrics::{MetricsHub, Published};
 use stage::Stage;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -79,6 +79,24 @@ pub fn run(
     }
     // Before the source starts, so a second instance is refused before it touches the driver.
     let _pidfile = start::pid_file(cli, &loaded)?;
+    let hub = Arc::new(MetricsHub::new(
+        start::engine_info(&loaded, &hostname),
+        loaded.config.metrics.clone(),
+    ));
+    hub.set_rules(detection.ruleset.rules().iter());
+    if loaded.config.metrics.enabled && loaded.config.metrics.kernel_event_counters_per_cpu {
+        log::warn!("metrics.kernel_event_counters_per_cpu_enabled: per-CPU counters are not collected; the totals are");
+    }
+    // Also before the source: a port in use or a bad certificate stops the start.
+    let webserver = if loaded.config.webserver.enabled {
+        let versions = crate::app::versions_json(&loaded);
+        Some(
+            crate::web::start(&loaded.config.webserver, hub.clone(), versions)
+                .map_err(Fatal::Webserver)?,
+        )
+    } else {
+        None
+    };
     let (source, state) = start::source(&loaded, &detection.ruleset)?;
     if loaded.config.watch_config_files {
         let mut watched = loaded.files.clone();
@@ -88,7 +106,7 @@ pub fn run(
         }
     }
     let evaluators = loaded.config.evaluators.max(1);
-    let stats = PipelineStats::default();
+    let stats = &hub.pipeline;
     // Bounded queues: two units per evaluator waiting to be evaluated (the state stage stalls
     // beyond, and the source and the rings absorb it), and room for every unit in flight
     // between the evaluators and the reorder stage.
@@ -96,7 +114,7 @@ pub fn run(
     let (done_tx, done_rx) = bounded::<WorkUnit>(4 * evaluators + 4);
     let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
     let mut detection = Arc::new(detection);
-    let mut ticker = Ticker::new(&loaded, &source);
+    let mut ticker = Ticker::new(&loaded, &source, hub.clone());
     let deadline = cli
         .duration_secs
         // A duration past what an Instant can hold means no deadline, not a panic.
@@ -104,7 +122,11 @@ pub fn run(
     let started = Instant::now();
     let mut code = ExitCode::SUCCESS;
     let mut events = 0u64;
-    let alerts = std::thread::scope(|scope| {
+    let mut source_failed = false;
+    let mut reload_ts = 0u64;
+    let mut last_publish = Instant::now();
+    hub.set_running(true);
+    let (alerts, mut last) = std::thread::scope(|scope| {
         for i in 0..evaluators {
             let (rx, tx, hostname) = (eval_rx.clone(), done_tx.clone(), hostname.as_str());
             let spawned = std::thread::Builder::new()
@@ -116,7 +138,7 @@ pub fn run(
         }
         drop(eval_rx);
         let reorder = {
-            let (outputs, stats, recycle) = (&outputs, &stats, source.recycle().clone());
+            let (outputs, recycle) = (&outputs, source.recycle().clone());
             scope.spawn(move || reorder::reorder_loop(done_rx, outputs, recycle, pool_tx, stats))
         };
         let mut stage = Stage {
@@ -126,7 +148,7 @@ pub fn run(
             done: done_tx,
             pool: pool_rx,
             next_seq: 0,
-            stats: &stats,
+            stats,
             cache: CaptureCache::default(),
         };
         loop {
@@ -147,6 +169,8 @@ pub fn run(
                 ) {
                     Ok(d) => {
                         log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
+                        hub.set_rules(d.ruleset.rules().iter());
+                        reload_ts = stage::now_ns();
                         // Units already handed out keep the ruleset they were built with.
                         detection = Arc::new(d);
                     }
@@ -164,13 +188,19 @@ pub fn run(
                     }
                 }
             }
-            if let Some(exit) = ticker.tick(&source, &mut stage, &outputs, &detection) {
+            if last_publish.elapsed() >= metrics::PUBLISH_EVERY {
+                last_publish = Instant::now();
+                hub.publish(published(&stage, &source, &outputs, reload_ts));
+            }
+            if let Some(exit) = ticker.tick(&source, &mut stage, &detection) {
                 code = exit;
                 break;
             }
             match source.events().recv_timeout(Duration::from_millis(100)) {
                 Ok(SourceMsg::Batch(batch)) => stage.process(batch, &detection),
                 Ok(SourceMsg::Fatal(e)) => {
+                    hub.source_failed(&e);
+                    source_failed = true;
                     code = Fatal::Source(e).report();
                     break;
                 }
@@ -191,14 +221,33 @@ pub fn run(
             let produced = l.counters.driver_events.load(Ordering::Relaxed);
             log::info!("driver: {produced} events produced, {drops} dropped");
         }
+        let last = published(&stage, &source, &outputs, reload_ts);
         // Closing the queues ends the evaluators once they are empty, then the reorder stage.
         drop(stage);
-        reorder.join().unwrap_or_default()
+        (reorder.join().unwrap_or_default(), last)
     });
+    // The final counters, every alert counted, for the last scrapes.
+    let out = outputs.stats();
+    (last.outputs_shed, last.outputs_queued, last.outputs_lost) = (
+        out.total_shed(),
+        out.outputs.iter().map(|o| o.queued as u64).sum(),
+        out.total_lost(),
+    );
+    last.events = events;
+    hub.publish(last);
+    if source_failed && webserver.is_some() {
+        // A liveness probe decides the restart: /healthz reports the failure until stopped.
+        log::error!("the event source failed: /healthz reports it until the engine is stopped");
+        while !signals.stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    hub.set_running(false);
     let mut summary = alerts;
     summary.events = events;
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     let report = outputs.shutdown(Duration::from_secs(5));
+    drop(webserver);
     log::debug!("outputs: {report:?}");
     // The loss decides the exit status before anything is printed: a stdout whose reader has
     // gone (`| head`) ends the printing quietly, but never hides alerts that were lost.
@@ -219,5 +268,30 @@ pub fn run(
         Err(Fatal::Stdout(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
         Err(e) => Err(e),
         Ok(()) => Ok(code),
+    }
+}
+
+/// The counters the event loop owns, for the metrics hub.
+fn published(stage: &Stage<'_>, source: &Running, outputs: &Outputs, reload_ts: u64) -> Published {
+    let out = outputs.stats();
+    let driver = match source {
+        Running::Live(l) => Some((
+            l.counters.driver_events.load(Ordering::Relaxed),
+            std::array::from_fn(|i| l.counters.driver_drops_by_category[i].load(Ordering::Relaxed)),
+        )),
+        Running::Replay(_) => None,
+    };
+    Published {
+        events: *stage.events,
+        driver,
+        source_queue: source.events().len(),
+        evaluator_queue: stage.eval.len(),
+        reorder_queue: stage.done.len() + stage.stats.reorder_waiting.load(Ordering::Relaxed),
+        outputs_shed: out.total_shed(),
+        outputs_queued: out.outputs.iter().map(|o| o.queued as u64).sum(),
+        outputs_lost: out.total_lost(),
+        n_threads: stage.state.threads.len() as u64,
+        n_fds: stage.state.total_fds() as u64,
+        reload_ts,
     }
 }

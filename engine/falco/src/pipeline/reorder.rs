@@ -7,8 +7,10 @@ use super::summary::Summary;
 use crate::source::EventBatch;
 use crossbeam_channel::{Receiver, Sender};
 use falco_outputs::Outputs;
+use falco_rules::priority::Priority;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Counters of the pipeline between the state stage and the outputs, for stats.
 #[derive(Debug, Default)]
@@ -21,6 +23,24 @@ pub struct PipelineStats {
     pub reorder_waiting_max: AtomicUsize,
     /// Rule alerts emitted so far.
     pub alerts: AtomicU64,
+    /// Rule alerts by rule name, with the priority they alerted with (for `/metrics` and the
+    /// metrics snapshot; locked once per alert, never per event).
+    pub rule_matches: Mutex<BTreeMap<String, (Priority, u64)>>,
+}
+
+impl PipelineStats {
+    /// Counts one rule alert.
+    fn count(&self, rule: &str, priority: Priority) {
+        self.alerts.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut m) = self.rule_matches.lock() {
+            match m.get_mut(rule) {
+                Some(e) => e.1 += 1,
+                None => {
+                    m.insert(rule.to_string(), (priority, 1));
+                }
+            }
+        }
+    }
 }
 
 /// Runs until every sender of `done` is gone; returns the alert counts (events are counted
@@ -42,7 +62,7 @@ pub fn reorder_loop(
             for (priority, alert) in unit.alerts.drain(..) {
                 if let Some(p) = priority {
                     summary.count_alert(&alert.rule, p);
-                    stats.alerts.fetch_add(1, Ordering::Relaxed);
+                    stats.count(&alert.rule, p);
                 }
                 outputs.send(alert);
             }
@@ -64,7 +84,7 @@ pub fn reorder_loop(
         for (priority, alert) in unit.alerts.drain(..) {
             if let Some(p) = priority {
                 summary.count_alert(&alert.rule, p);
-                stats.alerts.fetch_add(1, Ordering::Relaxed);
+                stats.count(&alert.rule, p);
             }
             outputs.send(alert);
         }

@@ -80,6 +80,11 @@ impl Stage<'_> {
         message: &str,
     ) {
         let alert = d.fmt.internal(now_ns(), rule, priority, message);
+        self.queue_internal(alert);
+    }
+
+    /// Queues an engine-generated alert after the alerts of every event processed so far.
+    pub(super) fn queue_internal(&mut self, alert: falco_outputs::Alert) {
         let mut unit = self.unit();
         unit.alerts.push((None, alert));
         let _ = self.done.send(unit);

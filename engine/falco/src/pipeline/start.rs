@@ -97,3 +97,35 @@ pub(super) fn pid_file(cli: &Cli, loaded: &Loaded) -> Result<Option<PidFile>, Fa
         }
     }
 }
+
+/// The facts the metrics report about this run: version, host, engine, sources, and the
+/// checksums of the rules and configuration files.
+pub(super) fn engine_info(loaded: &Loaded, hostname: &str) -> super::metrics::EngineInfo {
+    use super::metrics::{sha256_file, EngineInfo};
+    let file_sums = |paths: &[std::path::PathBuf]| -> Vec<(String, String)> {
+        paths
+            .iter()
+            .filter_map(|p| {
+                let name = p.file_name()?.to_string_lossy().into_owned();
+                Some((name, sha256_file(p)?))
+            })
+            .collect()
+    };
+    EngineInfo {
+        version: crate::app::VERSION.to_string(),
+        hostname: hostname.to_string(),
+        kernel_release: super::metrics::kernel_release(),
+        start_ts: super::stage::now_ns(),
+        host_boot_ts: super::metrics::host_boot_ts(),
+        host_num_cpus: std::thread::available_parallelism().map_or(1, |n| n.get() as u64),
+        engine_name: match loaded.config.engine_kind {
+            EngineKind::Kmod => "kmod",
+            EngineKind::ModernEbpf => "modern_ebpf",
+            EngineKind::Replay => "savefile",
+        }
+        .to_string(),
+        sources: loaded.config.enabled_sources.clone(),
+        rules_files: file_sums(&crate::app::rules_file_paths(loaded)),
+        config_files: file_sums(&loaded.files),
+    }
+}

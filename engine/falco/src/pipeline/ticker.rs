@@ -4,27 +4,57 @@
 
 use super::drops::DropMonitor;
 use super::evaluate::Detection;
-use super::metrics;
+use super::metrics::{self, MetricsHub};
 use super::stage::{now_ns, Stage};
 use crate::config::model::DropAction;
 use crate::config::Loaded;
 use crate::source::Running;
-use falco_outputs::Outputs;
 use falco_rules::priority::Priority;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Once-per-second work: the drop monitor (live) and periodic metrics.
 pub(super) struct Ticker {
     next: Instant,
     drops: Option<DropMonitor>,
-    metrics: Option<(Duration, Instant, bool)>,
-    last_cpu: (Instant, f64),
+    metrics: Option<Periodic>,
+    hub: Arc<MetricsHub>,
+}
+
+/// The periodic metrics snapshot: when, where to, and what the previous one saw.
+struct Periodic {
+    every: Duration,
+    due: Instant,
+    output_rule: bool,
+    output_file: Option<PathBuf>,
+    sample: u64,
+    state: metrics::SnapshotState,
+}
+
+/// Appends one snapshot to `metrics.output_file` as a JSON line; a file that cannot be written
+/// is logged, never a reason to stop monitoring.
+fn write_snapshot_line(
+    path: &Path,
+    sample: u64,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) {
+    use std::io::Write;
+    let line = serde_json::json!({"sample": sample, "output_fields": fields});
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = written {
+        log::error!("metrics.output_file {}: {e}", path.display());
+    }
 }
 
 impl Ticker {
-    pub(super) fn new(loaded: &Loaded, source: &Running) -> Ticker {
+    pub(super) fn new(loaded: &Loaded, source: &Running, hub: Arc<MetricsHub>) -> Ticker {
         let drop_config = &loaded.config.syscall_event_drops;
         let drops = match source {
             Running::Live(l) => Some(DropMonitor::new(
@@ -44,9 +74,16 @@ impl Ticker {
             log::info!("syscall_event_drops.simulate_drops: simulating one event drop per check");
         }
         let m = &loaded.config.metrics;
-        let metrics = m.enabled.then(|| {
+        let metrics = (m.enabled && (m.output_rule || m.output_file.is_some())).then(|| {
             let every = Duration::from_secs(m.interval_secs.max(1));
-            (every, Instant::now() + every, m.output_rule)
+            Periodic {
+                every,
+                due: Instant::now() + every,
+                output_rule: m.output_rule,
+                output_file: m.output_file.clone(),
+                sample: 0,
+                state: metrics::SnapshotState::default(),
+            }
         });
         // Simulated drops are checked from the first turn of the loop, so that even a short
         // replay sees them.
@@ -59,7 +96,7 @@ impl Ticker {
             next: Instant::now() + first,
             drops,
             metrics,
-            last_cpu: (Instant::now(), metrics::cpu_seconds()),
+            hub,
         }
     }
 
@@ -68,7 +105,6 @@ impl Ticker {
         &mut self,
         source: &Running,
         stage: &mut Stage<'_>,
-        outputs: &Outputs,
         d: &Detection,
     ) -> Option<ExitCode> {
         let now = Instant::now();
@@ -109,44 +145,23 @@ impl Ticker {
                 }
             }
         }
-        if let Some((every, due, as_alert)) = &mut self.metrics {
-            if now >= *due {
-                *due = now + *every;
-                let cpu = metrics::cpu_seconds();
-                let wall = now.duration_since(self.last_cpu.0).as_secs_f64();
-                let pct = if wall > 0.0 {
-                    (cpu - self.last_cpu.1) / wall * 100.0
-                } else {
-                    0.0
-                };
-                self.last_cpu = (now, cpu);
-                let stats = stage.stats;
-                let output_stats = outputs.stats();
-                let snap = metrics::Snapshot {
-                    events: *stage.events,
-                    driver_events,
-                    driver_drops,
-                    alerts: stats.alerts.load(Ordering::Relaxed),
-                    source_queue: source.events().len(),
-                    evaluator_queue: stage.eval.len(),
-                    reorder_queue: stage.done.len() + stats.reorder_waiting.load(Ordering::Relaxed),
-                    reorder_queue_max: stats.reorder_waiting_max.load(Ordering::Relaxed),
-                    evaluator_stalls: stats.evaluator_stalls.load(Ordering::Relaxed),
-                    outputs_shed: output_stats.total_shed(),
-                    outputs_lost: output_stats.total_lost(),
-                    cpu_percent: pct,
-                    rss_bytes: metrics::rss_bytes(),
-                };
-                let text = format!("Falco metrics snapshot: {}", snap.to_json());
-                if *as_alert {
-                    stage.internal_alert(
-                        d,
+        if let Some(m) = &mut self.metrics {
+            if now >= m.due {
+                m.due = now + m.every;
+                m.sample += 1;
+                let fields = metrics::snapshot_fields(&self.hub, &mut m.state, now_ns());
+                if let Some(path) = &m.output_file {
+                    write_snapshot_line(path, m.sample, &fields);
+                }
+                if m.output_rule {
+                    let alert = d.fmt.internal_with_fields(
+                        now_ns(),
                         "Falco internal: metrics snapshot",
                         Priority::Informational,
-                        &text,
+                        "Falco metrics snapshot",
+                        fields,
                     );
-                } else {
-                    log::info!("{text}");
+                    stage.queue_internal(alert);
                 }
             }
         }

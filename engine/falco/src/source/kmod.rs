@@ -30,6 +30,8 @@ pub struct LiveCounters {
     pub driver_drops: AtomicU64,
     /// Events the driver produced (last read from the control pages).
     pub driver_events: AtomicU64,
+    /// Driver drops by `ringbuf_abi::ring::DropCategory`, summed over CPUs.
+    pub driver_drops_by_category: [AtomicU64; ringbuf_abi::ring::DROP_CATEGORIES],
 }
 
 /// A running live capture.
@@ -200,6 +202,9 @@ fn read_loop(
         counters
             .driver_drops
             .store(s.drops.iter().sum(), Ordering::Relaxed);
+        for (c, n) in counters.driver_drops_by_category.iter().zip(s.drops.iter()) {
+            c.store(*n, Ordering::Relaxed);
+        }
         if !batch.is_empty() {
             last_data = std::time::Instant::now();
             if !super::hand_over(&mut batch, &tx, &recycle) {

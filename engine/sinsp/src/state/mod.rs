@@ -131,6 +131,11 @@ pub struct State {
 }
 
 impl State {
+    /// Open fds over every process's table (Falco's `n_fds` state counter).
+    pub fn total_fds(&self) -> usize {
+        self.fdtables.values().map(FdTable::len).sum()
+    }
+
     /// An empty state with the given bounds.
     pub fn new(limits: StateLimits) -> State {
         State {

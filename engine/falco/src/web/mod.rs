@@ -1,0 +1,269 @@
+//! The webserver Falco's `webserver:` keys configure: `/healthz` (the Kubernetes probes'
+//! endpoint, `k8s_healthz_endpoint`), `/versions` and, with `prometheus_metrics_enabled` and
+//! `metrics.enabled`, `/metrics` (`prometheus.rs`). hyper's HTTP/1 server on its own tokio
+//! runtime (`threadiness` workers), beside the engine: it only reads the [`MetricsHub`].
+//!
+//! Hostile clients cost bounded resources: a connection must send its request headers within
+//! [`HEADER_TIMEOUT`] (slowloris), a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`],
+//! bodies are never read, and past [`MAX_CONNECTIONS`] new connections are closed at once.
+//! The socket is bound and the certificate loaded before the engine starts, so a port in use
+//! or a bad certificate stops the start with a clear error.
+
+pub mod prometheus;
+
+use crate::config::model::WebserverConfig;
+use crate::pipeline::metrics::{health_problem, MetricsHub};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use prometheus_client::registry::Registry;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+
+/// Time a client has to send its request headers (each request, the first included).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to finish the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more are closed on accept.
+pub const MAX_CONNECTIONS: usize = 8192;
+
+/// A running webserver; dropping it stops it.
+pub struct Webserver {
+    runtime: Option<tokio::runtime::Runtime>,
+    stop: watch::Sender<bool>,
+    /// The address it listens on.
+    pub local_addr: SocketAddr,
+}
+
+impl Drop for Webserver {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+/// What the handlers read.
+struct Shared {
+    hub: Arc<MetricsHub>,
+    healthz: String,
+    versions: String,
+    metrics: Option<Registry>,
+}
+
+/// Loads the certificate, binds the socket and starts serving.
+///
+/// # Errors
+/// A message naming the address or the file: the port in use, an address that does not
+/// resolve, a certificate file unreadable, without a key or a certificate, or whose key does
+/// not match.
+pub fn start(
+    config: &WebserverConfig,
+    hub: Arc<MetricsHub>,
+    versions: serde_json::Value,
+) -> Result<Webserver, String> {
+    let tls = if config.ssl_enabled {
+        Some(tls_acceptor(&config.ssl_certificate)?)
+    } else {
+        None
+    };
+    let where_ = format!("{}:{}", config.listen_address, config.listen_port);
+    let addr = (config.listen_address.as_str(), config.listen_port)
+        .to_socket_addrs()
+        .map_err(|e| format!("listen_address {where_}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("listen_address {where_} resolves to no address"))?;
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| {
+        format!("cannot listen on {addr} (webserver.listen_address/listen_port): {e}")
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let threads = match config.threadiness {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("webserver")
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(|e| format!("cannot start the webserver's threads: {e}"))?;
+    let shared = Arc::new(Shared {
+        metrics: config
+            .prometheus_metrics_enabled
+            .then(|| prometheus::registry(hub.clone())),
+        hub,
+        healthz: config.k8s_healthz_endpoint.clone(),
+        versions: versions.to_string(),
+    });
+    let (stop, stop_rx) = watch::channel(false);
+    let listener = {
+        let _guard = runtime.enter();
+        tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?
+    };
+    runtime.spawn(accept_loop(listener, tls, shared, stop_rx));
+    log::info!(
+        "webserver listening on {}{} ({threads} threads)",
+        if config.ssl_enabled {
+            "https://"
+        } else {
+            "http://"
+        },
+        local_addr
+    );
+    Ok(Webserver {
+        runtime: Some(runtime),
+        stop,
+        local_addr,
+    })
+}
+
+/// A TLS acceptor from Falco's `ssl_certificate`: one PEM file with the private key and the
+/// certificate chain.
+fn tls_acceptor(path: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let name = path.display();
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("ssl_certificate {name}: cannot read: {e}"))?;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("ssl_certificate {name}: not a valid PEM certificate: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "ssl_certificate {name}: no certificate (the file must hold the private key and the certificate, in PEM)"
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| {
+        format!("ssl_certificate {name}: no usable private key (the file must hold the private key and the certificate, in PEM): {e}")
+    })?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let server = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            format!("ssl_certificate {name}: the key and certificate are not usable: {e}")
+        })?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(server)))
+}
+
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stop.changed() => return,
+        };
+        let (stream, _) = match accepted {
+            Ok(s) => s,
+            Err(e) => {
+                // Out of fds or memory: back off rather than spin; the listener stays.
+                log::debug!("webserver accept: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (shared, tls) = (shared.clone(), tls.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            match tls {
+                None => serve(TokioIo::new(stream), shared).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(s)) => serve(TokioIo::new(s), shared).await,
+                        Ok(Err(e)) => log::debug!("webserver TLS handshake: {e}"),
+                        Err(_) => log::debug!("webserver TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn serve<I>(io: I, shared: Arc<Shared>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        async move { Ok::<_, std::convert::Infallible>(route(&shared, &req)) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_buf_size(64 * 1024)
+        .serve_connection(io, service);
+    if let Err(e) = conn.await {
+        log::debug!("webserver connection: {e}");
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn route(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    const JSON: &str = "application/json";
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return reply(
+            StatusCode::METHOD_NOT_ALLOWED,
+            JSON,
+            r#"{"error": "method not allowed"}"#.into(),
+        );
+    }
+    let path = req.uri().path();
+    if path == shared.healthz {
+        return match health_problem(&shared.hub) {
+            None => reply(StatusCode::OK, JSON, r#"{"status": "ok"}"#.into()),
+            Some(why) => reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                JSON,
+                serde_json::json!({"status": "error", "reason": why}).to_string(),
+            ),
+        };
+    }
+    match (path, &shared.metrics) {
+        ("/versions", _) => reply(StatusCode::OK, JSON, shared.versions.clone()),
+        ("/metrics", Some(registry)) => match prometheus::encode(registry) {
+            Ok(text) => reply(StatusCode::OK, prometheus::CONTENT_TYPE, text),
+            Err(_) => reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                JSON,
+                r#"{"error": "metrics encoding failed"}"#.into(),
+            ),
+        },
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            JSON,
+            r#"{"error": "not found"}"#.into(),
+        ),
+    }
+}
