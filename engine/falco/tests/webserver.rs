@@ -377,7 +377,7 @@ fn a_good_certificate_serves_https() {
     };
     let ok = wait_for(Duration::from_secs(20), || https_get().ok());
     assert_eq!(
-        ok.map(|(s, b)| (s, b)),
+        ok,
         Some((200, r#"{"status": "ok"}"#.to_string())),
         "{}",
         falco.err()
