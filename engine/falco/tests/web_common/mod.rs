@@ -46,12 +46,28 @@ impl Feed {
     /// Creates `path` as a FIFO and writes `chunks` into it one after the other, `pause`
     /// apart, then holds it open until [`Feed::finish`].
     pub fn start(path: &Path, chunks: Vec<Vec<u8>>, pause: Duration) -> Feed {
+        Feed::gated(path, chunks, pause, None)
+    }
+
+    /// As [`Feed::start`], but the FIFO is opened for writing only once `go` is signalled (the
+    /// replay's start waits for it meanwhile, the webserver already serving).
+    pub fn gated(
+        path: &Path,
+        chunks: Vec<Vec<u8>>,
+        pause: Duration,
+        go: Option<mpsc::Receiver<()>>,
+    ) -> Feed {
         let st = Command::new("mkfifo").arg(path).status().expect("mkfifo");
         assert!(st.success(), "mkfifo {}", path.display());
         let (close_tx, close_rx) = mpsc::channel::<()>();
         let (written_tx, written_rx) = mpsc::channel::<()>();
         let path = path.to_path_buf();
         let thread = std::thread::spawn(move || {
+            if let Some(go) = go {
+                if go.recv().is_err() {
+                    return;
+                }
+            }
             // Opening blocks until the replay opens the other end.
             let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) else {
                 return;
