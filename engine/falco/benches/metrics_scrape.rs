@@ -1,7 +1,8 @@
 //! What scraping `/metrics` every 100 ms costs a replay: the `falco` binary replays
 //! busy_server.scap.gz with the webserver and Prometheus metrics on, alternately without and
 //! with a client fetching `/metrics` every 100 ms; events/s of the event loop (the summary's
-//! figure) and the process's CPU time (user + system, every thread, from wait4) per event.
+//! figure) and the process's CPU time (user + system, every thread, from getrusage of the
+//! reaped child) per event.
 //!
 //! `cargo bench -p falco --bench metrics_scrape` (figures in BENCHMARKS.md).
 //! `SCRAPE_BENCH_RUNS` sets the runs per mode (default 5).
@@ -60,7 +61,8 @@ fn run_once(with_scrapes: bool) -> Run {
     )
     .expect("config");
     let out_path = dir.path().join("out.txt");
-    let child = Command::new(env!("CARGO_BIN_EXE_falco"))
+    let cpu_before = children_cpu_secs();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco"))
         .arg("-c")
         .arg(&cfg)
         .stdout(std::fs::File::create(&out_path).expect("out"))
@@ -86,25 +88,20 @@ fn run_once(with_scrapes: bool) -> Run {
             times
         })
     });
-    let mut status = 0;
-    // SAFETY: rusage is plain old data filled by wait4.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: wait4 on our own child's pid with valid pointers; the child is reaped here, and
-    // `Child` is not waited on afterwards.
-    let rc = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
-    assert!(rc > 0, "wait4 failed");
+    let status = child.wait().expect("wait for falco");
+    assert!(status.success(), "falco failed: {status}");
+    let cpu_secs = children_cpu_secs() - cpu_before;
     stop.store(true, Ordering::Relaxed);
     let scrape_ms = scraper
         .map(|t| t.join().unwrap_or_default())
         .unwrap_or_default();
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let out = std::fs::read_to_string(&out_path).unwrap_or_default();
     // "Events processed: N (X s, R events/s)"
     let line = out
         .lines()
         .find_map(|l| l.strip_prefix("Events processed: "))
         .unwrap_or_else(|| panic!("no summary in {out}"));
-    let mut parts = line.split(|c| c == ' ' || c == '(');
+    let mut parts = line.split([' ', '(']);
     let events: f64 = parts.next().and_then(|v| v.parse().ok()).expect("events");
     let loop_secs: f64 = parts
         .find(|p| !p.is_empty())
@@ -113,10 +110,23 @@ fn run_once(with_scrapes: bool) -> Run {
     Run {
         events,
         loop_secs,
-        cpu_secs: tv(ru.ru_utime) + tv(ru.ru_stime),
+        cpu_secs,
         scrapes: scrape_ms.len(),
         scrape_ms,
     }
+}
+
+/// User + system CPU seconds of this process's reaped children (one run's falco is the only
+/// child reaped between two readings).
+fn children_cpu_secs() -> f64 {
+    // SAFETY: rusage is plain old data filled by the call.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid pointer for the duration of the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
