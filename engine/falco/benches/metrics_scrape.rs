@@ -39,22 +39,40 @@ fn scrape(port: u16) -> Option<usize> {
     buf.starts_with(b"HTTP/1.1 200").then_some(buf.len())
 }
 
+/// The official 3.0.1 rules, all three files: a replay long enough (seconds) for tens of
+/// scrapes.
+fn official_rules() -> String {
+    [
+        "falco_rules.yaml",
+        "falco-incubating_rules.yaml",
+        "falco-sandbox_rules.yaml",
+    ]
+    .iter()
+    .map(|f| {
+        falco_testdata::reference_path(format!("rules/3.0.1/{f}"))
+            .display()
+            .to_string()
+    })
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
 fn run_once(with_scrapes: bool) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let capture = falco_testdata::capture("busy_server");
-    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let cfg = dir.path().join("falco.yaml");
     std::fs::write(
         &cfg,
         format!(
-            "rules_files: [{repo}/rules/falco_rules.yaml]\n\
+            "rules_files: [{}]\n\
              stdout_output: {{enabled: false}}\n\
              file_output: {{enabled: true, filename: {}}}\n\
              engine: {{kind: replay, replay: {{capture_file: {}}}}}\n\
              metrics: {{enabled: true, interval: 1h, output_rule: false}}\n\
              webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
              threadiness: 1, prometheus_metrics_enabled: true}}\n",
+            official_rules(),
             dir.path().join("alerts.txt").display(),
             capture.display()
         ),
@@ -129,6 +147,84 @@ fn children_cpu_secs() -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// CPU seconds (user + system, all threads) `pid` has used, from /proc/PID/stat.
+fn proc_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from `state` on: utime is the
+    // 12th, stime the 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    f.iter().sum::<f64>() / hz
+}
+
+/// The CPU one scrape costs the engine: an idle replay (its FIFO held open) scraped `n` times
+/// back to back, the process's CPU time before and after.
+fn idle_scrape_cost(n: usize) -> (f64, usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let fifo = dir.path().join("capture.fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(st.success());
+    let cfg = dir.path().join("falco.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "rules_files: [{}]\n\
+             stdout_output: {{enabled: false}}\n\
+             engine: {{kind: replay, replay: {{capture_file: {}}}}}\n\
+             metrics: {{enabled: true, interval: 1h, output_rule: false}}\n\
+             webserver: {{enabled: true, listen_address: 127.0.0.1, listen_port: {port}, \
+             threadiness: 1, prometheus_metrics_enabled: true}}\n",
+            official_rules(),
+            fifo.display()
+        ),
+    )
+    .expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco"))
+        .arg("-c")
+        .arg(&cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("falco");
+    let mut data = Vec::new();
+    falco_scap::flate2::read::GzDecoder::new(
+        std::fs::File::open(falco_testdata::capture("sensitive_reads")).expect("capture"),
+    )
+    .read_to_end(&mut data)
+    .expect("gunzip");
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    writer.write_all(&data).expect("feed");
+    let mut bytes = 0;
+    for _ in 0..200 {
+        if let Some(b) = scrape(port) {
+            bytes = b;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let before = proc_cpu_secs(child.id());
+    for _ in 0..n {
+        scrape(port).expect("scrape");
+    }
+    let cost = (proc_cpu_secs(child.id()) - before) / n as f64;
+    drop(writer);
+    let _ = child.kill();
+    let _ = child.wait();
+    (cost, bytes)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
@@ -138,7 +234,15 @@ fn main() {
     let runs: usize = std::env::var("SCRAPE_BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(7);
+    let n = 2000;
+    let (cost, bytes) = idle_scrape_cost(n);
+    println!(
+        "one scrape ({bytes} bytes of exposition) costs the engine {:.3} ms CPU ({n} scrapes of an idle engine); \
+         every 100 ms that is {:.3} % of one core",
+        cost * 1000.0,
+        cost * 10.0 * 100.0
+    );
     let (mut plain, mut scraped) = (Vec::new(), Vec::new());
     // Interleaved, so a change in the machine's load hits both modes alike.
     for i in 0..runs {
