@@ -297,3 +297,17 @@ fn list_and_describe_rules_in_json_with_json_output() {
     let (_, out, _) = falco(&["-c", "falco.yaml", "-L"]);
     assert!(out.starts_with("Rule"), "{out}");
 }
+
+// ---- issue 18: the Helm chart's driver.kind auto ----
+
+#[test]
+fn engine_kind_auto_picks_the_module_only_where_it_is_loaded() {
+    use falco::config::EngineKind;
+    let loaded = config::load_str("t.yaml", "engine:\n  kind: auto\n", &[]).expect("valid");
+    let want = if std::path::Path::new(falco::config::model::AUTO_MODULE_DEVICE).exists() {
+        EngineKind::Kmod
+    } else {
+        EngineKind::ModernEbpf
+    };
+    assert_eq!(loaded.config.engine_kind, want);
+}

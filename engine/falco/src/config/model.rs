@@ -617,6 +617,15 @@ impl Config {
             Some((_, t)) if t == "kmod" => EngineKind::Kmod,
             Some((_, t)) if t == "replay" => EngineKind::Replay,
             Some((_, t)) if t == "modern_ebpf" => EngineKind::ModernEbpf,
+            // The Helm chart's `driver.kind: auto`: the kernel module where the host has it
+            // loaded (its first device exists), the modern eBPF driver otherwise.
+            Some((_, t)) if t == "auto" => {
+                if std::path::Path::new(AUTO_MODULE_DEVICE).exists() {
+                    EngineKind::Kmod
+                } else {
+                    EngineKind::ModernEbpf
+                }
+            }
             Some((node, t)) if t == "ebpf" => {
                 r.error(node, "`engine.kind: ebpf` (Falco's legacy probe) is not provided: use `modern_ebpf`, which needs no probe file".to_string());
                 EngineKind::ModernEbpf
@@ -857,6 +866,9 @@ impl Config {
         }
     }
 }
+
+/// The device whose presence makes `engine.kind: auto` pick the kernel module.
+pub const AUTO_MODULE_DEVICE: &str = "/dev/falco0";
 
 /// The one event source this engine captures; rules of other sources are loaded but not run.
 pub const SYSCALL_SOURCE: &str = "syscall";
