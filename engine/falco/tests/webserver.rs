@@ -1,5 +1,5 @@
-//! The webserver against the real `falco` binary: `/healthz` while the source delivers and
-//! after it dies, `/versions`, and hostile clients (malformed requests, 1,000 idle
+//! The webserver against the real `falco` binary: `/healthz` while the source delivers, after it
+//! dies and while the pipeline is stuck, `/versions`, and hostile clients (malformed requests, 1,000 idle
 //! connections, slowloris), a port already in use and bad TLS certificates at start-up, and a
 //! good certificate serving HTTPS.
 
@@ -384,4 +384,46 @@ fn a_good_certificate_serves_https() {
     );
     // Plain HTTP on the TLS port gets no answer.
     assert!(get(port, "/healthz").is_err());
+}
+
+#[test]
+fn healthz_turns_not_ok_when_the_pipeline_is_stuck() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let fifo = dir.path().join("capture.fifo");
+    let _feed = Feed::start(&fifo, vec![capture_bytes("busy_server")], Duration::ZERO);
+    // Every event alerts, and the only output is a program that never reads its stdin: once
+    // the pipe and the queue are full, a replay (which waits for room rather than shed) stops
+    // in the middle of the capture, and the event loop makes no more progress.
+    let rules = dir.path().join("every_event.yaml");
+    std::fs::write(
+        &rules,
+        "- rule: Every event\n  desc: d\n  condition: evt.num > 0\n  \
+         output: event %evt.type %fd.name %proc.cmdline %proc.pcmdline %user.name\n  priority: WARNING\n",
+    )
+    .expect("rules");
+    let config = replay_config(&fifo, &dir.path().join("alerts.json"), port, "")
+        .replace(
+            &format!("rules_files: [{REPO}/rules/falco_rules.yaml]"),
+            &format!("rules_files: [{}]", rules.display()),
+        )
+        .replace(
+            "file_output: {enabled: true",
+            "outputs_queue: {capacity: 4}\nprogram_output: {enabled: true, keep_alive: true, program: 'sleep 600'}\nfile_output: {enabled: false",
+        );
+    let mut falco = Falco::start(dir.path(), &config, &[]);
+    let stuck = wait_for(Duration::from_secs(40), || {
+        get(port, "/healthz").ok().filter(|(s, _)| *s == 503)
+    });
+    let (_, body) = stuck.unwrap_or_else(|| panic!("never reported stuck: {}", falco.err()));
+    assert!(
+        body.contains("the event pipeline is stuck: no progress for"),
+        "{body}"
+    );
+    falco.terminate();
+    assert!(
+        falco.wait_exit(Duration::from_secs(30)).is_some(),
+        "a stop ends a stuck replay: {}",
+        falco.err()
+    );
 }
