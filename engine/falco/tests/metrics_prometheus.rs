@@ -100,7 +100,7 @@ impl Prometheus {
 
 #[test]
 fn prometheus_scrapes_a_slowed_replay() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let port = free_port();
     let prom = Prometheus::start(dir.path(), port);
     let fifo = dir.path().join("capture.fifo");
@@ -229,7 +229,7 @@ fn prometheus_scrapes_a_slowed_replay() {
 /// Runs a slowed replay with `metrics` settings (interval 1 s, output to a file and to the
 /// alerts); returns the snapshots of the file, the metrics alerts and the last /metrics text.
 fn snapshots(metrics: &str) -> (Vec<serde_json::Value>, Vec<serde_json::Value>, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let port = free_port();
     let fifo = dir.path().join("capture.fifo");
     let alerts = dir.path().join("alerts.json");

@@ -35,7 +35,7 @@ fn idle_falco(dir: &Path) -> (Falco, Feed, u16) {
 
 #[test]
 fn healthz_and_versions_while_the_source_delivers() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let (falco, _feed, port) = idle_falco(dir.path());
     let (status, body) = get(port, "/healthz").expect("healthz");
     assert_eq!((status, body.as_str()), (200, r#"{"status": "ok"}"#));
@@ -65,7 +65,7 @@ fn healthz_and_versions_while_the_source_delivers() {
 
 #[test]
 fn healthz_turns_not_ok_when_the_source_dies() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let port = free_port();
     let fifo = dir.path().join("capture.fifo");
     // A capture cut inside a block and followed by garbage, the FIFO kept open: the reader
@@ -124,7 +124,7 @@ fn exchange(port: u16, raw: &[u8]) -> Vec<u8> {
 
 #[test]
 fn malformed_requests_are_refused_and_the_server_goes_on() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let (falco, _feed, port) = idle_falco(dir.path());
     let huge_header = format!(
         "GET /healthz HTTP/1.1\r\nX-Big: {}\r\n\r\n",
@@ -170,7 +170,7 @@ fn malformed_requests_are_refused_and_the_server_goes_on() {
 
 #[test]
 fn a_thousand_idle_connections_do_not_stop_health_answers() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let (falco, _feed, port) = idle_falco(dir.path());
     let mut idle = Vec::new();
     for i in 0..1000 {
@@ -199,7 +199,7 @@ fn a_thousand_idle_connections_do_not_stop_health_answers() {
 
 #[test]
 fn slowloris_connections_are_closed_and_health_answered_meanwhile() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let (falco, _feed, port) = idle_falco(dir.path());
     let mut slow: Vec<TcpStream> = (0..50)
         .map(|_| {
@@ -237,7 +237,7 @@ fn slowloris_connections_are_closed_and_health_answered_meanwhile() {
 
 #[test]
 fn a_port_in_use_stops_the_start_with_a_clear_error() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = taken.local_addr().expect("addr").port();
     let config = replay_config(
@@ -275,7 +275,7 @@ fn tls_config(dir: &Path, port: u16, cert: &Path) -> String {
 
 #[test]
 fn bad_tls_certificates_stop_the_start_with_a_clear_error() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
         .expect("params")
@@ -326,7 +326,7 @@ fn bad_tls_certificates_stop_the_start_with_a_clear_error() {
 #[test]
 fn a_good_certificate_serves_https() {
     use tokio_rustls::rustls;
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let key = rcgen::KeyPair::generate().expect("key");
     let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
         .expect("params")
@@ -388,7 +388,7 @@ fn a_good_certificate_serves_https() {
 
 #[test]
 fn healthz_turns_not_ok_when_the_pipeline_is_stuck() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = tempdir();
     let port = free_port();
     let fifo = dir.path().join("capture.fifo");
     let _feed = Feed::start(&fifo, vec![capture_bytes("busy_server")], Duration::ZERO);

@@ -14,6 +14,15 @@ use std::time::{Duration, Instant};
 /// The repository root.
 pub const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
+/// A private directory under the target's tmp dir rather than /tmp: the FIFOs the tests feed
+/// must not be opened (and drained) by anything else on a shared machine that walks /tmp.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("web-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .expect("tempdir")
+}
+
 /// A free TCP port on 127.0.0.1 (bound, then released for the child to take).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
