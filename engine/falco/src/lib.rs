@@ -26,5 +26,3 @@ pub mod pipeline;
 pub mod source;
 /// The program's own output on stdout and stderr, with write errors handled instead of panicking.
 pub mod stdio;
-/// The webserver: `/healthz`, `/versions`, Prometheus `/metrics` over the pipeline's metrics hub.
-pub mod web;

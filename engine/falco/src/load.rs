@@ -7,7 +7,7 @@ use crate::config::{self, ConfigError, Loaded, RuleMatcher, RuleSelection};
 use falco_rules::load::{load_paths, LoadOptions};
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Builds the `-o` override list from the CLI, including the deprecated shorthands.
 pub fn overrides_from_cli(cli: &Cli) -> Vec<String> {
@@ -131,4 +131,23 @@ pub fn enabled_sources(cli: &Cli) -> Result<Vec<String>, String> {
         return Err("Must enable at least one event source".into());
     }
     Ok(enabled)
+}
+
+/// The rules files `paths` name, directories expanded to their `.yaml`/`.yml` files in name
+/// order (as the loader reads them).
+pub fn rules_file_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+                .unwrap_or_default();
+            v.retain(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")));
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
 }

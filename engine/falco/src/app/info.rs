@@ -2,7 +2,7 @@
 
 use crate::config::Loaded;
 use crate::fatal::Fatal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Version string printed by `--version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -42,22 +42,10 @@ pub fn support_json(loaded: &Loaded) -> serde_json::Value {
         serde_json::Value::Null
     };
     let read = |p: &Path| falco_rules::file::read_text(p).unwrap_or_default();
-    let mut rules = Vec::new();
-    for p in &loaded.config.rules_files {
-        let files: Vec<PathBuf> = if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            v.retain(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")));
-            v.sort();
-            v
-        } else {
-            vec![p.clone()]
-        };
-        for f in files {
-            rules.push(serde_json::json!({"name": f.display().to_string(), "content": read(&f)}));
-        }
-    }
+    let rules: Vec<serde_json::Value> = crate::load::rules_file_paths(&loaded.config.rules_files)
+        .iter()
+        .map(|f| serde_json::json!({"name": f.display().to_string(), "content": read(f)}))
+        .collect();
     serde_json::json!({
         "version": VERSION,
         "engine_info": {"engine_version": "0.44.0", "event_table_size": ringbuf_abi::EVENT_COUNT, "driver_abi": ringbuf_abi::ring::ABI_VERSION},
@@ -66,49 +54,4 @@ pub fn support_json(loaded: &Loaded) -> serde_json::Value {
         "config_files": loaded.files.iter().map(|f| serde_json::json!({"name": f.display().to_string(), "content": read(f)})).collect::<Vec<_>>(),
         "rules_files": rules,
     })
-}
-
-/// The JSON `/versions` answers: Falco's keys (this build, the libs and engine it is compatible
-/// with, the driver ABI), the plugin API with no plugins, and the rules files loaded.
-pub fn versions_json(loaded: &Loaded) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = rules_file_paths(loaded)
-        .iter()
-        .map(|p| {
-            serde_json::json!({
-                "name": p.display().to_string(),
-                "sha256": crate::pipeline::metrics::sha256_file(p),
-            })
-        })
-        .collect();
-    serde_json::json!({
-        "falco_version": VERSION,
-        "libs_version": "0.25.0",
-        "plugin_api_version": "3.10.0",
-        "driver_api_version": ringbuf_abi::ring::ABI_VERSION.to_string(),
-        "driver_schema_version": format!("{} events", ringbuf_abi::EVENT_COUNT),
-        "default_driver_version": VERSION,
-        "engine_version": "0.44.0",
-        "engine_version_semver": "0.44.0",
-        "plugin_versions": {},
-        "rules_files": rules,
-    })
-}
-
-/// The rules files the configuration names, directories expanded to their `.yaml`/`.yml`
-/// files in name order (as the loader reads them).
-pub fn rules_file_paths(loaded: &Loaded) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in &loaded.config.rules_files {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            v.retain(|f| matches!(f.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")));
-            v.sort();
-            out.extend(v);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
 }

@@ -7,7 +7,7 @@ mod info;
 mod rules;
 
 pub use action::Action;
-pub use info::{rules_file_paths, support_json, versions_json, VERSION};
+pub use info::{support_json, VERSION};
 
 use crate::cli::Cli;
 use crate::config::Loaded;

@@ -30,6 +30,7 @@ mod start;
 pub mod summary;
 mod ticker;
 pub mod watch;
+pub mod web;
 
 use crate::cli::Cli;
 use crate::config::{EngineKind, Loaded};
@@ -89,9 +90,9 @@ pub fn run(
     }
     // Also before the source: a port in use or a bad certificate stops the start.
     let webserver = if loaded.config.webserver.enabled {
-        let versions = crate::app::versions_json(&loaded);
+        let versions = web::versions_json(&loaded);
         Some(
-            crate::web::start(&loaded.config.webserver, hub.clone(), versions)
+            web::start(&loaded.config.webserver, hub.clone(), versions)
                 .map_err(Fatal::Webserver)?,
         )
     } else {

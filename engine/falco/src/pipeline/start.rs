@@ -112,7 +112,7 @@ pub(super) fn engine_info(loaded: &Loaded, hostname: &str) -> super::metrics::En
             .collect()
     };
     EngineInfo {
-        version: crate::app::VERSION.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
         hostname: hostname.to_string(),
         kernel_release: super::metrics::kernel_release(),
         start_ts: super::stage::now_ns(),
@@ -125,7 +125,7 @@ pub(super) fn engine_info(loaded: &Loaded, hostname: &str) -> super::metrics::En
         }
         .to_string(),
         sources: loaded.config.enabled_sources.clone(),
-        rules_files: file_sums(&crate::app::rules_file_paths(loaded)),
+        rules_files: file_sums(&crate::load::rules_file_paths(&loaded.config.rules_files)),
         config_files: file_sums(&loaded.files),
     }
 }

@@ -2,6 +2,7 @@
 //! endpoint, `k8s_healthz_endpoint`), `/versions` and, with `prometheus_metrics_enabled` and
 //! `metrics.enabled`, `/metrics` (`prometheus.rs`). hyper's HTTP/1 server on its own tokio
 //! runtime (`threadiness` workers), beside the engine: it only reads the [`MetricsHub`].
+//! `/versions` is built once at start ([`versions_json`]).
 //!
 //! Hostile clients cost bounded resources: a connection must send its request headers within
 //! [`HEADER_TIMEOUT`] (slowloris), a TLS handshake must finish within [`HANDSHAKE_TIMEOUT`],
@@ -11,8 +12,9 @@
 
 pub mod prometheus;
 
+use super::metrics::{health_problem, MetricsHub};
 use crate::config::model::WebserverConfig;
-use crate::pipeline::metrics::{health_problem, MetricsHub};
+use crate::config::Loaded;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -266,4 +268,32 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
             r#"{"error": "not found"}"#.into(),
         ),
     }
+}
+
+/// The JSON `/versions` answers: Falco's keys (this build, the libs and engine it is compatible
+/// with, the driver ABI), the plugin API with no plugins, and the rules files loaded with their
+/// SHA-256.
+pub fn versions_json(loaded: &Loaded) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = crate::load::rules_file_paths(&loaded.config.rules_files)
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.display().to_string(),
+                "sha256": super::metrics::sha256_file(p),
+            })
+        })
+        .collect();
+    let version = env!("CARGO_PKG_VERSION");
+    serde_json::json!({
+        "falco_version": version,
+        "libs_version": "0.25.0",
+        "plugin_api_version": "3.10.0",
+        "driver_api_version": ringbuf_abi::ring::ABI_VERSION.to_string(),
+        "driver_schema_version": format!("{} events", ringbuf_abi::EVENT_COUNT),
+        "default_driver_version": version,
+        "engine_version": "0.44.0",
+        "engine_version_semver": "0.44.0",
+        "plugin_versions": {},
+        "rules_files": rules,
+    })
 }

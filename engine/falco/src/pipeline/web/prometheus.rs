@@ -3,7 +3,7 @@
 //! (`falcosecurity_falco_*`, `falcosecurity_scap_*`, `falcosecurity_evt_hostname_info`). The
 //! `metrics.*_enabled` toggles select the categories as they do for the periodic snapshot.
 
-use crate::pipeline::metrics::{DropLabel, MetricsHub, Resources, DROP_LABELS};
+use super::super::metrics::{sanitize, DropLabel, MetricsHub, Resources, DROP_LABELS};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeGaugeValue, NoLabelSet};
 use prometheus_client::metrics::MetricType;
@@ -136,10 +136,7 @@ impl Collector for HubCollector {
                         ("source", &meta.source),
                     ]);
                     for t in &meta.tags {
-                        l.push((
-                            format!("tag_{}", crate::pipeline::metrics::sanitize(t)),
-                            "true".into(),
-                        ));
+                        l.push((format!("tag_{}", sanitize(t)), "true".into()));
                     }
                     (l, n)
                 })
