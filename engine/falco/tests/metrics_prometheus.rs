@@ -2,7 +2,9 @@
 //! 127.0.0.1 with a private configuration and data directory scrapes `/metrics` during a
 //! slowed replay; the `metrics.*` toggles shape the snapshot written to `metrics.output_file`
 //! and the internal alert; `--enable-source`/`--disable-source` as the Helm chart passes them.
+//! The live test (root: the eBPF driver) scrapes a live run of the test's own workload.
 
+mod ebpf_common;
 mod web_common;
 
 use std::collections::BTreeMap;
@@ -416,4 +418,102 @@ fn enable_and_disable_source_as_the_chart_passes_them() {
         assert_eq!(got, *code, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: want {want:?} in\n{err}");
     }
+}
+
+#[test]
+fn prometheus_scrapes_a_live_ebpf_run() {
+    const RULE: &str = "Read sensitive file by untrusted program";
+    ebpf_common::require_root("prometheus_scrapes_a_live_ebpf_run");
+    let dir = tempdir();
+    let port = free_port();
+    let prom = Prometheus::start(dir.path(), port);
+    let mut sh = ebpf_common::Workload::start(Path::new("/"));
+    let listen = format!("webserver.listen_port={port}");
+    let mut falco = ebpf_common::LiveFalco::start(
+        sh.pid(),
+        &[
+            "-o",
+            "webserver.enabled=true",
+            "-o",
+            "webserver.listen_address=127.0.0.1",
+            "-o",
+            &listen,
+            "-o",
+            "webserver.prometheus_metrics_enabled=true",
+            "-o",
+            "metrics.enabled=true",
+            "-o",
+            "metrics.output_rule=false",
+        ],
+    );
+    let up = wait_for(Duration::from_secs(30), || {
+        prom.value("up{job=\"falco\"}").filter(|v| *v == 1.0)
+    });
+    assert!(up.is_some(), "target never up: {}", prom.log());
+    let engine = prom.query("falcosecurity_scap_engine_name_info");
+    assert_eq!(
+        engine.first().map(|e| e["metric"]["engine_name"].clone()),
+        Some("modern_ebpf".into())
+    );
+    let before = wait_for(Duration::from_secs(10), || {
+        prom.value("falcosecurity_scap_n_evts_total{job=\"falco\"}")
+    })
+    .expect("an event counter");
+    let reads = 5;
+    for _ in 0..reads {
+        let (rc, out) = sh.run("/bin/cat /etc/shadow > /dev/null");
+        assert_eq!(rc, 0, "{out:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let n = |f: &ebpf_common::LiveFalco| f.alerts().iter().filter(|a| a["rule"] == RULE).count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while n(&falco) < reads && std::time::Instant::now() < deadline {
+        falco.wait_for(|_| false, Duration::from_millis(200));
+    }
+    assert_eq!(n(&falco), reads, "one alert per read");
+    let grown = wait_for(Duration::from_secs(10), || {
+        prom.value("falcosecurity_scap_n_evts_total{job=\"falco\"}")
+            .filter(|v| *v > before)
+    });
+    assert!(
+        grown.is_some(),
+        "the driver's event counter did not grow past {before}"
+    );
+    // Every rule's counter as Prometheus scraped it equals the alerts the engine wrote.
+    let matches = wait_for(Duration::from_secs(15), || {
+        falco.wait_for(|_| false, Duration::from_millis(100));
+        let mut written: BTreeMap<String, u64> = BTreeMap::new();
+        for a in falco.alerts() {
+            if a["source"] != "internal" {
+                if let Some(r) = a["rule"].as_str() {
+                    *written.entry(r.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let scraped: BTreeMap<String, u64> = prom
+            .query("falcosecurity_falco_rules_matches_total{job=\"falco\"}")
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r["metric"]["rule_name"].as_str()?.to_string(),
+                    r["value"][1].as_str()?.parse::<f64>().ok()? as u64,
+                ))
+            })
+            .collect();
+        (scraped == written).then_some(scraped)
+    });
+    assert!(
+        matches
+            .as_ref()
+            .is_some_and(|m| m.get(RULE) == Some(&(reads as u64))),
+        "per-rule counters {:?} differ from the alerts written {:?}",
+        prom.query("falcosecurity_falco_rules_matches_total"),
+        falco.alerts()
+    );
+    assert!(!prom
+        .query("falcosecurity_scap_n_drops_buffer_total")
+        .is_empty());
+    let (status, _) = falco.stop();
+    assert!(status.success(), "{status}");
+    assert!(sh.finish().success());
 }
