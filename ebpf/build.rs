@@ -20,11 +20,27 @@ fn main() {
     println!("cargo:rustc-check-cfg=cfg(falco_ebpf_programs)");
     std::fs::write(out.join("falco_abi.h"), abi_header()).expect("write falco_abi.h");
     let obj = out.join("probe.bpf.o");
-    match compile(&out, &obj) {
-        Ok(()) => println!("cargo:rustc-cfg=falco_ebpf_programs"),
+    // The test-only objects (bpf/test_bad.bpf.c) that produce the refusals in tests.
+    let tests = [
+        ("test_reject.bpf.o", "-DFALCO_TEST_REJECT"),
+        ("test_missing_tp.bpf.o", "-DFALCO_TEST_MISSING_TP"),
+    ];
+    match compile(&out, Path::new("bpf/probe.bpf.c"), &obj, None) {
+        Ok(()) => {
+            println!("cargo:rustc-cfg=falco_ebpf_programs");
+            for (name, define) in tests {
+                let src = Path::new("bpf/test_bad.bpf.c");
+                if let Err(why) = compile(&out, src, &out.join(name), Some(define)) {
+                    panic!("{why}");
+                }
+            }
+        }
         Err(why) => {
             println!("cargo:warning=the eBPF driver is built without its programs: {why}");
             std::fs::write(&obj, b"").expect("write empty object");
+            for (name, _) in tests {
+                std::fs::write(out.join(name), b"").expect("write empty object");
+            }
         }
     }
 }
@@ -108,12 +124,11 @@ fn find_clang() -> Option<PathBuf> {
     })
 }
 
-fn compile(out: &Path, obj: &Path) -> Result<(), String> {
+fn compile(out: &Path, src: &Path, obj: &Path, define: Option<&str>) -> Result<(), String> {
     let clang = find_clang().ok_or("no clang found (set FALCO_BPF_CLANG or install clang)")?;
     if !Path::new("/usr/include/bpf/bpf_helpers.h").is_file() {
         return Err("libbpf's headers are missing (install libbpf-dev)".into());
     }
-    let src = Path::new("bpf/probe.bpf.c");
     let output = Command::new(&clang)
         .args([
             "-target",
@@ -130,6 +145,7 @@ fn compile(out: &Path, obj: &Path) -> Result<(), String> {
         .args(["-I", "bpf"])
         // linux/types.h includes asm/types.h, which Debian keeps under the multiarch directory.
         .args(["-I", "/usr/include/x86_64-linux-gnu", "-c"])
+        .args(define)
         .arg(src)
         .arg("-o")
         .arg(obj)

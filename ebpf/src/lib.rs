@@ -20,7 +20,28 @@ use std::path::PathBuf;
 
 pub use load::{open, programs_built, OBJECT};
 
-/// How to set the driver up: Falco's `engine.modern_ebpf` keys and two test hooks.
+/// Test-only objects the loader can be pointed at (through [`Options::test_object`]) to produce
+/// the refusals that this kernel never gives with the real programs, through the same code path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestObject {
+    /// A `sys_enter` program that the verifier must reject (an unbounded map-value access).
+    VerifierReject,
+    /// A program whose tracepoint no kernel has.
+    MissingTracepoint,
+}
+
+impl TestObject {
+    /// The value of `FALCO_EBPF_TEST_OBJECT` (`verifier-reject`, `missing-tracepoint`).
+    pub fn from_name(name: &str) -> Option<TestObject> {
+        match name {
+            "verifier-reject" => Some(TestObject::VerifierReject),
+            "missing-tracepoint" => Some(TestObject::MissingTracepoint),
+            _ => None,
+        }
+    }
+}
+
+/// How to set the driver up: Falco's `engine.modern_ebpf` keys and test hooks.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// CPUs sharing one ring buffer (`engine.modern_ebpf.cpus_for_each_buffer`); 0 puts every
@@ -33,6 +54,12 @@ pub struct Options {
     pub only_tree_of: Option<u32>,
     /// The kernel BTF to load against (default `/sys/kernel/btf/vmlinux`).
     pub btf_path: Option<PathBuf>,
+    /// Test hook: the kernel release to check instead of the running one's (env
+    /// `FALCO_EBPF_OSRELEASE` for `falco`), to produce the "kernel too old" refusal.
+    pub osrelease: Option<String>,
+    /// Test hook: load a test-only object instead of the driver's programs (env
+    /// `FALCO_EBPF_TEST_OBJECT` for `falco`).
+    pub test_object: Option<TestObject>,
 }
 
 impl Default for Options {
@@ -42,11 +69,35 @@ impl Default for Options {
             buf_size_preset: 4,
             only_tree_of: None,
             btf_path: None,
+            osrelease: None,
+            test_object: None,
         }
     }
 }
 
 impl Options {
+    /// Applies the `FALCO_EBPF_*` environment overrides (the test hooks `falco` and
+    /// `falco-inspect` honour): `FALCO_EBPF_ONLY_TREE_OF`, `FALCO_EBPF_BTF`,
+    /// `FALCO_EBPF_OSRELEASE`, `FALCO_EBPF_TEST_OBJECT`.
+    pub fn with_env(mut self) -> Options {
+        if let Some(pid) = std::env::var("FALCO_EBPF_ONLY_TREE_OF")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            self.only_tree_of = Some(pid);
+        }
+        if let Some(p) = std::env::var_os("FALCO_EBPF_BTF") {
+            self.btf_path = Some(p.into());
+        }
+        if let Ok(r) = std::env::var("FALCO_EBPF_OSRELEASE") {
+            self.osrelease = Some(r);
+        }
+        if let Ok(t) = std::env::var("FALCO_EBPF_TEST_OBJECT") {
+            self.test_object = TestObject::from_name(&t);
+        }
+        self
+    }
+
     /// Bytes of each ring buffer for this preset.
     pub fn buffer_bytes(&self) -> u64 {
         match self.buf_size_preset {

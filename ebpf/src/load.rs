@@ -11,10 +11,25 @@ use ringbuf_abi::ioctl::{EventMask, DEFAULT_SNAPLEN, MAX_SNAPLEN};
 
 use crate::maps::{Counters, Mask, Settings};
 use crate::syscalls::program_syscall;
-use crate::Options;
+use crate::{Options, TestObject};
 
 /// The compiled programs (empty when clang was missing at build time).
 pub static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
+
+/// Test-only object: a `sys_enter` the verifier rejects (bpf/test_bad.bpf.c).
+static TEST_REJECT: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/test_reject.bpf.o"));
+
+/// Test-only object: a program on a tracepoint no kernel has (bpf/test_bad.bpf.c).
+static TEST_MISSING_TP: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/test_missing_tp.bpf.o"));
+
+/// Test-only programs and the tracepoints the loader gives them.
+const TEST_TRACEPOINTS: &[(&str, &str)] =
+    &[("test_missing_tracepoint", "falco_test_no_such_tracepoint")];
+
+/// The oldest kernel the programs load on: BPF ring buffers and `tp_btf` programs (5.8).
+const MIN_KERNEL: (u32, u32) = (5, 8);
 
 /// Ring buffer maps in the object (`rb0` ... `rb31`).
 const MAX_RINGS: u32 = 32;
@@ -33,11 +48,31 @@ pub fn programs_built() -> bool {
     !OBJECT.is_empty()
 }
 
-/// The kernel release as (major, minor).
-fn kernel_version() -> Option<(u32, u32)> {
-    let rel = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+/// The kernel release as (major, minor): `osrelease` (a test hook) or the running kernel's.
+fn kernel_version(osrelease: Option<&str>) -> Option<(u32, u32)> {
+    let rel = match osrelease {
+        Some(r) => r.to_string(),
+        None => std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?,
+    };
     let mut it = rel.trim().split(['.', '-']);
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// Before 5.11 BPF maps are charged to RLIMIT_MEMLOCK (later kernels use the memory cgroup):
+/// lift it, which needs CAP_SYS_RESOURCE unless the limit already allows it. A failure is only
+/// logged: map creation then fails with EPERM and says so.
+fn raise_memlock() {
+    let inf = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `inf` is a valid rlimit to read.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &inf) } != 0 {
+        log::warn!(
+            "cannot lift RLIMIT_MEMLOCK ({}): the eBPF maps may not fit the locked-memory limit",
+            std::io::Error::last_os_error()
+        );
+    }
 }
 
 /// Epoch nanoseconds at boot: what `bpf_ktime_get_boot_ns()` is added to.
@@ -61,8 +96,9 @@ fn verifier_tail(log: &str) -> String {
     lines[from..].join("\n    ")
 }
 
-/// A one-line (plus verifier lines) explanation of a failure to load or attach.
-fn explain_program(name: &str, e: &ProgramError) -> String {
+/// A one-line (plus verifier lines) explanation of a failure to load or attach program `name`
+/// on `tracepoint`.
+fn explain_program(name: &str, tracepoint: &str, e: &ProgramError) -> String {
     match e {
         ProgramError::LoadError {
             io_error,
@@ -81,8 +117,8 @@ fn explain_program(name: &str, e: &ProgramError) -> String {
             denied(&format!("{} for {name}", s.call))
         }
         ProgramError::Btf(b) => format!(
-            "tracepoint of eBPF program {name} is missing from this kernel ({b}); use the kernel \
-             module (engine.kind: kmod)"
+            "tracepoint {tracepoint} (eBPF program {name}) is missing from this kernel ({b}): \
+             use a kernel that has it or the kernel module (engine.kind: kmod)"
         ),
         other => format!("cannot load eBPF program {name}: {other}"),
     }
@@ -90,25 +126,22 @@ fn explain_program(name: &str, e: &ProgramError) -> String {
 
 fn denied(what: &str) -> String {
     format!(
-        "BPF is not permitted ({what}: EPERM): run as root or with CAP_BPF, CAP_PERFMON and \
-         CAP_SYS_RESOURCE, and check kernel.unprivileged_bpf_disabled and lockdown"
+        "BPF is not permitted ({what}: EPERM): run as root or with CAP_BPF and CAP_PERFMON \
+         (plus CAP_SYS_RESOURCE on kernels before 5.11), and check \
+         kernel.unprivileged_bpf_disabled and kernel lockdown"
     )
 }
 
 fn explain_load(e: &EbpfError) -> String {
-    let s = e.to_string();
-    if s.contains("Operation not permitted") || s.contains("EPERM") {
-        return denied("creating maps");
-    }
     match e {
-        EbpfError::MapError(m) => {
-            let m = m.to_string();
-            if m.contains("Operation not permitted") {
-                denied("creating maps")
+        EbpfError::MapError(aya::maps::MapError::CreateError { name, io_error, .. }) => {
+            if io_error.raw_os_error() == Some(libc::EPERM) {
+                denied(&format!("creating map {name}"))
             } else {
-                format!("cannot create the eBPF driver's maps: {m}")
+                format!("cannot create the eBPF driver's map {name}: {io_error}")
             }
         }
+        EbpfError::MapError(m) => format!("cannot create the eBPF driver's maps: {m}"),
         other => format!("cannot load the eBPF driver's programs: {other}"),
     }
 }
@@ -127,14 +160,24 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
                 .into(),
         );
     }
-    if let Some((maj, min)) = kernel_version() {
-        if (maj, min) < (5, 8) {
+    let version = kernel_version(opts.osrelease.as_deref());
+    if let Some((maj, min)) = version {
+        if (maj, min) < MIN_KERNEL {
             return Err(format!(
-                "kernel {maj}.{min} is too old for the modern eBPF driver (it needs 5.8 or \
-                 later, with BTF): use the kernel module (engine.kind: kmod)"
+                "kernel {maj}.{min} is too old for the modern eBPF driver (it needs {}.{} or \
+                 later, with BTF): upgrade the kernel or use the kernel module (engine.kind: kmod)",
+                MIN_KERNEL.0, MIN_KERNEL.1
             ));
         }
     }
+    if version.is_some_and(|v| v < (5, 11)) {
+        raise_memlock();
+    }
+    let object = match opts.test_object {
+        None => OBJECT,
+        Some(TestObject::VerifierReject) => TEST_REJECT,
+        Some(TestObject::MissingTracepoint) => TEST_MISSING_TP,
+    };
     let btf_path = opts
         .btf_path
         .clone()
@@ -168,7 +211,7 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
     for (i, n) in names.iter().enumerate() {
         loader.set_max_entries(n, if (i as u32) < nrings { ring_size } else { page });
     }
-    let mut ebpf = loader.load(crate::OBJECT).map_err(|e| explain_load(&e))?;
+    let mut ebpf = loader.load(object).map_err(|e| explain_load(&e))?;
     let mut enter = take::<ProgramArray<MapData>>(&mut ebpf, "enter_progs")?;
     let mut exit = take::<ProgramArray<MapData>>(&mut ebpf, "exit_progs")?;
     for (name, prog) in ebpf.programs_mut() {
@@ -179,6 +222,8 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
             )
         } else if ATTACHED.contains(&name) {
             (name, None)
+        } else if let Some((_, tp)) = TEST_TRACEPOINTS.iter().find(|(p, _)| *p == name) {
+            (*tp, None)
         } else {
             return Err(format!("eBPF program {name} is not in the loader's tables"));
         };
@@ -186,9 +231,9 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
             .try_into()
             .map_err(|e| format!("eBPF program {name}: {e}"))?;
         p.load(tracepoint, &btf)
-            .map_err(|e| explain_program(name, &e))?;
+            .map_err(|e| explain_program(name, tracepoint, &e))?;
         if let Some((nr, is_enter)) = slot {
-            let fd = p.fd().map_err(|e| explain_program(name, &e))?;
+            let fd = p.fd().map_err(|e| explain_program(name, tracepoint, &e))?;
             let table = if is_enter { &mut enter } else { &mut exit };
             table
                 .set(nr as u32, fd, 0)
@@ -226,7 +271,7 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
         let p: &mut BtfTracePoint = prog
             .try_into()
             .map_err(|e| format!("eBPF program {name}: {e}"))?;
-        p.attach().map_err(|e| explain_program(name, &e))?;
+        p.attach().map_err(|e| explain_program(name, name, &e))?;
     }
     let mut rings = Vec::with_capacity(nrings as usize);
     for i in 0..nrings {

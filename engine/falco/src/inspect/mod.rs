@@ -264,12 +264,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         signal_hook::flag::register(sig, stop.clone()).map_err(InspectError::Output)?;
     }
     let driver = if cli.modern_bpf {
-        crate::source::kmod::Driver::ModernEbpf(falco_ebpf::Options {
-            only_tree_of: std::env::var("FALCO_EBPF_ONLY_TREE_OF")
-                .ok()
-                .and_then(|v| v.parse().ok()),
-            ..falco_ebpf::Options::default()
-        })
+        crate::source::kmod::Driver::ModernEbpf(falco_ebpf::Options::default().with_env())
     } else {
         crate::source::kmod::Driver::Kmod(PathBuf::from("/dev"))
     };

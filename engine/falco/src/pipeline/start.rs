@@ -53,14 +53,14 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
 pub(crate) fn live_driver(c: &Config) -> (Driver, bool) {
     match c.engine_kind {
         EngineKind::ModernEbpf => (
-            Driver::ModernEbpf(falco_ebpf::Options {
-                cpus_for_each_buffer: c.modern_ebpf_cpus_for_each_buffer as u32,
-                buf_size_preset: c.modern_ebpf_buf_size_preset as u32,
-                only_tree_of: std::env::var("FALCO_EBPF_ONLY_TREE_OF")
-                    .ok()
-                    .and_then(|v| v.parse().ok()),
-                btf_path: std::env::var_os("FALCO_EBPF_BTF").map(Into::into),
-            }),
+            Driver::ModernEbpf(
+                falco_ebpf::Options {
+                    cpus_for_each_buffer: c.modern_ebpf_cpus_for_each_buffer as u32,
+                    buf_size_preset: c.modern_ebpf_buf_size_preset as u32,
+                    ..falco_ebpf::Options::default()
+                }
+                .with_env(),
+            ),
             c.modern_ebpf_drop_failed_exit,
         ),
         _ => (Driver::Kmod("/dev".into()), c.kmod_drop_failed_exit),
