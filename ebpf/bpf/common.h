@@ -105,6 +105,20 @@ RING(8); RING(9); RING(10); RING(11); RING(12); RING(13); RING(14); RING(15);
 RING(16); RING(17); RING(18); RING(19); RING(20); RING(21); RING(22); RING(23);
 RING(24); RING(25); RING(26); RING(27); RING(28); RING(29); RING(30); RING(31);
 
+/* Per ring: when its reader was last woken (boot ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_RINGS);
+	__type(key, u32);
+	__type(value, u64);
+} wake_map SEC(".maps");
+
+/* A ring's reader is woken at most once per WAKE_NS: a wakeup (irq_work) per record cost more
+ * than the rest of a small record's path. The reader polls with a 1 ms timeout while events
+ * flow, and the first record after a quiet spell always wakes it, so no record waits much
+ * longer than WAKE_NS (the module's flush bound is the same 1 ms). */
+#define WAKE_NS 1000000ULL
+
 static __always_inline struct settings *settings(void)
 {
 	u32 zero = 0;
@@ -298,7 +312,8 @@ static __always_inline void rec_submit(struct rec *r)
 		return;
 	}
 	u8 *b = r->b;
-	*(u64 *)&b[0] = s->boot_offset + bpf_ktime_get_boot_ns();
+	u64 now = bpf_ktime_get_boot_ns();
+	*(u64 *)&b[0] = s->boot_offset + now;
 	*(u64 *)&b[8] = r->tid;
 	*(u32 *)&b[16] = r->off;
 	*(u16 *)&b[20] = (u16)r->type;
@@ -307,9 +322,16 @@ static __always_inline void rec_submit(struct rec *r)
 	if (s->cpus_per_ring && s->nrings)
 		ring = (bpf_get_smp_processor_id() / s->cpus_per_ring) % s->nrings;
 	u64 len = r->off & (SCRATCH_SIZE - 1);
+	u64 flags = BPF_RB_NO_WAKEUP;
+	u64 *woken = bpf_map_lookup_elem(&wake_map, &ring);
+	if (!woken || now - *woken >= WAKE_NS) {
+		flags = BPF_RB_FORCE_WAKEUP;
+		if (woken)
+			*woken = now;
+	}
 	long rc;
 	switch (ring) {
-#define CASE(n) case n: rc = bpf_ringbuf_output(&rb##n, b, len, 0); break
+#define CASE(n) case n: rc = bpf_ringbuf_output(&rb##n, b, len, flags); break
 	CASE(0); CASE(1); CASE(2); CASE(3); CASE(4); CASE(5); CASE(6); CASE(7);
 	CASE(8); CASE(9); CASE(10); CASE(11); CASE(12); CASE(13); CASE(14); CASE(15);
 	CASE(16); CASE(17); CASE(18); CASE(19); CASE(20); CASE(21); CASE(22); CASE(23);
