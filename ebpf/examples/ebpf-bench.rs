@@ -1,8 +1,9 @@
 //! The driver's cost per captured syscall (scripts/ebpf-bench runs it; root).
 //!
-//! Pinned to CPU 0, a tight `getpid` loop and an `openat`+`close` loop, each timed in three
-//! states: before the programs are loaded (baseline), loaded with capture disabled (idle), and
-//! capturing this process with a reader draining the rings on CPU 1 (capture). Then, capturing,
+//! Pinned to CPU 0, a tight `getpid` loop and an `openat`+`close` loop, each timed in four
+//! states: before the programs are loaded (baseline), loaded with capture disabled (idle),
+//! capturing with an empty event mask (masked: the dispatch alone), and capturing this process
+//! with every event enabled and a reader draining the rings on CPU 1 (capture). Then, capturing,
 //! an unpaced getpid load for 2 s: the events/s the reader received and the drops.
 //! Prints `BENCH ...` lines; each figure is the best of several rounds in the loop thread's CPU
 //! time, so that a shared, loaded machine's preemption is not counted as syscall cost.
@@ -85,7 +86,15 @@ fn main() {
     };
     let (ig, io) = loops();
     println!("BENCH idle getpid_ns={ig:.1} openclose_ns={io:.1}");
+    // Capturing with an empty event mask: the dispatch (task checks, tail calls, the mask
+    // check) without building or sending a record.
+    rs.set_event_mask(&ringbuf_abi::ioctl::EventMask::default())
+        .expect("mask");
     rs.enable().expect("enable");
+    let (mg, mo) = loops();
+    println!("BENCH masked getpid_ns={mg:.1} openclose_ns={mo:.1}");
+    rs.set_event_mask(&ringbuf_abi::ioctl::EventMask::all())
+        .expect("mask");
     let stop = Arc::new(AtomicBool::new(false));
     let counted = Arc::new(AtomicU64::new(0));
     let reader = {
