@@ -1,7 +1,8 @@
 //! `falco -o engine.kind=modern_ebpf` on this machine's kernel (issue #16 items 2, 3, 6, 7):
 //! a burst past the smallest buffer while the engine is stopped raises the drop log and alert;
 //! SIGHUP with rules needing other syscalls changes what the attached programs capture, in the
-//! same process; every refusal exits non-zero with its one line before anything starts; and
+//! same process; `engine.modern_ebpf.drop_failed_exit` and `falco_libs.snaplen` act as for the
+//! module; every refusal exits non-zero with its one line before anything starts; and
 //! the engine runs as user nobody with only CAP_BPF, CAP_PERFMON and the /proc capabilities.
 //!
 //! Needs root (BPF). Capture is limited to one workload shell's tree (FALCO_EBPF_ONLY_TREE_OF):
@@ -448,4 +449,86 @@ fn runs_as_nobody_with_the_minimum_capabilities() {
     f.wait_for(&format!("CAPS open {}", target.display()));
     let st = f.stop();
     assert!(st.success(), "{st:?}\n{}", f.seen.join("\n"));
+}
+
+/// Runs falco with `extra` configuration, a workload opening a missing file then `target`;
+/// returns falco's lines once the second open alerted.
+fn failed_and_good_open(extra: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("present");
+    std::fs::write(&target, "x").expect("target");
+    let rules = write(
+        dir.path(),
+        "rules.yaml",
+        &format!(
+            "- rule: failed open\n  desc: d\n  condition: evt.type = openat and evt.rawres < 0 and evt.arg.name contains falco-ebpf-missing\n  output: FAILED-OPEN %evt.arg.name\n  priority: INFO\n\
+             - rule: good open\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: GOOD-OPEN\n  priority: INFO\n",
+            target.display()
+        ),
+    );
+    let cfg = write(
+        dir.path(),
+        "falco.yaml",
+        &format!(
+            "rules_files: [{}]\nstdout_output: {{enabled: true}}\nwatch_config_files: false\n{extra}",
+            rules.display()
+        ),
+    );
+    let mut w = Workload::start();
+    let mut f = Falco::spawn(falco(&cfg, w.pid()));
+    f.wait_for("capturing live events from the modern eBPF driver");
+    w.run(&format!(
+        "cat /nonexistent/falco-ebpf-missing 2>/dev/null; cat {} > /dev/null",
+        target.display()
+    ));
+    f.wait_for("GOOD-OPEN");
+    let st = f.stop();
+    assert!(st.success(), "{st:?}\n{}", f.seen.join("\n"));
+    f.seen.clone()
+}
+
+#[test]
+fn drop_failed_exit_key_drops_failed_exits() {
+    require_root();
+    let kept = failed_and_good_open("");
+    assert!(
+        kept.iter()
+            .any(|l| l.contains("FAILED-OPEN /nonexistent/falco-ebpf-missing")),
+        "{kept:#?}"
+    );
+    let dropped = failed_and_good_open("engine:\n  modern_ebpf:\n    drop_failed_exit: true\n");
+    assert!(
+        !dropped.iter().any(|l| l.contains("FAILED-OPEN")),
+        "{dropped:#?}"
+    );
+}
+
+#[test]
+fn snaplen_key_cuts_captured_data() {
+    require_root();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = write(
+        dir.path(),
+        "rules.yaml",
+        "- rule: data\n  desc: d\n  condition: evt.type = write and fd.name = /dev/null and evt.arg.data startswith 0123\n  output: SNAP [%evt.arg.data]\n  priority: INFO\n",
+    );
+    let cfg = write(
+        dir.path(),
+        "falco.yaml",
+        &format!(
+            "rules_files: [{}]\nstdout_output: {{enabled: true}}\nwatch_config_files: false\n\
+             falco_libs:\n  snaplen: 8\n",
+            rules.display()
+        ),
+    );
+    let mut w = Workload::start();
+    let mut f = Falco::spawn(falco(&cfg, w.pid()));
+    f.wait_for("capturing live events from the modern eBPF driver");
+    w.run("printf 0123456789abcdefghij > /dev/null");
+    f.wait_for("SNAP [");
+    let st = f.stop();
+    let text = f.seen.join("\n");
+    assert!(st.success(), "{st:?}\n{text}");
+    // The 20 bytes written, cut to the 8 of the snaplen.
+    assert!(f.count("SNAP [01234567]") == 1, "{text}");
 }
