@@ -11,6 +11,7 @@ pub mod compile;
 pub mod diag;
 pub mod escape;
 pub mod evttype;
+mod expand;
 pub mod field;
 pub mod file;
 pub mod load;

@@ -8,6 +8,7 @@ use crate::ast::{Expr, Op, Rhs};
 use crate::compile::Compiler;
 use crate::diag::{snippet, Code, Diagnostic, ErrorCode, LoadResult, Location, WarningCode};
 use crate::evttype::event_types;
+use crate::expand::{quote_item, ListTable, MacroTable, MACRO_SPAN_STRIDE};
 use crate::field::FieldCatalog;
 use crate::output::compile_output;
 use crate::parser::parse;
@@ -226,9 +227,9 @@ fn load_marked(
         texts: &texts,
         catalog,
         list_used: HashMap::new(),
-        macro_used: HashMap::new(),
-        list_items: None,
-        expand_depth: 0,
+        lines: vec![None; texts.len()],
+        lists: None,
+        expanded_size: 0,
     };
     let rs = b.build();
     let name = files
@@ -291,86 +292,11 @@ struct Builder<'a> {
     texts: &'a [String],
     catalog: &'a dyn FieldCatalog,
     list_used: HashMap<String, bool>,
-    macro_used: HashMap<String, bool>,
-    list_items: Option<Vec<(String, Vec<String>)>>,
-    /// How deep [`Builder::resolve_macros`] is in the condition being expanded.
-    expand_depth: usize,
-}
-
-/// Quotes an item containing a space, as Falco's `quote_item`.
-fn quote_item(s: &str) -> String {
-    if s.contains([' ', ',', '(', ')']) && !s.starts_with('"') && !s.starts_with('\'') {
-        format!("\"{s}\"")
-    } else {
-        s.to_string()
-    }
-}
-
-/// Falco's textual list substitution: every whole-word occurrence of the list name, delimited
-/// by blanks, parentheses, commas or `=`, is replaced by its quoted items. With `origins`
-/// (one entry per byte of `cnd` plus one for its end), the inserted text takes the origin of
-/// the list name it replaces, so positions in the result map back to the written condition.
-fn resolve_list(
-    cnd: &mut String,
-    name: &str,
-    items: &[String],
-    mut origins: Option<&mut Vec<usize>>,
-) -> bool {
-    let blanks = b" \t\n\r";
-    let delims = b" \t\n\r(),=";
-    let mut used = false;
-    let mut from = 0;
-    while let Some(found) = cnd.get(from..).and_then(|s| s.find(name)) {
-        let name_at = from + found;
-        let mut start = name_at;
-        let mut end = start + name.len();
-        let b = cnd.as_bytes();
-        let ok_left = start == 0 || delims.contains(&b[start - 1]);
-        let ok_right = end >= b.len() || delims.contains(&b[end]);
-        if !(ok_left && ok_right) {
-            from = start + 1;
-            continue;
-        }
-        while start > 0 && blanks.contains(&b[start - 1]) {
-            start -= 1;
-        }
-        while end < b.len() && blanks.contains(&b[end]) {
-            end += 1;
-        }
-        let sub = items
-            .iter()
-            .map(|i| quote_item(i))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if sub.is_empty() {
-            if start > 0 && b[start - 1] == b',' {
-                start -= 1;
-            } else if end < b.len() && b[end] == b',' {
-                end += 1;
-            }
-        }
-        let end = end.min(cnd.len());
-        let mut new = String::with_capacity(cnd.len() + sub.len());
-        if start > 0 {
-            new.push_str(&cnd[..start]);
-            new.push(' ');
-        }
-        new.push_str(&sub);
-        new.push(' ');
-        new.push_str(&cnd[end..]);
-        if let Some(o) = origins.as_deref_mut() {
-            let at = o.get(name_at).copied().unwrap_or(0);
-            let inserted = new.len() - start - (cnd.len() - end);
-            let tail: Vec<usize> = o.get(end..).map(|t| t.to_vec()).unwrap_or_default();
-            o.truncate(start);
-            o.extend(std::iter::repeat_n(at, inserted));
-            o.extend(tail);
-        }
-        *cnd = new;
-        from = start + sub.len() + 1;
-        used = true;
-    }
-    used
+    /// Line starts of each file, built when a diagnostic needs them.
+    lines: Vec<Option<crate::yaml::LineIndex>>,
+    lists: Option<ListTable>,
+    /// Nodes and list values of the rules' expanded conditions so far.
+    expanded_size: usize,
 }
 
 fn entry_str(e: &Entry) -> String {
@@ -487,8 +413,12 @@ impl Builder<'_> {
     ) {
         let mut locs = ctx.locs.clone();
         let mut file = ctx.file;
-        if let Some((f, pos)) = offset.and_then(|o| text.locate(self.texts, o)) {
+        if let Some((f, at)) = offset.and_then(|o| text.locate(self.texts, o)) {
             file = f;
+            let pos = match at {
+                Ok(i) => self.line_pos(f, i),
+                Err(p) => p,
+            };
             locs.push(Location {
                 item_type: "condition expression",
                 item_name: String::new(),
@@ -503,16 +433,20 @@ impl Builder<'_> {
         });
     }
 
+    /// Line and column of byte `offset` of file `f`.
+    fn line_pos(&mut self, f: usize, offset: usize) -> crate::yaml::Pos {
+        let text = self.texts.get(f).map(String::as_str).unwrap_or("");
+        self.lines[f]
+            .get_or_insert_with(|| crate::yaml::LineIndex::new(text))
+            .pos(text, offset)
+    }
+
     /// The offset in `written` (a condition before list substitution) that `offset` in its
     /// substituted text comes from; an inserted list points at the list's name.
-    fn written_offset(&self, written: &str, offset: usize) -> usize {
+    fn written_offset(&mut self, written: &str, offset: usize) -> usize {
         let mut s = written.to_string();
         let mut origins: Vec<usize> = (0..=written.len()).collect();
-        for (name, items) in self.list_items.iter().flatten() {
-            if s.contains(name.as_str()) {
-                resolve_list(&mut s, name, items, Some(&mut origins));
-            }
-        }
+        self.list_table().substitute(&mut s, Some(&mut origins));
         origins
             .get(offset)
             .copied()
@@ -573,145 +507,63 @@ impl Builder<'_> {
         self.diag_at(code, msg, ctx, cond, at);
     }
 
-    fn substitute_lists(&mut self, text: &str) -> String {
-        if self.list_items.is_none() {
-            self.list_items = Some(
-                self.col
-                    .lists
+    /// The lists, with referenced lists expanded, built on first use.
+    fn list_table(&mut self) -> &ListTable {
+        let col = &*self.col;
+        self.lists.get_or_insert_with(|| {
+            ListTable::new(
+                col.lists
                     .items
                     .iter()
-                    .map(|l| (l.name.clone(), compiled_items(self.col, l)))
+                    .map(|l| (l.name.clone(), compiled_items(col, l)))
                     .collect(),
-            );
-        }
+            )
+        })
+    }
+
+    fn substitute_lists(&mut self, text: &str) -> String {
         let mut s = text.to_string();
-        for (name, items) in self.list_items.iter().flatten() {
-            // Cheap pre-check: most lists do not occur in a given condition.
-            if !s.contains(name.as_str()) {
-                continue;
-            }
-            if resolve_list(&mut s, name, items, None) {
-                self.list_used.insert(name.clone(), true);
-            }
+        let used = self.list_table().substitute(&mut s, None);
+        for i in used {
+            let name = self.list_table().name(i).to_string();
+            self.list_used.insert(name, true);
         }
         s
     }
 
-    /// Replaces macro identifiers, recursively, by the conditions of the visible macros.
-    ///
-    /// Parentheses are bounded by the parser, but macros nest without limit: the expanded
-    /// condition may be at most [`MAX_EXPANDED_DEPTH`] levels deep, for this recursion and the
-    /// compiler's walks over the result (a chain of 5,000 macros overflowed the stack).
-    fn resolve_macros(
-        &mut self,
-        e: Expr,
-        visible: usize,
-        parsed: &HashMap<String, Expr>,
-        stack: &mut Vec<String>,
-    ) -> Result<Expr, (String, usize)> {
-        if self.expand_depth >= MAX_EXPANDED_DEPTH {
-            let at = match &e {
-                Expr::Identifier { span, .. } => span.start,
-                _ => 0,
-            };
-            return Err((
-                format!(
-                    "the condition is nested more than {MAX_EXPANDED_DEPTH} levels deep once its macros are expanded"
-                ),
-                at,
-            ));
-        }
-        self.expand_depth += 1;
-        let r = self.resolve_macros_at(e, visible, parsed, stack);
-        self.expand_depth -= 1;
-        r
-    }
-
-    fn resolve_macros_at(
-        &mut self,
-        e: Expr,
-        visible: usize,
-        parsed: &HashMap<String, Expr>,
-        stack: &mut Vec<String>,
-    ) -> Result<Expr, (String, usize)> {
-        Ok(match e {
-            Expr::And(c) => Expr::And(
-                c.into_iter()
-                    .map(|x| self.resolve_macros(x, visible, parsed, stack))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Expr::Or(c) => Expr::Or(
-                c.into_iter()
-                    .map(|x| self.resolve_macros(x, visible, parsed, stack))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Expr::Not(c) => Expr::Not(Box::new(self.resolve_macros(*c, visible, parsed, stack)?)),
-            Expr::Identifier { name, span } => {
-                let vis = self
-                    .col
-                    .macros
-                    .get(&name)
-                    .map(|m| m.index < visible)
-                    .unwrap_or(false);
-                match parsed.get(&name) {
-                    Some(body) if vis => {
-                        // libsinsp's filter_macro_resolver message.
-                        if stack.contains(&name) {
-                            return Err((format!("reference loop in macro '{name}'"), span.start));
-                        }
-                        self.macro_used.insert(name.clone(), true);
-                        stack.push(name.clone());
-                        // Tag the body's spans with the macro, so that a compile error in it
-                        // points into the macro's own text.
-                        let mut body = body.clone();
-                        if let Some(&k) = self.col.macros.by_name.get(&name) {
-                            body.shift_spans(MACRO_SPAN_STRIDE * (k + 1));
-                        }
-                        let r = self
-                            .resolve_macros(body, visible, parsed, stack)
-                            .map_err(|(m, _)| (m, span.start));
-                        stack.pop();
-                        r?
-                    }
-                    _ => {
-                        return Err((
-                            format!("Undefined macro '{name}' used in filter."),
-                            span.start,
-                        ))
-                    }
-                }
-            }
-            c @ Expr::Check(_) => c,
-        })
-    }
-
     fn build(&mut self) -> RuleSet {
         // Macros: parse each after list substitution; errors reported per macro.
-        let mut parsed: HashMap<String, Expr> = HashMap::new();
         let macros: Vec<_> = self.col.macros.items.clone();
+        let mut bodies = Vec::with_capacity(macros.len());
         for m in &macros {
             let text = self.substitute_lists(&m.cond.text);
             match parse(&text) {
-                Ok(e) => {
-                    parsed.insert(m.name.clone(), e);
+                Ok(e) => bodies.push(Some(e)),
+                Err(e) => {
+                    bodies.push(None);
+                    self.report(
+                        Code::Error(ErrorCode::CompileCondition),
+                        e.message,
+                        &m.cond_ctx,
+                        &m.cond,
+                        0,
+                        e.offset,
+                    )
                 }
-                Err(e) => self.report(
-                    Code::Error(ErrorCode::CompileCondition),
-                    e.message,
-                    &m.cond_ctx,
-                    &m.cond,
-                    0,
-                    e.offset,
-                ),
             }
         }
-        for m in &macros {
-            let Some(body) = parsed.get(&m.name).cloned() else {
+        let mut table = MacroTable::new(
+            self.col.macros.by_name.clone(),
+            bodies,
+            macros.iter().map(|m| m.index).collect(),
+        );
+        for (k, m) in macros.iter().enumerate() {
+            let Some(body) = table.body(k).cloned() else {
                 continue;
             };
             // As Falco: the path starts empty, a macro sees itself only when redefined.
-            let mut stack = Vec::new();
-            if let Err((msg, off)) = self.resolve_macros(body, m.visibility, &parsed, &mut stack) {
+            let mut size = 0;
+            if let Err((msg, off)) = table.check(&body, 0, 0, m.visibility, &mut size) {
                 self.report(
                     Code::Error(ErrorCode::Validate),
                     msg,
@@ -792,9 +644,9 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            let mut stack = Vec::new();
-            let ast = match self.resolve_macros(ast, usize::MAX, &parsed, &mut stack) {
-                Ok(a) => a,
+            let checked = table.check(&ast, 0, 0, usize::MAX, &mut self.expanded_size);
+            let ast = match checked {
+                Ok(()) => table.expand(&ast, 0),
                 Err((msg, off)) => {
                     self.report_in(
                         Code::Error(ErrorCode::Validate),
@@ -907,8 +759,8 @@ impl Builder<'_> {
             });
         }
 
-        for m in &macros {
-            if !self.macro_used.get(&m.name).copied().unwrap_or(false) {
+        for (k, m) in macros.iter().enumerate() {
+            if !table.used[k] {
                 self.col.warn(
                     WarningCode::UnusedMacro,
                     "Macro not referred to by any other rule/macro",
@@ -946,10 +798,11 @@ impl Builder<'_> {
         }
         let macro_desc = macros
             .iter()
-            .map(|m| MacroDescription {
+            .enumerate()
+            .map(|(k, m)| MacroDescription {
                 name: m.name.clone(),
                 condition: m.cond.text.clone(),
-                used: self.macro_used.get(&m.name).copied().unwrap_or(false),
+                used: table.used[k],
             })
             .collect();
         // Macros that several rules use are evaluated once per event.
@@ -971,14 +824,6 @@ fn compiled_items(col: &Collector, l: &crate::reader::ListInfo) -> Vec<String> {
     }
     out
 }
-
-/// The deepest an expanded condition may be (operators and macros; Falco's own rules nest a
-/// few dozen levels).
-const MAX_EXPANDED_DEPTH: usize = 500;
-
-/// Spans of an expanded macro body are shifted by `(k + 1) * MACRO_SPAN_STRIDE`, `k` being
-/// the macro's index: far above any condition's length, so an offset names its text.
-const MACRO_SPAN_STRIDE: usize = 1 << 40;
 
 fn unsafe_na_warnings(b: &mut Builder<'_>, ast: &Expr, r: &crate::reader::RuleInfo) {
     let mut found = false;

@@ -406,9 +406,17 @@ fn parse_strict(text: &str) -> Result<Documents, YamlError> {
 /// and line breaks are folded), so the value is aligned with the source character by
 /// character, skipping the source's extra blanks.
 pub fn value_pos(text: &str, scalar: &Node, value_offset: usize) -> Pos {
+    match value_source_offset(text, scalar, value_offset) {
+        Some(i) => offset_pos(text, i),
+        None => scalar.pos,
+    }
+}
+
+/// [`value_pos`]'s byte offset in `text`; `None` when `scalar` is not a scalar.
+pub fn value_source_offset(text: &str, scalar: &Node, value_offset: usize) -> Option<usize> {
     let (value, style) = match &scalar.kind {
         NodeKind::Scalar(v, s) => (v.as_str(), *s),
-        _ => return scalar.pos,
+        _ => return None,
     };
     let src = text.as_bytes();
     let mut i = scalar.pos.offset.min(src.len());
@@ -453,7 +461,48 @@ pub fn value_pos(text: &str, scalar: &Node, value_offset: usize) -> Pos {
     {
         i += 1;
     }
-    offset_pos(text, i)
+    Some(i)
+}
+
+/// The line starts of a text, for [`offset_pos`] without counting lines from the start at
+/// every call (a file with thousands of diagnostics took seconds).
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`.
+    pub fn new(text: &str) -> LineIndex {
+        LineIndex {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, c)| c == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// [`offset_pos`] of `offset` in `text`, the text this index was built from.
+    pub fn pos(&self, text: &str, offset: usize) -> Pos {
+        let offset = offset.min(text.len());
+        let before = self.newlines.partition_point(|&n| n < offset);
+        let line_start = match before {
+            0 => 0,
+            k => self.newlines[k - 1] + 1,
+        };
+        let col = text
+            .get(line_start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(offset - line_start)
+            + 1;
+        Pos {
+            offset,
+            line: before + 1,
+            col,
+        }
+    }
 }
 
 /// The 1-based line and column of a byte offset.

@@ -87,11 +87,13 @@ impl SourcedText {
         }
     }
 
-    /// The file and position of `offset` in `text`, when it falls in a known piece.
-    pub fn locate(&self, texts: &[String], offset: usize) -> Option<(usize, Pos)> {
+    /// The file of `offset` in `text`, when it falls in a known piece, and its byte offset
+    /// in that file (or the position of the piece's node when it is not a scalar).
+    pub fn locate(&self, texts: &[String], offset: usize) -> Option<(usize, Result<usize, Pos>)> {
         let (start, file, node) = self.pieces.iter().rev().find(|(o, _, _)| *o <= offset)?;
         let content = texts.get(*file)?;
-        Some((*file, crate::yaml::value_pos(content, node, offset - start)))
+        let at = crate::yaml::value_source_offset(content, node, offset - start).ok_or(node.pos);
+        Some((*file, at))
     }
 }
 
