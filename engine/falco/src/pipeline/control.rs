@@ -7,6 +7,7 @@ use crate::config::Loaded;
 use crate::load::{load_config, load_rules};
 use crate::source::kmod::Control;
 use crate::source::{mask, Running};
+use crossbeam_channel::{bounded, Receiver, TryRecvError};
 use falco_sinsp::fields::SyscallCatalog;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -37,29 +38,82 @@ impl Signals {
     }
 }
 
-/// Configuration and rules again, through the startup path; the live source is then told the
-/// events the new rules need. On error the caller keeps the running rules.
+/// What a reload loaded: the detection to swap in and the events its rules need.
+pub(super) struct Reloaded {
+    detection: Detection,
+    mask: ringbuf_abi::ioctl::EventMask,
+}
+
+/// A reload loading on a thread of its own, so that the event loop keeps moving events (and
+/// the running rules keep alerting) while a large or slow rules file is read and compiled; the
+/// loop swaps the result in when it is ready ([`Reloader::poll`], then [`apply`]). A request
+/// made while a load runs starts one more load when it ends: the files may have changed after
+/// the running load read them.
+#[derive(Default)]
+pub(super) struct Reloader {
+    running: Option<Receiver<Result<Reloaded, String>>>,
+    again: bool,
+}
+
+impl Reloader {
+    /// Asks for a reload: starts loading now, or once the load in progress ends.
+    pub(super) fn request(&mut self, cli: &Cli, hostname: &str) {
+        if self.running.is_some() {
+            self.again = true;
+            return;
+        }
+        log::info!("reload: loading the configuration and rules");
+        let (tx, rx) = bounded(1);
+        let (cli, hostname) = (cli.clone(), hostname.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("reload".to_string())
+            .spawn(move || {
+                let _ = tx.send(load(&cli, &hostname));
+            });
+        match spawned {
+            Ok(_) => self.running = Some(rx),
+            Err(e) => {
+                let (tx, rx) = bounded(1);
+                let _ = tx.send(Err(format!("cannot start the reload thread: {e}")));
+                self.running = Some(rx);
+            }
+        }
+    }
+
+    /// The result of the load in progress once it has ended; starts the one asked for
+    /// meanwhile.
+    pub(super) fn poll(&mut self, cli: &Cli, hostname: &str) -> Option<Result<Reloaded, String>> {
+        let result = match self.running.as_ref()?.try_recv() {
+            Ok(r) => r,
+            Err(TryRecvError::Empty) => return None,
+            Err(TryRecvError::Disconnected) => {
+                Err("the reload thread ended without a result".into())
+            }
+        };
+        self.running = None;
+        if std::mem::take(&mut self.again) {
+            self.request(cli, hostname);
+        }
+        Some(result)
+    }
+}
+
+/// Configuration and rules again, through the startup path, with the events the new rules
+/// need. Runs on the reload thread.
 ///
-/// Two more refusals protect the running rules from a file caught mid-edit: a reload whose
-/// files changed while they were read (tried once more after a pause, then refused), and one
-/// that enables no rule where `enabled_now` rules run (an editor's truncate-then-write seen
-/// between the two).
-pub(super) fn reload(
-    cli: &Cli,
-    catalog: &SyscallCatalog,
-    hostname: &str,
-    source: &Running,
-    enabled_now: usize,
-) -> Result<Detection, String> {
+/// Files that changed while they were read are read once more after a pause, then refused
+/// (a file caught mid-edit).
+fn load(cli: &Cli, hostname: &str) -> Result<Reloaded, String> {
+    let catalog = SyscallCatalog::new();
     let mut attempt = 0;
-    let (loaded, d) = loop {
+    let (loaded, detection) = loop {
         // Taken once the configuration is read: a configuration caught mid-write almost
         // always fails to parse; the rules, read next, are covered whole.
         let loaded = load_config(cli).map_err(|e| e.to_string())?;
         let watched = watched_files(&loaded);
         let before = fingerprint(&watched);
-        let ruleset = load_rules(cli, &loaded, catalog)?;
-        let d = Detection::new(&loaded, ruleset, catalog, hostname)?;
+        let ruleset = load_rules(cli, &loaded, &catalog)?;
+        let d = Detection::new(&loaded, ruleset, &catalog, hostname)?;
         if fingerprint(&watched) == before {
             break (loaded, d);
         }
@@ -73,17 +127,30 @@ pub(super) fn reload(
         }
         std::thread::sleep(SETTLE);
     };
-    if enabled_now > 0 && d.ruleset.num_enabled() == 0 {
+    let mask = mask::event_mask(&detection.ruleset, &loaded.config.base_syscalls);
+    Ok(Reloaded { detection, mask })
+}
+
+/// Takes a loaded reload into use: the live source is told the events the new rules need and
+/// the detection is returned for the loop to swap in. On error the caller keeps the running
+/// rules: a reload that enables no rule where `enabled_now` rules run (an editor's
+/// truncate-then-write seen between the two) is refused.
+pub(super) fn apply(
+    reloaded: Reloaded,
+    source: &Running,
+    enabled_now: usize,
+) -> Result<Detection, String> {
+    let Reloaded { detection, mask } = reloaded;
+    if enabled_now > 0 && detection.ruleset.num_enabled() == 0 {
         return Err(format!(
             "the new rules enable no rule where {enabled_now} were enabled (an empty or \
              half-written file?); refused"
         ));
     }
     if let Running::Live(l) = source {
-        let mask = mask::event_mask(&d.ruleset, &loaded.config.base_syscalls);
         let _ = l.control.send(Control::SetMask(Box::new(mask)));
     }
-    Ok(d)
+    Ok(detection)
 }
 
 /// Loads a reload tries before refusing files that keep changing under it.

@@ -116,6 +116,7 @@ pub fn run(
     let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
     let mut detection = Arc::new(detection);
     let mut ticker = Ticker::new(&loaded, &source, hub.clone());
+    let mut reloader = control::Reloader::default();
     let deadline = cli
         .duration_secs
         // A duration past what an Instant can hold means no deadline, not a panic.
@@ -161,32 +162,31 @@ pub fn run(
                 outputs.reopen();
             }
             if signals.reload.swap(false, Ordering::Relaxed) {
-                match control::reload(
-                    cli,
-                    &catalog,
-                    &hostname,
-                    &source,
-                    detection.ruleset.num_enabled(),
-                ) {
-                    Ok(d) => {
-                        log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
-                        hub.set_rules(d.ruleset.rules().iter());
-                        reload_ts = stage::now_ns();
-                        // Units already handed out keep the ruleset they were built with.
-                        detection = Arc::new(d);
-                    }
-                    Err(e) => {
-                        log::error!("reload failed, keeping the running rules: {e}");
-                        stage.internal_alert(
-                            &detection,
-                            "Falco internal: hot restart failure",
-                            Priority::Error,
-                            &format!(
-                                "Falco internal: reload failed, keeping the running rules: {}",
-                                e.replace('\n', " ")
-                            ),
-                        );
-                    }
+                reloader.request(cli, &hostname);
+            }
+            let reloaded = reloader.poll(cli, &hostname).map(|r| {
+                r.and_then(|r| control::apply(r, &source, detection.ruleset.num_enabled()))
+            });
+            match reloaded {
+                None => {}
+                Some(Ok(d)) => {
+                    log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
+                    hub.set_rules(d.ruleset.rules().iter());
+                    reload_ts = stage::now_ns();
+                    // Units already handed out keep the ruleset they were built with.
+                    detection = Arc::new(d);
+                }
+                Some(Err(e)) => {
+                    log::error!("reload failed, keeping the running rules: {e}");
+                    stage.internal_alert(
+                        &detection,
+                        "Falco internal: hot restart failure",
+                        Priority::Error,
+                        &format!(
+                            "Falco internal: reload failed, keeping the running rules: {}",
+                            e.replace('\n', " ")
+                        ),
+                    );
                 }
             }
             if last_publish.elapsed() >= metrics::PUBLISH_EVERY {
