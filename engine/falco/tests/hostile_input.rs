@@ -1,4 +1,4 @@
-//! Hostile and unlucky inputs (issue #21, items 1-5): each runs `falco` or `falco-inspect` in
+//! Hostile and unlucky inputs (issue #21, items 1-6): each runs `falco` or `falco-inspect` in
 //! a child with 1 GiB of address space and a time limit, and must end with exit code 1 and a
 //! message naming where the problem is (or succeed, where the input is valid), never with a
 //! signal (a stack overflow's abort, an allocation failure), a panic's 101 or a hang.
@@ -49,6 +49,17 @@ impl Outcome {
 /// Runs `program args` under the memory cap with `stdout` as its standard output (a file
 /// in a fresh directory when `None`), killing it after [`TIME_LIMIT`].
 fn capped_to(program: &str, args: &[&str], stdout: Option<Stdio>) -> Outcome {
+    capped_with(program, args, stdout, MEMORY_KIB, TIME_LIMIT)
+}
+
+/// [`capped_to`] with another memory cap (KiB) and time limit.
+fn capped_with(
+    program: &str,
+    args: &[&str],
+    stdout: Option<Stdio>,
+    memory_kib: u64,
+    time_limit: Duration,
+) -> Outcome {
     let dir = tempfile::tempdir().expect("tempdir");
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
@@ -56,7 +67,7 @@ fn capped_to(program: &str, args: &[&str], stdout: Option<Stdio>) -> Outcome {
         .unwrap_or_else(|| Stdio::from(std::fs::File::create(&out_path).expect("stdout file")));
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -v {MEMORY_KIB} && exec \"$0\" \"$@\""))
+        .arg(format!("ulimit -v {memory_kib} && exec \"$0\" \"$@\""))
         .arg(program)
         .args(args)
         .current_dir(REPO)
@@ -71,10 +82,10 @@ fn capped_to(program: &str, args: &[&str], stdout: Option<Stdio>) -> Outcome {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        if start.elapsed() > TIME_LIMIT {
+        if start.elapsed() > time_limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{program} {args:?} ran for more than {TIME_LIMIT:?}");
+            panic!("{program} {args:?} ran for more than {time_limit:?}");
         }
         std::thread::sleep(Duration::from_millis(20));
     };
@@ -208,6 +219,72 @@ fn a_chain_of_macros_does_not_overflow_the_stack() {
     // A chain of 100 is fine.
     let short = write(dir.path(), "short.yaml", &macro_chain(100));
     capped(FALCO, &["-V", s(&short)]).succeeded();
+}
+
+/// Macros `d0`..`d{n}`, each `d{i}` being `d{i-1} or d{i-1}`: the last one expands to 2^n
+/// copies of `d0`.
+fn doubling_macros(n: usize) -> String {
+    let mut text = String::from("- macro: d0\n  condition: evt.type = open\n");
+    for i in 1..=n {
+        text.push_str(&format!(
+            "- macro: d{i}\n  condition: d{} or d{}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    text + &rule(&format!("d{n}"))
+}
+
+#[test]
+fn macro_expansion_is_linear_and_capped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 50,000 macros, each nested too deep but the first 500: main took minutes (every error
+    // counted the lines from the file's start, every macro re-walked its chain).
+    let chain = write(dir.path(), "chain.yaml", &macro_chain(50_000));
+    let o = capped(FALCO, &["-V", s(&chain)]);
+    let head = &o.stdout[..o.stdout.len().min(2000)];
+    assert_eq!(o.code, Some(1), "{head}{}", o.stderr);
+    assert!(
+        o.stdout.contains(
+            "the condition is nested more than 500 levels deep once its macros are expanded"
+        ),
+        "{head}"
+    );
+
+    // Doubling macros reached gigabytes; the size limit refuses them at once, at the first
+    // macro past it and at the rule.
+    let double = write(dir.path(), "double.yaml", &doubling_macros(60));
+    let o = capped(FALCO, &["-V", s(&double)]);
+    let head = &o.stdout[..o.stdout.len().min(3000)];
+    assert_eq!(o.code, Some(1), "{head}{}", o.stderr);
+    let limit = "the condition expands to more than 4000000 nodes and list values once its macros are expanded";
+    assert!(o.stdout.contains(limit), "{head}");
+    // d21 is the first over the limit (2^21 checks and 2^21 - 1 `or`s).
+    assert!(o.stdout.contains("double.yaml:43:8)"), "{head}");
+    assert!(o.stdout.contains("condition: d20 or d20"), "{head}");
+    // At start-up too, with the rule's position.
+    let cfg = config(dir.path(), &double, "");
+    let o = capped(FALCO, &["-c", s(&cfg), "--dry-run"]);
+    o.refused(limit);
+    // Fewer levels are within the limit and load.
+    let fits = write(dir.path(), "fits.yaml", &doubling_macros(16));
+    capped(FALCO, &["-V", s(&fits)]).succeeded();
+}
+
+#[test]
+fn a_list_used_many_times_loads_fast() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A 1,000-item list referenced 2,000 times in one condition: each substitution copied the
+    // whole condition (12 to 18 s on main, more than a minute under the memory cap).
+    let items: Vec<String> = (0..1000).map(|i| format!("/usr/bin/p{i}")).collect();
+    let uses = vec!["proc.exe in (big)"; 2000].join(" or ");
+    let text = format!(
+        "- list: big\n  items: [{}]\n- macro: uses\n  condition: {uses}\n{}",
+        items.join(", "),
+        rule("evt.type = open and uses")
+    );
+    let file = write(dir.path(), "list.yaml", &text);
+    capped(FALCO, &["-V", s(&file)]).succeeded();
 }
 
 #[test]

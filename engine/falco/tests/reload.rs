@@ -205,3 +205,64 @@ fn rules_file_change_reloads_and_metrics_are_emitted() {
     let got: Vec<String> = seen.into_iter().chain(stdout.iter()).collect();
     assert!(count(&got, "SUDOERS ") >= 1, "{got:#?}");
 }
+
+/// A slow reload (a rules file that takes seconds to compile) loads beside the event loop:
+/// the events written after the SIGHUP are evaluated under the running rules, and alert, while
+/// the new ones load; the capture ends and the engine with it before the load has finished
+/// (on main the loop loaded first: "reloaded" came before part 2 was read).
+#[test]
+fn events_keep_flowing_during_a_slow_reload() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules.yaml");
+    let (plain, _) = capture();
+    std::fs::write(&rules, SHADOW_RULE).expect("rules");
+    let cfg = write_config(dir.path(), &rules, "watch_config_files: false\n");
+    let full = dir.path().join("full.scap");
+    std::fs::write(&full, &plain).expect("plain capture");
+    let out = spawn_falco(&cfg, &full).wait_with_output().expect("runs");
+    let baseline = String::from_utf8_lossy(&out.stdout).to_string();
+    let base_lines: Vec<String> = baseline.lines().map(str::to_string).collect();
+    let shadow_total = count(&base_lines, "SHADOW ");
+    assert!(shadow_total >= 4, "{baseline}");
+
+    // The same rule, plus a condition of two million list values: seconds to compile.
+    let items: Vec<String> = (0..1000).map(|i| format!("/usr/bin/p{i}")).collect();
+    let uses = vec!["proc.exe in (big)"; 2000].join(" or ");
+    let slow = format!(
+        "{SHADOW_RULE}\n- list: big\n  items: [{}]\n- macro: uses\n  condition: {uses}\n- rule: filler\n  desc: d\n  condition: evt.type = open and uses\n  output: FILLER %proc.name\n  priority: WARNING\n",
+        items.join(", ")
+    );
+
+    let fifo = fifo(dir.path(), "capture.fifo");
+    let mut child = spawn_falco(&cfg, &fifo);
+    let pid = child.id() as libc::pid_t;
+    let stdout = lines_of(child.stdout.take().expect("stdout"));
+    let stderr = lines_of(child.stderr.take().expect("stderr"));
+    let mut writer = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open fifo");
+    let half = plain.len() / 2;
+    writer.write_all(&plain[..half]).expect("part 1");
+    writer.flush().expect("flush");
+    let mut errs = Vec::new();
+    std::fs::write(&rules, slow).expect("rules");
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    wait_for(&stderr, "reload: loading", &mut errs);
+    writer.write_all(&plain[half..]).expect("part 2");
+    drop(writer);
+
+    let status = child.wait().expect("exits");
+    errs.extend(stderr.iter());
+    assert!(status.success(), "{errs:#?}");
+    assert!(
+        !errs
+            .iter()
+            .any(|l| l.contains("reloaded") || l.contains("reload failed")),
+        "the reload ended before the capture did: {errs:#?}"
+    );
+    // Every event was evaluated, by the running rules: every shadow read alerted once.
+    let got: Vec<String> = stdout.iter().collect();
+    assert_eq!(count(&got, "SHADOW "), shadow_total, "{got:#?}");
+}
