@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use crate::ast::{Expr, Op, Rhs};
 use crate::compile::Compiler;
@@ -12,7 +13,7 @@ use crate::expand::{quote_item, ListTable, MacroTable, MACRO_SPAN_STRIDE};
 use crate::field::FieldCatalog;
 use crate::output::compile_output;
 use crate::parser::parse;
-use crate::reader::{Collector, Ctx, Entry, ExceptionInfo, RawDiag, SourcedText};
+use crate::reader::{Collector, Ctx, Entry, ExceptionInfo, MacroInfo, RawDiag, SourcedText};
 use crate::ruleset::{ListDescription, MacroDescription, Rule, RuleSet};
 
 /// One rules file's name and content.
@@ -197,7 +198,7 @@ fn load_marked(
     opts: &LoadOptions,
 ) -> (RuleSet, LoadResult, BTreeSet<usize>) {
     let mut col = Collector::default();
-    let texts: Vec<String> = files.iter().map(|f| f.content.clone()).collect();
+    let texts: Vec<&str> = files.iter().map(|f| f.content.as_str()).collect();
     for (i, f) in files.iter().enumerate() {
         match crate::yaml::parse(&f.content) {
             Err(e) => {
@@ -229,6 +230,7 @@ fn load_marked(
         list_used: HashMap::new(),
         lines: vec![None; texts.len()],
         lists: None,
+        macro_infos: Rc::from(Vec::new()),
         expanded_size: 0,
     };
     let rs = b.build();
@@ -289,12 +291,14 @@ fn load_marked(
 
 struct Builder<'a> {
     col: &'a mut Collector,
-    texts: &'a [String],
+    texts: &'a [&'a str],
     catalog: &'a dyn FieldCatalog,
     list_used: HashMap<String, bool>,
     /// Line starts of each file, built when a diagnostic needs them.
     lines: Vec<Option<crate::yaml::LineIndex>>,
     lists: Option<ListTable>,
+    /// The macros, taken from the collector by [`Builder::build`].
+    macro_infos: Rc<[MacroInfo]>,
     /// Nodes and list values of the rules' expanded conditions so far.
     expanded_size: usize,
 }
@@ -435,7 +439,7 @@ impl Builder<'_> {
 
     /// Line and column of byte `offset` of file `f`.
     fn line_pos(&mut self, f: usize, offset: usize) -> crate::yaml::Pos {
-        let text = self.texts.get(f).map(String::as_str).unwrap_or("");
+        let text = self.texts.get(f).copied().unwrap_or("");
         self.lines[f]
             .get_or_insert_with(|| crate::yaml::LineIndex::new(text))
             .pos(text, offset)
@@ -485,7 +489,7 @@ impl Builder<'_> {
     ) {
         if offset >= MACRO_SPAN_STRIDE {
             let k = offset / MACRO_SPAN_STRIDE - 1;
-            if let Some(m) = self.col.macros.items.get(k).cloned() {
+            if let Some(m) = self.macro_infos.get(k).cloned() {
                 let at = self.written_offset(&m.cond.text, offset % MACRO_SPAN_STRIDE);
                 let mut ctx = ctx.clone();
                 if let Some(l) = m.ctx.locs.last() {
@@ -533,9 +537,12 @@ impl Builder<'_> {
 
     fn build(&mut self) -> RuleSet {
         // Macros: parse each after list substitution; errors reported per macro.
-        let macros: Vec<_> = self.col.macros.items.clone();
+        // Taken, not copied (a 10 MB file has tens of thousands): diagnostics inside expanded
+        // macros find them in `self.macro_infos`.
+        let macros: Rc<[MacroInfo]> = std::mem::take(&mut self.col.macros.items).into();
+        self.macro_infos = macros.clone();
         let mut bodies = Vec::with_capacity(macros.len());
-        for m in &macros {
+        for m in macros.iter() {
             let text = self.substitute_lists(&m.cond.text);
             match parse(&text) {
                 Ok(e) => bodies.push(Some(e)),
@@ -578,8 +585,9 @@ impl Builder<'_> {
         let mut rules = Vec::new();
         // Subtree ids across every rule, for share_subtrees below.
         let mut subtree_keys = Some(crate::compile::SubtreeKeys::default());
-        let infos: Vec<_> = self.col.rules.items.clone();
-        for r in infos.iter().filter(|r| !r.unknown_source) {
+        let infos = std::mem::take(&mut self.col.rules.items);
+        // By value: each rule's reading is freed once it is compiled.
+        for r in infos.into_iter().filter(|r| !r.unknown_source) {
             let mut exception_fields = BTreeSet::new();
             let cond_text = if r.exceptions.is_empty() {
                 r.cond.text.clone()
@@ -698,9 +706,9 @@ impl Builder<'_> {
                     continue;
                 }
             };
-            deprecated_output_warnings(self, &output, r);
-            unsafe_na_warnings(self, &ast, r);
-            deprecated_field_warnings(self, &ast, r);
+            deprecated_output_warnings(self, &output, &r);
+            unsafe_na_warnings(self, &ast, &r);
+            deprecated_field_warnings(self, &ast, &r);
             let mut compiler =
                 Compiler::sharing(self.catalog, subtree_keys.take().unwrap_or_default());
             let compiled = compiler.compile(&ast);
@@ -768,33 +776,40 @@ impl Builder<'_> {
                 );
             }
         }
-        let lists: Vec<_> = self.col.lists.items.clone();
         // A list named among the items of a later list counts as used (Falco's
         // `compile_list_infos`), even when that later list is itself unused.
-        for l in &lists {
-            for item in &l.items {
-                if let Some(r) = self.col.lists.get(item) {
-                    if r.index < l.visibility && r.name != l.name {
-                        self.list_used.insert(r.name.clone(), true);
-                    }
-                }
+        let n_lists = self.col.lists.items.len();
+        for i in 0..n_lists {
+            let l = &self.col.lists.items[i];
+            let named: Vec<String> = l
+                .items
+                .iter()
+                .filter_map(|item| self.col.lists.get(item))
+                .filter(|r| r.index < l.visibility && r.name != l.name)
+                .map(|r| r.name.clone())
+                .collect();
+            for name in named {
+                self.list_used.insert(name, true);
             }
         }
-        let mut list_desc = Vec::new();
-        for l in &lists {
+        let mut list_desc = Vec::with_capacity(n_lists);
+        for i in 0..n_lists {
+            let l = &self.col.lists.items[i];
             let used = self.list_used.get(&l.name).copied().unwrap_or(false);
-            if !used {
-                self.col.warn(
-                    WarningCode::UnusedList,
-                    "List not referred to by any other rule/macro",
-                    &l.ctx,
-                );
-            }
-            list_desc.push(ListDescription {
+            let desc = ListDescription {
                 name: l.name.clone(),
                 items: compiled_items(self.col, l),
                 used,
-            });
+            };
+            if !used {
+                let ctx = l.ctx.clone();
+                self.col.warn(
+                    WarningCode::UnusedList,
+                    "List not referred to by any other rule/macro",
+                    &ctx,
+                );
+            }
+            list_desc.push(desc);
         }
         let macro_desc = macros
             .iter()

@@ -13,7 +13,18 @@ use crate::field::FieldCatalog;
 /// [`Compiler::node_keyed`]): the same macro expanded in several rules gets the same id.
 #[derive(Debug, Default)]
 pub struct SubtreeKeys {
-    ids: HashMap<String, u32>,
+    ids: HashMap<Key, u32>,
+}
+
+/// What identifies a subtree: a leaf by its full `Debug` form (quoted values, spans: a macro's
+/// body has the same spans wherever it is expanded; more compact than a copy of a check with a
+/// long list), an `and`/`or`/`not` by its children's ids.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Key {
+    And(Box<[u32]>),
+    Or(Box<[u32]>),
+    Not(u32),
+    Leaf(String),
 }
 
 impl<'a> Compiler<'a> {
@@ -34,9 +45,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// [`Compiler::node`] for a sharing compiler, with the id of `e`. Ids are built bottom
-    /// up, so that equal ids mean equal subtrees: a check by its full `Debug` form (quoted
-    /// values, spans: a macro's body has the same spans wherever it is expanded), an
-    /// `and`/`or`/`not` by its kind and its children's ids.
+    /// up, so that equal ids mean equal subtrees (see [`Key`]).
     pub(super) fn node_keyed(&mut self, e: &Expr) -> Result<(Node, u32), CompileError> {
         let (node, key) = match e {
             Expr::And(c) | Expr::Or(c) => {
@@ -49,14 +58,20 @@ impl<'a> Compiler<'a> {
                     ids.push(id);
                 }
                 let node = flatten(nodes, and);
-                let kind = if and { "and" } else { "or" };
-                (node, format!("{kind}{ids:?}"))
+                let ids = ids.into_boxed_slice();
+                (node, if and { Key::And(ids) } else { Key::Or(ids) })
             }
             Expr::Not(c) => {
                 let (n, id) = self.node_keyed(c)?;
-                (Node::Not(Box::new(n)), format!("not{id}"))
+                (Node::Not(Box::new(n)), Key::Not(id))
             }
-            leaf => (self.node_unkeyed(leaf)?, format!("{leaf:?}")),
+            leaf => {
+                let node = self.node_unkeyed(leaf)?;
+                if self.keys.is_none() {
+                    return Ok((node, 0));
+                }
+                (node, Key::Leaf(format!("{leaf:?}")))
+            }
         };
         let Some(keys) = self.keys.as_mut() else {
             return Ok((node, 0));

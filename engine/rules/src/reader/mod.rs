@@ -89,9 +89,9 @@ impl SourcedText {
 
     /// The file of `offset` in `text`, when it falls in a known piece, and its byte offset
     /// in that file (or the position of the piece's node when it is not a scalar).
-    pub fn locate(&self, texts: &[String], offset: usize) -> Option<(usize, Result<usize, Pos>)> {
+    pub fn locate(&self, texts: &[&str], offset: usize) -> Option<(usize, Result<usize, Pos>)> {
         let (start, file, node) = self.pieces.iter().rev().find(|(o, _, _)| *o <= offset)?;
-        let content = texts.get(*file)?;
+        let content = *texts.get(*file)?;
         let at = crate::yaml::value_source_offset(content, node, offset - start).ok_or(node.pos);
         Some((*file, at))
     }
