@@ -13,9 +13,9 @@
 //! for the outputs and counts them for the summary. Beside the loop: once a second the drop
 //! monitor and the metrics (`ticker.rs`); signals (`control.rs`): SIGINT/SIGTERM stop, SIGHUP
 //! (or a changed file, `watch.rs`) reloads configuration and rules through the same path as
-//! startup (a failed reload keeps the running ruleset and raises an internal alert; events wait
-//! in the source's queue and the rings meanwhile, so none is lost), SIGUSR1 reopens file
-//! outputs.
+//! startup, on a thread of its own while this loop keeps moving events under the running rules,
+//! and swaps the result in when it is ready (a failed reload keeps the running ruleset and
+//! raises an internal alert), SIGUSR1 reopens file outputs.
 
 pub mod alert;
 pub mod control;
