@@ -321,6 +321,9 @@ pub(crate) struct MacroTable {
     on_path: Vec<bool>,
     /// Referred to by a rule or a macro.
     pub(crate) used: Vec<bool>,
+    /// [`MAX_EXPANDED_DEPTH`] and [`MAX_EXPANDED_SIZE`] (smaller in tests).
+    max_depth: usize,
+    max_size: usize,
 }
 
 /// Nodes and list values of one node, not counting its children.
@@ -366,6 +369,8 @@ impl MacroTable {
             closure_used: vec![false; n],
             on_path: vec![false; n],
             used: vec![false; n],
+            max_depth: MAX_EXPANDED_DEPTH,
+            max_size: MAX_EXPANDED_SIZE,
         }
     }
 
@@ -413,7 +418,7 @@ impl MacroTable {
             }
         }
         match self.measure(body, 1) {
-            Some((h, size)) if h < MAX_EXPANDED_DEPTH => Summary::Fits {
+            Some((h, size)) if h < self.max_depth => Summary::Fits {
                 height: h + 1,
                 size,
                 last_def,
@@ -425,7 +430,7 @@ impl MacroTable {
     /// Height and size of `e` at `depth` levels below a reference, every reference in it
     /// summarised as fitting; `None` when deeper than the limit.
     fn measure(&self, e: &Expr, depth: usize) -> Option<(usize, usize)> {
-        if depth > MAX_EXPANDED_DEPTH {
+        if depth > self.max_depth {
             return None;
         }
         let w = weight(e);
@@ -479,7 +484,7 @@ impl MacroTable {
         visible: usize,
         count: &mut usize,
     ) -> Result<(), ExpandError> {
-        if depth >= MAX_EXPANDED_DEPTH {
+        if depth >= self.max_depth {
             let at = match e {
                 Expr::Identifier { span, .. } => span.start + shift,
                 _ => 0,
@@ -487,7 +492,7 @@ impl MacroTable {
             return Err(depth_error(at));
         }
         *count = count.saturating_add(weight(e));
-        if *count > MAX_EXPANDED_SIZE {
+        if *count > self.max_size {
             return Err(size_error(0));
         }
         match e {
@@ -519,9 +524,9 @@ impl MacroTable {
                     last_def,
                 } = self.summarise(k)
                 {
-                    if depth + height <= MAX_EXPANDED_DEPTH
+                    if depth + height <= self.max_depth
                         && last_def < visible
-                        && count.saturating_add(size) <= MAX_EXPANDED_SIZE
+                        && count.saturating_add(size) <= self.max_size
                     {
                         self.mark_closure(k);
                         *count += size;
@@ -578,6 +583,180 @@ pub(crate) fn stride(k: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The expansion as libsinsp's resolver does it (and this crate did before the summaries):
+    /// every reference re-walked with every check, the path searched linearly for loops.
+    struct Naive<'a> {
+        t: &'a MacroTable,
+        used: Vec<bool>,
+        depth: usize,
+    }
+
+    impl Naive<'_> {
+        fn resolve(
+            &mut self,
+            e: &Expr,
+            shift: usize,
+            visible: usize,
+            path: &mut Vec<usize>,
+            count: &mut usize,
+        ) -> Result<Expr, ExpandError> {
+            if self.depth >= self.t.max_depth {
+                let at = match e {
+                    Expr::Identifier { span, .. } => span.start + shift,
+                    _ => 0,
+                };
+                return Err(depth_error(at));
+            }
+            self.depth += 1;
+            let r = self.resolve_at(e, shift, visible, path, count);
+            self.depth -= 1;
+            r
+        }
+
+        fn resolve_at(
+            &mut self,
+            e: &Expr,
+            shift: usize,
+            visible: usize,
+            path: &mut Vec<usize>,
+            count: &mut usize,
+        ) -> Result<Expr, ExpandError> {
+            *count += weight(e);
+            if *count > self.t.max_size {
+                return Err(size_error(0));
+            }
+            let mut all = |c: &[Expr], s: &mut Self| -> Result<Vec<Expr>, ExpandError> {
+                c.iter()
+                    .map(|x| s.resolve(x, shift, visible, path, count))
+                    .collect()
+            };
+            Ok(match e {
+                Expr::And(c) => Expr::And(all(c, self)?),
+                Expr::Or(c) => Expr::Or(all(c, self)?),
+                Expr::Not(x) => Expr::Not(Box::new(self.resolve(x, shift, visible, path, count)?)),
+                Expr::Check(_) => {
+                    let mut c = e.clone();
+                    if shift != 0 {
+                        c.shift_spans(shift);
+                    }
+                    c
+                }
+                Expr::Identifier { name, span } => {
+                    let at = span.start + shift;
+                    let k =
+                        self.t.by_name.get(name).copied().filter(|&k| {
+                            self.t.def_index[k] < visible && self.t.bodies[k].is_some()
+                        });
+                    let Some(k) = k else {
+                        return Err((format!("Undefined macro '{name}' used in filter."), at));
+                    };
+                    if path.contains(&k) {
+                        return Err((format!("reference loop in macro '{name}'"), at));
+                    }
+                    self.used[k] = true;
+                    path.push(k);
+                    let body = self.t.bodies[k].clone().expect("checked");
+                    let r = self
+                        .resolve(&body, stride(k), visible, path, count)
+                        .map_err(|(m, _)| (m, at));
+                    path.pop();
+                    r?
+                }
+            })
+        }
+    }
+
+    /// Random macro graphs (loops, undefined and later-defined macros, bodies that do not
+    /// parse) with small limits: the summarised expansion finds the same first error, marks
+    /// the same macros used and builds the same condition as the naive one.
+    #[test]
+    fn summarised_expansion_matches_the_naive_one() {
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        fn text(next: &mut dyn FnMut(usize) -> usize, n: usize, depth: usize) -> String {
+            let leaf = depth == 0 || next(3) == 0;
+            if leaf {
+                return match next(4) {
+                    0 => "proc.name = x".to_string(),
+                    1 => format!("fd.name in ({})", vec!["a"; next(4) + 1].join(", ")),
+                    2 => "zz".to_string(),
+                    _ => format!("m{}", next(n)),
+                };
+            }
+            match next(3) {
+                0 => format!("not {}", text(next, n, depth - 1)),
+                k => {
+                    let op = if k == 1 { "and" } else { "or" };
+                    let parts: Vec<String> =
+                        (0..next(3) + 1).map(|_| text(next, n, depth - 1)).collect();
+                    format!("({})", parts.join(&format!(" {op} ")))
+                }
+            }
+        }
+        let mut checked = 0;
+        let mut kinds = [0usize; 5];
+        for _ in 0..4000 {
+            let n = next(6) + 1;
+            let by_name: HashMap<String, usize> = (0..n).map(|k| (format!("m{k}"), k)).collect();
+            let bodies: Vec<Option<Expr>> = (0..n)
+                .map(|_| match next(10) {
+                    0 => None,
+                    _ => Some(crate::parser::parse(&text(&mut next, n, 3)).expect("parses")),
+                })
+                .collect();
+            let mut t = MacroTable::new(by_name, bodies, (0..n).collect());
+            t.max_depth = next(12) + 2;
+            t.max_size = next(80) + 3;
+            let mut naive_used = vec![false; n];
+            let mut conditions: Vec<(Expr, usize)> = Vec::new();
+            for k in 0..n {
+                if let Some(b) = t.body(k).cloned() {
+                    conditions.push((b, next(n + 2)));
+                }
+            }
+            for _ in 0..3 {
+                let e = crate::parser::parse(&text(&mut next, n, 3)).expect("parses");
+                conditions.push((e, usize::MAX));
+            }
+            for (e, visible) in conditions {
+                let mut naive = Naive {
+                    t: &t,
+                    used: naive_used.clone(),
+                    depth: 0,
+                };
+                let mut naive_count = 0;
+                let want = naive.resolve(&e, 0, visible, &mut Vec::new(), &mut naive_count);
+                naive_used = naive.used;
+                let mut count = 0;
+                let got = t
+                    .check(&e, 0, 0, visible, &mut count)
+                    .map(|()| t.expand(&e, 0));
+                let kind = match &got {
+                    Ok(_) => 0,
+                    Err((m, _)) if m.starts_with("Undefined") => 1,
+                    Err((m, _)) if m.starts_with("reference loop") => 2,
+                    Err((m, _)) if m.contains("nested") => 3,
+                    Err(_) => 4,
+                };
+                kinds[kind] += 1;
+                assert_eq!(got, want, "{e:?} visible {visible}");
+                assert_eq!(t.used, naive_used, "{e:?} visible {visible}");
+                if got.is_ok() {
+                    assert_eq!(count, naive_count);
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+        // Successes and each error: undefined, loop, too deep, too large.
+        assert!(kinds.iter().all(|&k| k > 200), "{kinds:?}");
+    }
 
     /// The one-pass substitution gives Falco's rebuilt-at-each-occurrence result, origins
     /// included, over conditions made of list names, near-names, blanks, commas and brackets.
