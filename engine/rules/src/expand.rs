@@ -786,4 +786,59 @@ mod tests {
             assert_eq!((ua, &a, &oa), (ub, &b, &ob), "{text:?} with {sub:?}");
         }
     }
+
+    /// Substituting only the lists a condition names, in definition order with the lists
+    /// their items name, gives what trying every list in order gives.
+    #[test]
+    fn word_indexed_substitution_matches_trying_every_list() {
+        let mut seed: u64 = 0x1234_5678_9abc_def1;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let names = ["a", "b", "ab", "c", "a b", "x=y"];
+        let words = ["a", "b", "ab", "c", "x", "y", "q", "\"a b\""];
+        let seps = [" ", ", ", "(", ")", "=", " in (", ""];
+        for _ in 0..20_000 {
+            let n = next(names.len()) + 1;
+            let lists: Vec<(String, Vec<String>)> = (0..n)
+                .map(|i| {
+                    let items = (0..next(3)).map(|_| words[next(words.len())].to_string());
+                    (names[i].to_string(), items.collect())
+                })
+                .collect();
+            let mut text = String::new();
+            for _ in 0..next(8) {
+                text.push_str(words[next(words.len())]);
+                text.push_str(seps[next(seps.len())]);
+            }
+            let table = ListTable::new(lists.clone());
+            let mut got = text.clone();
+            let mut got_origins: Vec<usize> = (0..=text.len()).collect();
+            let mut used = table.substitute(&mut got, Some(&mut got_origins));
+            used.sort_unstable();
+            let mut want = text.clone();
+            let mut want_origins: Vec<usize> = (0..=text.len()).collect();
+            let mut want_used = Vec::new();
+            for (i, (name, _)) in lists.iter().enumerate() {
+                if want.contains(name.as_str())
+                    && resolve_list_in_place(
+                        &mut want,
+                        name,
+                        &table.subs[i],
+                        Some(&mut want_origins),
+                    )
+                {
+                    want_used.push(i);
+                }
+            }
+            assert_eq!(
+                (&got, &got_origins, &used),
+                (&want, &want_origins, &want_used),
+                "{text:?} with {lists:?}"
+            );
+        }
+    }
 }
