@@ -10,22 +10,37 @@
 # versus far longer under TCG), so the guest's dkms finds the Rust build files present.
 # GUEST_PREBUILD=1 leaves them out: the guest's dkms then regenerates them under TCG (slow).
 #
+# GUEST_KERNEL=6.12 builds the other guest: Debian 13's stock kernel (linux-image-amd64 from trixie,
+# 6.12, no CONFIG_RUST, with BTF), without dkms, headers or any Rust toolchain, as on a machine where
+# the package runs on the modern eBPF driver.
+#
 # usage: guest-image.sh            prints the image directory (vmlinuz, initrd.img, root.img)
-# env:   FALCO_GUEST_CACHE (default /var/cache/falco-guest), KV, KPV, MIRROR, GUEST_PREBUILD
+# env:   FALCO_GUEST_CACHE (default /var/cache/falco-guest), GUEST_KERNEL (7.3 or 6.12), KV, KPV, MIRROR,
+#        GUEST_PREBUILD
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-KV=${KV:-7.3.4+deb13-amd64}
-KPV=${KPV:-7.3.4-1~bpo13+1}
+GUEST_KERNEL=${GUEST_KERNEL:-7.3}
+case "$GUEST_KERNEL" in
+  7.3) KV=${KV:-7.3.4+deb13-amd64}; KPV=${KPV:-7.3.4-1~bpo13+1} ;;
+  # Whatever 6.12 trixie carries today (its point releases replace the old ones on the mirror).
+  6.12) KV=trixie-6.12; KPV=linux-image-amd64/trixie ;;
+  *) echo "guest-image.sh: GUEST_KERNEL must be 7.3 or 6.12, not $GUEST_KERNEL" >&2; exit 1 ;;
+esac
 CACHE=${FALCO_GUEST_CACHE:-/var/cache/falco-guest}
 t() { echo "### $(date -u +%T) $*" >&2; }
 die() { echo "guest-image.sh: $*" >&2; exit 1; }
 
 # Packages of the guest. Changing this list, the kernel or the PRE_BUILD script makes a new image.
-PKGS=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,util-linux,less,ca-certificates,apt,dkms
-PKGS=$PKGS,build-essential,rustc,rust-src,bindgen,libclang-dev,flex,bison,bc,libelf-dev,libssl-dev
-PKGS=$PKGS,cpio,openssl,python3,rsync,dwarves,xz-utils,zstd,initramfs-tools
-PREBUILD=${GUEST_PREBUILD:-0}
+PKGS=systemd,systemd-sysv,udev,dbus,kmod,procps,iproute2,util-linux,less,ca-certificates,apt
+if [ "$GUEST_KERNEL" = 6.12 ]; then
+  PKGS=$PKGS,xz-utils,zstd,initramfs-tools
+  PREBUILD=none
+else
+  PKGS=$PKGS,dkms,build-essential,rustc,rust-src,bindgen,libclang-dev,flex,bison,bc,libelf-dev,libssl-dev
+  PKGS=$PKGS,cpio,openssl,python3,rsync,dwarves,xz-utils,zstd,initramfs-tools
+  PREBUILD=${GUEST_PREBUILD:-0}
+fi
 KEY=$(printf '%s\n' "$KV" "$KPV" "$PKGS" "$PREBUILD" "rev2" | cat - "$REPO/dkms/prepare-rust-headers.sh" | sha256sum | cut -c1-12)
 D=$CACHE/deb-guest-$KV-$KEY
 if [ -s "$D/root.img" ] && [ -s "$D/vmlinuz" ] && [ -s "$D/initrd.img" ]; then
@@ -51,7 +66,7 @@ if [ -s "$D/root.img" ] && [ -s "$D/vmlinuz" ] && [ -s "$D/initrd.img" ]; then
 fi
 R=$D/rootfs
 mkdir -p "$D"
-if [ ! -x "$R/usr/bin/rustc" ]; then
+if [ ! -x "$R/usr/bin/apt-get" ] || { [ "$GUEST_KERNEL" = 7.3 ] && [ ! -x "$R/usr/bin/rustc" ]; }; then
   t "debootstrap trixie -> $R (mirror $MIRROR)"
   rm -rf "$R"
   nice debootstrap --variant=minbase --include=$PKGS trixie "$R" "$MIRROR" > "$D/debootstrap.log" 2>&1 ||
@@ -71,7 +86,7 @@ done
 printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"; chmod +x "$R/usr/sbin/policy-rc.d"
 inchroot() { chroot "$R" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 
-t "kernel $KV, headers and linux-source from trixie-backports"
+t "kernel $KV ($KPV)"
 rm -f "$R/etc/apt/sources.list"
 cat > "$R/etc/apt/sources.list.d/debian.sources" <<EOF
 Types: deb
@@ -81,12 +96,22 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
 inchroot apt-get update -q > "$D/chroot-apt.log" 2>&1 || { tail -20 "$D/chroot-apt.log" >&2; die "apt-get update failed"; }
-# linux-image pre-depends on linux-base >= 4.17, which only trixie-backports has.
-inchroot nice apt-get install -y -q --no-install-recommends "linux-image-$KV=$KPV" "linux-headers-$KV=$KPV" \
-    linux-base/trixie-backports "linux-source-${KV%%.*}.$(echo "$KV" | cut -d. -f2)=$KPV" >> "$D/chroot-apt.log" 2>&1 ||
-  { tail -30 "$D/chroot-apt.log" >&2; die "kernel packages failed to install"; }
+if [ "$GUEST_KERNEL" = 6.12 ]; then
+  # Only the kernel: no headers, so nothing could build a module even with dkms.
+  inchroot nice apt-get install -y -q --no-install-recommends "$KPV" >> "$D/chroot-apt.log" 2>&1 ||
+    { tail -30 "$D/chroot-apt.log" >&2; die "kernel packages failed to install"; }
+  KV=$(cd "$R/boot" && ls vmlinuz-* | sed 's/^vmlinuz-//' | sort -V | tail -1)
+  case "$KV" in 6.12.*) ;; *) die "trixie's linux-image-amd64 installed kernel '$KV', not a 6.12";; esac
+  grep -q '^CONFIG_DEBUG_INFO_BTF=y' "$R/boot/config-$KV" || die "kernel $KV has no BTF (CONFIG_DEBUG_INFO_BTF)"
+  if grep -q '^CONFIG_RUST=y' "$R/boot/config-$KV"; then die "kernel $KV has CONFIG_RUST=y: not the kernel this guest is for"; fi
+else
+  # linux-image pre-depends on linux-base >= 4.17, which only trixie-backports has.
+  inchroot nice apt-get install -y -q --no-install-recommends "linux-image-$KV=$KPV" "linux-headers-$KV=$KPV" \
+      linux-base/trixie-backports "linux-source-${KV%%.*}.$(echo "$KV" | cut -d. -f2)=$KPV" >> "$D/chroot-apt.log" 2>&1 ||
+    { tail -30 "$D/chroot-apt.log" >&2; die "kernel packages failed to install"; }
+  [ -e "$R/lib/modules/$KV/build/.config" ] || die "no /lib/modules/$KV/build in the guest"
+fi
 inchroot apt-get clean
-[ -e "$R/lib/modules/$KV/build/.config" ] || die "no /lib/modules/$KV/build in the guest"
 
 if [ "$PREBUILD" = 0 ]; then
   t "dkms PRE_BUILD step (dkms/prepare-rust-headers.sh) in the image chroot"

@@ -9,6 +9,11 @@ exec > >(tee "$OUT/guest-test.log") 2>&1
 DEB=$(ls "$OUT"/falco_*_amd64.deb | head -1)
 N=$(cat "$OUT/N" 2>/dev/null || echo 40)
 KV=$(uname -r)
+# kmod: the guest has dkms and a Rust kernel, the service must run on the module; modern_ebpf: a
+# kernel without Rust and no dkms, the package installed without its recommends, the service on eBPF.
+DRIVER=$(cat "$OUT/DRIVER" 2>/dev/null || echo kmod)
+APT_EXTRA=""
+[ "$DRIVER" = modern_ebpf ] && APT_EXTRA=--no-install-recommends
 EVENTS=/var/log/falco/events.txt
 FAILED=""
 T0=$(date +%s)
@@ -29,9 +34,9 @@ finish() {
 }
 journal_has() { journalctl -q -u falco.service --no-pager -o cat | grep -q -- "$1"; }
 events_has() { [ -f "$EVENTS" ] && grep -q -- "$1" "$EVENTS"; }
-apt_install() { apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }
+apt_install() { apt-get install -y -q $APT_EXTRA -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"; }
 
-step "guest: kernel $KV, package $DEB, $(rustc --version)"
+step "guest: kernel $KV, package $DEB, driver expected: $DRIVER, $(rustc --version 2>/dev/null || echo no rustc)"
 echo "DEBTEST boot: OK kernel=$KV"
 
 step "apt-get install ./$(basename "$DEB")"
@@ -39,9 +44,15 @@ s=$(date +%s)
 cp "$DEB" /root/ && DEB=/root/$(basename "$DEB")
 if apt_install "$DEB"; then ok install "($(( $(date +%s) - s ))s)"; else fail install; finish; fi
 VER=$(dpkg-query -W -f '${Version}' falco)
-dkms status falco
-check dkms-installed bash -c "dkms status -m falco -v $VER -k $KV | grep -q ': installed'"
-check module-file test -n "$(find /lib/modules/$KV -name 'falco.ko*' | head -1)"
+if [ "$DRIVER" = kmod ]; then
+  dkms status falco
+  check dkms-installed bash -c "dkms status -m falco -v $VER -k $KV | grep -q ': installed'"
+  check module-file test -n "$(find /lib/modules/$KV -name 'falco.ko*' | head -1)"
+else
+  check no-dkms bash -c "! command -v dkms"
+  check no-module-file test -z "$(find /lib/modules/$KV -name 'falco.ko*' | head -1)"
+  check kernel-btf test -r /sys/kernel/btf/vmlinux
+fi
 check units-enabled test "$(systemctl is-enabled falco.service falco-kmod.service | sort -u)" = enabled
 check conf-paths grep -q '^  - /etc/falco/falco_rules.local.yaml$' /etc/falco/falco.yaml
 
@@ -52,8 +63,21 @@ grep -A3 '^file_output:' /etc/falco/falco.yaml
 
 step "systemctl start falco"
 if systemctl start falco.service; then ok start; else fail start; journalctl -u falco-kmod -u falco --no-pager | tail -30; finish; fi
-check module-loaded grep -q '^falco ' /proc/modules
-ls -l /dev/falco* | head -3
+if [ "$DRIVER" = kmod ]; then
+  check module-loaded grep -q '^falco ' /proc/modules
+  check driver-kmod wait_for 10 journal_has "engine.kind=kmod"
+  ls -l /dev/falco* | head -3
+else
+  journalctl -u falco-kmod -u falco --no-pager -o cat | head -5
+  check driver-ebpf wait_for 10 journal_has "engine.kind=modern_ebpf"
+  check no-module-loaded bash -c "! grep -q '^falco ' /proc/modules && ! ls /dev/falco* 2>/dev/null"
+  check falco-kmod-unit-ok test "$(systemctl show -P Result falco-kmod.service)" = success
+  # The programs and maps are the engine's file descriptors (nothing pinned).
+  FPID=$(systemctl show -P MainPID falco.service)
+  check bpf-fds wait_for 30 bash -c "ls -l /proc/$FPID/fd 2>/dev/null | grep -q 'bpf-prog' && ls -l /proc/$FPID/fd | grep -q 'bpf-map'"
+  echo "falco $FPID holds $(ls -l /proc/$FPID/fd | grep -c bpf-prog) BPF programs and $(ls -l /proc/$FPID/fd | grep -c bpf-map) maps"
+  check nothing-pinned bash -c "[ -z \"\$(ls -A /sys/fs/bpf 2>/dev/null)\" ]"
+fi
 # The engine is ready once a read of /etc/shadow shows up: retry until then.
 first=0
 for i in $(seq 1 90); do
@@ -160,7 +184,7 @@ fi
 step "reinstall after purge"
 s=$(date +%s)
 if apt_install "$DEB"; then ok install-again "($(( $(date +%s) - s ))s)"; else fail install-again; fi
-check dkms-installed-again bash -c "dkms status -m falco -k $KV | grep -q ': installed'"
+[ "$DRIVER" = kmod ] && check dkms-installed-again bash -c "dkms status -m falco -k $KV | grep -q ': installed'"
 since=$(date +%s)
 check start-again systemctl start falco.service
 check alert-again bash -c "for i in \$(seq 1 60); do cat /etc/shadow >/dev/null; journalctl -q -u falco -o cat --no-pager --since @$since | grep -q 'Sensitive file opened' && exit 0; sleep 1; done; exit 1"
