@@ -152,6 +152,38 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
   fi
   rmmod falco
 fi
+# Parity (tests/parity/README.md): the same workload captured through the module, then through
+# the modern eBPF driver on this same kernel; the host compares the two captures event by event.
+if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ] && [ -x /parity-workload ]; then
+  # parity_capture NAME [falco-inspect flags]: capture the workload's run; prints its root pid and
+  # the gzipped capture between PARITY-BEGIN/END markers for scripts/kmod/parity-compare.py.
+  parity_capture() {
+    pn=$1; shift
+    rm -rf /tmp/par-go /tmp/parity; mkfifo /tmp/par-go
+    /parity-workload /tmp/parity /tmp/par-go & PW=$!
+    # The workload blocks opening the FIFO until the capture is on. The eBPF side keeps to its
+    # tree; the module captures everything and the host keeps the same tree.
+    FALCO_EBPF_ONLY_TREE_OF=$PW /falco-inspect --live "$@" -w /tmp/par-$pn.scap -M 6 > /tmp/par-$pn.out 2>&1 &
+    PC=$!
+    wait_for 'capturing to' /tmp/par-$pn.out || { kill $PC; : > /tmp/par-go; }
+    : > /tmp/par-go
+    wait $PW; prc=$?
+    wait $PC; crc=$?
+    cat /tmp/par-$pn.out
+    echo "=== PARITY-BEGIN $pn $PW"
+    gzip -c /tmp/par-$pn.scap | base64
+    echo "=== PARITY-END $pn"
+    [ $prc = 0 ] && [ $crc = 0 ]
+  }
+  insmod $M
+  run parity-kmod parity_capture kmod
+  rmmod falco
+  if [ -r /sys/kernel/btf/vmlinux ]; then
+    run parity-ebpf parity_capture ebpf --modern-bpf
+  else
+    echo "no /sys/kernel/btf/vmlinux"; result parity-ebpf 1
+  fi
+fi
 # The rule scenarios (tests/scenarios/): recorded one capture each, then live on the default
 # rules; the seed scenario; a benign workload of at least 60 s that must raise no alert.
 if [ "${ENGINE:-1}" = 1 ] && [ -d /scenarios ]; then
