@@ -22,7 +22,7 @@ python3 "$KMOD_REPO/scripts/kmod/parity-compare.py" "${args[@]}" > "$OUT/report.
 rc=$?
 grep '^parity:' "$OUT/report.txt"
 # Per (event, parameter), how many differences, so the list reads at a glance.
-grep '^parity-diff' "$OUT/report.txt" | awk '{print $2, $3, $4, $5}' | sort | uniq -c | sort -rn | head -60
+grep '^parity-diff' "$OUT/report.txt" | awk '{print $2, $3, $4}' | sort | uniq -c | sort -rn | head -60
 echo "parity report: $OUT/report.txt (captures $OUT/kmod.scap, $OUT/ebpf.scap)"
 [ $rc = 0 ] && echo "parity: PASS" || echo "parity: FAIL"
 exit $rc

@@ -8,7 +8,8 @@ them), cut down to the workload's process tree (ROOTPID and its descendants, fro
 process state), and split per process (the n-th process of the tree in A is compared with the n-th
 in B, since processes interleave differently from run to run). Values that differ between any two
 runs are normalised first and said so: pids/tids (mapped to P1, P2, ... in order of appearance),
-user-space addresses, timestamps and durations, inode numbers.
+user-space addresses, timestamps and durations, inode numbers, kernel socket addresses (unix
+socket tuples).
 
 Prints every difference: events only in A or only in B, and for events present in both, each
 parameter whose value differs. With --strict FILE, exits 1 when a difference is not explained in
@@ -74,8 +75,10 @@ def normalise(args, ids):
             v = "<addr>"
         if k in ("pidns_init_start_ts", "start_ts", "ts", "req", "rem") or k.endswith("_ts"):
             v = "<time>"
-        if k in ("ino", "dev") and k == "ino":
+        if k == "ino":
             v = "<ino>"
+        # Unix socket tuples and fd names carry the kernel addresses of the two sockets.
+        v = re.sub(r"\b[0-9a-f]{16}\b", "<kptr>", v)
         kv.append((k, v))
     return kv
 

@@ -161,9 +161,12 @@ static void net(const char *d)
 	close(uc);
 	close(us);
 	unlink(ua.sun_path);
-	// A refused connection (no listener).
+	// A refused connection (no listener), from a fixed port too.
 	a.sin_port = htons(47127);
 	c = socket(AF_INET, SOCK_STREAM, 0);
+	ca.sin_port = htons(47128);
+	setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	bind(c, (struct sockaddr *)&ca, sizeof ca);
 	connect(c, (struct sockaddr *)&a, sizeof a);
 	close(c);
 }
