@@ -8,8 +8,8 @@ them), cut down to the workload's process tree (ROOTPID and its descendants, fro
 process state), and split per process (the n-th process of the tree in A is compared with the n-th
 in B, since processes interleave differently from run to run). Values that differ between any two
 runs are normalised first and said so: pids/tids (mapped to P1, P2, ... in order of appearance),
-user-space addresses, timestamps and durations, inode numbers, kernel socket addresses (unix
-socket tuples).
+user-space addresses and memory sizes, page-fault counts, timestamps, inode numbers, kernel
+socket addresses (unix socket tuples).
 
 Prints every difference: events only in A or only in B, and for events present in both, each
 parameter whose value differs. With --strict FILE, exits 1 when a difference is not explained in
@@ -67,10 +67,13 @@ def split_args(args):
 def normalise(args, ids):
     kv = []
     for k, v in split_args(args):
+        m = re.match(r"\d+", v)
         if k in ("ptid", "pid", "tid", "vtid", "vpid", "pgid", "vpgid", "sid", "reaper_tid") or (
-            k == "res" and re.fullmatch(r"\d+", v) and int(v) in ids
+            k == "res" and m and int(m.group()) in ids
         ):
             v = re.sub(r"\d+", lambda m: ids.get(int(m.group()), "PID?"), v, count=1)
+        if k in ("pgft_maj", "pgft_min"):
+            v = "<faults>"
         if k in ("addr", "brk", "vm_size", "vm_rss", "vm_swap") or re.fullmatch(r"(0x)?[0-9A-Fa-f]{9,}", v):
             v = "<addr>"
         if k in ("pidns_init_start_ts", "start_ts", "ts", "req", "rem") or k.endswith("_ts"):
