@@ -74,7 +74,7 @@ def normalise(args, ids):
             v = re.sub(r"\d+", lambda m: ids.get(int(m.group()), "PID?"), v, count=1)
         if k in ("pgft_maj", "pgft_min"):
             v = "<faults>"
-        if k in ("addr", "brk", "vm_size", "vm_rss", "vm_swap") or re.fullmatch(r"(0x)?[0-9A-Fa-f]{9,}", v):
+        if k in ("addr", "brk", "vm_rss", "vm_swap") or re.fullmatch(r"(0x)?[0-9A-Fa-f]{9,}", v):
             v = "<addr>"
         if k in ("pidns_init_start_ts", "start_ts", "ts", "req", "rem") or k.endswith("_ts"):
             v = "<time>"

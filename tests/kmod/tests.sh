@@ -178,10 +178,11 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ] && [ -x /parity-workload ]; t
   insmod $M
   run parity-kmod parity_capture kmod
   rmmod falco
+  # VARIANT=debug's kernel is built without BTF: no eBPF driver there, so no comparison.
   if [ -r /sys/kernel/btf/vmlinux ]; then
     run parity-ebpf parity_capture ebpf --modern-bpf
   else
-    echo "no /sys/kernel/btf/vmlinux"; result parity-ebpf 1
+    echo "=== SKIP parity-ebpf (this kernel has no BTF: the modern eBPF driver cannot load)"
   fi
 fi
 # The rule scenarios (tests/scenarios/): recorded one capture each, then live on the default
