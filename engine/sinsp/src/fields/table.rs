@@ -396,18 +396,38 @@ field_class! {
 }
 
 field_class! {
-    /// `k8s.*` fields (answered only with a Kubernetes metadata source; none yet).
+    /// `k8s.*` fields: the pod identity CRI runtimes give (labels kubelet sets on sandboxes
+    /// and containers); the rest are the container plugin's deprecated names, never a value.
     K8sField, K8S_FIELDS {
-        PodName "k8s.pod.name" Charbuf N "Kubernetes pod name.";
-        PodId "k8s.pod.id" Charbuf N "Kubernetes pod id (deprecated name of k8s.pod.uid).";
-        PodUid "k8s.pod.uid" Charbuf N "Kubernetes pod UID.";
-        PodSandboxId "k8s.pod.sandbox_id" Charbuf N "Kubernetes pod sandbox id.";
-        PodFullSandboxId "k8s.pod.full_sandbox_id" Charbuf N "Full Kubernetes pod sandbox id.";
-        PodLabel "k8s.pod.label" Charbuf RK "A Kubernetes pod label.";
-        PodLabels "k8s.pod.labels" Charbuf N "Kubernetes pod labels.";
-        PodIp "k8s.pod.ip" Charbuf N "Kubernetes pod IP.";
-        PodCniJson "k8s.pod.cni.json" Charbuf N "Kubernetes pod CNI result.";
-        NsName "k8s.ns.name" Charbuf N "Kubernetes namespace name.";
+        PodName "k8s.pod.name" Charbuf N "The Kubernetes pod name, from the container runtime socket with the container.* fields.";
+        NsName "k8s.ns.name" Charbuf N "The Kubernetes namespace name, from the container runtime socket with the container.* fields.";
+        PodId "k8s.pod.id" Charbuf N "[LEGACY] The Kubernetes pod UID; use k8s.pod.uid.";
+        PodUid "k8s.pod.uid" Charbuf N "The Kubernetes pod UID, e.g. 3e41dc6b-08a8-44db-bc2a-3724b18ab19a.";
+        PodSandboxId "k8s.pod.sandbox_id" Charbuf N "The truncated Kubernetes pod sandbox ID (first 12 characters).";
+        PodFullSandboxId "k8s.pod.full_sandbox_id" Charbuf N "The full Kubernetes pod / sandbox ID.";
+        PodLabel "k8s.pod.label" Charbuf RK "The Kubernetes pod label, e.g. k8s.pod.label[app.kubernetes.io/name].";
+        PodLabels "k8s.pod.labels" Charbuf N "The Kubernetes pod comma-separated key/value labels, e.g. 'foo1:bar1, foo2:bar2'.";
+        PodIp "k8s.pod.ip" Charbuf N "The Kubernetes pod ip (IPv4 only).";
+        PodCniJson "k8s.pod.cni.json" Charbuf N "The Kubernetes pod CNI result, as unparsed JSON.";
+        RcName "k8s.rc.name" Charbuf N "[Deprecated] Replication Controller Name.";
+        RcId "k8s.rc.id" Charbuf N "[Deprecated] Replication Controller ID.";
+        RcLabel "k8s.rc.label" Charbuf RK "[Deprecated] Replication Controller Label.";
+        RcLabels "k8s.rc.labels" Charbuf N "[Deprecated] Replication Controller Labels.";
+        SvcName "k8s.svc.name" Charbuf N "[Deprecated] Service Name.";
+        SvcId "k8s.svc.id" Charbuf N "[Deprecated] Service ID.";
+        SvcLabel "k8s.svc.label" Charbuf RK "[Deprecated] Service Label.";
+        SvcLabels "k8s.svc.labels" Charbuf N "[Deprecated] Service Labels.";
+        NsId "k8s.ns.id" Charbuf N "[Deprecated] Namespace ID.";
+        NsLabel "k8s.ns.label" Charbuf RK "[Deprecated] Namespace Label.";
+        NsLabels "k8s.ns.labels" Charbuf N "[Deprecated] Namespace Labels.";
+        RsName "k8s.rs.name" Charbuf N "[Deprecated] Replica Set Name.";
+        RsId "k8s.rs.id" Charbuf N "[Deprecated] Replica Set ID.";
+        RsLabel "k8s.rs.label" Charbuf RK "[Deprecated] Replica Set Label.";
+        RsLabels "k8s.rs.labels" Charbuf N "[Deprecated] Replica Set Labels.";
+        DeploymentName "k8s.deployment.name" Charbuf N "[Deprecated] Deployment Name.";
+        DeploymentId "k8s.deployment.id" Charbuf N "[Deprecated] Deployment ID.";
+        DeploymentLabel "k8s.deployment.label" Charbuf RK "[Deprecated] Deployment Label.";
+        DeploymentLabels "k8s.deployment.labels" Charbuf N "[Deprecated] Deployment Labels.";
     }
 }
 
@@ -446,7 +466,7 @@ pub static CLASSES: &[FieldClass] = &[
     FieldClass {
         name: "container",
         source: "syscall",
-        desc: "The container the syscall ran in. Without a runtime metadata source only the id and type are known.",
+        desc: "The container the syscall ran in: id and type from the cgroups, the rest from the container runtimes.",
         fields: CONTAINER_FIELDS,
     },
     FieldClass {
@@ -470,7 +490,7 @@ pub static CLASSES: &[FieldClass] = &[
     FieldClass {
         name: "k8s",
         source: "syscall",
-        desc: "Kubernetes metadata (needs a metadata source).",
+        desc: "Kubernetes pod identity from the CRI runtimes' labels.",
         fields: K8S_FIELDS,
     },
 ];

@@ -125,6 +125,10 @@ pub struct State {
     pub interfaces: std::sync::Arc<Interfaces>,
     /// The current event.
     pub meta: EventMeta,
+    /// Where container metadata comes from (live runs with runtimes configured).
+    containers: Option<std::sync::Arc<dyn container::ContainerMetadata>>,
+    /// The metadata of the current event's container, when known.
+    container: Option<std::sync::Arc<container::ContainerInfo>>,
     last_ts: u64,
     deferred: Deferred,
     enters: HashMap<i64, PendingEnter>,
@@ -199,7 +203,32 @@ impl State {
         let _ = cpu;
         self.apply_deferred();
         parse::process(self, rec);
+        self.lookup_container();
         self.meta
+    }
+
+    /// Sets the source of container metadata: from now on each event of a containerized
+    /// thread reads (or requests) its container's metadata.
+    pub fn set_container_metadata(&mut self, source: std::sync::Arc<dyn container::ContainerMetadata>) {
+        self.containers = Some(source);
+    }
+
+    /// The metadata of the current event's container, when known.
+    pub fn container(&self) -> Option<&std::sync::Arc<container::ContainerInfo>> {
+        self.container.as_ref()
+    }
+
+    /// One cache read per event of a containerized thread; host threads cost a comparison.
+    fn lookup_container(&mut self) {
+        self.container = None;
+        let Some(src) = &self.containers else { return };
+        let Some(t) = self.threads.get(self.meta.tid) else {
+            return;
+        };
+        if t.container_id.is_empty() || t.container_id == "host" {
+            return;
+        }
+        self.container = src.get_or_request(&t.container_id, t.container_type);
     }
 
     /// Sets [`State::meta`] for `rec` without changing any table: for a viewer showing an

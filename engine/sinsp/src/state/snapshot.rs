@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use ringbuf_abi::{ParamType, Record};
 
+use super::container::ContainerInfo;
 use super::fd::FdInfo;
 use super::ifaddr::Interfaces;
 use super::thread::ThreadInfo;
@@ -43,6 +44,8 @@ pub trait StateView {
     fn fd_types(&self, pid: i64, out: &mut Vec<&'static str>) -> bool;
     /// What processing the current event found out.
     fn meta(&self) -> EventMeta;
+    /// The runtime's metadata of the current event's container, when known.
+    fn container(&self) -> Option<&ContainerInfo>;
 
     /// The main thread of `t`'s process (`t` itself when it is the main thread).
     fn main_thread<'a>(&'a self, t: &'a ThreadInfo) -> Option<&'a ThreadInfo> {
@@ -135,6 +138,9 @@ impl StateView for State {
     fn meta(&self) -> EventMeta {
         self.meta
     }
+    fn container(&self) -> Option<&ContainerInfo> {
+        State::container(self).map(|c| &**c)
+    }
 }
 
 /// The costly, optional parts of a snapshot, each needed by only a few fields: a capture
@@ -208,6 +214,8 @@ pub struct EventSnapshot {
     fd_types: (i64, bool, Vec<&'static str>),
     /// Every fd of the event's process (`fd.types[N]` reads any of them).
     proc_fds: Vec<Arc<FdInfo>>,
+    /// The event's container metadata, shared with the runtime cache.
+    container: Option<Arc<ContainerInfo>>,
 }
 
 impl EventSnapshot {
@@ -230,6 +238,7 @@ impl EventSnapshot {
         cache: &mut CaptureCache,
     ) {
         self.meta = state.meta;
+        self.container.clone_from(&state.container().cloned());
         self.fds.clear();
         self.fd_counts.clear();
         self.process_threads.clear();
@@ -491,5 +500,8 @@ impl StateView for EventSnapshot {
     }
     fn meta(&self) -> EventMeta {
         self.meta
+    }
+    fn container(&self) -> Option<&ContainerInfo> {
+        self.container.as_deref()
     }
 }

@@ -165,11 +165,12 @@ impl EventFields for EventContext<'_> {
             FieldId::Proc(f) => self.extract_proc(f, arg, sink),
             FieldId::User(f) => self.extract_user(f, sink),
             FieldId::Group(f) => self.extract_group(f, sink),
-            FieldId::Container(f) => self.extract_container(f, sink),
+            FieldId::Container(f) => self.extract_container(f, arg, sink),
+            FieldId::K8s(f) => self.extract_k8s(f, arg, sink),
             FieldId::Fd(F::Types) => self.extract_fd_types(arg, sink),
             FieldId::Fd(f) => self.extract_fd(f, sink),
             FieldId::FsPath(f) => self.extract_fspath(f, sink),
-            FieldId::Fdlist(_) | FieldId::K8s(_) => false,
+            FieldId::Fdlist(_) => false,
         }
     }
 

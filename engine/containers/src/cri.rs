@@ -1,0 +1,509 @@
+//! CRI client (containerd, CRI-O): the few `runtime.v1.RuntimeService` calls metadata needs,
+//! over the runtime's unix socket. The messages are declared here with the field numbers of
+//! the CRI API's `api.proto` (only the fields read), so the build needs no `protoc`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use falco_sinsp::state::container::{ContainerInfo, ContainerMount};
+use hyper_util::rt::TokioIo;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::docker::{short_id, LABEL_MAX_LEN};
+use crate::RuntimeError;
+
+/// `runtime.v1` messages, the fields read and their numbers.
+#[allow(missing_docs)]
+pub mod proto {
+    use std::collections::HashMap;
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct VersionRequest {
+        #[prost(string, tag = "1")]
+        pub version: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct VersionResponse {
+        #[prost(string, tag = "1")]
+        pub version: String,
+        #[prost(string, tag = "2")]
+        pub runtime_name: String,
+        #[prost(string, tag = "3")]
+        pub runtime_version: String,
+        #[prost(string, tag = "4")]
+        pub runtime_api_version: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerFilter {
+        #[prost(string, tag = "1")]
+        pub id: String,
+        #[prost(string, tag = "3")]
+        pub pod_sandbox_id: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ListContainersRequest {
+        #[prost(message, optional, tag = "1")]
+        pub filter: Option<ContainerFilter>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerMetadata {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(uint32, tag = "2")]
+        pub attempt: u32,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ImageSpec {
+        #[prost(string, tag = "1")]
+        pub image: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Container {
+        #[prost(string, tag = "1")]
+        pub id: String,
+        #[prost(string, tag = "2")]
+        pub pod_sandbox_id: String,
+        #[prost(message, optional, tag = "3")]
+        pub metadata: Option<ContainerMetadata>,
+        #[prost(message, optional, tag = "4")]
+        pub image: Option<ImageSpec>,
+        #[prost(string, tag = "5")]
+        pub image_ref: String,
+        #[prost(int32, tag = "6")]
+        pub state: i32,
+        #[prost(int64, tag = "7")]
+        pub created_at: i64,
+        #[prost(map = "string, string", tag = "8")]
+        pub labels: HashMap<String, String>,
+        #[prost(string, tag = "10")]
+        pub image_id: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ListContainersResponse {
+        #[prost(message, repeated, tag = "1")]
+        pub containers: Vec<Container>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerStatusRequest {
+        #[prost(string, tag = "1")]
+        pub container_id: String,
+        #[prost(bool, tag = "2")]
+        pub verbose: bool,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Mount {
+        #[prost(string, tag = "1")]
+        pub container_path: String,
+        #[prost(string, tag = "2")]
+        pub host_path: String,
+        #[prost(bool, tag = "3")]
+        pub readonly: bool,
+        #[prost(int32, tag = "5")]
+        pub propagation: i32,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerStatus {
+        #[prost(string, tag = "1")]
+        pub id: String,
+        #[prost(message, optional, tag = "2")]
+        pub metadata: Option<ContainerMetadata>,
+        #[prost(int32, tag = "3")]
+        pub state: i32,
+        #[prost(int64, tag = "4")]
+        pub created_at: i64,
+        #[prost(message, optional, tag = "8")]
+        pub image: Option<ImageSpec>,
+        #[prost(string, tag = "9")]
+        pub image_ref: String,
+        #[prost(map = "string, string", tag = "12")]
+        pub labels: HashMap<String, String>,
+        #[prost(map = "string, string", tag = "13")]
+        pub annotations: HashMap<String, String>,
+        #[prost(message, repeated, tag = "14")]
+        pub mounts: Vec<Mount>,
+        #[prost(string, tag = "17")]
+        pub image_id: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct ContainerStatusResponse {
+        #[prost(message, optional, tag = "1")]
+        pub status: Option<ContainerStatus>,
+        #[prost(map = "string, string", tag = "2")]
+        pub info: HashMap<String, String>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PodSandboxStatusRequest {
+        #[prost(string, tag = "1")]
+        pub pod_sandbox_id: String,
+        #[prost(bool, tag = "2")]
+        pub verbose: bool,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PodSandboxMetadata {
+        #[prost(string, tag = "1")]
+        pub name: String,
+        #[prost(string, tag = "2")]
+        pub uid: String,
+        #[prost(string, tag = "3")]
+        pub namespace: String,
+        #[prost(uint32, tag = "4")]
+        pub attempt: u32,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PodSandboxNetworkStatus {
+        #[prost(string, tag = "1")]
+        pub ip: String,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct NamespaceOption {
+        #[prost(int32, tag = "1")]
+        pub network: i32,
+        #[prost(int32, tag = "2")]
+        pub pid: i32,
+        #[prost(int32, tag = "3")]
+        pub ipc: i32,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct Namespace {
+        #[prost(message, optional, tag = "2")]
+        pub options: Option<NamespaceOption>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct LinuxPodSandboxStatus {
+        #[prost(message, optional, tag = "1")]
+        pub namespaces: Option<Namespace>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PodSandboxStatus {
+        #[prost(string, tag = "1")]
+        pub id: String,
+        #[prost(message, optional, tag = "2")]
+        pub metadata: Option<PodSandboxMetadata>,
+        #[prost(int32, tag = "3")]
+        pub state: i32,
+        #[prost(message, optional, tag = "5")]
+        pub network: Option<PodSandboxNetworkStatus>,
+        #[prost(message, optional, tag = "6")]
+        pub linux: Option<LinuxPodSandboxStatus>,
+        #[prost(map = "string, string", tag = "7")]
+        pub labels: HashMap<String, String>,
+    }
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct PodSandboxStatusResponse {
+        #[prost(message, optional, tag = "1")]
+        pub status: Option<PodSandboxStatus>,
+        #[prost(map = "string, string", tag = "2")]
+        pub info: HashMap<String, String>,
+    }
+}
+
+/// `NamespaceMode.NODE`: the pod shares the host's namespace.
+const NAMESPACE_NODE: i32 = 2;
+/// `ContainerState.CONTAINER_RUNNING`.
+pub const CONTAINER_RUNNING: i32 = 1;
+
+/// A connected CRI runtime.
+#[derive(Clone, Debug)]
+pub struct CriClient {
+    grpc: tonic::client::Grpc<Channel>,
+    /// `containerd`, `cri-o` or `cri`, from the runtime's name.
+    kind: &'static str,
+    timeout: Duration,
+}
+
+impl CriClient {
+    /// Connects to the socket `path` and asks the runtime's name.
+    pub async fn connect(path: &Path, timeout: Duration) -> Result<CriClient, RuntimeError> {
+        let path: PathBuf = path.to_path_buf();
+        // The URI is required by the API and ignored: the connector dials the socket.
+        let ep = Endpoint::from_static("http://localhost")
+            .connect_timeout(timeout)
+            .timeout(timeout);
+        let channel = tokio::time::timeout(
+            timeout,
+            ep.connect_with_connector(tower::service_fn(move |_| {
+                let path = path.clone();
+                async move {
+                    let s = tokio::net::UnixStream::connect(path).await?;
+                    Ok::<_, std::io::Error>(TokioIo::new(s))
+                }
+            })),
+        )
+        .await
+        .map_err(|_| RuntimeError::Timeout)?
+        .map_err(|e| RuntimeError::Io(format!("{e:?}")))?;
+        let mut c = CriClient {
+            grpc: tonic::client::Grpc::new(channel),
+            kind: "cri",
+            timeout,
+        };
+        let v: proto::VersionResponse = c.call("Version", proto::VersionRequest { version: "v1".into() }).await?;
+        c.kind = match v.runtime_name.as_str() {
+            "containerd" => "containerd",
+            "cri-o" => "cri-o",
+            _ => "cri",
+        };
+        Ok(c)
+    }
+
+    /// The `container.type` of this runtime's containers.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    async fn call<Q, R>(&self, method: &'static str, req: Q) -> Result<R, RuntimeError>
+    where
+        Q: prost::Message + Send + Sync + 'static,
+        R: prost::Message + Default + Send + Sync + 'static,
+    {
+        let mut grpc = self.grpc.clone();
+        let path = PathAndQuery::from_maybe_shared(format!("/runtime.v1.RuntimeService/{method}"))
+            .map_err(|e| RuntimeError::Io(e.to_string()))?;
+        let fut = async move {
+            grpc.ready().await.map_err(|e| RuntimeError::Io(e.to_string()))?;
+            grpc.unary(tonic::Request::new(req), path, tonic_prost::ProstCodec::default())
+                .await
+                .map(tonic::Response::into_inner)
+                .map_err(RuntimeError::from)
+        };
+        tokio::time::timeout(self.timeout, fut).await.map_err(|_| RuntimeError::Timeout)?
+    }
+
+    /// Every container (sandboxes are looked up when a process in one shows up).
+    pub async fn list_ids(&self) -> Result<Vec<(String, i32)>, RuntimeError> {
+        let r: proto::ListContainersResponse =
+            self.call("ListContainers", proto::ListContainersRequest { filter: None }).await?;
+        Ok(r.containers.into_iter().map(|c| (c.id, c.state)).collect())
+    }
+
+    /// The container (or pod sandbox) `id`, `None` when the runtime does not know it.
+    pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, RuntimeError> {
+        let filter = proto::ContainerFilter {
+            id: id.to_string(),
+            pod_sandbox_id: String::new(),
+        };
+        let list: proto::ListContainersResponse = self
+            .call("ListContainers", proto::ListContainersRequest { filter: Some(filter) })
+            .await?;
+        let Some(ctr) = list.containers.into_iter().next() else {
+            return self.inspect_sandbox(id).await;
+        };
+        let st: proto::ContainerStatusResponse = match self
+            .call(
+                "ContainerStatus",
+                proto::ContainerStatusRequest {
+                    container_id: ctr.id.clone(),
+                    verbose: true,
+                },
+            )
+            .await
+        {
+            Ok(s) => s,
+            Err(RuntimeError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(status) = st.status else { return Ok(None) };
+        let pod = match self.sandbox_status(&ctr.pod_sandbox_id).await {
+            Ok(p) => p,
+            Err(RuntimeError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Some(to_info(self.kind, &status, &st.info, pod.as_ref(), false)))
+    }
+
+    async fn sandbox_status(&self, id: &str) -> Result<Option<proto::PodSandboxStatus>, RuntimeError> {
+        if id.is_empty() {
+            return Ok(None);
+        }
+        let r: proto::PodSandboxStatusResponse = self
+            .call(
+                "PodSandboxStatus",
+                proto::PodSandboxStatusRequest {
+                    pod_sandbox_id: id.to_string(),
+                    verbose: false,
+                },
+            )
+            .await?;
+        Ok(r.status)
+    }
+
+    /// A pod sandbox's own processes (the pause container) carry the sandbox id.
+    async fn inspect_sandbox(&self, id: &str) -> Result<Option<ContainerInfo>, RuntimeError> {
+        let pod = match self.sandbox_status(id).await {
+            Ok(Some(p)) => p,
+            Ok(None) | Err(RuntimeError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let status = proto::ContainerStatus {
+            id: pod.id.clone(),
+            metadata: pod.metadata.as_ref().map(|m| proto::ContainerMetadata {
+                name: m.name.clone(),
+                attempt: m.attempt,
+            }),
+            ..Default::default()
+        };
+        Ok(Some(to_info(self.kind, &status, &HashMap::new(), Some(&pod), true)))
+    }
+}
+
+/// The plugin's CRI `ctrToInfo`: image name, repository and tag from the image spec and
+/// `image_ref` (`host/image@sha256:digest` or `sha256:digest`), the pod's identity added to
+/// the labels, the pod's labels and network beside them.
+pub fn to_info(
+    kind: &'static str,
+    ctr: &proto::ContainerStatus,
+    info: &HashMap<String, String>,
+    pod: Option<&proto::PodSandboxStatus>,
+    is_sandbox: bool,
+) -> ContainerInfo {
+    let verbose = info.get("info").map(|s| VerboseInfo::parse(s)).unwrap_or_default();
+    let mounts = ctr
+        .mounts
+        .iter()
+        .map(|m| ContainerMount {
+            source: m.host_path.clone(),
+            dest: m.container_path.clone(),
+            mode: String::new(),
+            rw: !m.readonly,
+            propagation: match m.propagation {
+                0 => "private",
+                1 => "rslave",
+                2 => "rshared",
+                _ => "unknown",
+            }
+            .to_string(),
+        })
+        .collect();
+
+    let mut image_name = ctr.image.as_ref().map(|i| i.image.clone()).unwrap_or_default();
+    let image_ref = ctr.image_ref.as_str();
+    let mut digest = String::new();
+    let mut tag_from_image = false;
+    match image_ref.find("sha256:") {
+        Some(0) => digest = image_ref.to_string(),
+        Some(i) if image_ref.as_bytes().get(i.wrapping_sub(1)) == Some(&b'@') => {
+            image_name = image_ref[..i - 1].to_string();
+            digest = image_ref[i..].to_string();
+            tag_from_image = true;
+        }
+        _ => {}
+    }
+    if image_name.is_empty() || image_name.starts_with("sha256") {
+        let ann = ["io.kubernetes.cri.image-name", "io.kubernetes.cri-o.Image", "io.kubernetes.cri-o.ImageName"]
+            .iter()
+            .find_map(|k| verbose.annotations.get(*k));
+        if let Some(v) = ann {
+            image_name = v.clone();
+            tag_from_image = false;
+        }
+    }
+    let parts: Vec<&str> = image_name.split(':').collect();
+    let repo = parts.first().copied().unwrap_or("").to_string();
+    let mut tag = if parts.len() == 2 { parts[1].to_string() } else { String::new() };
+    if tag_from_image {
+        let spec = ctr.image.as_ref().map(|i| i.image.as_str()).unwrap_or("");
+        let p: Vec<&str> = spec.split(':').collect();
+        if p.len() == 2 {
+            tag = p[1].to_string();
+            image_name = format!("{image_name}:{tag}");
+        }
+    }
+    let image_id = match verbose.image.split(':').collect::<Vec<_>>().as_slice() {
+        [_, id] => id.to_string(),
+        _ if !verbose.image.is_empty() => verbose.image.clone(),
+        _ => ctr.image_id.clone(),
+    };
+
+    let mut labels: BTreeMap<String, String> = ctr
+        .labels
+        .iter()
+        .filter(|(_, v)| v.len() <= LABEL_MAX_LEN)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let sandbox_id = pod.map(|p| p.id.clone()).unwrap_or_else(|| ctr.id.clone());
+    labels.insert("io.kubernetes.sandbox.id".into(), sandbox_id.clone());
+    if let Some(m) = pod.and_then(|p| p.metadata.as_ref()) {
+        labels.insert("io.kubernetes.pod.uid".into(), m.uid.clone());
+        labels.insert("io.kubernetes.pod.name".into(), m.name.clone());
+        labels.insert("io.kubernetes.pod.namespace".into(), m.namespace.clone());
+    }
+    let pod_labels = pod
+        .map(|p| {
+            p.labels
+                .iter()
+                .filter(|(_, v)| v.len() <= LABEL_MAX_LEN)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let ns = pod
+        .and_then(|p| p.linux.as_ref())
+        .and_then(|l| l.namespaces.as_ref())
+        .and_then(|n| n.options.clone())
+        .unwrap_or_default();
+    ContainerInfo {
+        id: short_id(&ctr.id).to_string(),
+        full_id: ctr.id.clone(),
+        kind: kind.to_string(),
+        name: ctr.metadata.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+        image: image_name,
+        image_id,
+        image_repo: repo,
+        image_tag: tag,
+        image_digest: digest,
+        privileged: verbose.privileged,
+        host_pid: ns.pid == NAMESPACE_NODE,
+        host_network: ns.network == NAMESPACE_NODE,
+        host_ipc: ns.ipc == NAMESPACE_NODE,
+        mounts,
+        ip: pod.and_then(|p| p.network.as_ref()).map(|n| n.ip.clone()).unwrap_or_default(),
+        cni_json: String::new(),
+        labels,
+        pod_sandbox_id: sandbox_id,
+        pod_sandbox_labels: pod_labels,
+        is_pod_sandbox: is_sandbox,
+    }
+}
+
+/// What the verbose `info` JSON adds: privileged, the image id the container was created
+/// from, the runtime spec's annotations.
+#[derive(Debug, Default)]
+struct VerboseInfo {
+    privileged: bool,
+    image: String,
+    annotations: HashMap<String, String>,
+}
+
+impl VerboseInfo {
+    fn parse(s: &str) -> VerboseInfo {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(s) else {
+            return VerboseInfo::default();
+        };
+        let b = |p: &str| v.pointer(p).and_then(serde_json::Value::as_bool);
+        let privileged = b("/runtimeSpec/linux/security_context/privileged")
+            .or_else(|| b("/config/linux/security_context/privileged"))
+            .or_else(|| b("/privileged"))
+            .unwrap_or(false);
+        let image = v
+            .pointer("/config/image/image")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let annotations = v
+            .pointer("/runtimeSpec/annotations")
+            .and_then(serde_json::Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        VerboseInfo {
+            privileged,
+            image,
+            annotations,
+        }
+    }
+}
