@@ -82,7 +82,10 @@ pub const REQUEST_QUEUE: usize = 1024;
 
 impl ContainerCache {
     /// A cache of at most `max_entries` containers and the receiving end of its lookups.
-    pub fn new(max_entries: usize, retry_after: Duration) -> (Arc<ContainerCache>, mpsc::Receiver<Request>) {
+    pub fn new(
+        max_entries: usize,
+        retry_after: Duration,
+    ) -> (Arc<ContainerCache>, mpsc::Receiver<Request>) {
         let (tx, rx) = mpsc::channel(REQUEST_QUEUE);
         let c = ContainerCache {
             entries: RwLock::new(Entries::default()),
@@ -108,7 +111,12 @@ impl ContainerCache {
             let mut e = self.entries.write().unwrap_or_else(|p| p.into_inner());
             if !e.map.contains_key(&id) && e.map.len() >= self.max_entries {
                 // O(n) only when full, which a bounded cache with exits removed rarely is.
-                if let Some(oldest) = e.map.iter().min_by_key(|(_, (s, _))| *s).map(|(k, _)| k.clone()) {
+                if let Some(oldest) = e
+                    .map
+                    .iter()
+                    .min_by_key(|(_, (s, _))| *s)
+                    .map(|(k, _)| k.clone())
+                {
                     e.map.remove(&oldest);
                     self.stats.evicted.fetch_add(1, Ordering::Relaxed);
                 }
@@ -203,7 +211,9 @@ impl ContainerCache {
                 self.stats.requested.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {
-                self.stats.request_queue_full.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .request_queue_full
+                    .fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -235,10 +245,18 @@ mod tests {
         let (c, mut rx) = ContainerCache::new(2, Duration::from_secs(60));
         assert!(c.get_or_request("aaaaaaaaaaaa", "docker").is_none());
         assert!(c.get_or_request("aaaaaaaaaaaa", "docker").is_none());
-        assert_eq!(rx.try_recv().map(|r| r.id).ok().as_deref(), Some("aaaaaaaaaaaa"));
+        assert_eq!(
+            rx.try_recv().map(|r| r.id).ok().as_deref(),
+            Some("aaaaaaaaaaaa")
+        );
         assert!(rx.try_recv().is_err(), "asked twice");
         c.insert(info("aaaaaaaaaaaa"));
-        assert_eq!(c.get_or_request("aaaaaaaaaaaa", "docker").map(|i| i.id.clone()).as_deref(), Some("aaaaaaaaaaaa"));
+        assert_eq!(
+            c.get_or_request("aaaaaaaaaaaa", "docker")
+                .map(|i| i.id.clone())
+                .as_deref(),
+            Some("aaaaaaaaaaaa")
+        );
         assert_eq!(c.figures().pending, 0);
     }
 

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(
             e,
             vec![
-                (EngineKind::Docker, PathBuf::from("/host/var/run/docker.sock")),
+                (
+                    EngineKind::Docker,
+                    PathBuf::from("/host/var/run/docker.sock")
+                ),
                 (
                     EngineKind::Containerd,
                     PathBuf::from("/host/run/containerd/containerd.sock")

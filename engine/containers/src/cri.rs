@@ -239,7 +239,14 @@ impl CriClient {
             kind: "cri",
             timeout,
         };
-        let v: proto::VersionResponse = c.call("Version", proto::VersionRequest { version: "v1".into() }).await?;
+        let v: proto::VersionResponse = c
+            .call(
+                "Version",
+                proto::VersionRequest {
+                    version: "v1".into(),
+                },
+            )
+            .await?;
         c.kind = match v.runtime_name.as_str() {
             "containerd" => "containerd",
             "cri-o" => "cri-o",
@@ -262,19 +269,31 @@ impl CriClient {
         let path = PathAndQuery::from_maybe_shared(format!("/runtime.v1.RuntimeService/{method}"))
             .map_err(|e| RuntimeError::Io(e.to_string()))?;
         let fut = async move {
-            grpc.ready().await.map_err(|e| RuntimeError::Io(e.to_string()))?;
-            grpc.unary(tonic::Request::new(req), path, tonic_prost::ProstCodec::default())
+            grpc.ready()
                 .await
-                .map(tonic::Response::into_inner)
-                .map_err(RuntimeError::from)
+                .map_err(|e| RuntimeError::Io(e.to_string()))?;
+            grpc.unary(
+                tonic::Request::new(req),
+                path,
+                tonic_prost::ProstCodec::default(),
+            )
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(RuntimeError::from)
         };
-        tokio::time::timeout(self.timeout, fut).await.map_err(|_| RuntimeError::Timeout)?
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| RuntimeError::Timeout)?
     }
 
     /// Every container (sandboxes are looked up when a process in one shows up).
     pub async fn list_ids(&self) -> Result<Vec<(String, i32)>, RuntimeError> {
-        let r: proto::ListContainersResponse =
-            self.call("ListContainers", proto::ListContainersRequest { filter: None }).await?;
+        let r: proto::ListContainersResponse = self
+            .call(
+                "ListContainers",
+                proto::ListContainersRequest { filter: None },
+            )
+            .await?;
         Ok(r.containers.into_iter().map(|c| (c.id, c.state)).collect())
     }
 
@@ -285,7 +304,12 @@ impl CriClient {
             pod_sandbox_id: String::new(),
         };
         let list: proto::ListContainersResponse = self
-            .call("ListContainers", proto::ListContainersRequest { filter: Some(filter) })
+            .call(
+                "ListContainers",
+                proto::ListContainersRequest {
+                    filter: Some(filter),
+                },
+            )
             .await?;
         let Some(ctr) = list.containers.into_iter().next() else {
             return self.inspect_sandbox(id).await;
@@ -304,16 +328,27 @@ impl CriClient {
             Err(RuntimeError::NotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let Some(status) = st.status else { return Ok(None) };
+        let Some(status) = st.status else {
+            return Ok(None);
+        };
         let pod = match self.sandbox_status(&ctr.pod_sandbox_id).await {
             Ok(p) => p,
             Err(RuntimeError::NotFound) => None,
             Err(e) => return Err(e),
         };
-        Ok(Some(to_info(self.kind, &status, &st.info, pod.as_ref(), false)))
+        Ok(Some(to_info(
+            self.kind,
+            &status,
+            &st.info,
+            pod.as_ref(),
+            false,
+        )))
     }
 
-    async fn sandbox_status(&self, id: &str) -> Result<Option<proto::PodSandboxStatus>, RuntimeError> {
+    async fn sandbox_status(
+        &self,
+        id: &str,
+    ) -> Result<Option<proto::PodSandboxStatus>, RuntimeError> {
         if id.is_empty() {
             return Ok(None);
         }
@@ -344,7 +379,13 @@ impl CriClient {
             }),
             ..Default::default()
         };
-        Ok(Some(to_info(self.kind, &status, &HashMap::new(), Some(&pod), true)))
+        Ok(Some(to_info(
+            self.kind,
+            &status,
+            &HashMap::new(),
+            Some(&pod),
+            true,
+        )))
     }
 }
 
@@ -358,7 +399,10 @@ pub fn to_info(
     pod: Option<&proto::PodSandboxStatus>,
     is_sandbox: bool,
 ) -> ContainerInfo {
-    let verbose = info.get("info").map(|s| VerboseInfo::parse(s)).unwrap_or_default();
+    let verbose = info
+        .get("info")
+        .map(|s| VerboseInfo::parse(s))
+        .unwrap_or_default();
     let mounts = ctr
         .mounts
         .iter()
@@ -377,7 +421,11 @@ pub fn to_info(
         })
         .collect();
 
-    let mut image_name = ctr.image.as_ref().map(|i| i.image.clone()).unwrap_or_default();
+    let mut image_name = ctr
+        .image
+        .as_ref()
+        .map(|i| i.image.clone())
+        .unwrap_or_default();
     let image_ref = ctr.image_ref.as_str();
     let mut digest = String::new();
     let mut tag_from_image = false;
@@ -391,9 +439,13 @@ pub fn to_info(
         _ => {}
     }
     if image_name.is_empty() || image_name.starts_with("sha256") {
-        let ann = ["io.kubernetes.cri.image-name", "io.kubernetes.cri-o.Image", "io.kubernetes.cri-o.ImageName"]
-            .iter()
-            .find_map(|k| verbose.annotations.get(*k));
+        let ann = [
+            "io.kubernetes.cri.image-name",
+            "io.kubernetes.cri-o.Image",
+            "io.kubernetes.cri-o.ImageName",
+        ]
+        .iter()
+        .find_map(|k| verbose.annotations.get(*k));
         if let Some(v) = ann {
             image_name = v.clone();
             tag_from_image = false;
@@ -401,7 +453,11 @@ pub fn to_info(
     }
     let parts: Vec<&str> = image_name.split(':').collect();
     let repo = parts.first().copied().unwrap_or("").to_string();
-    let mut tag = if parts.len() == 2 { parts[1].to_string() } else { String::new() };
+    let mut tag = if parts.len() == 2 {
+        parts[1].to_string()
+    } else {
+        String::new()
+    };
     if tag_from_image {
         let spec = ctr.image.as_ref().map(|i| i.image.as_str()).unwrap_or("");
         let p: Vec<&str> = spec.split(':').collect();
@@ -447,7 +503,11 @@ pub fn to_info(
         id: short_id(&ctr.id).to_string(),
         full_id: ctr.id.clone(),
         kind: kind.to_string(),
-        name: ctr.metadata.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+        name: ctr
+            .metadata
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
         image: image_name,
         image_id,
         image_repo: repo,
@@ -458,7 +518,10 @@ pub fn to_info(
         host_network: ns.network == NAMESPACE_NODE,
         host_ipc: ns.ipc == NAMESPACE_NODE,
         mounts,
-        ip: pod.and_then(|p| p.network.as_ref()).map(|n| n.ip.clone()).unwrap_or_default(),
+        ip: pod
+            .and_then(|p| p.network.as_ref())
+            .map(|n| n.ip.clone())
+            .unwrap_or_default(),
         cni_json: String::new(),
         labels,
         pod_sandbox_id: sandbox_id,

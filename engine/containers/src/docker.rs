@@ -36,28 +36,42 @@ pub enum Change {
 impl DockerClient {
     /// Connects to the socket `path` and agrees on an API version; `kind` is the
     /// `container.type` its containers get (`docker` or `podman`).
-    pub async fn connect(path: &Path, kind: &'static str, timeout: Duration) -> Result<DockerClient, RuntimeError> {
-        let p = path.to_str().ok_or_else(|| RuntimeError::Io(format!("{}: not UTF-8", path.display())))?;
-        let docker = Docker::connect_with_unix(p, timeout.as_secs().max(1), bollard::API_DEFAULT_VERSION)
-            .map_err(|e| RuntimeError::Io(e.to_string()))?;
+    pub async fn connect(
+        path: &Path,
+        kind: &'static str,
+        timeout: Duration,
+    ) -> Result<DockerClient, RuntimeError> {
+        let p = path
+            .to_str()
+            .ok_or_else(|| RuntimeError::Io(format!("{}: not UTF-8", path.display())))?;
+        let docker =
+            Docker::connect_with_unix(p, timeout.as_secs().max(1), bollard::API_DEFAULT_VERSION)
+                .map_err(|e| RuntimeError::Io(e.to_string()))?;
         let docker = tokio::time::timeout(timeout, docker.negotiate_version())
             .await
             .map_err(|_| RuntimeError::Timeout)?
             .map_err(|e| RuntimeError::Io(e.to_string()))?;
-        Ok(DockerClient { docker, kind, timeout })
+        Ok(DockerClient {
+            docker,
+            kind,
+            timeout,
+        })
     }
 
     /// The container `id` (short or full), `None` when the runtime does not know it.
     pub async fn inspect(&self, id: &str) -> Result<Option<ContainerInfo>, RuntimeError> {
         let r = tokio::time::timeout(
             self.timeout,
-            self.docker.inspect_container(id, None::<InspectContainerOptions>),
+            self.docker
+                .inspect_container(id, None::<InspectContainerOptions>),
         )
         .await
         .map_err(|_| RuntimeError::Timeout)?;
         let ctr = match r {
             Ok(c) => c,
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
             Err(e) => return Err(RuntimeError::Io(e.to_string())),
         };
         let image = match ctr.image.as_deref() {
@@ -111,7 +125,9 @@ impl DockerClient {
             let id = m.actor.and_then(|a| a.id)?;
             let short = short_id(&id).to_string();
             match m.action.as_deref()? {
-                "create" | "start" | "rename" | "restart" | "unpause" => Some(Ok(Change::Updated(short))),
+                "create" | "start" | "rename" | "restart" | "unpause" => {
+                    Some(Ok(Change::Updated(short)))
+                }
                 "die" | "destroy" | "remove" | "died" => Some(Ok(Change::Gone(short))),
                 _ => None,
             }
@@ -127,9 +143,18 @@ pub fn short_id(id: &str) -> &str {
 /// The plugin's `ctrToInfo` for the Docker API: name without its `/`, image as created,
 /// repository and tag from the image's repo digests and tags (`repo:tag` split once on
 /// `:`), image id from the `sha256:` id.
-pub fn to_info(kind: &'static str, ctr: &ContainerInspectResponse, img: Option<&ImageInspect>) -> ContainerInfo {
+pub fn to_info(
+    kind: &'static str,
+    ctr: &ContainerInspectResponse,
+    img: Option<&ImageInspect>,
+) -> ContainerInfo {
     let full_id = ctr.id.clone().unwrap_or_default();
-    let name = ctr.name.as_deref().unwrap_or("").trim_start_matches('/').to_string();
+    let name = ctr
+        .name
+        .as_deref()
+        .unwrap_or("")
+        .trim_start_matches('/')
+        .to_string();
     let cfg = ctr.config.as_ref();
     let host = ctr.host_config.as_ref();
 

@@ -63,7 +63,9 @@ impl Drop for Collector {
 pub fn start(cfg: EnginesConfig) -> std::io::Result<Collector> {
     let (cache, rx) = ContainerCache::new(cfg.max_containers, RETRY_LOOKUP);
     let (stop_tx, stop_rx) = oneshot::channel();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let c = cache.clone();
     let thread = std::thread::Builder::new()
         .name("containers".into())
@@ -85,7 +87,14 @@ async fn run(
     for (kind, path) in cfg.endpoints() {
         let (tx, rx) = mpsc::channel(ENGINE_QUEUE);
         engines.push(tx);
-        tokio::spawn(engine_loop(kind, path, cache.clone(), rx, cfg.request_timeout, cfg.max_backoff));
+        tokio::spawn(engine_loop(
+            kind,
+            path,
+            cache.clone(),
+            rx,
+            cfg.request_timeout,
+            cfg.max_backoff,
+        ));
     }
     let dispatch = async {
         while let Some(r) = requests.recv().await {
@@ -107,15 +116,28 @@ enum Client {
 }
 
 impl Client {
-    async fn connect(kind: EngineKind, path: &std::path::Path, timeout: Duration) -> Result<Client, RuntimeError> {
+    async fn connect(
+        kind: EngineKind,
+        path: &std::path::Path,
+        timeout: Duration,
+    ) -> Result<Client, RuntimeError> {
         match kind {
-            EngineKind::Docker => Ok(Client::Docker(DockerClient::connect(path, "docker", timeout).await?)),
-            EngineKind::Podman => Ok(Client::Docker(DockerClient::connect(path, "podman", timeout).await?)),
-            EngineKind::Containerd | EngineKind::Cri => Ok(Client::Cri(CriClient::connect(path, timeout).await?)),
+            EngineKind::Docker => Ok(Client::Docker(
+                DockerClient::connect(path, "docker", timeout).await?,
+            )),
+            EngineKind::Podman => Ok(Client::Docker(
+                DockerClient::connect(path, "podman", timeout).await?,
+            )),
+            EngineKind::Containerd | EngineKind::Cri => {
+                Ok(Client::Cri(CriClient::connect(path, timeout).await?))
+            }
         }
     }
 
-    async fn inspect(&self, id: &str) -> Result<Option<falco_sinsp::state::container::ContainerInfo>, RuntimeError> {
+    async fn inspect(
+        &self,
+        id: &str,
+    ) -> Result<Option<falco_sinsp::state::container::ContainerInfo>, RuntimeError> {
         match self {
             Client::Docker(d) => d.inspect(id).await,
             Client::Cri(c) => c.inspect(id).await,
@@ -137,7 +159,11 @@ async fn engine_loop(
         let err = match Client::connect(kind, &path, timeout).await {
             Ok(client) => {
                 if warned {
-                    log::info!("container runtime {} at {} answers again", kind.key(), path.display());
+                    log::info!(
+                        "container runtime {} at {} answers again",
+                        kind.key(),
+                        path.display()
+                    );
                 }
                 warned = false;
                 backoff = FIRST_BACKOFF;
@@ -170,7 +196,11 @@ async fn engine_loop(
 }
 
 /// Lists, then answers lookups and follows changes until the runtime fails.
-async fn serve(client: &Client, cache: &ContainerCache, requests: &mut mpsc::Receiver<Request>) -> RuntimeError {
+async fn serve(
+    client: &Client,
+    cache: &ContainerCache,
+    requests: &mut mpsc::Receiver<Request>,
+) -> RuntimeError {
     match client {
         Client::Docker(d) => {
             // Subscribe before listing so no start falls between the two.

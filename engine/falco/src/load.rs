@@ -59,8 +59,69 @@ pub fn load_rules(cli: &Cli, loaded: &Loaded, catalog: &SyscallCatalog) -> Resul
     for w in &result.warnings {
         log::warn!("{}", w.short());
     }
+    append_outputs(&mut ruleset, &config.append_output, catalog)?;
     select_rules(&mut ruleset, cli, config.priority, &config.rules_selection);
     Ok(ruleset)
+}
+
+/// The fields the container plugin marks as suggested output, in its order: what
+/// `suggested_output: true` appends as `name=%field`.
+pub const SUGGESTED_FIELDS: [&str; 6] = [
+    "container.id",
+    "container.name",
+    "container.image.repository",
+    "container.image.tag",
+    "k8s.pod.name",
+    "k8s.ns.name",
+];
+
+/// Applies `append_output` to every rule an entry matches (source, every tag, name):
+/// `extra_output` after a space, then each suggested field the output does not already
+/// print, as `container_id=%container.id`.
+///
+/// # Errors
+/// When an appended text names a field the catalog does not know.
+pub fn append_outputs(
+    ruleset: &mut RuleSet,
+    appends: &[crate::config::containers::AppendOutput],
+    catalog: &SyscallCatalog,
+) -> Result<(), String> {
+    if appends.is_empty() {
+        return Ok(());
+    }
+    let mut changes = Vec::new();
+    for (i, r) in ruleset.rules().iter().enumerate() {
+        let mut out = r.output.clone();
+        for a in appends {
+            let matches = a.source.as_ref().is_none_or(|s| *s == r.source)
+                && a.rule.as_ref().is_none_or(|n| *n == r.name)
+                && a.tags.iter().all(|t| r.tags.contains(t));
+            if !matches {
+                continue;
+            }
+            if !a.extra_output.is_empty() {
+                out.push(' ');
+                out.push_str(&a.extra_output);
+            }
+            if a.suggested_output && r.source == "syscall" {
+                for f in SUGGESTED_FIELDS {
+                    if out.contains(&format!("%{f}")) {
+                        continue;
+                    }
+                    out.push_str(&format!(" {}=%{f}", f.replace('.', "_")));
+                }
+            }
+        }
+        if out != r.output {
+            let fmt = falco_rules::output::compile_output(&out, catalog)
+                .map_err(|(_, msg)| format!("append_output: rule `{}`: {msg}", r.name))?;
+            changes.push((i as falco_rules::ruleset::RuleIndex, out, fmt));
+        }
+    }
+    for (i, out, fmt) in changes {
+        ruleset.set_output(i, out, fmt);
+    }
+    Ok(())
 }
 
 /// Applies `priority`, the `rules:` list and `-D`/`-t`/`-T`, in Falco's order.

@@ -116,6 +116,15 @@ impl RuleSet {
         &self.rules
     }
 
+    /// Replaces a rule's output (`append_output` in the engine's configuration): the text
+    /// and its compiled form, which the caller compiled against the same catalog.
+    pub fn set_output(&mut self, i: RuleIndex, output: String, format: Vec<OutputSegment>) {
+        if let Some(r) = self.rules.get_mut(i as usize) {
+            r.output = output;
+            r.output_format = format;
+        }
+    }
+
     /// A rule by index.
     pub fn rule(&self, i: RuleIndex) -> Option<&Rule> {
         self.rules.get(i as usize)

@@ -1,6 +1,7 @@
 //! falco.yaml: load the file and the files it includes (`config_files`), apply `-o`
 //! overrides, and validate once into [`Config`]. Reload goes through the same function.
 
+pub mod containers;
 pub mod model;
 pub mod overrides;
 pub mod yaml;

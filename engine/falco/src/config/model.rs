@@ -217,6 +217,11 @@ pub struct Config {
     pub enabled_sources: Vec<String>,
     /// `watch_config_files`.
     pub watch_config_files: bool,
+    /// The container runtimes to ask (`plugins: [{name: container, ...}]`,
+    /// `container_engines`).
+    pub container_engines: falco_containers::EnginesConfig,
+    /// `append_output`, in order.
+    pub append_output: Vec<super::containers::AppendOutput>,
     /// `falco_libs.thread_table_size`: most threads the state keeps.
     pub thread_table_size: usize,
     /// `falco_libs.snaplen`: bytes of a buffer parameter the driver copies (0: the driver's
@@ -796,7 +801,13 @@ impl Config {
         r.uint_in("http_output.connect_timeout_ms", 2000, 1..=MAX_TIMEOUT_MS);
         r.uint_in("http_output.max_consecutive_timeouts", 5, 0..=255);
 
+        let container_engines =
+            super::containers::read_engines(root, &mut r.warnings, &mut r.errors);
+        let append_output =
+            super::containers::read_append_output(root, &mut r.warnings, &mut r.errors);
         let config = Config {
+            container_engines,
+            append_output,
             rules_files,
             rules_selection,
             json_output: r.bool("json_output", false),

@@ -98,7 +98,7 @@ pub fn run(
     } else {
         None
     };
-    let (source, state) = start::source(&loaded, &detection.ruleset)?;
+    let (source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
     if loaded.config.watch_config_files {
         let mut watched = loaded.files.clone();
         watched.extend(loaded.config.rules_files.iter().cloned());

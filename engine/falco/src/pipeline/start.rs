@@ -10,12 +10,17 @@ use crate::fatal::Fatal;
 use crate::source::kmod::{Driver, Live};
 use crate::source::replay::Replay;
 use crate::source::{mask, Running};
+use falco_containers::Collector;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::state::{State, StateLimits};
 
 /// Starts the source `engine.kind` names, with the state the state stage starts from; the
-/// live source produces the events `ruleset` and the state tables need.
-pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, State), Fatal> {
+/// live source produces the events `ruleset` and the state tables need. A live source also
+/// gets the container runtimes' metadata worker (kept running while its `Collector` lives).
+pub(super) fn source(
+    loaded: &Loaded,
+    ruleset: &RuleSet,
+) -> Result<(Running, State, Option<Collector>), Fatal> {
     match loaded.config.engine_kind {
         EngineKind::Replay => {
             let Some(path) = loaded
@@ -31,11 +36,15 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
                 bootstrap::from_capture(&r.metadata),
                 state_limits(&loaded.config),
             );
-            Ok((Running::Replay(r), state))
+            Ok((Running::Replay(r), state, None))
         }
         EngineKind::Kmod | EngineKind::ModernEbpf => {
             let mask = mask::event_mask(ruleset, &loaded.config.base_syscalls);
-            let state = State::from_host(state_limits(&loaded.config)).map_err(Fatal::Proc)?;
+            let mut state = State::from_host(state_limits(&loaded.config)).map_err(Fatal::Proc)?;
+            let containers = start_containers(&loaded.config);
+            if let Some(c) = &containers {
+                state.set_container_metadata(c.cache.clone());
+            }
             let snaplen = match loaded.config.snaplen {
                 0 => ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
                 n => n,
@@ -44,7 +53,23 @@ pub(super) fn source(loaded: &Loaded, ruleset: &RuleSet) -> Result<(Running, Sta
             let (driver, drop_failed) = live_driver(c);
             let l = Live::start(&driver, &mask, snaplen, drop_failed).map_err(Fatal::Source)?;
             log::info!("capturing live events from {}", driver.describe());
-            Ok((Running::Live(l), state))
+            Ok((Running::Live(l), state, containers))
+        }
+    }
+}
+
+/// The metadata worker for the configured runtimes; none when every engine is off. A
+/// worker that cannot start is a warning: detection goes on without container metadata.
+fn start_containers(c: &Config) -> Option<Collector> {
+    let cfg = c.container_engines.clone();
+    if cfg.endpoints().is_empty() {
+        return None;
+    }
+    match falco_containers::start(cfg) {
+        Ok(col) => Some(col),
+        Err(e) => {
+            log::warn!("container metadata: cannot start the runtime worker: {e}");
+            None
         }
     }
 }

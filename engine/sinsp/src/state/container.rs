@@ -176,7 +176,8 @@ fn glob_match(pat: &[u8], s: &[u8]) -> bool {
 pub trait ContainerMetadata: Send + Sync + std::fmt::Debug {
     /// The metadata of the container with short id `id`, when known; an unknown id is
     /// queued for lookup (`kind` is the type the cgroups gave) and answers `None` now.
-    fn get_or_request(&self, id: &str, kind: &'static str) -> Option<std::sync::Arc<ContainerInfo>>;
+    fn get_or_request(&self, id: &str, kind: &'static str)
+        -> Option<std::sync::Arc<ContainerInfo>>;
 }
 
 #[cfg(test)]

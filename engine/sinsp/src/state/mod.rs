@@ -209,7 +209,10 @@ impl State {
 
     /// Sets the source of container metadata: from now on each event of a containerized
     /// thread reads (or requests) its container's metadata.
-    pub fn set_container_metadata(&mut self, source: std::sync::Arc<dyn container::ContainerMetadata>) {
+    pub fn set_container_metadata(
+        &mut self,
+        source: std::sync::Arc<dyn container::ContainerMetadata>,
+    ) {
         self.containers = Some(source);
     }
 
