@@ -83,6 +83,8 @@ impl Kubelet {
             log_directory: log_dir.display().to_string(),
             labels: pod_labels,
             linux: Some(LinuxPodSandboxConfig {
+                // Where kubelet's cgroupfs driver puts a best-effort pod.
+                cgroup_parent: format!("/kubepods/besteffort/pod{uid}"),
                 security_context: Some(LinuxSandboxSecurityContext {
                     namespace_options: Some(NamespaceOption {
                         network: NamespaceMode::Node as i32,

@@ -106,6 +106,25 @@ pub fn rootfs(dir: &Path) -> PathBuf {
     r
 }
 
+/// `GET /_ping` over a Docker-API unix socket answers 200.
+pub fn ping(sock: &Path) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: d\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(n) => String::from_utf8_lossy(&buf[..n]).contains(" 200 "),
+        Err(_) => false,
+    }
+}
+
 fn kill(child: &mut Child) {
     // SAFETY: kill(2) on a child we started and have not reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -270,7 +289,9 @@ impl Podman {
             .expect("podman system service");
         p.child = Some(child);
         let sock = p.sock.clone();
-        wait_for(30, "the podman API socket", || sock.exists());
+        // The service sets its runtime up on the first request, which can take seconds:
+        // done here, so the tests measure the engine, not that start-up.
+        wait_for(60, "the podman API to answer /_ping", || ping(&sock));
         p
     }
 

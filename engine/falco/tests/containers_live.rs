@@ -1,0 +1,283 @@
+//! Container identity in live alerts: real runtimes started here (dockerd, podman,
+//! containerd's CRI), a named, labelled container from a locally built image, a shell exec'd
+//! into it that reads /etc/shadow, and `falco` on the live eBPF driver with the default
+//! rules and `append_output: [{suggested_output: true}]`. The alert of that container (found
+//! by its container.id: a daemon's children cannot be filtered by our process tree) carries
+//! what the runtime's own inspect answers, in its JSON fields and in its text.
+
+#[path = "../../containers/tests/common/mod.rs"]
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::cri::Kubelet;
+use common::*;
+
+/// The engine on the live eBPF driver with `rules`, one runtime socket, JSON alerts on
+/// stdout; returns once it captures.
+struct Falco {
+    child: Child,
+    alerts: mpsc::Receiver<serde_json::Value>,
+}
+
+impl Falco {
+    fn start(dir: &Path, rules: &Path, engine: &str, sock: &Path) -> Falco {
+        let mut engines = String::new();
+        for k in ["docker", "podman", "containerd", "cri"] {
+            if k == engine {
+                engines.push_str(&format!(
+                    "        {k}: {{enabled: true, sockets: [{}]}}\n",
+                    sock.display()
+                ));
+            } else {
+                engines.push_str(&format!("        {k}: {{enabled: false}}\n"));
+            }
+        }
+        let cfg = format!(
+            "rules_files: [{rules}]\njson_output: true\njson_include_output_property: true\n\
+             stdout_output: {{enabled: true}}\nlog_stderr: true\nlog_level: info\n\
+             engine: {{kind: modern_ebpf}}\nwatch_config_files: false\n\
+             load_plugins: [container]\nplugins:\n  - name: container\n    library_path: libcontainer.so\n    init_config:\n      engines:\n{engines}\
+             append_output:\n  - suggested_output: true\n  - match: {{source: syscall}}\n    extra_output: \"container_type=%container.type k8s_pod_uid=%k8s.pod.uid pod_app=%k8s.pod.label[app]\"\n",
+            rules = rules.display(),
+        );
+        let cfg_path = dir.join("falco.yaml");
+        std::fs::write(&cfg_path, cfg).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_falco"))
+            .arg("-c")
+            .arg(&cfg_path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("falco");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(err).lines().map_while(Result::ok) {
+                eprintln!("falco: {l}");
+                if l.contains("capturing live events") {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+        let (tx, alerts) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&l) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("falco did not start capturing with modern_ebpf within 60 s");
+        Falco { child, alerts }
+    }
+
+    /// The first alert of `rule` whose container.id is `id`.
+    fn alert_of(&self, rule: &str, id: &str, secs: u64) -> serde_json::Value {
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut seen = 0;
+        while Instant::now() < end {
+            if let Ok(a) = self.alerts.recv_timeout(Duration::from_millis(200)) {
+                seen += 1;
+                if a["rule"] == rule && a["output_fields"]["container.id"] == id {
+                    return a;
+                }
+            }
+        }
+        panic!("no `{rule}` alert with container.id={id} in {secs} s ({seen} other alerts)");
+    }
+}
+
+impl Drop for Falco {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+fn repo_rules() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/falco_rules.yaml")
+}
+
+fn official_rules() -> PathBuf {
+    falco_testdata::reference_path("rules/falco_rules.yaml")
+}
+
+/// What the runtime says, and what the alert must carry.
+struct Expect<'a> {
+    id: &'a str,
+    name: &'a str,
+    repo: &'a str,
+    tag: &'a str,
+    kind: &'a str,
+}
+
+fn check(a: &serde_json::Value, e: &Expect<'_>) {
+    let f = &a["output_fields"];
+    assert_eq!(f["container.id"], e.id, "{a}");
+    assert_eq!(f["container.name"], e.name, "{a}");
+    assert_eq!(f["container.image.repository"], e.repo, "{a}");
+    assert_eq!(f["container.image.tag"], e.tag, "{a}");
+    assert_eq!(f["container.type"], e.kind, "{a}");
+    let text = a["output"].as_str().unwrap();
+    for part in [
+        format!("container_id={}", e.id),
+        format!("container_name={}", e.name),
+        format!("container_image_repository={}", e.repo),
+        format!("container_image_tag={}", e.tag),
+        format!("container_type={}", e.kind),
+    ] {
+        assert!(
+            text.contains(&part),
+            "`{part}` not in the alert text: {text}"
+        );
+    }
+}
+
+#[test]
+fn docker_container_identity_in_official_rules_alerts() {
+    require(&["dockerd", "docker", "tar"]);
+    let s = Scratch::new("live-docker");
+    let d = Docker::start(&s.0);
+    d.import(&rootfs(&s.0), "localhost/fdock:1.0");
+    let id = run(d
+        .cli()
+        .args(["run", "-d", "--name", "fct-web", "--label", "app=web"])
+        .arg("localhost/fdock:1.0"));
+    let falco = Falco::start(&s.0, &official_rules(), "docker", &d.sock);
+    std::thread::sleep(Duration::from_secs(1));
+    run(d
+        .cli()
+        .args(["exec", "fct-web", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let a = falco.alert_of("Read sensitive file untrusted", &id[..12], 30);
+    let inspect = d.inspect(&id);
+    let (repo, tag) = d.inspect("localhost/fdock:1.0")["RepoTags"][0]
+        .as_str()
+        .unwrap()
+        .rsplit_once(':')
+        .map(|(r, t)| (r.to_string(), t.to_string()))
+        .unwrap();
+    check(
+        &a,
+        &Expect {
+            id: &inspect["Id"].as_str().unwrap()[..12],
+            name: inspect["Name"].as_str().unwrap().trim_start_matches('/'),
+            repo: &repo,
+            tag: &tag,
+            kind: "docker",
+        },
+    );
+}
+
+#[test]
+fn podman_container_identity_in_default_rules_alerts() {
+    require(&["podman", "runc", "tar"]);
+    let s = Scratch::new("live-podman");
+    let p = Podman::start(&s.0);
+    p.import(&rootfs(&s.0), "localhost/fpod:2.0");
+    let id = run(p
+        .cli()
+        .args([
+            "run",
+            "-d",
+            "--name",
+            "fct-pod",
+            "--network",
+            "none",
+            "--label",
+            "app=db",
+        ])
+        .args([
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+        ])
+        .arg("localhost/fpod:2.0"));
+    let falco = Falco::start(&s.0, &repo_rules(), "podman", &p.sock);
+    std::thread::sleep(Duration::from_secs(1));
+    run(p
+        .cli()
+        .args(["exec", "fct-pod", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let a = falco.alert_of("Read sensitive file by untrusted program", &id[..12], 30);
+    let inspect = p.inspect(&id);
+    let image = inspect["ImageName"].as_str().unwrap();
+    let (repo, tag) = image.rsplit_once(':').unwrap();
+    check(
+        &a,
+        &Expect {
+            id: &id[..12],
+            name: inspect["Name"].as_str().unwrap(),
+            repo,
+            tag,
+            kind: "podman",
+        },
+    );
+}
+
+#[test]
+fn cri_pod_identity_in_default_rules_alerts() {
+    require(&["containerd", "ctr", "runc", "dockerd", "docker", "tar"]);
+    let s = Scratch::new("live-cri");
+    let d = Docker::start(&s.0);
+    let fs = rootfs(&s.0);
+    d.import(&fs, "localhost/fpause:1.0");
+    d.import(&fs, "localhost/fcri:3.0");
+    let c = Containerd::start(&s.0, "localhost/fpause:1.0");
+    c.import_from(&d, &["localhost/fpause:1.0", "localhost/fcri:3.0"]);
+    let mut k = Kubelet::connect(&c.sock);
+    std::fs::create_dir_all(s.0.join("pods")).unwrap();
+    let pod = k.run_pod(
+        "web-7d9f",
+        "shop",
+        "3e41dc6b-08a8-44db-bc2a-3724b18ab19a",
+        &[("app", "web")],
+        "nginx",
+        "localhost/fcri:3.0",
+        &s.0.join("pods"),
+    );
+    let falco = Falco::start(&s.0, &repo_rules(), "cri", &c.sock);
+    std::thread::sleep(Duration::from_secs(1));
+    run(c
+        .ctr()
+        .args(["task", "exec", "--exec-id", "fct-shell"])
+        .arg(&pod.container_id)
+        .args(["/bin/sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let short = &pod.container_id[..12];
+    let a = falco.alert_of("Read sensitive file by untrusted program", short, 30);
+    let st = k.status(&pod.container_id);
+    let image = st.image.as_ref().unwrap().image.clone();
+    let (repo, tag) = image.rsplit_once(':').unwrap();
+    check(
+        &a,
+        &Expect {
+            id: short,
+            name: &st.metadata.as_ref().unwrap().name,
+            repo,
+            tag,
+            kind: "containerd",
+        },
+    );
+    let f = &a["output_fields"];
+    assert_eq!(f["k8s.pod.name"], "web-7d9f", "{a}");
+    assert_eq!(f["k8s.ns.name"], "shop", "{a}");
+    assert_eq!(f["k8s.pod.uid"], pod.uid, "{a}");
+    assert_eq!(f["k8s.pod.label[app]"], "web", "{a}");
+    let text = a["output"].as_str().unwrap();
+    assert!(
+        text.contains("k8s_pod_name=web-7d9f k8s_ns_name=shop"),
+        "{text}"
+    );
+    drop(falco);
+    k.remove_pod(&pod.sandbox_id);
+}
