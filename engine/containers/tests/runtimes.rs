@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::cri::Kubelet;
+use common::cri::{Kubelet, PodSpec};
 use common::*;
 use falco_containers::{ContainerCache, EngineKind, EnginesConfig};
 use falco_sinsp::state::container::{ContainerInfo, ContainerMetadata};
@@ -210,12 +210,14 @@ fn cri_pod_identity_from_containerd() {
     let mut k = Kubelet::connect(&c.sock);
     std::fs::create_dir_all(s.0.join("pods")).unwrap();
     let pod = k.run_pod(
-        "web-7d9f",
-        "shop",
-        "3e41dc6b-08a8-44db-bc2a-3724b18ab19a",
-        &[("app", "web"), ("app.kubernetes.io/name", "shop-web")],
-        "nginx",
-        "localhost/fcri:3.0",
+        &PodSpec {
+            name: "web-7d9f",
+            namespace: "shop",
+            uid: "3e41dc6b-08a8-44db-bc2a-3724b18ab19a",
+            labels: &[("app", "web"), ("app.kubernetes.io/name", "shop-web")],
+            container: "nginx",
+            image: "localhost/fcri:3.0",
+        },
         &s.0.join("pods"),
     );
     let col = falco_containers::start(config(&[(EngineKind::Cri, &c.sock)])).unwrap();

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::cri::Kubelet;
+use common::cri::{Kubelet, PodSpec};
 use common::*;
 
 /// The engine on the live eBPF driver with `rules`, one runtime socket, JSON alerts on
@@ -26,15 +26,19 @@ struct Falco {
 
 impl Falco {
     fn start(dir: &Path, rules: &Path, engine: &str, sock: &Path) -> Falco {
+        Falco::start_with(dir, rules, &[(engine, sock)])
+    }
+
+    /// With every engine of `on` enabled on its socket, the others off.
+    fn start_with(dir: &Path, rules: &Path, on: &[(&str, &Path)]) -> Falco {
         let mut engines = String::new();
         for k in ["docker", "podman", "containerd", "cri"] {
-            if k == engine {
-                engines.push_str(&format!(
+            match on.iter().find(|(e, _)| *e == k) {
+                Some((_, sock)) => engines.push_str(&format!(
                     "        {k}: {{enabled: true, sockets: [{}]}}\n",
                     sock.display()
-                ));
-            } else {
-                engines.push_str(&format!("        {k}: {{enabled: false}}\n"));
+                )),
+                None => engines.push_str(&format!("        {k}: {{enabled: false}}\n")),
             }
         }
         let cfg = format!(
@@ -68,7 +72,13 @@ impl Falco {
         let out = child.stdout.take().unwrap();
         std::thread::spawn(move || {
             for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&l) {
+                if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&l) {
+                    // When the alert reached us, for the latency figures.
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_nanos() as u64)
+                        .unwrap_or(0);
+                    v["received_ns"] = now.into();
                     if tx.send(v).is_err() {
                         return;
                     }
@@ -79,6 +89,24 @@ impl Falco {
             .recv_timeout(Duration::from_secs(60))
             .expect("falco did not start capturing with modern_ebpf within 60 s");
         Falco { child, alerts }
+    }
+
+    /// The first alert whose fields satisfy `f`.
+    fn alert_where(
+        &self,
+        what: &str,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if let Ok(a) = self.alerts.recv_timeout(Duration::from_millis(200)) {
+                if f(&a) {
+                    return a;
+                }
+            }
+        }
+        panic!("no alert {what} in {secs} s");
     }
 
     /// The first alert of `rule` whose container.id is `id`.
@@ -238,12 +266,14 @@ fn cri_pod_identity_in_default_rules_alerts() {
     let mut k = Kubelet::connect(&c.sock);
     std::fs::create_dir_all(s.0.join("pods")).unwrap();
     let pod = k.run_pod(
-        "web-7d9f",
-        "shop",
-        "3e41dc6b-08a8-44db-bc2a-3724b18ab19a",
-        &[("app", "web")],
-        "nginx",
-        "localhost/fcri:3.0",
+        &PodSpec {
+            name: "web-7d9f",
+            namespace: "shop",
+            uid: "3e41dc6b-08a8-44db-bc2a-3724b18ab19a",
+            labels: &[("app", "web")],
+            container: "nginx",
+            image: "localhost/fcri:3.0",
+        },
         &s.0.join("pods"),
     );
     let falco = Falco::start(&s.0, &repo_rules(), "cri", &c.sock);
@@ -280,4 +310,97 @@ fn cri_pod_identity_in_default_rules_alerts() {
     );
     drop(falco);
     k.remove_pod(&pod.sandbox_id);
+}
+
+/// Delivery latency of `n` host alerts (a `cat` of /etc/shadow with a unique marker each),
+/// in milliseconds, sorted.
+fn host_alert_latencies(falco: &Falco, n: usize, tag: &str) -> Vec<f64> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let marker = format!("/nonexistent-{tag}-{}-{i}", std::process::id());
+        let _ = Command::new("cat")
+            .arg("/etc/shadow")
+            .arg(&marker)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let a = falco.alert_where(&format!("for {marker}"), 20, |a| {
+            a["output_fields"]["proc.cmdline"]
+                .as_str()
+                .is_some_and(|c| c.contains(&marker))
+        });
+        assert_eq!(a["output_fields"]["container.id"], "host", "{a}");
+        let sent = a["output_fields"]["evt.time"].as_u64().unwrap();
+        let got = a["received_ns"].as_u64().unwrap();
+        out.push(got.saturating_sub(sent) as f64 / 1e6);
+    }
+    out.sort_by(f64::total_cmp);
+    out
+}
+
+fn p99(v: &[f64]) -> f64 {
+    v[((v.len() as f64 * 0.99).ceil() as usize).clamp(1, v.len()) - 1]
+}
+
+#[test]
+fn alerts_keep_flowing_while_a_runtime_hangs_or_restarts_and_metadata_recovers() {
+    require(&["dockerd", "docker", "tar", "cat"]);
+    let s = Scratch::new("live-faults");
+    let mut d = Docker::start(&s.0);
+    d.import(&rootfs(&s.0), "localhost/fdock:1.0");
+    // A socket that accepts and never answers, configured as the podman engine.
+    let hung = s.0.join("hung.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&hung).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in listener.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    let a_id = run(d
+        .cli()
+        .args(["run", "-d", "--name", "fct-a"])
+        .arg("localhost/fdock:1.0"));
+    let falco = Falco::start_with(
+        &s.0,
+        &repo_rules(),
+        &[("docker", &d.sock), ("podman", &hung)],
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    run(d
+        .cli()
+        .args(["exec", "fct-a", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let a = falco.alert_of("Read sensitive file by untrusted program", &a_id[..12], 30);
+    assert_eq!(a["output_fields"]["container.name"], "fct-a", "{a}");
+    let with_hung = host_alert_latencies(&falco, 40, "hung");
+
+    // The runtime stops: host alerts keep coming.
+    d.stop();
+    let while_down = host_alert_latencies(&falco, 40, "down");
+
+    // It comes back: a container started now gets its metadata.
+    d.restart();
+    let b_id = run(d
+        .cli()
+        .args(["run", "-d", "--name", "fct-b", "--label", "after=restart"])
+        .arg("localhost/fdock:1.0"));
+    std::thread::sleep(Duration::from_millis(500));
+    run(d
+        .cli()
+        .args(["exec", "fct-b", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let b = falco.alert_where("of fct-b with its name", 30, |b| {
+        b["output_fields"]["container.id"] == b_id[..12]
+            && b["output_fields"]["container.name"] == "fct-b"
+    });
+    assert_eq!(
+        b["output_fields"]["container.image.repository"], "localhost/fdock",
+        "{b}"
+    );
+    let after = host_alert_latencies(&falco, 40, "after");
+    println!(
+        "alert latency p99 (ms, 40 host alerts each): hung socket {:.2}, dockerd stopped {:.2}, after restart {:.2}",
+        p99(&with_hung),
+        p99(&while_down),
+        p99(&after)
+    );
 }

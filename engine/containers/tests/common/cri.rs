@@ -16,6 +16,17 @@ pub struct Kubelet {
     rt: tokio::runtime::Runtime,
 }
 
+/// What to create: the pod's identity and labels, its container's name and image.
+#[derive(Clone, Copy)]
+pub struct PodSpec<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub uid: &'a str,
+    pub labels: &'a [(&'a str, &'a str)],
+    pub container: &'a str,
+    pub image: &'a str,
+}
+
 /// A pod and its container, as created.
 pub struct Pod {
     pub sandbox_id: String,
@@ -54,16 +65,15 @@ impl Kubelet {
 
     /// A host-network pod `name` in `namespace` with `labels`, and one container `ctr_name`
     /// from `image` running `sleep`, started.
-    pub fn run_pod(
-        &mut self,
-        name: &str,
-        namespace: &str,
-        uid: &str,
-        labels: &[(&str, &str)],
-        ctr_name: &str,
-        image: &str,
-        log_dir: &Path,
-    ) -> Pod {
+    pub fn run_pod(&mut self, spec: &PodSpec<'_>, log_dir: &Path) -> Pod {
+        let PodSpec {
+            name,
+            namespace,
+            uid,
+            labels,
+            container: ctr_name,
+            image,
+        } = *spec;
         let mut pod_labels: HashMap<String, String> = labels
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
