@@ -289,35 +289,35 @@ field_class! {
 field_class! {
     /// `container.*` fields.
     ContainerField, CONTAINER_FIELDS {
-        Id "container.id" Charbuf N "Container id (12 characters), `host` outside containers.";
-        FullId "container.full_id" Charbuf N "Full container id.";
-        Name "container.name" Charbuf N "Container name (needs a runtime metadata source).";
-        Image "container.image" Charbuf N "Container image name.";
-        ImageId "container.image.id" Charbuf N "Container image id.";
-        ImageRepository "container.image.repository" Charbuf N "Container image repository.";
-        ImageTag "container.image.tag" Charbuf N "Container image tag.";
-        ImageDigest "container.image.digest" Charbuf N "Container image digest.";
-        Type "container.type" Charbuf N "Container runtime type (docker, cri-o, containerd, podman, ...).";
-        Privileged "container.privileged" Bool N "True for a privileged container.";
-        Mounts "container.mounts" Charbuf N "Mounts as `source:dest:mode:rdrw:propagation` joined by commas.";
-        Mount "container.mount" Charbuf RIK "One mount by index or destination.";
-        MountSource "container.mount.source" Charbuf RIKL "Source of a mount by index or destination.";
-        MountDest "container.mount.dest" Charbuf RIKL "Destination of a mount by index or source.";
-        MountMode "container.mount.mode" Charbuf RIKL "Mode of a mount.";
-        MountRdwr "container.mount.rdwr" Charbuf RIKL "Read/write flag of a mount.";
-        MountPropagation "container.mount.propagation" Charbuf RIKL "Propagation of a mount.";
-        Healthcheck "container.healthcheck" Charbuf N "Health check command.";
-        LivenessProbe "container.liveness_probe" Charbuf N "Liveness probe command.";
-        ReadinessProbe "container.readiness_probe" Charbuf N "Readiness probe command.";
-        StartTs "container.start_ts" Abstime N "Container start time, nanoseconds since the epoch.";
-        Duration "container.duration" Reltime N "Nanoseconds since the container started.";
-        IpAddr "container.ip" Charbuf N "Container IP address.";
-        CniJson "container.cni.json" Charbuf N "CNI result as JSON.";
+        Id "container.id" Charbuf N "The truncated container ID (first 12 characters), from the cgroups; `host` for processes on the host. The key of the runtime lookups for every other container.* field.";
+        FullId "container.full_id" Charbuf N "The full container ID, from the container runtime (empty until the runtime answers).";
+        Name "container.name" Charbuf N "The container name, from the container runtime; `host` for processes on the host.";
+        Image "container.image" Charbuf N "The container image as the container was created from it (e.g. falcosecurity/falco:latest).";
+        ImageId "container.image.id" Charbuf N "The container image id.";
+        ImageRepository "container.image.repository" Charbuf N "The container image repository (e.g. falcosecurity/falco).";
+        ImageTag "container.image.tag" Charbuf N "The container image tag (e.g. latest).";
+        ImageDigest "container.image.digest" Charbuf N "The container image registry digest (sha256:...).";
+        Type "container.type" Charbuf N "The container type: docker, podman, containerd, cri-o, ...";
+        Privileged "container.privileged" Bool N "True for a container running as privileged.";
+        Mounts "container.mounts" Charbuf N "Every mount as `source:dest:mode:rdrw:propagation`, joined by commas.";
+        Mount "container.mount" Charbuf RIK "One mount by index (container.mount[0]) or source (a glob), as `source:dest:mode:rdrw:propagation`.";
+        MountSource "container.mount.source" Charbuf RIKL "The source of a mount, by index or destination (a glob).";
+        MountDest "container.mount.dest" Charbuf RIKL "The destination of a mount, by index or source (a glob).";
+        MountMode "container.mount.mode" Charbuf RIKL "The mode of a mount, by index or source (a glob).";
+        MountRdwr "container.mount.rdwr" Charbuf RIKL "Whether a mount is writable, by index or source (a glob).";
+        MountPropagation "container.mount.propagation" Charbuf RIKL "The propagation of a mount, by index or source (a glob).";
+        Healthcheck "container.healthcheck" Charbuf N "[Deprecated] Health check; never a value.";
+        LivenessProbe "container.liveness_probe" Charbuf N "[Deprecated] Liveness probe; never a value.";
+        ReadinessProbe "container.readiness_probe" Charbuf N "[Deprecated] Readiness probe; never a value.";
+        StartTs "container.start_ts" Abstime N "Container start as nanoseconds since the epoch: the start of its PID namespace's init, from the kernel.";
+        Duration "container.duration" Reltime N "Nanoseconds since container.start_ts.";
+        IpAddr "container.ip" Charbuf N "The container's (pod's) primary IPv4 address, from the runtime.";
+        CniJson "container.cni.json" Charbuf N "The pod's CNI result as unparsed JSON (CRI runtimes).";
         HostPid "container.host_pid" Bool N "True when the container shares the host PID namespace.";
         HostNetwork "container.host_network" Bool N "True when the container shares the host network namespace.";
         HostIpc "container.host_ipc" Bool N "True when the container shares the host IPC namespace.";
-        Label "container.label" Charbuf RK "A container label.";
-        Labels "container.labels" Charbuf N "All container labels.";
+        Label "container.label" Charbuf RK "A container label, e.g. container.label[app].";
+        Labels "container.labels" Charbuf N "The container labels as `key:value` joined by `, `.";
     }
 }
 

@@ -172,12 +172,18 @@ impl State {
         s
     }
 
-    /// Reads the live system: /proc for threads and fds, /etc/passwd and /etc/group.
+    /// Reads the live system: /proc for threads and fds, /etc/passwd and /etc/group (under
+    /// `HOST_ROOT` when it is set).
     ///
     /// # Errors
     /// When /proc cannot be listed. Unreadable single processes are skipped.
     pub fn from_host(limits: StateLimits) -> std::io::Result<State> {
-        let b = procfs::scan(std::path::Path::new("/proc"), std::path::Path::new("/etc"))?;
+        // An engine in a container sees the host under `HOST_ROOT` (`/host`), as Falco does.
+        let root = std::env::var_os("HOST_ROOT")
+            .filter(|r| !r.is_empty())
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from("/"));
+        let b = procfs::scan(&root.join("proc"), &root.join("etc"))?;
         Ok(State::bootstrap(b, limits))
     }
 

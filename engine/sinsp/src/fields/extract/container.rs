@@ -8,6 +8,7 @@ use falco_rules::field::{FieldArg, Value};
 
 use super::EventContext;
 use crate::fields::table::{ContainerField as C, K8sField as K};
+use crate::state::container::ContainerInfo;
 
 impl EventContext<'_> {
     pub(super) fn extract_container(
@@ -32,7 +33,13 @@ impl EventContext<'_> {
             C::StartTs | C::Duration => return false,
             _ => {}
         }
-        let info = if on_host { None } else { self.st.container() };
+        let info = if t.container_id == "host" {
+            Some(host_info())
+        } else if on_host {
+            None
+        } else {
+            self.st.container()
+        };
         let Some(c) = info else {
             match f {
                 C::Id => sink(Value::Str(t.container_id.as_bytes())),
@@ -54,6 +61,8 @@ impl EventContext<'_> {
             C::ImageRepository => s(&c.image_repo, sink),
             C::ImageTag => s(&c.image_tag, sink),
             C::ImageDigest => s(&c.image_digest, sink),
+            // The host entry has no type, as libsinsp's host threads had none.
+            C::Type if c.kind.is_empty() => return false,
             C::Type => s(&c.kind, sink),
             C::Privileged => sink(Value::Bool(c.privileged)),
             C::HostPid => sink(Value::Bool(c.host_pid)),
@@ -118,11 +127,15 @@ impl EventContext<'_> {
         sink: &mut dyn FnMut(Value<'_>),
     ) -> bool {
         let Some(t) = self.th else { return false };
-        if t.container_id.is_empty() || t.container_id == "host" {
+        let c = if t.container_id == "host" {
+            host_info()
+        } else if t.container_id.is_empty() {
             return false;
-        }
-        let Some(c) = self.st.container() else {
-            return false;
+        } else {
+            match self.st.container() {
+                Some(c) => c,
+                None => return false,
+            }
         };
         let label = |k: &str| c.label(k);
         let v: Option<String> = match f {
@@ -136,8 +149,9 @@ impl EventContext<'_> {
                 _ => None,
             },
             K::PodLabels => Some(join_labels(&c.pod_sandbox_labels)),
-            K::PodIp => Some(c.ip.clone()),
-            K::PodCniJson => Some(c.cni_json.clone()),
+            // Only a pod has them (the plugin reads them from the sandbox's entry).
+            K::PodIp if !c.pod_sandbox_id.is_empty() => Some(c.ip.clone()),
+            K::PodCniJson if !c.pod_sandbox_id.is_empty() => Some(c.cni_json.clone()),
             // Deprecated in the plugin (the k8smeta plugin's job): never a value.
             _ => None,
         };
@@ -146,6 +160,18 @@ impl EventContext<'_> {
             None => false,
         }
     }
+}
+
+/// The entry the container plugin keeps for the host: named `host`, every other value
+/// empty, so `container.image.repository` reads `""` (not `<NA>`) on the host.
+fn host_info() -> &'static ContainerInfo {
+    static HOST: std::sync::OnceLock<ContainerInfo> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| ContainerInfo {
+        id: "host".into(),
+        full_id: "host".into(),
+        name: "host".into(),
+        ..ContainerInfo::default()
+    })
 }
 
 fn short_id(id: &str) -> &str {
