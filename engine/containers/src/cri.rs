@@ -570,3 +570,80 @@ impl VerboseInfo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(image: &str, image_ref: &str) -> proto::ContainerStatus {
+        proto::ContainerStatus {
+            id: "ea457cc8202bb5684ddd4a2845ad7450ad48fb01448da5172790dcc4641757b9".into(),
+            metadata: Some(proto::ContainerMetadata {
+                name: "falco".into(),
+                attempt: 0,
+            }),
+            image: Some(proto::ImageSpec {
+                image: image.into(),
+            }),
+            image_ref: image_ref.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn image_name_tag_and_digest_from_image_ref() {
+        let s = status(
+            "docker.io/falcosecurity/falco:latest",
+            "docker.io/falcosecurity/falco@sha256:8d06",
+        );
+        let i = to_info("containerd", &s, &HashMap::new(), None, false);
+        assert_eq!(i.id, "ea457cc8202b");
+        assert_eq!(i.name, "falco");
+        assert_eq!(i.image, "docker.io/falcosecurity/falco:latest");
+        assert_eq!(i.image_repo, "docker.io/falcosecurity/falco");
+        assert_eq!(i.image_tag, "latest");
+        assert_eq!(i.image_digest, "sha256:8d06");
+        // Without a pod the sandbox is the container itself.
+        assert_eq!(i.pod_sandbox_id, s.id);
+    }
+
+    #[test]
+    fn an_image_by_id_takes_its_name_from_the_runtime_spec_annotation() {
+        let s = status("sha256:4d04", "sha256:4d04");
+        let info: HashMap<String, String> = [(
+            "info".to_string(),
+            r#"{"privileged":true,"config":{"image":{"image":"sha256:4d04"}},"runtimeSpec":{"annotations":{"io.kubernetes.cri.image-name":"localhost/app:2.1"}}}"#.to_string(),
+        )]
+        .into();
+        let pod = proto::PodSandboxStatus {
+            id: "e16577158fb2003bc4d0".into(),
+            metadata: Some(proto::PodSandboxMetadata {
+                name: "falco-9bzbj".into(),
+                uid: "u-1".into(),
+                namespace: "default".into(),
+                attempt: 0,
+            }),
+            labels: [("app".to_string(), "falco".to_string())].into(),
+            network: Some(proto::PodSandboxNetworkStatus {
+                ip: "10.0.0.7".into(),
+            }),
+            ..Default::default()
+        };
+        let i = to_info("containerd", &s, &info, Some(&pod), false);
+        assert_eq!(i.image, "localhost/app:2.1");
+        assert_eq!(
+            (i.image_repo.as_str(), i.image_tag.as_str()),
+            ("localhost/app", "2.1")
+        );
+        assert_eq!(i.image_digest, "sha256:4d04");
+        assert_eq!(i.image_id, "4d04");
+        assert!(i.privileged);
+        assert_eq!(i.label("io.kubernetes.pod.name"), Some("falco-9bzbj"));
+        assert_eq!(i.label("io.kubernetes.pod.namespace"), Some("default"));
+        assert_eq!(
+            i.pod_sandbox_labels.get("app").map(String::as_str),
+            Some("falco")
+        );
+        assert_eq!(i.ip, "10.0.0.7");
+    }
+}

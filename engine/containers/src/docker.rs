@@ -256,3 +256,67 @@ pub fn to_info(
         pod_sandbox_labels: BTreeMap::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctr(json: &str) -> ContainerInspectResponse {
+        serde_json::from_str(json).expect("inspect JSON")
+    }
+
+    #[test]
+    fn maps_an_inspect_answer_as_the_plugin_does() {
+        let c = ctr(r#"{"Id":"4ddc780f08dad5f0a7508a137f6f27038fb344a50015e9df03161fb49162a2b5","Name":"/web",
+            "Image":"sha256:f46bfb7ecbef7454864e0cbcfe1ba0893bd57a0b24839598c6bb1ae62b4fee13",
+            "Config":{"Image":"nginx:1.25","Labels":{"app":"web","long":"LONG"}},
+            "HostConfig":{"Privileged":true,"PidMode":"host","NetworkMode":"bridge","IpcMode":"private"},
+            "Mounts":[{"Source":"/srv","Destination":"/usr/share/nginx","Mode":"ro","RW":false,"Propagation":"rprivate"}],
+            "NetworkSettings":{"Networks":{"bridge":{"IPAddress":"172.17.0.2"}}}}"#
+            .replace("LONG", &"x".repeat(LABEL_MAX_LEN + 1))
+            .as_str());
+        let img: ImageInspect = serde_json::from_str(
+            r#"{"RepoTags":["nginx:1.25"],"RepoDigests":["nginx@sha256:0123"]}"#,
+        )
+        .unwrap();
+        let i = to_info("docker", &c, Some(&img));
+        assert_eq!(i.id, "4ddc780f08da");
+        assert_eq!(i.name, "web");
+        assert_eq!(i.image, "nginx:1.25");
+        assert_eq!(
+            (i.image_repo.as_str(), i.image_tag.as_str()),
+            ("nginx", "1.25")
+        );
+        assert_eq!(i.image_digest, "sha256:0123");
+        assert_eq!(
+            i.image_id,
+            "f46bfb7ecbef7454864e0cbcfe1ba0893bd57a0b24839598c6bb1ae62b4fee13"
+        );
+        assert!(i.privileged && i.host_pid && !i.host_network && !i.host_ipc);
+        assert_eq!(i.ip, "172.17.0.2");
+        assert_eq!(
+            i.mounts[0].to_text(),
+            "/srv:/usr/share/nginx:ro:false:rprivate"
+        );
+        assert_eq!(i.label("app"), Some("web"));
+        assert_eq!(
+            i.label("long"),
+            None,
+            "labels past label_max_len are left out"
+        );
+    }
+
+    #[test]
+    fn a_registry_port_leaves_repository_and_tag_to_the_digest_or_empty() {
+        // `host:5000/x:1` splits into three parts on `:`: the plugin skips such tags.
+        let c = ctr(
+            r#"{"Id":"aaaaaaaaaaaabbbb","Name":"/x","Image":"sha256:ab","Config":{"Image":"host:5000/x:1"}}"#,
+        );
+        let img: ImageInspect =
+            serde_json::from_str(r#"{"RepoTags":["host:5000/x:1"],"RepoDigests":[]}"#).unwrap();
+        let i = to_info("podman", &c, Some(&img));
+        assert_eq!((i.image_repo.as_str(), i.image_tag.as_str()), ("", ""));
+        assert_eq!(i.image, "host:5000/x:1");
+        assert_eq!(i.kind, "podman");
+    }
+}
