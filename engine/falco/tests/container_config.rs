@@ -70,7 +70,10 @@ fn bad_engine_values_are_errors_with_positions() {
         "plugins:\n  - name: container\n    init_config:\n      engines:\n        docker: {enabled: maybe}\n",
     )
     .unwrap();
-    let err = config::load(&p, &[]).err().expect("an error").to_string();
+    let err = match config::load(&p, &[]) {
+        Ok(_) => panic!("a non-boolean `enabled` loaded"),
+        Err(e) => e.to_string(),
+    };
     assert!(
         err.contains(":5:") && err.contains("engines.docker.enabled` must be a boolean"),
         "{err}"
