@@ -92,6 +92,23 @@ impl Falco {
     }
 
     /// The first alert whose fields satisfy `f`.
+    /// The first alert within `secs` for which `f` holds, if any.
+    fn try_alert_where(
+        &self,
+        secs: u64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<serde_json::Value> {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if let Ok(a) = self.alerts.recv_timeout(Duration::from_millis(200)) {
+                if f(&a) {
+                    return Some(a);
+                }
+            }
+        }
+        None
+    }
+
     fn alert_where(
         &self,
         what: &str,
@@ -384,14 +401,24 @@ fn alerts_keep_flowing_while_a_runtime_hangs_or_restarts_and_metadata_recovers()
         .cli()
         .args(["run", "-d", "--name", "fct-b", "--label", "after=restart"])
         .arg("localhost/fdock:1.0"));
-    std::thread::sleep(Duration::from_millis(500));
-    run(d
-        .cli()
-        .args(["exec", "fct-b", "sh", "-c", "cat /etc/shadow >/dev/null"]));
-    let b = falco.alert_where("of fct-b with its name", 30, |b| {
-        b["output_fields"]["container.id"] == b_id[..12]
-            && b["output_fields"]["container.name"] == "fct-b"
-    });
+    // The client reconnects with backoff (up to 10 s between tries), so the first reads may
+    // alert before the metadata is back: read again until an alert names the container.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let b = loop {
+        run(d
+            .cli()
+            .args(["exec", "fct-b", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+        if let Some(b) = falco.try_alert_where(3, |b| {
+            b["output_fields"]["container.id"] == b_id[..12]
+                && b["output_fields"]["container.name"] == "fct-b"
+        }) {
+            break b;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no alert of fct-b with its name within 60 s of dockerd's restart"
+        );
+    };
     assert_eq!(
         b["output_fields"]["container.image.repository"], "localhost/fdock",
         "{b}"

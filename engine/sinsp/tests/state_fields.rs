@@ -240,7 +240,8 @@ fn process_lifecycle_and_fds() {
                 ("proc.env", "HOME=/root TERM=xterm"),
                 ("container.id", "host"),
                 ("container.name", "host"),
-                ("container.image.repository", "<NA>"),
+                // The container plugin's host entry: a name, empty image fields.
+                ("container.image.repository", ""),
             ],
         },
         // openat relative to the cwd.
