@@ -6,15 +6,17 @@
 //!
 //! Needs root (BPF): run as root, as CI does. Capture is restricted to this process's tree.
 
+mod common;
+
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use falco_ringreader::RingSet;
 use ringbuf_abi::ids::*;
-use ringbuf_abi::ring::DropCategory;
-use ringbuf_abi::Record;
 
 // libs' PPM_O_* (open flags).
 const PPM_O_RDONLY: u32 = 1 << 0;
@@ -190,15 +192,6 @@ struct Got {
     ev: Ev,
 }
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "file_events loads eBPF programs and needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): run it as root"
-    );
-}
-
 /// A fresh, empty directory for this run, removed when the test ends (passed or failed).
 struct ScratchDir(PathBuf);
 
@@ -219,13 +212,8 @@ impl Drop for ScratchDir {
 
 #[test]
 fn file_events() {
-    require_root();
+    let mut rs = common::open(&common::own_tree());
     let dir = ScratchDir::new();
-    let opts = falco_ebpf::Options {
-        only_tree_of: Some(std::process::id()),
-        ..Default::default()
-    };
-    let mut rs = falco_ebpf::open(&opts).unwrap_or_else(|e| panic!("open the eBPF driver: {e}"));
     rs.set_snaplen(SNAPLEN_SMALL).expect("set snaplen");
 
     let mut me = Expect { evs: Vec::new() };
@@ -237,19 +225,19 @@ fn file_events() {
     let (child_pid, child_ev) = parent_syscalls(&prep, &mut me, &rs);
     rs.disable().expect("disable capture");
 
-    let (got, bad) = drain(&mut rs);
-    let stats = rs.stats();
-
+    let (evs, bad) = common::drain(&mut rs, Duration::from_millis(300));
     assert!(bad.is_empty(), "records that did not parse: {bad:?}");
-    assert_eq!(
-        stats.drops[DropCategory::TooLarge as usize], 0,
-        "records dropped as too large (a program pushed the wrong parameter count or overflowed): {stats:?}"
-    );
-    assert_eq!(
-        stats.drops,
-        [0; ringbuf_abi::ring::DROP_CATEGORIES],
-        "records dropped: {stats:?}"
-    );
+    common::assert_no_drops(&rs);
+    let got: Vec<Got> = evs
+        .into_iter()
+        .map(|e| Got {
+            tid: e.tid,
+            ev: Ev {
+                ty: e.ty,
+                params: e.params,
+            },
+        })
+        .collect();
     check_thread("test thread", tid, &got, &me.evs);
     check_thread("mount child", child_pid, &got, &child_ev.evs);
 }
@@ -1168,47 +1156,6 @@ fn mount_child(c: &ChildPaths) -> (u64, Expect) {
     ev!(e, PPME_SYSCALL_UMOUNT2_X => i64p(res[slot::UMOUNT_MISSING]), s(&c.base_missing), u32p(0));
     ev!(e, PPME_SYSCALL_UMOUNT2_X => i64p(0), s(&c.base), u32p(MNT_DETACH as u32));
     (pid as u64, e)
-}
-
-/// Reads every record until the rings stay empty; returns them and the decode errors.
-fn drain(rs: &mut RingSet) -> (Vec<Got>, Vec<String>) {
-    let mut got = Vec::new();
-    let mut bad = Vec::new();
-    let mut idle = 0;
-    while idle < 3 {
-        let mut any = false;
-        while let Some(r) = rs.next_record() {
-            any = true;
-            match r {
-                Ok(rec) => {
-                    // Every record must parse on its own bytes, as the engine will parse it.
-                    match Record::parse(rec.as_bytes()) {
-                        Ok(again) if again.len() as usize == rec.as_bytes().len() => {
-                            let params = again.params().iter().map(<[u8]>::to_vec).collect();
-                            got.push(Got {
-                                tid: again.tid(),
-                                ev: Ev {
-                                    ty: again.evtype(),
-                                    params,
-                                },
-                            });
-                        }
-                        Ok(again) => bad.push(format!(
-                            "length {} of {} bytes",
-                            again.len(),
-                            rec.as_bytes().len()
-                        )),
-                        Err(e) => bad.push(e.to_string()),
-                    }
-                }
-                Err(e) => bad.push(e.to_string()),
-            }
-        }
-        if !any && !rs.wait(100).expect("wait on the rings") {
-            idle += 1;
-        }
-    }
-    (got, bad)
 }
 
 /// The records of thread `tid` whose types the expectations use must be exactly `want`.

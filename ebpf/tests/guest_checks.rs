@@ -8,6 +8,8 @@
 //!
 //! Needs root (BPF); run as root here and in CI. Fails, never skips, when it cannot run.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -52,19 +54,10 @@ fn guest_program() -> &'static PathBuf {
     })
 }
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "the eBPF guest checks load BPF programs: run them as root (CI runs as root)"
-    );
-}
-
 /// Runs `kmod-guest-test --ebpf STEP` from `/` (the guest's working directory, which the exec
 /// checks expect as `cwd`) and asserts it passed every check, printing its report.
 fn run_step(step: &str) {
-    require_root();
+    common::require_root();
     let out = Command::new(guest_program())
         .args(["--ebpf", step])
         .current_dir("/")

@@ -4,23 +4,18 @@
 //! fail) and asserts each event's type and every parameter, byte for byte as the kernel
 //! module (kmod/events.rs) encodes them. Needs root (it loads eBPF programs).
 
+mod common;
+
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringbuf_abi::ids::*;
-use ringbuf_abi::ring::DropCategory;
-use ringbuf_abi::Record;
 
 /// The capture's snaplen: payloads longer than this are cut.
 const SNAPLEN: u32 = 128;
 
-/// One captured record, copied out of the ring.
-struct Ev {
-    ty: u16,
-    tid: u64,
-    params: Vec<Vec<u8>>,
-}
+use common::{gettid, Ev};
 
 /// The records of the run and, per thread, where the next expected event is looked for, so
 /// that one thread's events are matched in the order it made its syscalls.
@@ -170,11 +165,6 @@ fn sc(nr: i64, a: [u64; 6]) -> i64 {
     }
 }
 
-fn gettid() -> u64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() as u64 }
-}
-
 fn getpid() -> i64 {
     i64::from(std::process::id())
 }
@@ -280,18 +270,7 @@ const LO6: [u8; 16] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 
 #[test]
 fn net_misc_events() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        panic!(
-            "net_misc_events loads eBPF programs and needs root: run it as root \
-             (sudo -E cargo test --release -p falco-ebpf --test net_misc_events)"
-        );
-    }
-    let opts = falco_ebpf::Options {
-        only_tree_of: Some(std::process::id()),
-        ..Default::default()
-    };
-    let mut rs = falco_ebpf::open(&opts).unwrap_or_else(|e| panic!("open the eBPF driver: {e}"));
+    let mut rs = common::open(&common::own_tree());
     rs.set_snaplen(SNAPLEN).expect("set_snaplen");
     let me = gettid();
     let pid = getpid();
@@ -651,42 +630,12 @@ fn net_misc_events() {
 
     // ---- Read everything back. ----
     rs.disable().expect("disable");
-    let mut all = Vec::new();
-    let mut corrupt = 0;
-    let mut idle_since = Instant::now();
-    while idle_since.elapsed() < Duration::from_millis(300) {
-        while let Some(r) = rs.next_record() {
-            match r {
-                Ok(rec) => {
-                    let bytes = rec.as_bytes().to_vec();
-                    let rec = Record::parse(&bytes).expect("a copied record parses again");
-                    all.push(Ev {
-                        ty: rec.evtype(),
-                        tid: rec.tid(),
-                        params: rec.params().iter().map(|p| p.to_vec()).collect(),
-                    });
-                    idle_since = Instant::now();
-                }
-                Err(e) => {
-                    eprintln!("corrupt record: {e}");
-                    corrupt += 1;
-                }
-            }
-        }
-        rs.wait(50).expect("wait");
-    }
-    assert_eq!(corrupt, 0, "every record parses with ringbuf_abi::Record");
-    let stats = rs.stats();
-    assert_eq!(
-        stats.drops[DropCategory::TooLarge as usize],
-        0,
-        "a record had a parameter count other than its schema's or did not fit: {stats:?}"
+    let (all, bad) = common::drain(&mut rs, Duration::from_millis(300));
+    assert!(
+        bad.is_empty(),
+        "every record parses with ringbuf_abi::Record: {bad:?}"
     );
-    assert_eq!(
-        stats.drops,
-        [0; ringbuf_abi::ring::DROP_CATEGORIES],
-        "no drops"
-    );
+    common::assert_no_drops(&rs);
     let _ = std::fs::remove_file(&path);
     let mut ev = Events {
         all,

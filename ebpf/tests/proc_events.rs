@@ -5,22 +5,16 @@
 //!
 //! Needs root (BPF); the capture is restricted to this process's tree.
 
+mod common;
+
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::unix::fs::MetadataExt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ringbuf_abi::ids::*;
-use ringbuf_abi::ring::DropCategory;
-use ringbuf_abi::Record;
 
-/// One record, copied out of the ring.
-#[derive(Clone, Debug)]
-struct Ev {
-    ty: u16,
-    tid: u64,
-    params: Vec<Vec<u8>>,
-}
+use common::{gettid, Ev};
 
 impl Ev {
     fn u64(&self, i: usize) -> u64 {
@@ -55,20 +49,6 @@ impl Ev {
     fn bytes(&self, i: usize) -> &[u8] {
         &self.params[i]
     }
-}
-
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "proc_events needs root (it loads BPF programs): run it as root, as CI does"
-    );
-}
-
-fn gettid() -> u64 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::syscall(libc::SYS_gettid) as u64 }
 }
 
 /// Waits for child `pid`; returns its raw wait status.
@@ -247,13 +227,8 @@ fn my_args() -> (String, Vec<u8>) {
 
 #[test]
 fn proc_events() {
-    require_root();
+    let mut rs = common::open(&common::own_tree());
     let m = me();
-    let opts = falco_ebpf::Options {
-        only_tree_of: Some(std::process::id()),
-        ..Default::default()
-    };
-    let mut rs = falco_ebpf::open(&opts).expect("open the eBPF driver");
     // PR_SET_CHILD_SUBREAPER: the orphan of the reaper scenario comes back to this process.
     // SAFETY: prctl with integer arguments.
     assert_eq!(
@@ -513,42 +488,12 @@ fn proc_events() {
     // Stop capturing (this thread's own syscalls would keep the rings busy), then collect
     // everything written so far.
     rs.disable().expect("disable");
-    let mut evs = Vec::new();
-    let mut quiet_since = Instant::now();
-    while quiet_since.elapsed() < Duration::from_millis(300) {
-        let mut got = false;
-        while let Some(r) = rs.next_record() {
-            let rec = r.expect("a record the reader accepts");
-            let rec = Record::parse(rec.as_bytes()).expect("a record that parses");
-            let info = ringbuf_abi::event_info(rec.evtype()).expect("a known event");
-            assert_eq!(
-                rec.nparams() as usize,
-                info.params.len(),
-                "{} parameter count",
-                info.name
-            );
-            let params = (0..rec.nparams() as usize)
-                .map(|i| rec.param(i).expect("param").to_vec())
-                .collect();
-            evs.push(Ev {
-                ty: rec.evtype(),
-                tid: rec.tid(),
-                params,
-            });
-            got = true;
-        }
-        if got {
-            quiet_since = Instant::now();
-        }
-        let _ = rs.wait(50);
-    }
-    let stats = rs.stats();
-    assert_eq!(
-        stats.drops[DropCategory::TooLarge as usize],
-        0,
-        "records dropped as too large: {stats:?}"
+    let (evs, bad) = common::drain(&mut rs, Duration::from_millis(300));
+    assert!(
+        bad.is_empty(),
+        "records that do not parse or disagree with the schema: {bad:?}"
     );
-    assert_eq!(stats.drops, [0; 5], "no drops at all expected: {stats:?}");
+    common::assert_no_drops(&rs);
 
     let find = |ty: u16, pred: &dyn Fn(&Ev) -> bool| -> Ev {
         let all: Vec<&Ev> = evs.iter().filter(|e| e.ty == ty && pred(e)).collect();

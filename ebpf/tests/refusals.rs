@@ -6,25 +6,17 @@
 //! Needs root (BPF): as root in CI. Children run this same binary with fewer privileges
 //! (`setpriv`), selecting one test with `--exact` and telling it what to expect through env.
 
+mod common;
+
 use std::process::Command;
 
 use falco_ebpf::{Options, TestObject};
 
-fn require_root() {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
-    assert_eq!(
-        euid, 0,
-        "these tests load BPF programs and need root (run them as root, as CI does)"
-    );
-}
-
 /// This process's tree only: the machine is shared.
 fn opts() -> Options {
     Options {
-        only_tree_of: Some(std::process::id()),
         buf_size_preset: 1,
-        ..Options::default()
+        ..common::own_tree()
     }
 }
 
@@ -42,7 +34,7 @@ fn first_line(e: &str) -> &str {
 
 #[test]
 fn kernel_too_old() {
-    require_root();
+    common::require_root();
     let e = refusal(Options {
         osrelease: Some("5.4.0-150-generic".into()),
         ..opts()
@@ -54,7 +46,7 @@ fn kernel_too_old() {
 
 #[test]
 fn kernel_new_enough_is_accepted() {
-    require_root();
+    common::require_root();
     // 5.8 is the oldest release accepted: the check compares releases, not strings.
     let o = Options {
         osrelease: Some("5.8.0".into()),
@@ -65,7 +57,7 @@ fn kernel_new_enough_is_accepted() {
 
 #[test]
 fn no_btf() {
-    require_root();
+    common::require_root();
     let e = refusal(Options {
         btf_path: Some("/nonexistent/falco-test/vmlinux".into()),
         ..opts()
@@ -78,7 +70,7 @@ fn no_btf() {
 
 #[test]
 fn unreadable_btf() {
-    require_root();
+    common::require_root();
     // A file that is not BTF: the same refusal path names the file.
     let e = refusal(Options {
         btf_path: Some("/etc/hostname".into()),
@@ -93,7 +85,7 @@ fn unreadable_btf() {
 
 #[test]
 fn verifier_rejection_shows_the_log() {
-    require_root();
+    common::require_root();
     let e = refusal(Options {
         test_object: Some(TestObject::VerifierReject),
         ..opts()
@@ -115,7 +107,7 @@ fn verifier_rejection_shows_the_log() {
 
 #[test]
 fn missing_tracepoint() {
-    require_root();
+    common::require_root();
     let e = refusal(Options {
         test_object: Some(TestObject::MissingTracepoint),
         ..opts()
@@ -194,7 +186,7 @@ fn unsafe_uid() -> u32 {
 
 #[test]
 fn bpf_denied_without_capabilities() {
-    require_root();
+    common::require_root();
     // uid 0 with every capability dropped: bpf() answers EPERM.
     let out = run_child(
         &["--bounding-set=-all", "--inh-caps=-all"],
@@ -206,7 +198,7 @@ fn bpf_denied_without_capabilities() {
 
 #[test]
 fn bpf_denied_with_cap_bpf_alone() {
-    require_root();
+    common::require_root();
     // CAP_BPF without CAP_PERFMON: maps are created, tracing programs are refused.
     let out = run_child(
         &[
@@ -225,7 +217,7 @@ fn bpf_denied_with_cap_bpf_alone() {
 
 #[test]
 fn cap_bpf_and_cap_perfmon_are_enough() {
-    require_root();
+    common::require_root();
     // User nobody with exactly CAP_BPF and CAP_PERFMON loads, attaches and reads.
     let out = run_child(
         &[
@@ -326,7 +318,7 @@ fn reach_maps() {
         assert!(checked > 0);
         return;
     }
-    require_root();
+    common::require_root();
     let _rs = falco_ebpf::open(&opts()).expect("open");
     let ids = own_map_ids();
     assert!(ids.len() >= 8, "only {} maps held", ids.len());
@@ -339,7 +331,7 @@ fn reach_maps() {
 
 #[test]
 fn maps_are_private() {
-    require_root();
+    common::require_root();
     let pinned_before = pinned();
     let rs = falco_ebpf::open(&opts()).expect("open");
     let maps = own_map_ids();
