@@ -149,25 +149,7 @@ fn podman_metadata_equals_inspect() {
     let p = Podman::start(&s.0);
     let fs = rootfs(&s.0);
     p.import(&fs, "localhost/fpod:2.0");
-    let first = run(p
-        .cli()
-        .args([
-            "run",
-            "-d",
-            "--name",
-            "fct-pod",
-            "--network",
-            "none",
-            "--label",
-            "app=db",
-        ])
-        .args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ])
-        .arg("localhost/fpod:2.0"));
+    let first = p.run_detached("fct-pod", &["app=db"], "localhost/fpod:2.0");
     let col = falco_containers::start(config(&[(EngineKind::Podman, &p.sock)])).unwrap();
     let info = wait_listed(&col.cache, &short(&first));
     let inspect = p.inspect(&first);
@@ -183,16 +165,7 @@ fn podman_metadata_equals_inspect() {
     assert_eq!(img["RepoTags"][0].as_str(), Some("localhost/fpod:2.0"));
 
     // A container started later is looked up when its first event asks.
-    let second = run(p
-        .cli()
-        .args(["run", "-d", "--name", "fct-pod2", "--network", "none"])
-        .args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ])
-        .arg("localhost/fpod:2.0"));
+    let second = p.run_detached("fct-pod2", &[], "localhost/fpod:2.0");
     let info2 = wait_requested(&col.cache, &short(&second), "podman");
     assert_eq!(info2.name, "fct-pod2");
 }

@@ -230,25 +230,7 @@ fn podman_container_identity_in_default_rules_alerts() {
     let s = Scratch::new("live-podman");
     let p = Podman::start(&s.0);
     p.import(&rootfs(&s.0), "localhost/fpod:2.0");
-    let id = run(p
-        .cli()
-        .args([
-            "run",
-            "-d",
-            "--name",
-            "fct-pod",
-            "--network",
-            "none",
-            "--label",
-            "app=db",
-        ])
-        .args([
-            "--ulimit",
-            "nofile=1024:1024",
-            "--ulimit",
-            "nproc=1024:1024",
-        ])
-        .arg("localhost/fpod:2.0"));
+    let id = p.run_detached("fct-pod", &["app=db"], "localhost/fpod:2.0");
     let falco = Falco::start(&s.0, &repo_rules(), "podman", &p.sock);
     std::thread::sleep(Duration::from_secs(1));
     run(p

@@ -317,6 +317,24 @@ impl Podman {
         c
     }
 
+    /// `podman run -d` of `image` named `name` with `labels` (`k=v`), no network and the
+    /// ulimits this host needs; returns the container's full id.
+    pub fn run_detached(&self, name: &str, labels: &[&str], image: &str) -> String {
+        let mut c = self.cli();
+        c.args(["run", "-d", "--name", name, "--network", "none"]);
+        for l in labels {
+            c.args(["--label", l]);
+        }
+        c.args([
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+        ])
+        .arg(image);
+        run(&mut c)
+    }
+
     pub fn import(&self, rootfs: &Path, image: &str) {
         let tar = rootfs
             .parent()
