@@ -24,22 +24,11 @@ pub fn print_version() -> Result<(), Fatal> {
 /// `--support`: version, system, command line, configuration files and rules files with their
 /// contents, as one JSON object (what Falco's `--support` gives a bug report).
 pub fn support_json(loaded: &Loaded) -> serde_json::Value {
-    // SAFETY: utsname is plain old data filled by uname.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: valid pointer for the duration of the call.
-    let uname_ok = unsafe { libc::uname(&mut u) } == 0;
-    let field = |f: &[libc::c_char]| -> String {
-        let bytes: Vec<u8> = f
-            .iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    let system = if uname_ok {
-        serde_json::json!({"sysname": field(&u.sysname), "nodename": field(&u.nodename), "release": field(&u.release), "version": field(&u.version), "machine": field(&u.machine)})
-    } else {
-        serde_json::Value::Null
+    let system = match crate::pipeline::metrics::uname() {
+        Some(u) => {
+            serde_json::json!({"sysname": u.sysname, "nodename": u.nodename, "release": u.release, "version": u.version, "machine": u.machine})
+        }
+        None => serde_json::Value::Null,
     };
     let read = |p: &Path| falco_rules::file::read_text(p).unwrap_or_default();
     let rules: Vec<serde_json::Value> = crate::load::rules_file_paths(&loaded.config.rules_files)

@@ -210,21 +210,48 @@ pub fn host_boot_ts() -> u64 {
         .saturating_mul(1_000_000_000)
 }
 
-/// `uname -r`.
-pub fn kernel_release() -> String {
+/// What uname(2) says of the system.
+pub struct Uname {
+    /// `sysname` (`Linux`).
+    pub sysname: String,
+    /// `nodename`.
+    pub nodename: String,
+    /// `release` (`uname -r`).
+    pub release: String,
+    /// `version`.
+    pub version: String,
+    /// `machine`.
+    pub machine: String,
+}
+
+/// uname(2), `None` when it fails.
+pub fn uname() -> Option<Uname> {
     // SAFETY: utsname is plain old data filled by uname.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: valid pointer for the duration of the call.
     if unsafe { libc::uname(&mut u) } != 0 {
-        return String::new();
+        return None;
     }
-    let bytes: Vec<u8> = u
-        .release
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    let field = |f: &[libc::c_char]| -> String {
+        let bytes: Vec<u8> = f
+            .iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    Some(Uname {
+        sysname: field(&u.sysname),
+        nodename: field(&u.nodename),
+        release: field(&u.release),
+        version: field(&u.version),
+        machine: field(&u.machine),
+    })
+}
+
+/// `uname -r`.
+pub fn kernel_release() -> String {
+    uname().map(|u| u.release).unwrap_or_default()
 }
 
 /// A rule's labels: Falco's numeric priority (0 emergency .. 7 debug), source and tags.
