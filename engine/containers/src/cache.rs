@@ -149,11 +149,10 @@ impl ContainerCache {
         self.stats.removed.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// A lookup of `id` failed everywhere: it may be asked again after the retry delay.
-    pub fn lookup_failed(&self, id: &str) {
+    /// A lookup failed everywhere. Its id stays in `pending` with its time, so the next event
+    /// after the retry delay asks again.
+    pub fn lookup_failed(&self) {
         self.stats.failed.fetch_add(1, Ordering::Relaxed);
-        // Left in `pending` with its time: the next event after `retry_after` asks again.
-        let _ = id;
     }
 
     fn pending_done(&self, id: &str) {

@@ -270,7 +270,7 @@ async fn lookup(client: &Client, cache: &ContainerCache, id: &str) -> Result<(),
         }
         Ok(None) | Err(RuntimeError::NotFound) => Ok(()),
         Err(e) => {
-            cache.lookup_failed(id);
+            cache.lookup_failed();
             Err(e)
         }
     }
