@@ -13,77 +13,29 @@
 
 #include "misc.h"
 
-FILLER_EXIT(setuid)
+/* The credential syscalls' exit events: the result, then the first `n` arguments as u32 ids
+ * (setuid/setgid 1, setre*id 2, setres*id 3). */
+static __always_inline int ids_event(struct pt_regs *regs, long ret, u32 type, u32 nparams, int n)
 {
 	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETUID_X, DROP_SYSCALL_EXIT))
+	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
+	for (int i = 0; i < 3; i++)
+		if (i < n)
+			p_u32(&r, (u32)arg(regs, i));
 	rec_submit(&r);
 	return 0;
 }
 
-FILLER_EXIT(setgid)
-{
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETGID_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
-	rec_submit(&r);
-	return 0;
-}
-
-FILLER_EXIT(setreuid)
-{
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETREUID_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
-	p_u32(&r, (u32)arg(regs, 1));
-	rec_submit(&r);
-	return 0;
-}
-
-FILLER_EXIT(setregid)
-{
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETREGID_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
-	p_u32(&r, (u32)arg(regs, 1));
-	rec_submit(&r);
-	return 0;
-}
-
-FILLER_EXIT(setresuid)
-{
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETRESUID_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
-	p_u32(&r, (u32)arg(regs, 1));
-	p_u32(&r, (u32)arg(regs, 2));
-	rec_submit(&r);
-	return 0;
-}
-
-FILLER_EXIT(setresgid)
-{
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_SETRESGID_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_u32(&r, (u32)arg(regs, 0));
-	p_u32(&r, (u32)arg(regs, 1));
-	p_u32(&r, (u32)arg(regs, 2));
-	rec_submit(&r);
-	return 0;
-}
+#define IDS_FILLER(name, TYPE, n) \
+	FILLER_EXIT(name) { return ids_event(regs, ret, TYPE, TYPE##_NP, n); }
+IDS_FILLER(setuid, PPME_SYSCALL_SETUID_X, 1)
+IDS_FILLER(setgid, PPME_SYSCALL_SETGID_X, 1)
+IDS_FILLER(setreuid, PPME_SYSCALL_SETREUID_X, 2)
+IDS_FILLER(setregid, PPME_SYSCALL_SETREGID_X, 2)
+IDS_FILLER(setresuid, PPME_SYSCALL_SETRESUID_X, 3)
+IDS_FILLER(setresgid, PPME_SYSCALL_SETRESGID_X, 3)
 
 FILLER_EXIT(unshare)
 {
@@ -108,10 +60,11 @@ FILLER_EXIT(setns)
 	return 0;
 }
 
-FILLER_EXIT(kill)
+/* kill and tkill: the result, the pid or tid (C int) and the signal. */
+static __always_inline int kill_event(struct pt_regs *regs, long ret, u32 type, u32 nparams)
 {
 	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_KILL_X, DROP_SYSCALL_EXIT))
+	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
 	p_s64(&r, (s32)arg(regs, 0));
@@ -120,16 +73,14 @@ FILLER_EXIT(kill)
 	return 0;
 }
 
+FILLER_EXIT(kill)
+{
+	return kill_event(regs, ret, PPME_SYSCALL_KILL_X, PPME_SYSCALL_KILL_X_NP);
+}
+
 FILLER_EXIT(tkill)
 {
-	struct rec r;
-	if (!REC_BEGIN(&r, PPME_SYSCALL_TKILL_X, DROP_SYSCALL_EXIT))
-		return 0;
-	p_s64(&r, ret);
-	p_s64(&r, (s32)arg(regs, 0));
-	p_u8(&r, (u8)arg(regs, 1));
-	rec_submit(&r);
-	return 0;
+	return kill_event(regs, ret, PPME_SYSCALL_TKILL_X, PPME_SYSCALL_TKILL_X_NP);
 }
 
 FILLER_EXIT(tgkill)
