@@ -256,16 +256,25 @@ DEFINE_PUT(p_u64, u64)
 /* A file descriptor argument (C int) as the s64 the schema wants. */
 #define p_fd(r, v) p_u64(r, (u64)(s64)(s32)(v))
 
-/* A NUL-terminated user string of at most STR_MAX bytes, NUL included; empty when unreadable
- * and, as the module's copy (kmod/bindings.rs copy_user_str), when the string is empty. */
-static __always_inline void p_ustr(struct rec *r, const void *uptr)
+/* A NUL-terminated user string of at most `max` bytes (NUL included, truncated to fit), as the
+ * module's copy_user_str writes it: an empty, NULL or unreadable string is an empty parameter.
+ * `max` must be a constant no larger than STR_MAX (e.g. the module's 256 for a mount type). */
+static __always_inline void p_ustr_max(struct rec *r, const void *uptr, u32 max)
 {
 	if (!rec_room(r)) {
 		rec_done(r, 0);
 		return;
 	}
-	long n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], STR_MAX, uptr);
+	long n = 0;
+	if (uptr)
+		n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], max, uptr);
 	rec_done(r, n > 1 ? (u32)n : 0);
+}
+
+/* A user path or string of at most STR_MAX (PATH_MAX) bytes; see p_ustr_max. */
+static __always_inline void p_ustr(struct rec *r, const void *uptr)
+{
+	p_ustr_max(r, uptr, STR_MAX);
 }
 
 /* A NUL-terminated kernel string of at most STR_MAX bytes; empty when unreadable. */

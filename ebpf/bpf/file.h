@@ -11,25 +11,6 @@
 /* include/uapi/linux/magic.h OVERLAYFS_SUPER_MAGIC */
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
-/*
- * common.h's p_ustr with the module's bound for each parameter (PATH_LIMIT or NAME_LIMIT): a
- * NUL-terminated user string of at most `max` bytes, NUL included, as kmod's copy_user_str
- * copies it: a longer one is cut to max - 1 bytes and a NUL, and an unreadable or empty string
- * is an empty parameter (bpf_probe_read_user_str reports 1 for "": that NUL alone is not
- * kept). `max` must be a constant.
- */
-static __always_inline void p_upath(struct rec *r, const void *uptr, u32 max)
-{
-	if (!rec_room(r)) {
-		rec_done(r, 0);
-		return;
-	}
-	long n = 0;
-	if (uptr)
-		n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], max, uptr);
-	rec_done(r, n > 1 ? (u32)n : 0);
-}
-
 /* Where `__upperdentry` lies relative to the overlay inode's embedded `vfs_inode`: from the
  * kernel's BTF when it describes `struct ovl_inode`, else right after `struct inode` (its
  * place in every kernel since 4.13, the module's assumption). */

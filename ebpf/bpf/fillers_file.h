@@ -23,7 +23,7 @@ FILLER_ENTER(open)
 	if (!REC_BEGIN(&r, PPME_SYSCALL_OPEN_E, DROP_SYSCALL_ENTER))
 		return 0;
 	u64 flags = arg(regs, 1);
-	p_upath(&r, (void *)arg(regs, 0), PATH_LIMIT);
+	p_ustr_max(&r, (void *)arg(regs, 0), PATH_LIMIT);
 	p_u32(&r, open_flags(flags));
 	p_u32(&r, open_mode(flags, arg(regs, 2)));
 	rec_submit(&r);
@@ -37,7 +37,7 @@ FILLER_ENTER(openat)
 		return 0;
 	u64 flags = arg(regs, 2);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, (void *)arg(regs, 1), PATH_LIMIT);
+	p_ustr_max(&r, (void *)arg(regs, 1), PATH_LIMIT);
 	p_u32(&r, open_flags(flags));
 	p_u32(&r, open_mode(flags, arg(regs, 3)));
 	rec_submit(&r);
@@ -54,7 +54,7 @@ FILLER_EXIT(open)
 	fd_dev_ino(ret, &dev, &ino);
 	u64 flags = arg(regs, 1);
 	p_s64(&r, ret);
-	p_upath(&r, (void *)arg(regs, 0), PATH_LIMIT);
+	p_ustr_max(&r, (void *)arg(regs, 0), PATH_LIMIT);
 	p_u32(&r, open_flags(flags));
 	p_u32(&r, open_mode(flags, arg(regs, 2)));
 	p_u32(&r, dev);
@@ -74,7 +74,7 @@ FILLER_EXIT(openat)
 	u64 flags = arg(regs, 2);
 	p_s64(&r, ret);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, (void *)arg(regs, 1), PATH_LIMIT);
+	p_ustr_max(&r, (void *)arg(regs, 1), PATH_LIMIT);
 	p_u32(&r, open_flags(flags));
 	p_u32(&r, open_mode(flags, arg(regs, 3)));
 	p_u32(&r, dev);
@@ -105,7 +105,7 @@ FILLER_ENTER(openat2)
 	struct open_how_u how;
 	read_open_how(UARG(2), &how);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	p_u32(&r, open_flags(how.flags));
 	p_u32(&r, open_mode(how.flags, how.mode));
 	p_u32(&r, resolve_flags(how.resolve));
@@ -125,7 +125,7 @@ FILLER_EXIT(openat2)
 	read_open_how(UARG(2), &how);
 	p_s64(&r, ret);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	p_u32(&r, open_flags(how.flags));
 	p_u32(&r, open_mode(how.flags, how.mode));
 	p_u32(&r, resolve_flags(how.resolve));
@@ -140,7 +140,7 @@ FILLER_ENTER(creat)
 	struct rec r;
 	if (!REC_BEGIN(&r, PPME_SYSCALL_CREAT_E, DROP_SYSCALL_ENTER))
 		return 0;
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_u32(&r, file_mode(arg(regs, 1)));
 	rec_submit(&r);
 	return 0;
@@ -155,7 +155,7 @@ FILLER_EXIT(creat)
 	u64 ino;
 	fd_dev_ino(ret, &dev, &ino);
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_u32(&r, file_mode(arg(regs, 1)));
 	p_u32(&r, dev);
 	p_u64(&r, ino);
@@ -195,7 +195,7 @@ static __always_inline int res_path_exit(struct pt_regs *regs, long ret, u32 typ
 	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	rec_submit(&r);
 	return 0;
 }
@@ -222,7 +222,7 @@ FILLER_EXIT(unlinkat)
 		return 0;
 	p_s64(&r, ret);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	p_u32(&r, unlinkat_flags(arg(regs, 2)));
 	rec_submit(&r);
 	return 0;
@@ -235,7 +235,7 @@ static __always_inline int res_path_mode_exit(struct pt_regs *regs, long ret, u3
 	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_u32(&r, file_mode(arg(regs, 1)));
 	rec_submit(&r);
 	return 0;
@@ -259,7 +259,7 @@ static __always_inline int res_dirfd_path_mode_exit(struct pt_regs *regs, long r
 		return 0;
 	p_s64(&r, ret);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	p_u32(&r, file_mode(arg(regs, 2)));
 	rec_submit(&r);
 	return 0;
@@ -294,8 +294,8 @@ static __always_inline int res_two_paths_exit(struct pt_regs *regs, long ret, u3
 	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	rec_submit(&r);
 	return 0;
 }
@@ -320,9 +320,9 @@ static __always_inline void two_dirfd_paths(struct rec *r, struct pt_regs *regs,
 {
 	p_s64(r, ret);
 	p_fd(r, arg(regs, 0));
-	p_upath(r, UARG(1), PATH_LIMIT);
+	p_ustr_max(r, UARG(1), PATH_LIMIT);
 	p_fd(r, arg(regs, 2));
-	p_upath(r, UARG(3), PATH_LIMIT);
+	p_ustr_max(r, UARG(3), PATH_LIMIT);
 }
 
 FILLER_EXIT(renameat)
@@ -364,9 +364,9 @@ FILLER_EXIT(symlinkat)
 	if (!REC_BEGIN(&r, PPME_SYSCALL_SYMLINKAT_X, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_fd(&r, arg(regs, 1));
-	p_upath(&r, UARG(2), PATH_LIMIT);
+	p_ustr_max(&r, UARG(2), PATH_LIMIT);
 	rec_submit(&r);
 	return 0;
 }
@@ -378,7 +378,7 @@ static __always_inline int chown_exit(struct pt_regs *regs, long ret, u32 type, 
 	if (!rec_begin(&r, type, nparams, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_u32(&r, (u32)arg(regs, 1));
 	p_u32(&r, (u32)arg(regs, 2));
 	rec_submit(&r);
@@ -415,7 +415,7 @@ FILLER_EXIT(fchownat)
 		return 0;
 	p_s64(&r, ret);
 	p_fd(&r, arg(regs, 0));
-	p_upath(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
 	p_u32(&r, (u32)arg(regs, 2));
 	p_u32(&r, (u32)arg(regs, 3));
 	p_u32(&r, fchownat_flags(arg(regs, 4)));
@@ -429,9 +429,9 @@ FILLER_EXIT(mount)
 	if (!REC_BEGIN(&r, PPME_SYSCALL_MOUNT_X, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
-	p_upath(&r, UARG(1), PATH_LIMIT);
-	p_upath(&r, UARG(2), NAME_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(1), PATH_LIMIT);
+	p_ustr_max(&r, UARG(2), NAME_LIMIT);
 	p_u32(&r, mount_flags(arg(regs, 3)));
 	rec_submit(&r);
 	return 0;
@@ -443,7 +443,7 @@ FILLER_EXIT(umount2)
 	if (!REC_BEGIN(&r, PPME_SYSCALL_UMOUNT2_X, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), PATH_LIMIT);
+	p_ustr_max(&r, UARG(0), PATH_LIMIT);
 	p_u32(&r, umount2_flags(arg(regs, 1)));
 	rec_submit(&r);
 	return 0;
@@ -455,7 +455,7 @@ FILLER_EXIT(memfd_create)
 	if (!REC_BEGIN(&r, PPME_SYSCALL_MEMFD_CREATE_X, DROP_SYSCALL_EXIT))
 		return 0;
 	p_s64(&r, ret);
-	p_upath(&r, UARG(0), NAME_LIMIT);
+	p_ustr_max(&r, UARG(0), NAME_LIMIT);
 	p_u32(&r, memfd_flags(arg(regs, 1)));
 	rec_submit(&r);
 	return 0;

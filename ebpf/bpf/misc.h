@@ -7,19 +7,6 @@
 /* The task name's size (TASK_COMM_LEN): what PR_SET_NAME copies at most, NUL included. */
 #define COMM_LEN 16
 
-/* A user string of at most `max` bytes (NUL included, truncated to fit) written as the module's
- * copy_user_str does: an empty or unreadable string is an empty parameter, where p_ustr would
- * write a lone NUL for "". `max` must be a constant no larger than STR_MAX. */
-static __always_inline void p_ustr_max(struct rec *r, const void *uptr, u32 max)
-{
-	if (!rec_room(r)) {
-		rec_done(r, 0);
-		return;
-	}
-	long n = bpf_probe_read_user_str(&r->b[r->off & OFF_MASK], max, uptr);
-	rec_done(r, n > 1 ? (u32)n : 0);
-}
-
 /* A PT_DYN value of ptrace's addr/data (kmod's PtraceDyn): index 0 and a u64. */
 static __always_inline void p_dyn_u64(struct rec *r, u64 v)
 {
