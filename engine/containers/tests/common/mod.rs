@@ -140,6 +140,32 @@ fn kill(child: &mut Child) {
 }
 
 /// dockerd on a private socket and data root.
+/// `<cli> import` of `rootfs` as `image` (docker and podman take the same arguments): a tar
+/// of the tree beside it, the image's command a long sleep.
+fn import_rootfs(mut cli: Command, rootfs: &Path, image: &str) {
+    let tar = rootfs
+        .parent()
+        .unwrap()
+        .join(format!("{}.tar", image.replace(['/', ':'], "_")));
+    run(Command::new("tar")
+        .arg("-C")
+        .arg(rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg("."));
+    run(cli
+        .args(["import", "--change", r#"CMD ["/bin/sleep","100000"]"#])
+        .arg(&tar)
+        .arg(image));
+}
+
+/// `<cli> inspect` of one object, as JSON.
+fn inspect_json(mut cli: Command, what: &str) -> serde_json::Value {
+    let out = run(cli.args(["inspect", what]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0].clone()
+}
+
 pub struct Docker {
     pub dir: PathBuf,
     pub sock: PathBuf,
@@ -223,28 +249,12 @@ impl Docker {
 
     /// `docker import` of `rootfs` as `image` with `sleep` as its command.
     pub fn import(&self, rootfs: &Path, image: &str) {
-        let tar = rootfs
-            .parent()
-            .unwrap()
-            .join(format!("{}.tar", image.replace(['/', ':'], "_")));
-        run(Command::new("tar")
-            .arg("-C")
-            .arg(rootfs)
-            .arg("-cf")
-            .arg(&tar)
-            .arg("."));
-        run(self
-            .cli()
-            .args(["import", "--change", r#"CMD ["/bin/sleep","100000"]"#])
-            .arg(&tar)
-            .arg(image));
+        import_rootfs(self.cli(), rootfs, image);
     }
 
     /// `docker inspect` of one object, as JSON.
     pub fn inspect(&self, what: &str) -> serde_json::Value {
-        let out = run(self.cli().args(["inspect", what]));
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        v[0].clone()
+        inspect_json(self.cli(), what)
     }
 }
 
@@ -336,27 +346,11 @@ impl Podman {
     }
 
     pub fn import(&self, rootfs: &Path, image: &str) {
-        let tar = rootfs
-            .parent()
-            .unwrap()
-            .join(format!("{}.tar", image.replace(['/', ':'], "_")));
-        run(Command::new("tar")
-            .arg("-C")
-            .arg(rootfs)
-            .arg("-cf")
-            .arg(&tar)
-            .arg("."));
-        run(self
-            .cli()
-            .args(["import", "--change", r#"CMD ["/bin/sleep","100000"]"#])
-            .arg(&tar)
-            .arg(image));
+        import_rootfs(self.cli(), rootfs, image);
     }
 
     pub fn inspect(&self, what: &str) -> serde_json::Value {
-        let out = run(self.cli().args(["inspect", what]));
-        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-        v[0].clone()
+        inspect_json(self.cli(), what)
     }
 }
 
