@@ -95,3 +95,29 @@ pub(crate) fn put_lbytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(&(n as u16).to_le_bytes());
     out.extend_from_slice(&b[..n]);
 }
+
+/// libscap's limit on a path in a thread or fd entry (`SCAP_MAX_PATH_SIZE`).
+pub(crate) const SCAP_MAX_PATH_SIZE: usize = 1024;
+/// libscap's limit on a thread's args, env and cgroups lists (`SCAP_MAX_ARGS_SIZE`,
+/// `SCAP_MAX_ENV_SIZE`, `SCAP_MAX_CGROUPS_SIZE`).
+pub(crate) const SCAP_MAX_LIST_SIZE: usize = 4096;
+
+/// Appends a path-like string as [`put_lbytes`] does, cut below libscap's
+/// `SCAP_MAX_PATH_SIZE`: sysdig and Falco refuse the whole capture ("invalid exelen",
+/// "invalid cwdlen") when one entry is longer.
+pub(crate) fn put_path(out: &mut Vec<u8>, b: &[u8]) {
+    put_lbytes(out, &b[..b.len().min(SCAP_MAX_PATH_SIZE - 1)]);
+}
+
+/// Appends a NUL-separated list (args, env, cgroups) cut to libscap's 4096-byte limit
+/// ("invalid argslen" otherwise); a cut list still ends with a NUL, as the lists
+/// libscap writes itself do.
+pub(crate) fn put_nul_list(out: &mut Vec<u8>, b: &[u8]) {
+    if b.len() <= SCAP_MAX_LIST_SIZE {
+        return put_lbytes(out, b);
+    }
+    let kept = &b[..SCAP_MAX_LIST_SIZE - 1];
+    out.extend_from_slice(&(SCAP_MAX_LIST_SIZE as u16).to_le_bytes());
+    out.extend_from_slice(kept);
+    out.push(0);
+}

@@ -1,7 +1,7 @@
 //! The `FDL` blocks: the open fds of one thread each, read in both versions and written as
 //! version 2.
 
-use super::cursor::{put_lbytes, Cursor};
+use super::cursor::{put_path, Cursor};
 use crate::error::ScapError;
 
 /// What an fd refers to, with the type-specific details of an `FDL` entry.
@@ -310,7 +310,7 @@ pub(crate) fn encode_fdlist_v2(l: &FdList, out: &mut Vec<u8>) {
             FdInfo::UnixSocket { source, dest, path } => {
                 out.extend_from_slice(&source.to_le_bytes());
                 out.extend_from_slice(&dest.to_le_bytes());
-                put_lbytes(out, path.as_bytes());
+                put_path(out, path.as_bytes());
             }
             FdInfo::FileV2 {
                 open_flags,
@@ -318,12 +318,12 @@ pub(crate) fn encode_fdlist_v2(l: &FdList, out: &mut Vec<u8>) {
                 dev,
             } => {
                 out.extend_from_slice(&open_flags.to_le_bytes());
-                put_lbytes(out, name.as_bytes());
+                put_path(out, name.as_bytes());
                 if let Some(dev) = dev {
                     out.extend_from_slice(&dev.to_le_bytes());
                 }
             }
-            FdInfo::Named { name } => put_lbytes(out, name.as_bytes()),
+            FdInfo::Named { name } => put_path(out, name.as_bytes()),
             FdInfo::Unknown { raw } => out.extend_from_slice(raw),
         }
         let len = (out.len() - start) as u32;

@@ -1,7 +1,7 @@
 //! The `PL` blocks: the process (thread) list, read in every version (1..=9) and written as
 //! version 9.
 
-use super::cursor::{put_lbytes, Cursor};
+use super::cursor::{put_nul_list, put_path, Cursor};
 use crate::block;
 use crate::error::ScapError;
 
@@ -261,22 +261,22 @@ pub(crate) fn encode_thread_v9(t: &ThreadEntry, out: &mut Vec<u8>) {
     for v in [t.tid, t.pid, t.ptid, t.sid, t.vpgid] {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    put_lbytes(out, t.comm.as_bytes());
-    put_lbytes(out, t.exe.as_bytes());
-    put_lbytes(out, t.exepath.as_bytes());
-    put_lbytes(out, &t.args);
-    put_lbytes(out, t.cwd.as_bytes());
+    put_path(out, t.comm.as_bytes());
+    put_path(out, t.exe.as_bytes());
+    put_path(out, t.exepath.as_bytes());
+    put_nul_list(out, &t.args);
+    put_path(out, t.cwd.as_bytes());
     out.extend_from_slice(&t.fdlimit.to_le_bytes());
     for v in [t.flags, t.uid, t.gid, t.vmsize_kb, t.vmrss_kb, t.vmswap_kb] {
         out.extend_from_slice(&v.to_le_bytes());
     }
     out.extend_from_slice(&t.pfmajor.to_le_bytes());
     out.extend_from_slice(&t.pfminor.to_le_bytes());
-    put_lbytes(out, &t.env);
+    put_nul_list(out, &t.env);
     out.extend_from_slice(&t.vtid.to_le_bytes());
     out.extend_from_slice(&t.vpid.to_le_bytes());
-    put_lbytes(out, &t.cgroups);
-    put_lbytes(out, t.root.as_bytes());
+    put_nul_list(out, &t.cgroups);
+    put_path(out, t.root.as_bytes());
     out.extend_from_slice(&t.pidns_init_start_ts.to_le_bytes());
     out.extend_from_slice(&t.tty.to_le_bytes());
     out.extend_from_slice(&t.loginuid.to_le_bytes());
