@@ -93,7 +93,10 @@ fn cases(rules_file: &Path) -> Vec<Case> {
             caps_add: &["BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"],
             mounts: &[
                 "/host/sys/kernel/btf",
+                "/host/var/run/docker.sock",
+                "/host/run/podman/podman.sock",
                 "/host/run/containerd/containerd.sock",
+                "/host/run/crio/crio.sock",
             ],
             not_mounts: &["/host/dev", "/etc/falco/rules.d"],
             engine_kind: "modern_ebpf",
@@ -134,6 +137,35 @@ fn cases(rules_file: &Path) -> Vec<Case> {
                 let cm = find(docs, "ConfigMap", "t-falco-rules").expect("rules ConfigMap");
                 let text = cm["data"]["my_rules.yaml"].as_str().expect("my_rules.yaml");
                 assert!(text.contains("- rule: Chart custom rule"), "{text}");
+            },
+        },
+        Case {
+            name: "podman socket only",
+            args: set(&[
+                "--set",
+                "collectors.docker.enabled=false,collectors.containerd.enabled=false",
+                "--set",
+                "collectors.crio.enabled=false,collectors.podman.socket=/run/user/0/podman/podman.sock",
+            ]),
+            privileged: false,
+            caps_add: &["BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"],
+            mounts: &["/host/run/user/0/podman/podman.sock"],
+            not_mounts: &[
+                "/host/var/run/docker.sock",
+                "/host/run/podman/podman.sock",
+                "/host/run/containerd/containerd.sock",
+                "/host/run/crio/crio.sock",
+            ],
+            engine_kind: "modern_ebpf",
+            extra: |_, falco| {
+                let engines = &falco.get("plugins").expect("plugins")[0]["init_config"]["engines"];
+                for off in ["docker", "containerd", "cri"] {
+                    assert_eq!(engines[off]["enabled"], Value::Bool(false), "{off}");
+                }
+                assert_eq!(
+                    strs(&engines["podman"]["sockets"]),
+                    ["/run/user/0/podman/podman.sock"]
+                );
             },
         },
         Case {
@@ -326,6 +358,49 @@ fn chart_renderings_are_valid_and_least_privileged() {
                 );
             }
         }
+        // Each enabled runtime of the container plugin is asked on its socket, mounted
+        // read-only from the same host path under /host (HOST_ROOT), as Falco's chart does.
+        let cm = find(&docs, "ConfigMap", "t-falco").expect("ConfigMap");
+        let falco: serde_yaml::Mapping =
+            serde_yaml::from_str(cm["data"]["falco.yaml"].as_str().expect("falco.yaml"))
+                .expect("falco.yaml parses");
+        assert_eq!(
+            strs(falco.get("load_plugins").expect("load_plugins")),
+            ["container"],
+            "{name}"
+        );
+        let plugin = &falco.get("plugins").expect("plugins")[0];
+        assert_eq!(plugin["name"].as_str(), Some("container"), "{name}");
+        let mut enabled = 0;
+        for (kind, e) in plugin["init_config"]["engines"]
+            .as_mapping()
+            .expect("engines")
+        {
+            if e["enabled"].as_bool() != Some(true) {
+                continue;
+            }
+            enabled += 1;
+            for sock in strs(&e["sockets"]) {
+                let mount = c["volumeMounts"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .find(|m| m["mountPath"].as_str() == Some(&format!("/host{sock}")))
+                    .unwrap_or_else(|| panic!("{name}: {kind:?} socket {sock} not mounted"));
+                let vol = pod["volumes"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .find(|v| v["name"] == mount["name"])
+                    .expect("the mount's volume");
+                assert_eq!(
+                    vol["hostPath"]["path"].as_str(),
+                    Some(sock.as_str()),
+                    "{name}"
+                );
+            }
+        }
+        assert!(enabled > 0, "{name}: no container runtime asked");
         for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
             let p = &c[probe]["httpGet"];
             assert_eq!(p["path"].as_str(), Some("/healthz"), "{name}: {probe}");

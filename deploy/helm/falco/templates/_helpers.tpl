@@ -98,6 +98,10 @@ ring buffers' locked memory) and SYS_PTRACE (reading other processes' /proc entr
 {{- $_ := set $engine "modern_ebpf" (dict "cpus_for_each_buffer" .Values.driver.modernEbpf.cpusForEachBuffer "buf_size_preset" .Values.driver.modernEbpf.bufSizePreset "drop_failed_exit" .Values.driver.modernEbpf.dropFailedExit) -}}
 {{- $_ := set $engine "kmod" (dict "buf_size_preset" .Values.driver.kmod.bufSizePreset "drop_failed_exit" .Values.driver.kmod.dropFailedExit) -}}
 {{- $_ := set $falco "engine" $engine -}}
+{{- $c := .Values.collectors -}}
+{{- $engines := dict "docker" (dict "enabled" $c.docker.enabled "sockets" (list $c.docker.socket)) "podman" (dict "enabled" $c.podman.enabled "sockets" (list $c.podman.socket)) "containerd" (dict "enabled" $c.containerd.enabled "sockets" (list $c.containerd.socket)) "cri" (dict "enabled" $c.crio.enabled "sockets" (list $c.crio.socket)) -}}
+{{- $_ := set $falco "load_plugins" (list "container") -}}
+{{- $_ := set $falco "plugins" (list (dict "name" "container" "library_path" "libcontainer.so" "init_config" (dict "engines" $engines))) -}}
 {{- if .Values.metrics.enabled -}}
 {{- $m := .Values.metrics -}}
 {{- $_ := set $falco "metrics" (dict "enabled" true "interval" $m.interval "output_rule" $m.outputRule "rules_counters_enabled" $m.rulesCountersEnabled "resource_utilization_enabled" $m.resourceUtilizationEnabled "state_counters_enabled" $m.stateCountersEnabled "kernel_event_counters_enabled" $m.kernelEventCountersEnabled "convert_memory_to_mb" $m.convertMemoryToMB "include_empty_values" $m.includeEmptyValues) -}}
