@@ -427,3 +427,99 @@ fn healthz_turns_not_ok_when_the_pipeline_is_stuck() {
         falco.err()
     );
 }
+
+/// SIGHUP to `falco`.
+fn hangup(falco: &Falco) {
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    unsafe {
+        libc::kill(falco.child.id() as libc::pid_t, libc::SIGHUP);
+    }
+}
+
+#[test]
+fn a_reload_restarts_the_webserver_when_its_keys_change() {
+    let dir = tempdir();
+    let d = dir.path();
+    let first = free_port();
+    let second = std::iter::repeat_with(free_port)
+        .find(|p| *p != first)
+        .expect("a second port");
+    let fifo = d.join("capture.fifo");
+    let _feed = Feed::start(
+        &fifo,
+        vec![capture_bytes("sensitive_reads")],
+        Duration::ZERO,
+    );
+    let alerts = d.join("alerts.json");
+    let config = |port: u16, extra: &str| {
+        replay_config(
+            &fifo,
+            &alerts,
+            port,
+            &format!("watch_config_files: false\n{extra}"),
+        )
+    };
+    let falco = Falco::start(d, &config(first, ""), &[]);
+    let healthy = |port: u16| {
+        wait_for(Duration::from_secs(20), || {
+            get(port, "/healthz").ok().filter(|(s, _)| *s == 200)
+        })
+        .is_some()
+    };
+    assert!(healthy(first), "no webserver on {first}: {}", falco.err());
+
+    // A new port: the server moves there, the old port closes.
+    std::fs::write(d.join("falco.yaml"), config(second, "")).expect("rewrite");
+    hangup(&falco);
+    assert!(
+        healthy(second),
+        "not restarted on {second}: {}",
+        falco.err()
+    );
+    assert!(
+        get(first, "/healthz").is_err(),
+        "the old port {first} still answers"
+    );
+
+    // A port another process holds: refused, and the server of the previous keys serves on.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let held = holder.local_addr().expect("addr").port();
+    std::fs::write(d.join("falco.yaml"), config(held, "")).expect("rewrite");
+    hangup(&falco);
+    let refused = wait_for(Duration::from_secs(20), || {
+        falco
+            .err()
+            .contains("the webserver's new keys cannot be served")
+            .then_some(())
+    });
+    assert!(refused.is_some(), "no refusal logged: {}", falco.err());
+    assert!(
+        falco.err().contains("serving with the previous keys"),
+        "{}",
+        falco.err()
+    );
+    assert!(
+        healthy(second),
+        "the previous server is gone: {}",
+        falco.err()
+    );
+    drop(holder);
+
+    // webserver.enabled false: stopped, while the engine runs on.
+    let off = config(second, "").replace(
+        "webserver:\n  enabled: true",
+        "webserver:\n  enabled: false",
+    );
+    assert!(off.contains("enabled: false"), "{off}");
+    std::fs::write(d.join("falco.yaml"), off).expect("rewrite");
+    hangup(&falco);
+    let stopped = wait_for(Duration::from_secs(20), || get(second, "/healthz").err());
+    assert!(stopped.is_some(), "still serving: {}", falco.err());
+    let mut falco = falco;
+    assert_eq!(
+        falco.wait_exit(Duration::from_millis(500)),
+        None,
+        "{}",
+        falco.err()
+    );
+}

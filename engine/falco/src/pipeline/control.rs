@@ -42,6 +42,8 @@ impl Signals {
 pub(super) struct Reloaded {
     detection: Detection,
     mask: ringbuf_abi::ioctl::EventMask,
+    /// The new `webserver.*` keys and `/versions`, for [`super::web::Served::reload`].
+    pub(super) web: (crate::config::model::WebserverConfig, serde_json::Value),
 }
 
 /// A reload loading on a thread of its own, so that the event loop keeps moving events (and
@@ -128,7 +130,15 @@ fn load(cli: &Cli, hostname: &str) -> Result<Reloaded, String> {
         std::thread::sleep(SETTLE);
     };
     let mask = mask::event_mask(&detection.ruleset, &loaded.config.base_syscalls);
-    Ok(Reloaded { detection, mask })
+    let web = (
+        loaded.config.webserver.clone(),
+        super::web::versions_json(&loaded),
+    );
+    Ok(Reloaded {
+        detection,
+        mask,
+        web,
+    })
 }
 
 /// Takes a loaded reload into use: the live source is told the events the new rules need and
@@ -140,7 +150,9 @@ pub(super) fn apply(
     source: &Running,
     enabled_now: usize,
 ) -> Result<Detection, String> {
-    let Reloaded { detection, mask } = reloaded;
+    let Reloaded {
+        detection, mask, ..
+    } = reloaded;
     if enabled_now > 0 && detection.ruleset.num_enabled() == 0 {
         return Err(format!(
             "the new rules enable no rule where {enabled_now} were enabled (an empty or \

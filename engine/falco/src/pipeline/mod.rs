@@ -89,15 +89,9 @@ pub fn run(
         log::warn!("metrics.kernel_event_counters_per_cpu_enabled: per-CPU counters are not collected; the totals are");
     }
     // Also before the source: a port in use or a bad certificate stops the start.
-    let webserver = if loaded.config.webserver.enabled {
-        let versions = web::versions_json(&loaded);
-        Some(
-            web::start(&loaded.config.webserver, hub.clone(), versions)
-                .map_err(Fatal::Webserver)?,
-        )
-    } else {
-        None
-    };
+    let mut webserver =
+        web::Served::start(&loaded.config.webserver, &hub, web::versions_json(&loaded))
+            .map_err(Fatal::Webserver)?;
     let (source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
     if loaded.config.watch_config_files {
         let mut watched = loaded.files.clone();
@@ -165,11 +159,18 @@ pub fn run(
                 reloader.request(cli, &hostname);
             }
             let reloaded = reloader.poll(cli, &hostname).map(|r| {
-                r.and_then(|r| control::apply(r, &source, detection.ruleset.num_enabled()))
+                r.and_then(|r| {
+                    let web = r.web.clone();
+                    control::apply(r, &source, detection.ruleset.num_enabled()).map(|d| (d, web))
+                })
             });
             match reloaded {
                 None => {}
-                Some(Ok(d)) => {
+                Some(Ok((d, (web_config, versions)))) => {
+                    // The webserver alone restarts, and only when its keys or /versions changed.
+                    if let Err(e) = webserver.reload(&web_config, versions, &hub) {
+                        log::error!("{e}");
+                    }
                     log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
                     hub.set_rules(d.ruleset.rules().iter());
                     reload_ts = stage::now_ns();
@@ -236,7 +237,7 @@ pub fn run(
     );
     last.events = events;
     hub.publish(last);
-    if source_failed && webserver.is_some() {
+    if source_failed && webserver.is_running() {
         // A liveness probe decides the restart: /healthz reports the failure until stopped.
         log::error!("the event source failed: /healthz reports it until the engine is stopped");
         while !signals.stop.load(Ordering::Relaxed) && deadline.is_none_or(|d| Instant::now() < d) {

@@ -50,6 +50,88 @@ impl Drop for Webserver {
     }
 }
 
+/// The webserver the configuration asks for, kept across reloads: a reload whose `webserver.*`
+/// keys or `/versions` (the rules files loaded) differ restarts it ([`Served::reload`]).
+pub struct Served {
+    config: WebserverConfig,
+    versions: serde_json::Value,
+    running: Option<Webserver>,
+}
+
+impl Served {
+    /// Starts the webserver when `config.enabled`.
+    ///
+    /// # Errors
+    /// As [`start`].
+    pub fn start(
+        config: &WebserverConfig,
+        hub: &Arc<MetricsHub>,
+        versions: serde_json::Value,
+    ) -> Result<Served, String> {
+        let running = if config.enabled {
+            Some(start(config, hub.clone(), versions.clone())?)
+        } else {
+            None
+        };
+        Ok(Served {
+            config: config.clone(),
+            versions,
+            running,
+        })
+    }
+
+    /// Whether it serves.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Applies the webserver part of a reloaded configuration: nothing when it is unchanged,
+    /// otherwise the running server stops (its port may be the new one's) and one with the new
+    /// keys starts.
+    ///
+    /// # Errors
+    /// When the new keys cannot be served (a port in use, a bad certificate): the server of the
+    /// previous keys is started again, so the probes keep an answer, and the message says so.
+    pub fn reload(
+        &mut self,
+        config: &WebserverConfig,
+        versions: serde_json::Value,
+        hub: &Arc<MetricsHub>,
+    ) -> Result<(), String> {
+        if *config == self.config && versions == self.versions {
+            return Ok(());
+        }
+        drop(self.running.take());
+        if !config.enabled {
+            log::info!("reload: webserver.enabled is false: the webserver is stopped");
+            (self.config, self.versions) = (config.clone(), versions);
+            return Ok(());
+        }
+        match start(config, hub.clone(), versions.clone()) {
+            Ok(w) => {
+                self.running = Some(w);
+                (self.config, self.versions) = (config.clone(), versions);
+                Ok(())
+            }
+            Err(e) => {
+                let mut msg = format!("reload: the webserver's new keys cannot be served: {e}");
+                if self.config.enabled {
+                    match start(&self.config, hub.clone(), self.versions.clone()) {
+                        Ok(w) => {
+                            self.running = Some(w);
+                            msg.push_str("; serving with the previous keys");
+                        }
+                        Err(e2) => msg.push_str(&format!(
+                            "; the previous keys cannot be served again either: {e2}"
+                        )),
+                    }
+                }
+                Err(msg)
+            }
+        }
+    }
+}
+
 /// What the handlers read.
 struct Shared {
     hub: Arc<MetricsHub>,
