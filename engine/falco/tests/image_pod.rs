@@ -157,11 +157,9 @@ impl Drop for Podman {
             let _ = s.kill();
             let _ = s.wait();
         }
-        let _ = self
-            .cmd()
-            .args(["system", "reset", "--force"])
-            .stdin(Stdio::null())
-            .output();
+        // Not `system reset`: it would also remove the machine's podman networks. The vfs
+        // store holds no mounts, so the directory goes with the test's.
+        let _ = self.cmd().args(["rmi", "--all", "--force"]).output();
     }
 }
 
@@ -387,6 +385,18 @@ fn the_image_in_the_charts_pod_alerts_on_another_containers_shadow_read() {
             .arg(&archive),
         "podman load",
     );
+    // The image's own configuration (engine.kind auto, the rules under /etc/falco) loads.
+    run(
+        podman.cmd().args([
+            "run",
+            "--rm",
+            "--network=none",
+            &format!("localhost/falco-rs:{}", env!("CARGO_PKG_VERSION")),
+            "/usr/bin/falco",
+            "--dry-run",
+        ]),
+        "falco --dry-run in the image",
+    );
     let sock = dir.join("podman.sock");
     podman.serve(&sock);
 
@@ -512,6 +522,7 @@ fn the_image_in_the_charts_pod_alerts_on_another_containers_shadow_read() {
         "{alert}"
     );
     let output = alert["output"].as_str().unwrap_or_default();
+    eprintln!("image_pod: the pod's alert: {output}");
     assert!(
         output.contains(&format!("container_id={id12}"))
             && output.contains(&format!("container_name={target}")),
