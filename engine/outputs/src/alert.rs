@@ -59,6 +59,17 @@ impl Priority {
         }
     }
 
+    /// The priority called `name`, any case; `info` is `Informational` as in Falco.
+    pub fn from_name(name: &str) -> Option<Priority> {
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("info") {
+            return Some(Priority::Informational);
+        }
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+
     /// The name Falco prints in alerts (`Warning`, `Informational`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -99,4 +110,10 @@ pub struct Alert {
     pub line: String,
     /// Whether `line` is the JSON object (`json_output: true`).
     pub json: bool,
+    /// The rule's output without the time and priority prefix (Falco's JSON `message`), for
+    /// outputs that lay an alert out themselves (the chat outputs).
+    pub message: String,
+    /// The output fields as Falco's JSON `output_fields` holds them (sorted by name), each
+    /// value as text (`<NA>` for a field without value), whatever `json_output` says.
+    pub output_fields: Vec<(String, String)>,
 }

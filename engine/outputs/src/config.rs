@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::alert::Priority;
 use crate::error::ConfigError;
 
 /// Queue capacity used per output when `outputs_queue.capacity` is 0.
@@ -51,6 +52,14 @@ pub struct OutputsConfig {
     pub http_output: HttpOutputConfig,
     /// `log_syslog`: send the engine's own log to syslog too (see [`crate::SyslogLogger`]).
     pub log_syslog: bool,
+    /// `slack_output`: Slack incoming webhook (extension).
+    pub slack_output: ChatOutputConfig,
+    /// `teams_output`: Microsoft Teams webhook (extension).
+    pub teams_output: ChatOutputConfig,
+    /// `googlechat_output`: Google Chat webhook (extension).
+    pub googlechat_output: ChatOutputConfig,
+    /// `webhook_output`: any webhook, body from a template (extension).
+    pub webhook_output: ChatOutputConfig,
     /// How often at most each output's shed, failure and blocked notices are logged (not a
     /// falco.yaml key; 10 s by default).
     #[serde(skip)]
@@ -69,6 +78,10 @@ impl Default for OutputsConfig {
             program_output: ProgramOutputConfig::default(),
             http_output: HttpOutputConfig::default(),
             log_syslog: true,
+            slack_output: ChatOutputConfig::default(),
+            teams_output: ChatOutputConfig::default(),
+            googlechat_output: ChatOutputConfig::default(),
+            webhook_output: ChatOutputConfig::default(),
             notice_interval: Duration::from_secs(10),
         }
     }
@@ -293,11 +306,26 @@ impl OutputsConfig {
                 bad("http_output.mtls", "needs both client_cert and client_key");
             }
         }
+        for (kind, chat) in self.chat_outputs() {
+            if chat.enabled {
+                chat.validate(kind, &mut errors);
+            }
+        }
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// The four chat outputs with their kind, enabled or not.
+    pub(crate) fn chat_outputs(&self) -> [(ChatKind, &ChatOutputConfig); 4] {
+        [
+            (ChatKind::Slack, &self.slack_output),
+            (ChatKind::Teams, &self.teams_output),
+            (ChatKind::GoogleChat, &self.googlechat_output),
+            (ChatKind::Webhook, &self.webhook_output),
+        ]
     }
 }
 
@@ -310,4 +338,252 @@ pub(crate) fn unquote(url: &str) -> &str {
         }
     }
     url
+}
+
+/// Which service a chat output talks to; decides the payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChatKind {
+    Slack,
+    Teams,
+    GoogleChat,
+    Webhook,
+}
+
+impl ChatKind {
+    /// The output's name in stats and logs.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            ChatKind::Slack => "slack",
+            ChatKind::Teams => "teams",
+            ChatKind::GoogleChat => "googlechat",
+            ChatKind::Webhook => "webhook",
+        }
+    }
+
+    /// A falco.yaml key of this output, e.g. `slack_output.webhook_url`.
+    pub(crate) fn key(self, leaf: &str) -> &'static str {
+        // The keys are a fixed small set; matching keeps them `'static` for `ConfigError`.
+        macro_rules! keys {
+            ($($leaf:literal),*) => {
+                match (self, leaf) {
+                    $((ChatKind::Slack, $leaf) => concat!("slack_output.", $leaf),
+                      (ChatKind::Teams, $leaf) => concat!("teams_output.", $leaf),
+                      (ChatKind::GoogleChat, $leaf) => concat!("googlechat_output.", $leaf),
+                      (ChatKind::Webhook, $leaf) => concat!("webhook_output.", $leaf),)*
+                    (ChatKind::Slack, _) => "slack_output",
+                    (ChatKind::Teams, _) => "teams_output",
+                    (ChatKind::GoogleChat, _) => "googlechat_output",
+                    (ChatKind::Webhook, _) => "webhook_output",
+                }
+            };
+        }
+        keys!(
+            "webhook_url",
+            "minimum_priority",
+            "output_format",
+            "rate_limit",
+            "rate_burst",
+            "retry_backoff_ms",
+            "timeout_ms",
+            "connect_timeout_ms",
+            "body_template",
+            "card"
+        )
+    }
+}
+
+/// `slack_output`, `teams_output`, `googlechat_output` and `webhook_output` (extensions; not
+/// in Falco, which leaves chat tools to falcosidekick).
+///
+/// The webhook URL is a secret: it can come from `webhook_url`, from the first line of the
+/// file `webhook_url_file`, or from the environment variable named by `webhook_url_env`
+/// (exactly one of the three). Alerts below `minimum_priority` never reach the output's queue.
+/// At most `rate_limit` messages a second go out (bursts of `rate_burst`); alerts that
+/// arrive faster are gathered by rule, and one message then summarises the N alerts of a rule.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ChatOutputConfig {
+    /// `enabled` (default false).
+    pub enabled: bool,
+    /// `webhook_url`: the `http://` or `https://` URL messages are POSTed to.
+    pub webhook_url: String,
+    /// `webhook_url_file`: a file whose first line is the URL (a mounted secret).
+    pub webhook_url_file: String,
+    /// `webhook_url_env`: the name of an environment variable holding the URL.
+    pub webhook_url_env: String,
+    /// `minimum_priority` (default `debug`: every alert); Falco's priority names, any case.
+    pub minimum_priority: String,
+    /// `output_format`: `all` (default: the output line and the fields), `text` (the output
+    /// line only) or `fields` (the fields only; Teams also takes `facts`). Not for
+    /// `webhook_output`, whose body is `body_template`.
+    #[serde(alias = "outputformat")]
+    pub output_format: String,
+    /// `rate_limit`: messages per second at most, sustained (default 1, Slack's limit).
+    pub rate_limit: f64,
+    /// `rate_burst`: messages that may go out at once after a quiet spell (default 3).
+    pub rate_burst: u32,
+    /// `max_retries`: how many times a message answered 429, 5xx, or not at all is sent
+    /// again before its alerts are counted as failed (default 3).
+    pub max_retries: u32,
+    /// `retry_backoff_ms`: the first retry's delay, doubled each time up to a minute, unless
+    /// the receiver's `Retry-After` asks for another (default 1000).
+    pub retry_backoff_ms: u64,
+    /// `timeout_ms`: time allowed for one request (default 5000).
+    pub timeout_ms: u64,
+    /// `connect_timeout_ms`: time allowed to connect (default 2000).
+    pub connect_timeout_ms: u64,
+    /// `user_agent` (default `falcosecurity/falco`).
+    pub user_agent: String,
+    /// `slack_output.username`: the name messages are posted under (empty: the webhook's).
+    pub username: String,
+    /// `slack_output.icon_url`: the avatar messages are posted with (empty: the webhook's).
+    pub icon_url: String,
+    /// `slack_output.channel`: a channel other than the webhook's (legacy webhooks only).
+    pub channel: String,
+    /// `slack_output.footer` (default falcosidekick's: a link to the project).
+    pub footer: String,
+    /// `teams_output.card`: `adaptive` (default: an Adaptive Card, what Teams Workflows
+    /// webhooks take) or `message` (the legacy connectors' MessageCard, as falcosidekick
+    /// sends).
+    pub card: String,
+    /// `webhook_output.body_template`: the body, with `{{name}}` placeholders (see the
+    /// README); default `{{json}}`, the alert as Falco's JSON object.
+    pub body_template: String,
+    /// `webhook_output.content_type` (default `application/json`). With a JSON type, the
+    /// text placeholders are JSON-escaped (write the quotes in the template).
+    pub content_type: String,
+}
+
+impl Default for ChatOutputConfig {
+    fn default() -> Self {
+        ChatOutputConfig {
+            enabled: false,
+            webhook_url: String::new(),
+            webhook_url_file: String::new(),
+            webhook_url_env: String::new(),
+            minimum_priority: "debug".into(),
+            output_format: "all".into(),
+            rate_limit: 1.0,
+            rate_burst: 3,
+            max_retries: 3,
+            retry_backoff_ms: 1000,
+            timeout_ms: 5000,
+            connect_timeout_ms: 2000,
+            user_agent: "falcosecurity/falco".into(),
+            username: String::new(),
+            icon_url: String::new(),
+            channel: String::new(),
+            footer: "https://github.com/falcosecurity/falcosidekick".into(),
+            card: "adaptive".into(),
+            body_template: "{{json}}".into(),
+            content_type: "application/json".into(),
+        }
+    }
+}
+
+/// What a chat message shows (`output_format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChatFormat {
+    /// The output line and the fields.
+    All,
+    /// The output line only.
+    Text,
+    /// The fields only.
+    Fields,
+}
+
+impl ChatOutputConfig {
+    /// `minimum_priority` read, any case (`info` for `informational` too).
+    pub(crate) fn minimum(&self) -> Option<Priority> {
+        Priority::from_name(&self.minimum_priority)
+    }
+
+    pub(crate) fn format(&self) -> Option<ChatFormat> {
+        match self.output_format.trim().to_ascii_lowercase().as_str() {
+            "all" | "" => Some(ChatFormat::All),
+            "text" => Some(ChatFormat::Text),
+            "fields" | "facts" => Some(ChatFormat::Fields),
+            _ => None,
+        }
+    }
+
+    fn validate(&self, kind: ChatKind, errors: &mut Vec<ConfigError>) {
+        let mut bad = |leaf: &str, message: String| {
+            errors.push(ConfigError {
+                key: kind.key(leaf),
+                message,
+            })
+        };
+        let sources = [
+            !self.webhook_url.trim().is_empty(),
+            !self.webhook_url_file.trim().is_empty(),
+            !self.webhook_url_env.trim().is_empty(),
+        ];
+        match sources.iter().filter(|s| **s).count() {
+            0 => bad(
+                "webhook_url",
+                "must be set (or webhook_url_file, or webhook_url_env) when the output is enabled"
+                    .into(),
+            ),
+            1 => {}
+            _ => bad(
+                "webhook_url",
+                "set only one of webhook_url, webhook_url_file and webhook_url_env".into(),
+            ),
+        }
+        if sources[0] {
+            if let Err(message) = check_url(&self.webhook_url) {
+                bad("webhook_url", message);
+            }
+        }
+        if self.minimum().is_none() {
+            bad(
+                "minimum_priority",
+                format!(
+                    "{:?} is not a priority (emergency, alert, critical, error, warning, notice, informational, debug)",
+                    self.minimum_priority
+                ),
+            );
+        }
+        if self.format().is_none() {
+            bad(
+                "output_format",
+                format!("{:?} is not one of all, text, fields", self.output_format),
+            );
+        }
+        if !(self.rate_limit.is_finite() && self.rate_limit > 0.0) {
+            bad(
+                "rate_limit",
+                "must be a number of messages per second above 0".into(),
+            );
+        }
+        if self.rate_burst == 0 {
+            bad("rate_burst", "must be at least 1".into());
+        }
+        if self.retry_backoff_ms == 0 {
+            bad("retry_backoff_ms", "must be greater than 0 ms".into());
+        }
+        if self.timeout_ms == 0 {
+            bad("timeout_ms", "must be greater than 0 ms".into());
+        }
+        if self.connect_timeout_ms == 0 {
+            bad("connect_timeout_ms", "must be greater than 0 ms".into());
+        }
+        if kind == ChatKind::Teams && !matches!(self.card.as_str(), "adaptive" | "message") {
+            bad(
+                "card",
+                format!("{:?} is not one of adaptive, message", self.card),
+            );
+        }
+    }
+}
+
+/// Whether `url` is an `http://` or `https://` URL, for the chat outputs' webhook URLs.
+pub(crate) fn check_url(url: &str) -> Result<(), String> {
+    let url = unquote(url);
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err("must start with http:// or https://".into())
+    }
 }

@@ -1,4 +1,5 @@
-//! Alert outputs for the Falco-compatible engine: stdout, file, syslog, program and HTTP.
+//! Alert outputs for the Falco-compatible engine: stdout, file, syslog, program and HTTP, and
+//! the chat outputs (Slack, Microsoft Teams, Google Chat, a generic webhook) in `sink/chat/`.
 //!
 //! The engine formats each alert once ([`Alert::line`]) and hands it to [`Outputs::send`],
 //! which never blocks: every enabled output has its own worker thread behind a bounded queue,
@@ -25,6 +26,8 @@
 //!     hostname: "node-1".into(),
 //!     line: "00:00:00.000000000: Warning A shell was spawned".into(),
 //!     json: false,
+//!     message: "A shell was spawned".into(),
+//!     output_fields: vec![("proc.name".into(), "bash".into())],
 //! });
 //! let report = outputs.shutdown(config.output_timeout());
 //! assert!(report.unfinished.is_empty());
@@ -46,8 +49,8 @@ mod sys;
 
 pub use crate::alert::{Alert, Priority, INTERNAL_SOURCE};
 pub use crate::config::{
-    FileOutputConfig, HttpOutputConfig, OutputsConfig, OutputsQueueConfig, ProgramOutputConfig,
-    StdoutOutputConfig, SyslogOutputConfig, DEFAULT_QUEUE_CAPACITY,
+    ChatOutputConfig, FileOutputConfig, HttpOutputConfig, OutputsConfig, OutputsQueueConfig,
+    ProgramOutputConfig, StdoutOutputConfig, SyslogOutputConfig, DEFAULT_QUEUE_CAPACITY,
 };
 pub use crate::error::{ConfigError, OutputsError};
 pub use crate::logger::{syslog_level, SyslogLogger};

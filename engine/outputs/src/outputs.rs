@@ -19,8 +19,10 @@ use crossbeam_channel::{
 };
 
 use crate::alert::Alert;
+use crate::alert::Priority;
 use crate::config::OutputsConfig;
 use crate::error::OutputsError;
+use crate::sink::chat::ChatSink;
 use crate::sink::file::FileSink;
 use crate::sink::http::HttpSink;
 use crate::sink::program::{ProcessGroups, ProgramSink};
@@ -56,6 +58,9 @@ struct Shared {
     close_deadline: Mutex<Option<Instant>>,
     /// The program output's process groups: ended when its worker is stuck at the deadline.
     groups: Option<ProcessGroups>,
+    /// The least severe priority the output takes (the chat outputs' `minimum_priority`);
+    /// alerts below it never enter its queue, so they are neither enqueued nor shed.
+    minimum_priority: Option<Priority>,
 }
 
 struct Worker {
@@ -232,6 +237,18 @@ impl Outputs {
                 Err(e) => errors.extend(e),
             }
         }
+        let mut minimums: Vec<(&'static str, Priority)> = Vec::new();
+        for (kind, chat) in config.chat_outputs() {
+            if !chat.enabled {
+                continue;
+            }
+            let c = counters();
+            match ChatSink::build(kind, chat, c.clone()) {
+                Ok(sink) => sinks.push((kind.name(), Box::new(sink), c, flag(), None)),
+                Err(e) => errors.extend(e),
+            }
+            minimums.push((kind.name(), chat.minimum().unwrap_or(Priority::Debug)));
+        }
         if !errors.is_empty() {
             return Err(OutputsError::Config(errors));
         }
@@ -257,6 +274,7 @@ impl Outputs {
                 abandon,
                 close_deadline: Mutex::new(None),
                 groups,
+                minimum_priority: minimums.iter().find(|(n, _)| *n == name).map(|(_, p)| *p),
             });
             let (queue, alerts) = bounded(capacity);
             let (wake, wakes) = bounded(1);
@@ -327,6 +345,13 @@ impl Outputs {
         let alert = Arc::new(alert);
         for worker in &self.workers {
             let Some(queue) = &worker.queue else { continue };
+            if worker
+                .shared
+                .minimum_priority
+                .is_some_and(|minimum| alert.priority > minimum)
+            {
+                continue;
+            }
             let counters = &worker.shared.counters;
             let taken = match &self.backpressure {
                 Some(backpressure) => backpressure.send(queue, alert.clone(), &worker.shared),

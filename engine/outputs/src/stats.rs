@@ -17,6 +17,14 @@ pub(crate) struct Counters {
     pub(crate) respawns: AtomicU64,
     pub(crate) resent: AtomicU64,
     pub(crate) lost_after_write: AtomicU64,
+    /// Chat outputs: messages the webhook accepted.
+    pub(crate) messages: AtomicU64,
+    /// Chat outputs: messages sent again after a 429, a 5xx or no answer.
+    pub(crate) retries: AtomicU64,
+    /// Chat outputs: 429 answers.
+    pub(crate) rate_limited: AtomicU64,
+    /// Chat outputs: alerts delivered in messages summarising several.
+    pub(crate) batched: AtomicU64,
     /// Milliseconds since the hub started at which the current delivery began, 0 when idle.
     pub(crate) busy_since_ms: AtomicU64,
     /// The most recent failure, for the periodic notice (written on failures only).
@@ -62,6 +70,10 @@ impl Counters {
             respawns: self.respawns.load(Relaxed),
             resent: self.resent.load(Relaxed),
             lost_after_write: self.lost_after_write.load(Relaxed),
+            messages: self.messages.load(Relaxed),
+            retries: self.retries.load(Relaxed),
+            rate_limited: self.rate_limited.load(Relaxed),
+            batched: self.batched.load(Relaxed),
             blocked,
         }
     }
@@ -76,7 +88,8 @@ impl Counters {
 /// counted as discarded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputStats {
-    /// `stdout`, `file`, `syslog`, `program` or `http`.
+    /// `stdout`, `file`, `syslog`, `program`, `http`, `slack`, `teams`, `googlechat` or
+    /// `webhook`.
     pub name: &'static str,
     /// The queue's capacity.
     pub capacity: usize,
@@ -106,6 +119,14 @@ pub struct OutputStats {
     pub resent: u64,
     /// Delivered alerts found lost afterwards: the program died having read only part of them.
     pub lost_after_write: u64,
+    /// Chat outputs: messages the webhook accepted (one may carry several alerts).
+    pub messages: u64,
+    /// Chat outputs: messages sent again after a 429, a 5xx, a timeout or a failed connection.
+    pub retries: u64,
+    /// Chat outputs: requests answered 429 (rate limited by the service).
+    pub rate_limited: u64,
+    /// Chat outputs: delivered alerts that went out in a message summarising several of a rule.
+    pub batched: u64,
     /// Whether the output is busy with one alert for longer than `output_timeout`.
     pub blocked: bool,
 }
@@ -113,7 +134,8 @@ pub struct OutputStats {
 /// A snapshot of every enabled output's counters, from [`crate::Outputs::stats`].
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct OutputsStats {
-    /// One entry per enabled output, in the order stdout, file, syslog, program, http.
+    /// One entry per enabled output, in the order stdout, file, syslog, program, http, slack,
+    /// teams, googlechat, webhook.
     pub outputs: Vec<OutputStats>,
 }
 

@@ -180,7 +180,7 @@ pub struct Config {
     /// `outputs_queue.capacity` (0 = default bound).
     pub outputs_queue_capacity: u64,
     /// The output sections (`stdout_output`, `file_output`, `syslog_output`, `program_output`,
-    /// `http_output`, plus `buffered_outputs`, `json_output`, `outputs_queue`), as a YAML
+    /// `http_output`, the chat outputs, plus `buffered_outputs`, `json_output`, `outputs_queue`), as a YAML
     /// value for the outputs crate to deserialise.
     pub outputs: serde_yaml::Value,
     /// `log_level`.
@@ -286,6 +286,10 @@ const KNOWN_TOP_LEVEL: &[&str] = &[
     "file_output",
     "http_output",
     "program_output",
+    "slack_output",
+    "teams_output",
+    "googlechat_output",
+    "webhook_output",
     "grpc_output",
     "grpc",
     "webserver",
@@ -310,7 +314,7 @@ const KNOWN_TOP_LEVEL: &[&str] = &[
 ];
 
 /// The output sections of falco.yaml, as the outputs crate reads them.
-const OUTPUT_KEYS: [&str; 10] = [
+const OUTPUT_KEYS: [&str; 14] = [
     "stdout_output",
     "file_output",
     "syslog_output",
@@ -321,6 +325,10 @@ const OUTPUT_KEYS: [&str; 10] = [
     "json_output",
     "log_syslog",
     "output_timeout",
+    "slack_output",
+    "teams_output",
+    "googlechat_output",
+    "webhook_output",
 ];
 
 fn outputs_config(v: serde_yaml::Value) -> Result<falco_outputs::OutputsConfig, String> {

@@ -232,6 +232,7 @@ impl AlertFormat {
         fields: serde_json::Map<String, serde_json::Value>,
     ) -> falco_outputs::Alert {
         let text = format!("{}{message}", self.prefix(now_ns, priority));
+        let output_fields = field_texts(&fields);
         let json = serde_json::json!({
             "hostname": self.hostname, "output": text, "output_fields": fields, "priority": priority.as_str(),
             "rule": rule, "source": "internal", "time": time_json(now_ns),
@@ -249,8 +250,26 @@ impl AlertFormat {
                 text
             },
             json: self.json_output,
+            message: message.to_string(),
+            output_fields,
         }
     }
+}
+
+/// The output fields as text for the outputs that lay alerts out themselves: strings as they
+/// are, `<NA>` for a field without value, numbers and the rest in their JSON spelling.
+pub fn field_texts(fields: &Map<String, Json>) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                Json::String(s) => s.clone(),
+                Json::Null => "<NA>".to_string(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect()
 }
 
 /// This machine's host name (Falco reads `FALCO_HOSTNAME` first).

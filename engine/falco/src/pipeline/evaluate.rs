@@ -142,7 +142,16 @@ fn to_json(v: JsonValue) -> serde_json::Value {
 }
 
 /// Formats one alert for `rule` on the event in `ctx`: (text line, JSON line).
-fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> (String, String) {
+/// A rule's alert: the text line, the JSON object, the output without prefix and the output
+/// fields as text.
+struct RuleAlert {
+    text: String,
+    json: String,
+    message: String,
+    output_fields: Vec<(String, String)>,
+}
+
+fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> RuleAlert {
     let mut out = String::new();
     let mut fields = serde_json::Map::new();
     // The `output_fields` key of a field is its name as written (`proc.aname[2]`).
@@ -162,6 +171,7 @@ fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> (Stri
         }
     }
     let tags: Vec<String> = rule.tags.iter().cloned().collect();
+    let output_fields = super::alert::field_texts(&fields);
     let a = d.fmt.format(
         AlertRule {
             name: &rule.name,
@@ -173,7 +183,12 @@ fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> (Stri
         &out,
         fields,
     );
-    (a.text, a.json)
+    RuleAlert {
+        text: a.text,
+        json: a.json,
+        message: out,
+        output_fields,
+    }
 }
 
 /// Runs the candidate rules of every job of `unit`, appending the alerts to it.
@@ -201,7 +216,12 @@ pub fn evaluate(unit: &mut WorkUnit, scratch: &mut Scratch, hostname: &str) {
             if !rule.filter.eval(&mut ctx) {
                 continue;
             }
-            let (text, json) = format_alert(d, rule, &mut ctx);
+            let RuleAlert {
+                text,
+                json,
+                message,
+                output_fields,
+            } = format_alert(d, rule, &mut ctx);
             alerts.push((
                 Some(rule.priority),
                 Alert {
@@ -213,6 +233,8 @@ pub fn evaluate(unit: &mut WorkUnit, scratch: &mut Scratch, hostname: &str) {
                     hostname: hostname.to_string(),
                     line: if d.json_output { json } else { text },
                     json: d.json_output,
+                    message,
+                    output_fields,
                 },
             ));
             if d.first_only {

@@ -55,23 +55,14 @@ impl HttpSink {
         } else {
             TlsConfig::default()
         };
-        let idle = if config.keep_alive { 1 } else { 0 };
-        let agent_config = Agent::config_builder()
-            .http_status_as_error(false)
-            .user_agent(config.user_agent.as_str())
-            .timeout_global(Some(Duration::from_millis(config.timeout_ms)))
-            .timeout_connect(Some(Duration::from_millis(config.connect_timeout_ms)))
-            .max_response_header_size(MAX_REPLY_HEAD)
-            .max_idle_connections(idle)
-            .max_idle_connections_per_host(idle)
-            .tls_config(tls)
-            .build();
         Ok(HttpSink {
-            agent: Agent::with_parts(
-                agent_config,
-                DefaultConnector::new(),
-                CachingResolver::default(),
-            ),
+            agent: new_agent(&AgentSettings {
+                user_agent: &config.user_agent,
+                timeout_ms: config.timeout_ms,
+                connect_timeout_ms: config.connect_timeout_ms,
+                keep_alive: config.keep_alive,
+                tls,
+            }),
             url,
             compress: config.compress_uploads,
             echo: config.echo,
@@ -110,6 +101,37 @@ impl HttpSink {
             Err(ureq::Error::StatusCode(status.as_u16()))
         }
     }
+}
+
+/// What an HTTP client is built from; shared by `http_output` and the chat outputs.
+pub(crate) struct AgentSettings<'a> {
+    pub(crate) user_agent: &'a str,
+    pub(crate) timeout_ms: u64,
+    pub(crate) connect_timeout_ms: u64,
+    pub(crate) keep_alive: bool,
+    pub(crate) tls: TlsConfig,
+}
+
+/// The client: statuses as values (the caller decides what a non-2xx means), bounded reply
+/// heads, per-request and connect timeouts, one kept-alive connection at most, and a
+/// resolver that caches the endpoint's addresses.
+pub(crate) fn new_agent(settings: &AgentSettings<'_>) -> Agent {
+    let idle = if settings.keep_alive { 1 } else { 0 };
+    let agent_config = Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent(settings.user_agent)
+        .timeout_global(Some(Duration::from_millis(settings.timeout_ms)))
+        .timeout_connect(Some(Duration::from_millis(settings.connect_timeout_ms)))
+        .max_response_header_size(MAX_REPLY_HEAD)
+        .max_idle_connections(idle)
+        .max_idle_connections_per_host(idle)
+        .tls_config(settings.tls.clone())
+        .build();
+    Agent::with_parts(
+        agent_config,
+        DefaultConnector::new(),
+        CachingResolver::default(),
+    )
 }
 
 impl Sink for HttpSink {

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::alert::Alert;
 
+pub(crate) mod chat;
 pub(crate) mod file;
 pub(crate) mod http;
 pub(crate) mod program;

@@ -75,6 +75,8 @@ mod tests {
             hostname: "h".into(),
             line: line.into(),
             json: false,
+            message: String::new(),
+            output_fields: Vec::new(),
         })
     }
 

@@ -55,6 +55,12 @@ pub fn alert(i: usize, priority: Priority, json: bool) -> Alert {
         hostname: "test-host".into(),
         line,
         json,
+        message: output,
+        output_fields: vec![
+            ("evt.num".into(), i.to_string()),
+            ("proc.name".into(), "bash".into()),
+            ("user.name".into(), "root".into()),
+        ],
     }
 }
 
@@ -105,6 +111,13 @@ pub enum Behaviour {
     Hang,
     /// Wait this long, then answer 200.
     Slow(Duration),
+    /// Answer the first `times` requests with `status` (and a `Retry-After` of that many
+    /// seconds when given), every later one with 200.
+    FailFirst {
+        status: u16,
+        retry_after: Option<u32>,
+        times: usize,
+    },
 }
 
 /// One request as received (body gunzipped when it came with `Content-Encoding: gzip`).
@@ -115,6 +128,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub connection: usize,
+    /// When the request's body had arrived.
+    pub at: Instant,
 }
 
 impl Received {
@@ -329,6 +344,21 @@ fn handle(stream: &mut (impl Read + Write), id: usize, state: &State) {
                 200
             }
             Behaviour::Answer(status) => status,
+            Behaviour::FailFirst { status, times, .. } => {
+                let seen = state.received.lock().map(|r| r.len()).unwrap_or(0);
+                if seen < times {
+                    status
+                } else {
+                    200
+                }
+            }
+        };
+        let retry_after = match state.behaviour {
+            Behaviour::FailFirst {
+                retry_after: Some(secs),
+                ..
+            } if status != 200 => format!("Retry-After: {secs}\r\n"),
+            _ => String::new(),
         };
         if let Ok(mut received) = state.received.lock() {
             received.push(Received {
@@ -337,10 +367,11 @@ fn handle(stream: &mut (impl Read + Write), id: usize, state: &State) {
                 headers: headers.clone(),
                 body,
                 connection: id,
+                at: Instant::now(),
             });
         }
         let response = format!(
-            "HTTP/1.1 {status} Status\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
+            "HTTP/1.1 {status} Status\r\n{retry_after}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
         );
         if stream
             .write_all(response.as_bytes())
