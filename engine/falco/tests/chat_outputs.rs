@@ -214,7 +214,10 @@ fn a_failing_webhook_is_retried_then_counted_and_the_file_output_is_unaffected()
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     // Each message was sent twice (max_retries 1), and the outage logged once, not per attempt.
     let requests = receiver.bodies().len();
-    assert!(requests >= 2 && requests.is_multiple_of(2), "{requests} requests");
+    assert!(
+        requests >= 2 && requests.is_multiple_of(2),
+        "{requests} requests"
+    );
     assert_eq!(
         stderr
             .matches("slack output: the webhook answered HTTP 503; retrying")

@@ -298,6 +298,9 @@ pub struct Published {
     pub outputs_queued: u64,
     /// Alerts some output did not deliver (shed, failed, discarded, lost after write).
     pub outputs_lost: u64,
+    /// Each enabled output's counters (delivered, failed, shed; the chat outputs' messages,
+    /// retries, 429s and summarised alerts), for the per-output Prometheus series.
+    pub outputs: Vec<falco_outputs::OutputStats>,
     /// Threads in the thread table.
     pub n_threads: u64,
     /// Open fds in the fd tables.

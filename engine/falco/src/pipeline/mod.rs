@@ -235,6 +235,7 @@ pub fn run(
         out.outputs.iter().map(|o| o.queued as u64).sum(),
         out.total_lost(),
     );
+    last.outputs = out.outputs;
     last.events = events;
     hub.publish(last);
     if source_failed && webserver.is_running() {
@@ -292,6 +293,7 @@ fn published(stage: &Stage<'_>, source: &Running, outputs: &Outputs, reload_ts: 
         outputs_shed: out.total_shed(),
         outputs_queued: out.outputs.iter().map(|o| o.queued as u64).sum(),
         outputs_lost: out.total_lost(),
+        outputs: out.outputs.clone(),
         n_threads: stage.state.threads.len() as u64,
         n_fds: stage.state.total_fds() as u64,
         reload_ts,

@@ -269,6 +269,128 @@ impl Collector for HubCollector {
             p.outputs_queued,
         )?;
         counter(&mut e, "falcosecurity_falco_outputs_lost", p.outputs_lost)?;
+        outputs(&mut e, &p.outputs)?;
         Ok(())
+    }
+}
+
+/// The outputs that batch and retry, whose message counters are exported.
+const CHAT_OUTPUTS: [&str; 4] = ["slack", "teams", "googlechat", "webhook"];
+
+/// Per output, labelled `output="<name>"` (extensions; Falco exports the drops only):
+/// alerts delivered, failed and shed, and for the chat outputs the messages sent, the retries,
+/// the 429 answers and the alerts that went out summarised.
+fn outputs(e: &mut DescriptorEncoder, stats: &[falco_outputs::OutputStats]) -> Result<(), Error> {
+    if stats.is_empty() {
+        return Ok(());
+    }
+    type Read = fn(&falco_outputs::OutputStats) -> u64;
+    let every: [(&str, Read); 3] = [
+        ("falcosecurity_falco_outputs_delivered", |o| o.delivered),
+        ("falcosecurity_falco_outputs_failed", |o| o.failed),
+        ("falcosecurity_falco_outputs_shed", |o| o.shed),
+    ];
+    let chat: [(&str, Read); 4] = [
+        ("falcosecurity_falco_outputs_messages", |o| o.messages),
+        ("falcosecurity_falco_outputs_retries", |o| o.retries),
+        ("falcosecurity_falco_outputs_rate_limited", |o| {
+            o.rate_limited
+        }),
+        ("falcosecurity_falco_outputs_batched", |o| o.batched),
+    ];
+    for (name, read) in every {
+        let series: Vec<(Labels, u64)> = stats
+            .iter()
+            .map(|o| (labels(&[("output", o.name)]), read(o)))
+            .collect();
+        counter_family(e, name, &series)?;
+    }
+    let chats: Vec<&falco_outputs::OutputStats> = stats
+        .iter()
+        .filter(|o| CHAT_OUTPUTS.contains(&o.name))
+        .collect();
+    if chats.is_empty() {
+        return Ok(());
+    }
+    for (name, read) in chat {
+        let series: Vec<(Labels, u64)> = chats
+            .iter()
+            .map(|o| (labels(&[("output", o.name)]), read(o)))
+            .collect();
+        counter_family(e, name, &series)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::metrics::{EngineInfo, Published};
+    use super::*;
+    use crate::config::model::MetricsConfig;
+
+    fn output(
+        name: &'static str,
+        delivered: u64,
+        failed: u64,
+        retries: u64,
+    ) -> falco_outputs::OutputStats {
+        falco_outputs::OutputStats {
+            name,
+            capacity: 10,
+            queued: 0,
+            enqueued: delivered + failed,
+            shed: 0,
+            delivered,
+            failed,
+            discarded: 0,
+            timeouts: 0,
+            reopens: 0,
+            respawns: 0,
+            resent: 0,
+            lost_after_write: 0,
+            messages: delivered / 2,
+            retries,
+            rate_limited: 1,
+            batched: delivered,
+            blocked: false,
+        }
+    }
+
+    #[test]
+    fn outputs_are_exported_per_output_with_the_chat_counters() {
+        let hub = Arc::new(MetricsHub::new(
+            EngineInfo::default(),
+            MetricsConfig {
+                enabled: true,
+                interval_secs: 1,
+                output_rule: false,
+                output_file: None,
+                rules_counters: false,
+                resource_utilization: false,
+                state_counters: false,
+                kernel_event_counters: false,
+                kernel_event_counters_per_cpu: false,
+                convert_memory_to_mb: false,
+                include_empty_values: false,
+            },
+        ));
+        hub.publish(Published {
+            outputs: vec![output("file", 7, 0, 0), output("slack", 4, 3, 5)],
+            ..Published::default()
+        });
+        let text = encode(&registry(hub)).expect("encoded");
+        for line in [
+            "falcosecurity_falco_outputs_delivered_total{output=\"file\"} 7",
+            "falcosecurity_falco_outputs_delivered_total{output=\"slack\"} 4",
+            "falcosecurity_falco_outputs_failed_total{output=\"slack\"} 3",
+            "falcosecurity_falco_outputs_retries_total{output=\"slack\"} 5",
+            "falcosecurity_falco_outputs_rate_limited_total{output=\"slack\"} 1",
+            "falcosecurity_falco_outputs_messages_total{output=\"slack\"} 2",
+            "falcosecurity_falco_outputs_batched_total{output=\"slack\"} 4",
+        ] {
+            assert!(text.contains(line), "{line} missing in:\n{text}");
+        }
+        // Message counters are the chat outputs' only.
+        assert!(!text.contains("falcosecurity_falco_outputs_retries_total{output=\"file\"}"));
     }
 }
