@@ -14,6 +14,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// The secret part of the webhook URLs, which must never be logged.
+const SECRET: &str = "s3cr3t-token";
+
 /// A webhook receiver on 127.0.0.1 answering every request with `status`; keeps the bodies.
 struct Receiver {
     url: String,
@@ -23,7 +26,10 @@ struct Receiver {
 impl Receiver {
     fn start(status: u16) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        let url = format!(
+            "http://{}/services/T0/B0/{SECRET}",
+            listener.local_addr().expect("addr")
+        );
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let kept = bodies.clone();
         thread::spawn(move || {
@@ -223,6 +229,12 @@ fn a_failing_webhook_is_retried_then_counted_and_the_file_output_is_unaffected()
             .matches("slack output: the webhook answered HTTP 503; retrying")
             .count(),
         1,
+        "{stderr}"
+    );
+    // The notices name the output and the failure, never the URL: it is the webhook's secret.
+    assert!(stderr.contains("slack output: "), "{stderr}");
+    assert!(
+        !stderr.contains(SECRET) && !stdout.contains(SECRET),
         "{stderr}"
     );
 }

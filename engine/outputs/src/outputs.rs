@@ -242,9 +242,9 @@ impl Outputs {
             if !chat.enabled {
                 continue;
             }
-            let c = counters();
-            match ChatSink::build(kind, chat, c.clone()) {
-                Ok(sink) => sinks.push((kind.name(), Box::new(sink), c, flag(), None)),
+            let (c, abandon) = (counters(), flag());
+            match ChatSink::build(kind, chat, c.clone(), abandon.clone()) {
+                Ok(sink) => sinks.push((kind.name(), Box::new(sink), c, abandon, None)),
                 Err(e) => errors.extend(e),
             }
             minimums.push((kind.name(), chat.minimum().unwrap_or(Priority::Debug)));

@@ -14,7 +14,8 @@ pub(crate) mod template;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -187,6 +188,9 @@ pub(crate) struct ChatSink {
     max_retries: u32,
     backoff: Duration,
     counters: Arc<Counters>,
+    /// Set by the hub when the shutdown deadline passed with this output still busy: it has
+    /// then counted what the sink holds as discarded, so `close` must not count it again.
+    abandon: Arc<AtomicBool>,
     /// In a run of failed attempts: logged when it starts and when it ends, not per attempt.
     failing: bool,
 }
@@ -198,6 +202,7 @@ impl ChatSink {
         kind: ChatKind,
         config: &ChatOutputConfig,
         counters: Arc<Counters>,
+        abandon: Arc<AtomicBool>,
     ) -> Result<Self, Vec<ConfigError>> {
         let mut errors = Vec::new();
         let url = match webhook_url(kind, config) {
@@ -239,6 +244,7 @@ impl ChatSink {
             max_retries: config.max_retries,
             backoff: Duration::from_millis(config.retry_backoff_ms),
             counters,
+            abandon,
             failing: false,
         })
     }
@@ -319,7 +325,7 @@ impl ChatSink {
                         log::warn!("{name} output: the webhook {failure}; its alerts are counted as failed");
                     }
                     self.counters
-                        .failed(message.alerts, format_args!("POST {}: {failure}", self.url));
+                        .failed(message.alerts, format_args!("the webhook {failure}"));
                 }
             }
         }
@@ -331,7 +337,7 @@ impl ChatSink {
             .post(&self.url)
             .header("Content-Type", self.content_type.as_str())
             .send(body)
-            .map_err(failure)?;
+            .map_err(|e| self.failure(e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -345,12 +351,34 @@ impl ChatSink {
             .limit(MAX_REPLY_BODY)
             .reader();
         io::copy(&mut reader, &mut io::sink())
-            .map_err(|e| PostFailure::Transport(format!("reading the reply: {e}")))?;
+            .map_err(|e| PostFailure::Transport(self.redact(&format!("reading the reply: {e}"))))?;
         if (200..300).contains(&status) {
             Ok(())
         } else {
             Err(PostFailure::Status(status, retry_after))
         }
+    }
+
+    fn failure(&self, e: ureq::Error) -> PostFailure {
+        match e {
+            ureq::Error::Timeout(_) => PostFailure::Timeout,
+            e => PostFailure::Transport(self.redact(&e.to_string())),
+        }
+    }
+
+    /// `text` without the webhook URL or its path: the URL is the secret of a Slack, Teams or
+    /// Google Chat webhook, and errors go to the log.
+    fn redact(&self, text: &str) -> String {
+        let mut text = text.replace(&self.url, "<webhook URL>");
+        let path = self
+            .url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+            .unwrap_or_default();
+        if path.len() > 1 {
+            text = text.replace(path, "<webhook path>");
+        }
+        text
     }
 
     /// The alerts the sink holds, waiting or to be retried.
@@ -392,7 +420,7 @@ impl Sink for ChatSink {
             );
         }
         let left = self.held();
-        if left > 0 {
+        if left > 0 && !self.abandon.load(Acquire) {
             self.counters.discarded.fetch_add(left, Relaxed);
             log::warn!(
                 "{} output: {left} alerts not sent by the shutdown deadline (rate limit or retries)",
@@ -412,13 +440,6 @@ fn backoff(first: Duration, attempts: u32) -> Duration {
 /// `Retry-After` as a number of seconds (an HTTP date is not read: the backoff applies).
 fn parse_retry_after(value: &str) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-fn failure(e: ureq::Error) -> PostFailure {
-    match e {
-        ureq::Error::Timeout(_) => PostFailure::Timeout,
-        e => PostFailure::Transport(e.to_string()),
-    }
 }
 
 /// The webhook URL from `webhook_url`, the file `webhook_url_file` or the variable
