@@ -991,3 +991,48 @@ fn alerts_below_minimum_priority_never_reach_the_queue() {
         .collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn a_stuck_chat_output_sheds_counted_and_never_holds_up_send() {
+    let silent = HttpReceiver::start(Behaviour::Hang);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("events.txt");
+    let mut config = quiet_config();
+    config.outputs_queue.capacity = 10;
+    config.file_output.enabled = true;
+    config.file_output.filename = file.display().to_string();
+    config.slack_output = ChatOutputConfig {
+        timeout_ms: 10_000,
+        max_retries: 0,
+        ..chat(&silent.url)
+    };
+    let outputs = falco_outputs::Outputs::new(&config).expect("outputs start");
+    outputs.send(alert(0, "r", Priority::Warning));
+    wait_for("the first request held", WAIT, || silent.held() == 1);
+    // The Slack worker is stuck in its first request: its queue fills and the rest is shed,
+    // while `send` returns at once and the file output takes everything.
+    for i in 1..200 {
+        outputs.send(alert(i, "r", Priority::Warning));
+        if i % 10 == 0 {
+            wait_for("the file output to keep up", WAIT, || {
+                read_or_empty(&file).lines().count() == i + 1
+            });
+        }
+    }
+    wait_for("the file output has every alert", WAIT, || {
+        read_or_empty(&file).lines().count() == 200
+    });
+    let stats = outputs.stats();
+    let slack = stats.get("slack").expect("slack");
+    assert_eq!(slack.enqueued + slack.shed, 200, "{slack:?}");
+    assert!(slack.shed >= 189, "{slack:?}");
+    silent.release();
+    let report = outputs.shutdown(WAIT);
+    let slack = report.stats.get("slack").expect("slack");
+    assert_eq!(
+        slack.enqueued,
+        slack.delivered + slack.failed + slack.discarded,
+        "every alert accounted for: {slack:?}"
+    );
+    assert_eq!(report.stats.get("file").map(|f| f.delivered), Some(200));
+}
