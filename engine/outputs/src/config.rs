@@ -387,7 +387,8 @@ impl ChatKind {
             "timeout_ms",
             "connect_timeout_ms",
             "body_template",
-            "card"
+            "card",
+            "headers"
         )
     }
 }
@@ -452,6 +453,9 @@ pub struct ChatOutputConfig {
     /// `webhook_output.content_type` (default `application/json`). With a JSON type, the
     /// text placeholders are JSON-escaped (write the quotes in the template).
     pub content_type: String,
+    /// `webhook_output.headers`: extra request headers, name to value (e.g. an
+    /// `Authorization` the receiving service wants).
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for ChatOutputConfig {
@@ -477,6 +481,7 @@ impl Default for ChatOutputConfig {
             card: "adaptive".into(),
             body_template: "{{json}}".into(),
             content_type: "application/json".into(),
+            headers: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -568,6 +573,16 @@ impl ChatOutputConfig {
         }
         if self.connect_timeout_ms == 0 {
             bad("connect_timeout_ms", "must be greater than 0 ms".into());
+        }
+        for (name, value) in &self.headers {
+            if ureq::http::HeaderName::from_bytes(name.as_bytes()).is_err()
+                || ureq::http::HeaderValue::from_str(value).is_err()
+            {
+                bad(
+                    "headers",
+                    format!("{name:?} is not a valid header name and value"),
+                );
+            }
         }
         if kind == ChatKind::Teams && !matches!(self.card.as_str(), "adaptive" | "message") {
             bad(

@@ -538,12 +538,17 @@ fn the_generic_webhook_fills_its_template_with_escaped_values() {
     let receiver = HttpReceiver::start(Behaviour::Answer(200));
     let mut config = quiet_config();
     config.webhook_output = ChatOutputConfig {
+        headers: [("Authorization".to_string(), "Bearer t0ken".to_string())].into(),
         body_template: r#"{"summary": "{{priority}}: {{message}}", "rule": "{{rule}}", "n": {{count}}, "tags": {{tags}}, "user": "{{field:user.name}}", "fields": {{output_fields}}, "falco": {{json}}}"#.into(),
         ..chat(&receiver.url)
     };
     let outputs = falco_outputs::Outputs::new(&config).expect("outputs start");
     outputs.send(alert(5, "rule \"quoted\"", Priority::Warning));
     wait_for("one webhook call", WAIT, || receiver.count() == 1);
+    assert_eq!(
+        receiver.received()[0].header("authorization"),
+        Some("Bearer t0ken")
+    );
     let body = json_body(&receiver.received()[0]);
     assert_eq!(
         body["summary"],
@@ -639,6 +644,7 @@ fn bad_chat_settings_are_refused_with_their_keys() {
         ..chat("ftp://example/")
     };
     config.webhook_output = ChatOutputConfig {
+        headers: [("Bad Name".to_string(), "v".to_string())].into(),
         body_template: "{\"x\": \"{{nope}}\"}".into(),
         ..chat("http://127.0.0.1:1/")
     };
@@ -658,6 +664,7 @@ fn bad_chat_settings_are_refused_with_their_keys() {
         "teams_output.webhook_url",
         "teams_output.card",
         "googlechat_output.webhook_url",
+        "webhook_output.headers",
     ] {
         assert!(keys.contains(&key), "{key} not reported: {errors:?}");
     }
@@ -665,6 +672,7 @@ fn bad_chat_settings_are_refused_with_their_keys() {
     config.slack_output = chat("http://127.0.0.1:1/");
     config.teams_output = chat("http://127.0.0.1:1/");
     config.googlechat_output = chat("http://127.0.0.1:1/");
+    config.webhook_output.headers.clear();
     let Err(OutputsError::Config(errors)) = falco_outputs::Outputs::new(&config) else {
         panic!("an unknown placeholder must stop the start");
     };

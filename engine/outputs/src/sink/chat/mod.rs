@@ -181,6 +181,7 @@ pub(crate) struct ChatSink {
     agent: Agent,
     url: String,
     content_type: String,
+    headers: Vec<(String, String)>,
     layout: Layout,
     waiting: Waiting,
     retry: Option<Message>,
@@ -237,6 +238,11 @@ impl ChatSink {
             }),
             url,
             content_type,
+            headers: config
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             layout,
             waiting: Waiting::default(),
             retry: None,
@@ -332,12 +338,14 @@ impl ChatSink {
     }
 
     fn post(&self, body: &[u8]) -> Result<(), PostFailure> {
-        let response = self
+        let mut request = self
             .agent
             .post(&self.url)
-            .header("Content-Type", self.content_type.as_str())
-            .send(body)
-            .map_err(|e| self.failure(e))?;
+            .header("Content-Type", self.content_type.as_str());
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let response = request.send(body).map_err(|e| self.failure(e))?;
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
