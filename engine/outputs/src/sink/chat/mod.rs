@@ -38,6 +38,8 @@ pub(crate) const MAX_WAITING_RULES: usize = 1024;
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(600);
 /// The longest delay between two backoff retries.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The most of `webhook_url_file` read.
+const MAX_URL_FILE: u64 = 64 * 1024;
 /// How long `close` sleeps at most between two looks at the bucket and the retry.
 const CLOSE_POLL: Duration = Duration::from_millis(20);
 
@@ -132,7 +134,8 @@ impl TokenBucket {
     /// How long until the next token.
     fn wait(&self) -> Duration {
         let missing = (1.0 - self.tokens).max(0.0);
-        Duration::from_secs_f64(missing / self.rate)
+        // A tiny rate makes this huge: saturate rather than panic.
+        Duration::try_from_secs_f64(missing / self.rate).unwrap_or(Duration::MAX)
     }
 }
 
@@ -457,8 +460,13 @@ fn webhook_url(kind: ChatKind, config: &ChatOutputConfig) -> Result<String, Conf
     let error = |message: String| ConfigError { key, message };
     let url = if !config.webhook_url_file.trim().is_empty() {
         let path = config.webhook_url_file.trim();
-        let text = std::fs::read_to_string(path)
+        // Only the first line matters; a bounded read keeps a wrong path (a device, a huge
+        // file) from costing memory or time.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, MAX_URL_FILE), &mut bytes))
             .map_err(|e| error(format!("reading webhook_url_file {path}: {e}")))?;
+        let text = String::from_utf8_lossy(&bytes);
         text.lines().next().unwrap_or_default().trim().to_string()
     } else if !config.webhook_url_env.trim().is_empty() {
         let name = config.webhook_url_env.trim();
@@ -502,5 +510,13 @@ mod tests {
         assert!(bucket.take(start) && bucket.take(start));
         assert!(!bucket.take(start));
         assert!(bucket.take(start + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn a_tiny_rate_saturates_the_wait() {
+        let mut bucket = TokenBucket::new(1e-300, 1);
+        let now = bucket.last;
+        assert!(bucket.take(now));
+        assert_eq!(bucket.wait(), Duration::MAX);
     }
 }
