@@ -54,5 +54,5 @@ pub use crate::config::{
 };
 pub use crate::error::{ConfigError, OutputsError};
 pub use crate::logger::{syslog_level, SyslogLogger};
-pub use crate::outputs::{Outputs, ShutdownReport};
+pub use crate::outputs::{Outputs, ShutdownReport, Subscription};
 pub use crate::stats::{OutputStats, OutputsStats};

@@ -85,6 +85,23 @@ pub struct Outputs {
     stopped: bool,
     /// Set by [`Outputs::wait_for_room`]: full queues make `send` wait instead of shed.
     backpressure: Option<Backpressure>,
+    /// Consumers inside the engine (the web UI's store), fed after the outputs.
+    subscribers: Vec<(Sender<Arc<Alert>>, Arc<AtomicU64>)>,
+}
+
+/// A consumer of every alert sent, from [`Outputs::subscribe`]: its bounded queue and what it
+/// shed. The queue disconnects when the [`Outputs`] is dropped.
+pub struct Subscription {
+    /// The alerts, in the order they were sent.
+    pub alerts: Receiver<Arc<Alert>>,
+    shed: Arc<AtomicU64>,
+}
+
+impl Subscription {
+    /// Alerts not queued because the subscriber's queue was full.
+    pub fn shed(&self) -> u64 {
+        self.shed.load(Relaxed)
+    }
 }
 
 /// How long a waiting `send` sleeps on a full queue before it looks at the stop flag again.
@@ -145,6 +162,23 @@ impl Backpressure {
                 Ok(()) => return true,
                 Err(SendTimeoutError::Disconnected(_)) => return false,
                 Err(SendTimeoutError::Timeout(back)) => alert = back,
+            }
+        }
+    }
+}
+
+impl Backpressure {
+    /// Puts `alert` in a subscriber's `queue`, waiting while it is full until the stop flag has
+    /// been set for [`LAST_GRACES`] graces; false when it was not queued.
+    fn offer(&self, queue: &Sender<Arc<Alert>>, mut alert: Arc<Alert>) -> bool {
+        loop {
+            match queue.send_timeout(alert, STOP_POLL) {
+                Ok(()) => return true,
+                Err(SendTimeoutError::Disconnected(_)) => return false,
+                Err(SendTimeoutError::Timeout(back)) => alert = back,
+            }
+            if self.gave_up(LAST_GRACES) {
+                return false;
             }
         }
     }
@@ -263,6 +297,7 @@ impl Outputs {
             output_timeout: config.output_timeout(),
             stopped: false,
             backpressure: None,
+            subscribers: Vec::new(),
         };
         let capacity = config.outputs_queue.effective_capacity();
         for (index, (name, sink, counters, abandon, groups)) in sinks.into_iter().enumerate() {
@@ -338,6 +373,16 @@ impl Outputs {
         });
     }
 
+    /// Adds a consumer that gets every alert sent from now on through a queue of `capacity`,
+    /// with the same choice as the outputs: a full queue sheds (counted in
+    /// [`Subscription::shed`]) unless [`wait_for_room`](Outputs::wait_for_room) was called.
+    pub fn subscribe(&mut self, capacity: usize) -> Subscription {
+        let (tx, alerts) = bounded(capacity.max(1));
+        let shed = Arc::new(AtomicU64::new(0));
+        self.subscribers.push((tx, shed.clone()));
+        Subscription { alerts, shed }
+    }
+
     /// Offers `alert` to every enabled output. An output whose queue is full sheds it, counted
     /// in that output's `shed`; never blocks unless [`wait_for_room`](Outputs::wait_for_room)
     /// was called, in which case it waits for room as that method says.
@@ -361,6 +406,15 @@ impl Outputs {
                 counters.enqueued.fetch_add(1, Relaxed);
             } else {
                 counters.shed.fetch_add(1, Relaxed);
+            }
+        }
+        for (queue, shed) in &self.subscribers {
+            let taken = match &self.backpressure {
+                Some(backpressure) => backpressure.offer(queue, alert.clone()),
+                None => queue.try_send(alert.clone()).is_ok(),
+            };
+            if !taken {
+                shed.fetch_add(1, Relaxed);
             }
         }
     }
@@ -407,6 +461,7 @@ impl Outputs {
 
     fn stop(&mut self, deadline: Duration) -> ShutdownReport {
         self.stopped = true;
+        self.subscribers.clear();
         let deadline_at = Instant::now() + deadline;
         for worker in &mut self.workers {
             if let Ok(mut close) = worker.shared.close_deadline.lock() {
