@@ -147,7 +147,30 @@ pub struct WebserverConfig {
     pub ssl_enabled: bool,
     /// `webserver.ssl_certificate`: one PEM file with the private key and the certificate chain.
     pub ssl_certificate: PathBuf,
+    /// `webserver.ui`: the built-in web UI.
+    pub ui: WebUiConfig,
 }
+
+/// `webserver.ui`: the alerts UI served at `/ui/` (`pipeline/web/ui.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebUiConfig {
+    /// `webserver.ui.enabled` (with `webserver.enabled`).
+    pub enabled: bool,
+    /// `webserver.ui.max_alerts`: the most recent alerts kept in memory.
+    pub max_alerts: usize,
+    /// `webserver.ui.load_file_output`: fill the store at start from `file_output`'s file (its
+    /// JSON lines), so the history survives a restart.
+    pub load_file_output: bool,
+    /// `webserver.ui.token`: a bearer token the UI's API requires (empty: none).
+    pub token: String,
+    /// `webserver.ui.basic_auth.username` and `.password` (empty: none).
+    pub basic_auth: Option<(String, String)>,
+}
+
+/// Default `webserver.ui.max_alerts`.
+pub const DEFAULT_UI_MAX_ALERTS: u64 = 10_000;
+/// Most `webserver.ui.max_alerts` accepts.
+pub const MAX_UI_ALERTS: u64 = 1_000_000;
 
 /// Most `webserver.threadiness` accepts.
 pub const MAX_THREADINESS: u64 = 256;
@@ -924,8 +947,10 @@ fn read_webserver(r: &mut Reader<'_>, metrics_enabled: bool) -> WebserverConfig 
             });
         }
     }
+    let enabled = r.bool("webserver.enabled", false);
+    let ui = read_webui(r, enabled, &listen_address);
     WebserverConfig {
-        enabled: r.bool("webserver.enabled", false),
+        enabled,
         threadiness: r.uint_in("webserver.threadiness", 0, 0..=MAX_THREADINESS) as usize,
         listen_port,
         listen_address,
@@ -936,7 +961,83 @@ fn read_webserver(r: &mut Reader<'_>, metrics_enabled: bool) -> WebserverConfig 
             .string("webserver.ssl_certificate")
             .map(|(_, t)| PathBuf::from(t))
             .unwrap_or_else(|| PathBuf::from("/etc/falco/falco.pem")),
+        ui,
     }
+}
+
+/// `webserver.ui.*`. The UI on an address other hosts can reach without credentials is an
+/// error naming the keys: alerts describe the host and must not be readable by anyone.
+fn read_webui(r: &mut Reader<'_>, webserver: bool, listen_address: &str) -> WebUiConfig {
+    let enabled = r.bool("webserver.ui.enabled", false);
+    if enabled && !webserver {
+        if let Some(node) = r.node("webserver.ui.enabled") {
+            r.warnings.push(ConfigDiag {
+                pos: node.pos.clone(),
+                message:
+                    "`webserver.ui.enabled` needs `webserver.enabled: true`: the UI is not served"
+                        .into(),
+            });
+        }
+    }
+    let max_alerts = r.uint_in(
+        "webserver.ui.max_alerts",
+        DEFAULT_UI_MAX_ALERTS,
+        1..=MAX_UI_ALERTS,
+    ) as usize;
+    let load_file_output = r.bool("webserver.ui.load_file_output", false);
+    let token = r
+        .string("webserver.ui.token")
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    let user = r.string("webserver.ui.basic_auth.username");
+    let password = r.string("webserver.ui.basic_auth.password");
+    let basic_auth = match (user, password) {
+        (None, None) => None,
+        (Some((_, u)), Some((_, p))) if !u.is_empty() && !p.is_empty() => {
+            if u.contains(':') {
+                if let Some(node) = r.node("webserver.ui.basic_auth.username") {
+                    r.error(
+                        node,
+                        "`webserver.ui.basic_auth.username` must not contain `:`".into(),
+                    );
+                }
+            }
+            Some((u, p))
+        }
+        (Some((node, _)), _) | (_, Some((node, _))) => {
+            r.error(
+                node,
+                "`webserver.ui.basic_auth` needs both a non-empty `username` and `password`".into(),
+            );
+            None
+        }
+    };
+    let loopback = is_loopback(listen_address);
+    if webserver && enabled && !loopback && token.is_empty() && basic_auth.is_none() {
+        if let Some(node) = r.node("webserver.ui.enabled") {
+            r.error(
+                node,
+                format!(
+                    "`webserver.ui.enabled` on the non-loopback address `{listen_address}` (`webserver.listen_address`) needs credentials: set `webserver.ui.token` or `webserver.ui.basic_auth.username` and `webserver.ui.basic_auth.password`, or listen on 127.0.0.1"
+                ),
+            );
+        }
+    }
+    WebUiConfig {
+        enabled,
+        max_alerts,
+        load_file_output,
+        token,
+        basic_auth,
+    }
+}
+
+/// Whether `address` (an IP or `localhost`) only accepts connections from this host.
+pub fn is_loopback(address: &str) -> bool {
+    let a = address.trim().trim_start_matches('[').trim_end_matches(']');
+    a.eq_ignore_ascii_case("localhost")
+        || a.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn read_rules_selection(r: &mut Reader<'_>) -> Vec<RuleSelection> {
