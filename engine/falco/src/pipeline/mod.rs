@@ -88,10 +88,15 @@ pub fn run(
     if loaded.config.metrics.enabled && loaded.config.metrics.kernel_event_counters_per_cpu {
         log::warn!("metrics.kernel_event_counters_per_cpu_enabled: per-CPU counters are not collected; the totals are");
     }
+    let alert_store = web_ui_store(&loaded, &outputs_config, &mut outputs)?;
     // Also before the source: a port in use or a bad certificate stops the start.
-    let mut webserver =
-        web::Served::start(&loaded.config.webserver, &hub, web::versions_json(&loaded))
-            .map_err(Fatal::Webserver)?;
+    let mut webserver = web::Served::start(
+        &loaded.config.webserver,
+        &hub,
+        web::versions_json(&loaded),
+        alert_store,
+    )
+    .map_err(Fatal::Webserver)?;
     let (source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
     if loaded.config.watch_config_files {
         let mut watched = loaded.files.clone();
@@ -275,6 +280,40 @@ pub fn run(
 }
 
 /// The counters the event loop owns, for the metrics hub.
+/// The web UI's alert store, when `webserver.ui` is on: filled from `file_output`'s file when
+/// `load_file_output` asks, then fed by a subscription to every alert sent.
+fn web_ui_store(
+    loaded: &Loaded,
+    outputs_config: &OutputsConfig,
+    outputs: &mut Outputs,
+) -> Result<Option<Arc<web::store::AlertStore>>, Fatal> {
+    let web = &loaded.config.webserver;
+    if !(web.enabled && web.ui.enabled) {
+        return Ok(None);
+    }
+    let store = web::store::AlertStore::new(web.ui.max_alerts);
+    if web.ui.load_file_output {
+        let file = &outputs_config.file_output;
+        if !file.enabled {
+            log::warn!(
+                "webserver.ui.load_file_output: file_output is not enabled; the UI starts empty"
+            );
+        } else {
+            let path = std::path::Path::new(&file.filename);
+            match store.load_file(path) {
+                Ok(n) => log::info!("web UI: {n} alerts loaded from {}", path.display()),
+                // A first start has no file yet.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!("webserver.ui.load_file_output: {}: {e}", path.display()),
+            }
+        }
+    }
+    let subscription = outputs.subscribe(web::store::FEED_CAPACITY);
+    web::store::start_feed(store.clone(), subscription)
+        .map_err(|e| Fatal::Webserver(format!("cannot start the web UI's store: {e}")))?;
+    Ok(Some(store))
+}
+
 fn published(stage: &Stage<'_>, source: &Running, outputs: &Outputs, reload_ts: u64) -> Published {
     let out = outputs.stats();
     let driver = match source {

@@ -11,12 +11,13 @@
 //! or a bad certificate stops the start with a clear error.
 
 pub mod prometheus;
+pub mod store;
+pub mod ui;
 
 use super::metrics::{health_problem, MetricsHub};
 use crate::config::model::WebserverConfig;
 use crate::config::Loaded;
-use http_body_util::Full;
-use hyper::body::{Bytes, Incoming};
+use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
@@ -56,6 +57,8 @@ pub struct Served {
     config: WebserverConfig,
     versions: serde_json::Value,
     running: Option<Webserver>,
+    /// The UI's store, made once at start and served by every restart.
+    alerts: Option<Arc<store::AlertStore>>,
 }
 
 impl Served {
@@ -67,9 +70,15 @@ impl Served {
         config: &WebserverConfig,
         hub: &Arc<MetricsHub>,
         versions: serde_json::Value,
+        alerts: Option<Arc<store::AlertStore>>,
     ) -> Result<Served, String> {
         let running = if config.enabled {
-            Some(start(config, hub.clone(), versions.clone())?)
+            Some(start(
+                config,
+                hub.clone(),
+                versions.clone(),
+                alerts.clone(),
+            )?)
         } else {
             None
         };
@@ -77,6 +86,7 @@ impl Served {
             config: config.clone(),
             versions,
             running,
+            alerts,
         })
     }
 
@@ -102,12 +112,15 @@ impl Served {
             return Ok(());
         }
         drop(self.running.take());
+        if config.enabled && config.ui.enabled && self.alerts.is_none() {
+            log::warn!("reload: webserver.ui.enabled takes effect at the next start (no alert store in this run)");
+        }
         if !config.enabled {
             log::info!("reload: webserver.enabled is false: the webserver is stopped");
             (self.config, self.versions) = (config.clone(), versions);
             return Ok(());
         }
-        match start(config, hub.clone(), versions.clone()) {
+        match start(config, hub.clone(), versions.clone(), self.alerts.clone()) {
             Ok(w) => {
                 self.running = Some(w);
                 (self.config, self.versions) = (config.clone(), versions);
@@ -116,7 +129,12 @@ impl Served {
             Err(e) => {
                 let mut msg = format!("reload: the webserver's new keys cannot be served: {e}");
                 if self.config.enabled {
-                    match start(&self.config, hub.clone(), self.versions.clone()) {
+                    match start(
+                        &self.config,
+                        hub.clone(),
+                        self.versions.clone(),
+                        self.alerts.clone(),
+                    ) {
                         Ok(w) => {
                             self.running = Some(w);
                             msg.push_str("; serving with the previous keys");
@@ -138,6 +156,8 @@ struct Shared {
     healthz: String,
     versions: String,
     metrics: Option<Registry>,
+    /// The alerts UI under `/ui`, when `webserver.ui.enabled`.
+    ui: Option<ui::Ui>,
 }
 
 /// Loads the certificate, binds the socket and starts serving.
@@ -150,6 +170,7 @@ pub fn start(
     config: &WebserverConfig,
     hub: Arc<MetricsHub>,
     versions: serde_json::Value,
+    alerts: Option<Arc<store::AlertStore>>,
 ) -> Result<Webserver, String> {
     let tls = if config.ssl_enabled {
         Some(tls_acceptor(&config.ssl_certificate)?)
@@ -189,6 +210,9 @@ pub fn start(
         hub,
         healthz: config.k8s_healthz_endpoint.clone(),
         versions: versions.to_string(),
+        ui: alerts
+            .filter(|_| config.ui.enabled)
+            .map(|a| ui::Ui::new(&config.ui, a)),
     });
     let (stop, stop_rx) = watch::channel(false);
     let listener = {
@@ -305,16 +329,11 @@ where
     }
 }
 
-fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    if let Ok(v) = hyper::header::HeaderValue::from_str(content_type) {
-        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-    }
-    r
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<ui::Body> {
+    ui::whole(status, content_type, body)
 }
 
-fn route(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
+fn route(shared: &Shared, req: &Request<Incoming>) -> Response<ui::Body> {
     const JSON: &str = "application/json";
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return reply(
@@ -324,6 +343,11 @@ fn route(shared: &Shared, req: &Request<Incoming>) -> Response<Full<Bytes>> {
         );
     }
     let path = req.uri().path();
+    if let Some(ui) = &shared.ui {
+        if path == "/ui" || path.starts_with("/ui/") {
+            return ui.route(req);
+        }
+    }
     if path == shared.healthz {
         return match health_problem(&shared.hub) {
             None => reply(StatusCode::OK, JSON, r#"{"status": "ok"}"#.into()),
