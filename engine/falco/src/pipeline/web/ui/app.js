@@ -15,7 +15,11 @@ const state = {
   view: 'dashboard',
   source: null,
   pending: false,
+  lastRender: 0,
 };
+
+// Under a flood of live alerts the page redraws at most this often.
+const RENDER_EVERY_MS = 200;
 
 const $ = (id) => document.getElementById(id);
 
@@ -112,6 +116,9 @@ function fillSelect(id, values) {
 
 function render() {
   state.pending = false;
+  state.lastRender = performance.now();
+  // Trimmed here, once per redraw, rather than once per alert.
+  if (state.alerts.length > state.maxAlerts) state.alerts.splice(0, state.alerts.length - state.maxAlerts);
   const f = filters();
   const now = Date.now();
   const byPriority = new Map(PRIORITIES.map((p) => [p, 0]));
@@ -144,10 +151,10 @@ function render() {
 }
 
 function schedule() {
-  if (!state.pending) {
-    state.pending = true;
-    requestAnimationFrame(render);
-  }
+  if (state.pending) return;
+  state.pending = true;
+  const wait = Math.max(0, state.lastRender + RENDER_EVERY_MS - performance.now());
+  setTimeout(() => requestAnimationFrame(render), wait);
 }
 
 function renderCounters(byPriority) {
@@ -345,7 +352,6 @@ function add(alert) {
   if (!alert || typeof alert !== 'object' || alert.id <= state.lastId) return;
   state.lastId = alert.id;
   state.alerts.push(alert);
-  if (state.alerts.length > state.maxAlerts) state.alerts.splice(0, state.alerts.length - state.maxAlerts);
   schedule();
 }
 
