@@ -129,24 +129,25 @@ fn total(m: &BTreeMap<(String, String), u64>) -> u64 {
 
 /// One GET with extra header lines: status, header block and body.
 fn request(port: u16, path: &str, headers: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
+    try_request(port, path, headers).unwrap_or_else(|| panic!("no answer to {path}"))
+}
+
+/// [`request`], or `None` when the server does not answer (yet).
+fn try_request(port: u16, path: &str, headers: &str) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{headers}\r\n"
     )
-    .expect("write");
+    .ok()?;
     let mut buf = Vec::new();
     // An event stream never ends: what came within the timeout is enough.
     let _ = s.read_to_end(&mut buf);
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .get(9..12)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("bad response: {text:?}"));
-    (status, head.to_ascii_lowercase(), body.to_string())
+    let status = head.get(9..12).and_then(|c| c.parse().ok())?;
+    Some((status, head.to_ascii_lowercase(), body.to_string()))
 }
 
 #[test]
@@ -532,4 +533,54 @@ fn ui_keys_are_read_and_checked_with_their_position() {
         "{:?}",
         loaded.warnings
     );
+}
+
+#[test]
+fn ui_history_survives_a_restart_through_the_json_alerts_file() {
+    let dir = tempdir();
+    let d = dir.path();
+    let ui = "    load_file_output: true\n    max_alerts: 15\n";
+    // First run: the whole capture, then the FIFO closes and the replay ends.
+    let port = free_port();
+    let go = feed(
+        &d.join("capture.fifo"),
+        capture_bytes("sensitive_reads"),
+        Vec::new(),
+    );
+    let mut falco = Falco::start(d, &config(d, port, "127.0.0.1", ui), &[]);
+    let n = total(&settled(d));
+    drop(go);
+    assert_eq!(
+        falco.wait_exit(Duration::from_secs(30)),
+        Some(0),
+        "{}",
+        falco.err()
+    );
+    assert!(n > 15, "more alerts than the store keeps: {n}");
+    let lines: Vec<Value> = std::fs::read_to_string(d.join("alerts.json"))
+        .expect("alerts file")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // Second run: nothing replayed yet, the list is the last 15 alerts of the file.
+    std::fs::remove_file(d.join("capture.fifo")).expect("old fifo");
+    let port = free_port();
+    let go = feed(&d.join("capture.fifo"), Vec::new(), Vec::new());
+    let falco = Falco::start(d, &config(d, port, "127.0.0.1", ui), &[]);
+    let body = wait_for(Duration::from_secs(20), || {
+        try_request(port, "/ui/api/alerts", "")
+            .filter(|r| r.0 == 200)
+            .map(|r| r.2)
+    })
+    .unwrap_or_else(|| panic!("no UI: {}", falco.err()));
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    let kept = v["alerts"].as_array().expect("alerts");
+    assert_eq!(kept.len(), 15);
+    for (got, want) in kept.iter().zip(&lines[lines.len() - 15..]) {
+        assert_eq!(got["rule"], want["rule"]);
+        assert_eq!(got["time"], want["time"]);
+        assert_eq!(got["output"], want["output"]);
+    }
+    drop(go);
+    drop(falco);
 }
