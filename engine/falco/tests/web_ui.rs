@@ -584,3 +584,67 @@ fn ui_history_survives_a_restart_through_the_json_alerts_file() {
     drop(go);
     drop(falco);
 }
+
+#[test]
+fn ui_with_text_alerts_has_their_fields_and_keeps_its_store_across_a_reload() {
+    let dir = tempdir();
+    let d = dir.path();
+    let port = free_port();
+    let go = feed(
+        &d.join("capture.fifo"),
+        capture_bytes("sensitive_reads"),
+        Vec::new(),
+    );
+    let text_config = |ui: &str| {
+        config(d, port, "127.0.0.1", ui).replace("json_output: true", "json_output: false")
+    };
+    let falco = Falco::start(d, &text_config(""), &[]);
+    let lines = wait_for(Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(d.join("alerts.json")).ok()?;
+        (text.lines().count() >= 20).then_some(text)
+    })
+    .unwrap_or_else(|| panic!("no alerts: {}", falco.err()));
+    assert!(!lines.starts_with('{'), "text alerts: {lines}");
+    let alerts = wait_for(Duration::from_secs(10), || {
+        let (_, _, body) = try_request(port, "/ui/api/alerts", "")?;
+        let v: Value = serde_json::from_str(&body).ok()?;
+        let a = v["alerts"].as_array()?.clone();
+        (a.len() >= 20).then_some(a)
+    })
+    .expect("the store's alerts");
+    let shadow = alerts
+        .iter()
+        .find(|a| a["rule"] == "UI shadow read")
+        .expect("the shadow alert");
+    assert_eq!(
+        shadow["output_fields"]["fd.name"], "/etc/shadow",
+        "{shadow}"
+    );
+    assert_eq!(shadow["output_fields"]["proc.name"], "cat", "{shadow}");
+    assert!(
+        shadow["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("Error sensitive file opened")),
+        "{shadow}"
+    );
+    // A reload that adds a token restarts the webserver over the same store.
+    std::fs::write(d.join("falco.yaml"), text_config("    token: t0ken\n")).expect("config");
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    unsafe {
+        libc::kill(falco.child.id() as libc::pid_t, libc::SIGHUP);
+    }
+    let locked = wait_for(Duration::from_secs(20), || {
+        try_request(port, "/ui/api/alerts", "").filter(|r| r.0 == 401)
+    });
+    assert!(
+        locked.is_some(),
+        "the reload's token is required: {}",
+        falco.err()
+    );
+    let (status, _, body) = request(port, "/ui/api/alerts", "Authorization: Bearer t0ken\r\n");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(v["alerts"].as_array().map(Vec::len), Some(alerts.len()));
+    drop(go);
+    drop(falco);
+}
