@@ -269,6 +269,42 @@ fn ui_in_headless_chromium_lists_filters_charts_and_follows_live_alerts() {
     );
     b.screenshot(&shots.join("3-filtered-error.png"));
 
+    // Text search and the rule filter narrow it too; "Clear filters" brings everything back.
+    b.click("#priorities button[data-priority='Error']");
+    let with_shadow = stored
+        .iter()
+        .filter(|a| {
+            let mut text = format!("{} {}", a["output"], a["rule"]);
+            for (k, v) in a["output_fields"].as_object().into_iter().flatten() {
+                text.push_str(&format!(" {k}={v}"));
+            }
+            text.to_lowercase().contains("gshadow")
+        })
+        .count();
+    assert!(with_shadow > 0 && with_shadow < stored.len());
+    b.click("#f-search");
+    b.call("Input.insertText", serde_json::json!({"text": "GShadow"}));
+    b.wait_true(
+        &format!("Number(document.body.dataset.shown) === {with_shadow}"),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("the search never showed {with_shadow} alerts"));
+    b.click("#f-clear");
+    let markup = want_rule.get("UI markup in output").copied().unwrap_or(0);
+    b.eval("(() => { const s = document.getElementById('f-rule'); s.value = 'UI markup in output'; s.dispatchEvent(new Event('change')); })()");
+    b.wait_true(
+        &format!("Number(document.body.dataset.shown) === {markup}"),
+        Duration::from_secs(5),
+    )
+    .expect("the rule filter narrows the list");
+    b.click("#f-clear");
+    b.wait_true(
+        &format!("Number(document.body.dataset.shown) === {}", stored.len()),
+        Duration::from_secs(5),
+    )
+    .expect("filters cleared");
+    b.click("#priorities button[data-priority='Error']");
+
     // The detail shows every output field.
     let id = b.eval("Number(document.querySelector('#rows tr.row').dataset.id)");
     let alert = stored
