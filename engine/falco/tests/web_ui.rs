@@ -684,3 +684,57 @@ fn ui_with_text_alerts_has_their_fields_and_keeps_its_store_across_a_reload() {
     drop(go);
     drop(falco);
 }
+
+#[test]
+fn ui_token_login_in_the_browser_then_live_alerts_through_the_cookie() {
+    let dir = tempdir();
+    let d = dir.path();
+    let port = free_port();
+    let capture = capture_bytes("sensitive_reads");
+    let half = capture.len() / 2;
+    let go = feed(
+        &d.join("capture.fifo"),
+        capture[..half].to_vec(),
+        capture[half..].to_vec(),
+    );
+    let falco = Falco::start(
+        d,
+        &config(d, port, "127.0.0.1", "    token: 'p@ss word;1'\n"),
+        &[],
+    );
+    let n1 = total(&settled(d));
+    let mut b = Browser::start(Path::new(env!("CARGO_TARGET_TMPDIR")));
+    b.open(&format!("http://127.0.0.1:{port}/ui/"));
+    b.wait_true(
+        "!document.getElementById('login').hidden && document.getElementById('app').hidden",
+        Duration::from_secs(10),
+    )
+    .expect("the page asks for the token");
+    assert_eq!(
+        b.eval("Number(document.body.dataset.total || 0)"),
+        Value::from(0)
+    );
+    b.screenshot(&screenshot_dir().join("6-login.png"));
+    b.click("#token");
+    b.call(
+        "Input.insertText",
+        serde_json::json!({"text": "p@ss word;1"}),
+    );
+    b.click("#login button[type=submit]");
+    b.wait_true(
+        &format!("document.body.dataset.loaded === 'true' && Number(document.body.dataset.total) >= {n1}"),
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|| panic!("the token did not open the list: {}", falco.err()));
+    go.send(()).expect("feed");
+    let n2 = total(&settled(d));
+    assert!(n2 > n1);
+    b.wait_true(
+        &format!("Number(document.body.dataset.total) >= {n2}"),
+        Duration::from_secs(10),
+    )
+    .expect("live alerts reach the page through the cookie-authenticated stream");
+    drop(b);
+    drop(go);
+    drop(falco);
+}
