@@ -480,6 +480,11 @@ fn ui_with_credentials_answers_401_and_no_data_without_them() {
         assert_eq!(status, 200, "{body}");
         let v: Value = serde_json::from_str(&body).expect("JSON");
         assert!(v["alerts"].as_array().map_or(0, Vec::len) as u64 >= n);
+        assert_eq!(v["max_alerts"], 10_000);
+        assert_eq!(
+            v["shed"], 0,
+            "a replay waits for the store rather than shed"
+        );
         for path in ["/ui/api/alerts", "/ui/api/stream", "/ui/api/stream?after=0"] {
             for headers in ["", bad, "Cookie: falco_ui_token=wrong\r\n"] {
                 let (status, head, body) = request(port, path, headers);

@@ -9,6 +9,7 @@ use serde_json::{Map, Value as Json};
 use std::collections::VecDeque;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Alerts queued between the outputs and the store's thread.
@@ -36,6 +37,8 @@ pub struct AlertStore {
     inner: Mutex<VecDeque<Arc<StoredAlert>>>,
     next_id: Mutex<u64>,
     live: tokio::sync::broadcast::Sender<Arc<StoredAlert>>,
+    /// Alerts the outputs could not queue for the store (it fell behind a flood).
+    shed: AtomicU64,
 }
 
 impl AlertStore {
@@ -47,6 +50,7 @@ impl AlertStore {
             inner: Mutex::new(VecDeque::with_capacity(cap.clamp(1, 65_536))),
             next_id: Mutex::new(1),
             live,
+            shed: AtomicU64::new(0),
         })
     }
 
@@ -91,6 +95,11 @@ impl AlertStore {
             .saturating_add(u64::from(after >= first));
         let skip = usize::try_from(skip).unwrap_or(usize::MAX);
         alerts.iter().skip(skip).cloned().collect()
+    }
+
+    /// Alerts that never reached the store because its queue was full.
+    pub fn shed(&self) -> u64 {
+        self.shed.load(Ordering::Relaxed)
     }
 
     /// How many alerts are stored.
@@ -229,6 +238,7 @@ pub fn start_feed(store: Arc<AlertStore>, subscription: Subscription) -> std::io
         .spawn(move || {
             for alert in subscription.alerts.iter() {
                 store.push(alert_object(&alert));
+                store.shed.store(subscription.shed(), Ordering::Relaxed);
             }
         })
         .map(|_| ())

@@ -173,15 +173,17 @@ impl Ui {
         r
     }
 
-    /// Every stored alert, oldest first, with the store's capacity and the last id.
+    /// Every stored alert, oldest first, with the store's capacity, the alerts it shed and the
+    /// last id.
     fn alerts(&self) -> Response<Body> {
         let alerts = self.store.since(0);
         let last = alerts.last().map_or(0, |a| a.id);
         let mut body =
             String::with_capacity(64 + alerts.iter().map(|a| a.json.len() + 1).sum::<usize>());
         body.push_str(&format!(
-            "{{\"max_alerts\":{},\"last_id\":{last},\"alerts\":[",
-            self.store.capacity()
+            "{{\"max_alerts\":{},\"shed\":{},\"last_id\":{last},\"alerts\":[",
+            self.store.capacity(),
+            self.store.shed()
         ));
         for (i, a) in alerts.iter().enumerate() {
             if i > 0 {

@@ -16,6 +16,7 @@ const state = {
   source: null,
   pending: false,
   lastRender: 0,
+  shed: 0,
 };
 
 // Under a flood of live alerts the page redraws at most this often.
@@ -295,7 +296,8 @@ function renderTable(shown) {
     tr.addEventListener('click', () => showDetail(a));
     rows.appendChild(tr);
   }
-  $('shown').textContent = `${shown.length} alerts (${state.alerts.length} kept, at most ${state.maxAlerts})`;
+  const shed = state.shed ? `; ${state.shed} not kept: the store fell behind` : '';
+  $('shown').textContent = `${shown.length} alerts (${state.alerts.length} kept, at most ${state.maxAlerts}${shed})`;
   $('page').textContent = `${state.page + 1} / ${pages}`;
 }
 
@@ -378,6 +380,7 @@ async function load() {
   $('login').hidden = true;
   $('app').hidden = false;
   state.maxAlerts = data.max_alerts || state.maxAlerts;
+  state.shed = data.shed || 0;
   for (const a of data.alerts || []) add(a);
   document.body.dataset.loaded = 'true';
   follow();
