@@ -743,3 +743,86 @@ fn ui_token_login_in_the_browser_then_live_alerts_through_the_cookie() {
     drop(go);
     drop(falco);
 }
+
+#[test]
+fn ui_container_and_pod_filters_in_the_browser() {
+    let dir = tempdir();
+    let d = dir.path();
+    // A history of alerts from two pods' containers and the host, refilled at start.
+    let mut lines = String::new();
+    let places = [
+        ("web-1", "frontend-7d9f", 3),
+        ("db-0", "postgres-0", 2),
+        ("host", "", 4),
+    ];
+    let mut n = 0;
+    for (container, pod, count) in places {
+        for _ in 0..count {
+            n += 1;
+            let fields = if pod.is_empty() {
+                serde_json::json!({"container.id": "host", "container.name": "host", "proc.name": "sh"})
+            } else {
+                serde_json::json!({"container.id": format!("{container}-id"), "container.name": container, "k8s.pod.name": pod, "proc.name": "sh"})
+            };
+            lines.push_str(
+                &serde_json::json!({
+                    "hostname": "node-1", "output": format!("12:00:00.000000000: Notice shell {n}"),
+                    "priority": "Notice", "rule": "Terminal shell in container", "source": "syscall",
+                    "tags": ["container"], "time": format!("2026-12-07T12:00:{n:02}.000000000Z"),
+                    "output_fields": fields,
+                })
+                .to_string(),
+            );
+            lines.push('\n');
+        }
+    }
+    std::fs::write(d.join("alerts.json"), lines).expect("history");
+    let port = free_port();
+    let go = feed(&d.join("capture.fifo"), Vec::new(), Vec::new());
+    let falco = Falco::start(
+        d,
+        &config(d, port, "127.0.0.1", "    load_file_output: true\n"),
+        &[],
+    );
+    let mut b = Browser::start(Path::new(env!("CARGO_TARGET_TMPDIR")));
+    wait_for(Duration::from_secs(20), || {
+        try_request(port, "/ui/api/alerts", "").filter(|r| r.0 == 200)
+    })
+    .unwrap_or_else(|| panic!("no UI: {}", falco.err()));
+    b.open(&format!("http://127.0.0.1:{port}/ui/"));
+    b.wait_true(
+        &format!("document.body.dataset.loaded === 'true' && Number(document.body.dataset.shown) === {n}"),
+        Duration::from_secs(10),
+    )
+    .expect("the history is listed");
+    let options = b.eval("[...document.getElementById('f-container').options].map(o => o.value)");
+    assert_eq!(options, serde_json::json!(["", "db-0", "host", "web-1"]));
+    let options = b.eval("[...document.getElementById('f-pod').options].map(o => o.value)");
+    assert_eq!(
+        options,
+        serde_json::json!(["", "frontend-7d9f", "postgres-0"])
+    );
+    let choose = |b: &mut Browser, id: &str, value: &str| {
+        b.eval(&format!(
+            "(() => {{ const s = document.getElementById('{id}'); s.value = '{value}'; s.dispatchEvent(new Event('change')); }})()"
+        ));
+    };
+    choose(&mut b, "f-container", "web-1");
+    b.wait_true(
+        "Number(document.body.dataset.shown) === 3",
+        Duration::from_secs(5),
+    )
+    .expect("the container filter");
+    choose(&mut b, "f-container", "");
+    choose(&mut b, "f-pod", "postgres-0");
+    b.wait_true(
+        "Number(document.body.dataset.shown) === 2",
+        Duration::from_secs(5),
+    )
+    .expect("the pod filter");
+    b.click("#tab-events");
+    b.screenshot(&screenshot_dir().join("7-pod-filter.png"));
+    drop(b);
+    drop(go);
+    drop(falco);
+}
