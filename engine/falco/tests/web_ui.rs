@@ -821,6 +821,11 @@ fn ui_container_and_pod_filters_in_the_browser() {
     )
     .expect("the pod filter");
     b.click("#tab-events");
+    b.wait_true(
+        "[...document.querySelectorAll('#rows tr.row')].length === 2",
+        Duration::from_secs(5),
+    )
+    .expect("the pod's two rows");
     b.screenshot(&screenshot_dir().join("7-pod-filter.png"));
     drop(b);
     drop(go);
