@@ -35,6 +35,10 @@ pub struct CacheStats {
     pub removed: AtomicU64,
     /// Entries evicted because the cache was full.
     pub evicted: AtomicU64,
+    /// Runtime sockets whose first connection ended: listed, or failed to connect.
+    pub settled: AtomicU64,
+    /// Bumped on every insert: a reader that copies the entries can tell when to look again.
+    pub generation: AtomicU64,
 }
 
 /// A plain copy of [`CacheStats`].
@@ -125,6 +129,7 @@ impl ContainerCache {
             e.next_seq += 1;
             e.map.insert(id.clone(), (seq, Arc::new(info)));
         }
+        self.stats.generation.fetch_add(1, Ordering::Release);
         self.pending_done(&id);
     }
 
@@ -158,6 +163,14 @@ impl ContainerCache {
     fn pending_done(&self, id: &str) {
         let mut p = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         p.remove(id);
+    }
+
+    /// Every entry now, oldest first (for writing them into a capture).
+    pub fn entries(&self) -> Vec<Arc<ContainerInfo>> {
+        let e = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut v: Vec<&(u64, Arc<ContainerInfo>)> = e.map.values().collect();
+        v.sort_by_key(|(seq, _)| *seq);
+        v.into_iter().map(|(_, c)| c.clone()).collect()
     }
 
     /// Entries now.

@@ -30,11 +30,28 @@ const ENGINE_QUEUE: usize = 1024;
 pub struct Collector {
     /// What the state stage reads.
     pub cache: Arc<ContainerCache>,
+    /// Runtime sockets asked.
+    endpoints: u64,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Collector {
+    /// Waits up to `max` until every runtime socket has been listed or has failed once, so
+    /// the containers running now are in the cache; false when the time ran out.
+    pub fn wait_settled(&self, max: Duration) -> bool {
+        let end = std::time::Instant::now() + max;
+        loop {
+            if self.cache.stats.settled.load(Ordering::Acquire) >= self.endpoints {
+                return true;
+            }
+            if std::time::Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Stops the worker and waits for its thread.
     pub fn stop(mut self) {
         self.shutdown();
@@ -62,6 +79,7 @@ impl Drop for Collector {
 /// When the thread or its async runtime cannot be created.
 pub fn start(cfg: EnginesConfig) -> std::io::Result<Collector> {
     let (cache, rx) = ContainerCache::new(cfg.max_containers, RETRY_LOOKUP);
+    let endpoints = cfg.endpoints().len() as u64;
     let (stop_tx, stop_rx) = oneshot::channel();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -72,6 +90,7 @@ pub fn start(cfg: EnginesConfig) -> std::io::Result<Collector> {
         .spawn(move || rt.block_on(run(cfg, c, rx, stop_rx)))?;
     Ok(Collector {
         cache,
+        endpoints,
         stop: Some(stop_tx),
         thread: Some(thread),
     })
@@ -155,6 +174,7 @@ async fn engine_loop(
 ) {
     let mut backoff = FIRST_BACKOFF;
     let mut warned = false;
+    let mut settled = false;
     loop {
         let err = match Client::connect(kind, &path, timeout).await {
             Ok(client) => {
@@ -167,10 +187,11 @@ async fn engine_loop(
                 }
                 warned = false;
                 backoff = FIRST_BACKOFF;
-                serve(&client, &cache, &mut requests).await
+                serve(&client, &cache, &mut requests, &mut settled).await
             }
             Err(e) => e,
         };
+        settle(&cache, &mut settled);
         if !warned {
             log::warn!(
                 "container runtime {} at {}: {err}; container fields stay empty for its containers until it answers (retrying)",
@@ -195,11 +216,20 @@ async fn engine_loop(
     }
 }
 
+/// Counts this socket's first connection as ended, once.
+fn settle(cache: &ContainerCache, settled: &mut bool) {
+    if !*settled {
+        *settled = true;
+        cache.stats.settled.fetch_add(1, Ordering::Release);
+    }
+}
+
 /// Lists, then answers lookups and follows changes until the runtime fails.
 async fn serve(
     client: &Client,
     cache: &ContainerCache,
     requests: &mut mpsc::Receiver<Request>,
+    settled: &mut bool,
 ) -> RuntimeError {
     match client {
         Client::Docker(d) => {
@@ -210,6 +240,7 @@ async fn serve(
                 Ok(list) => list.into_iter().for_each(|i| cache.insert(i)),
                 Err(e) => return e,
             }
+            settle(cache, settled);
             loop {
                 tokio::select! {
                     r = requests.recv() => {
@@ -253,6 +284,7 @@ async fn serve(
                             cache.remove(gone);
                         }
                         known = now;
+                        settle(cache, settled);
                     }
                 }
             }

@@ -45,6 +45,15 @@ pub struct Cli {
     /// With --live: stop after this many seconds.
     #[arg(short = 'M', long = "duration", value_name = "SECONDS")]
     pub duration: Option<u64>,
+    /// With --live: ask this container runtime for the metadata written into the capture
+    /// (`ENGINE=SOCKET`, ENGINE one of docker, podman, containerd, cri; repeatable). Without
+    /// it, the container plugin's default sockets; `none` writes no container metadata.
+    #[arg(
+        long = "container-socket",
+        value_name = "ENGINE=SOCKET",
+        requires = "live"
+    )]
+    pub container_sockets: Vec<String>,
     /// With --live: stop after this many events.
     #[arg(short = 'n', long = "count", value_name = "N")]
     pub count: Option<u64>,
@@ -253,6 +262,43 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
     Ok(())
 }
 
+/// The runtimes `--container-socket` names (all off but those), or the container plugin's
+/// defaults when it is absent; `none` alone turns container metadata off.
+fn container_engines(
+    args: &[String],
+) -> Result<Option<falco_containers::EnginesConfig>, InspectError> {
+    use falco_containers::{EngineKind, EnginesConfig};
+    if args.is_empty() {
+        return Ok(Some(EnginesConfig::default()));
+    }
+    if args.iter().any(|a| a == "none") {
+        return Ok(None);
+    }
+    let mut cfg = EnginesConfig::none();
+    for a in args {
+        let (engine, sock) = a.split_once('=').ok_or_else(|| {
+            InspectError::Usage(format!("--container-socket {a}: want ENGINE=SOCKET"))
+        })?;
+        let kind = [
+            EngineKind::Docker,
+            EngineKind::Podman,
+            EngineKind::Containerd,
+            EngineKind::Cri,
+        ]
+        .into_iter()
+        .find(|k| k.key() == engine)
+        .ok_or_else(|| {
+            InspectError::Usage(format!(
+                "--container-socket {a}: unknown engine `{engine}` (docker, podman, containerd, cri)"
+            ))
+        })?;
+        let e = cfg.engine_mut(kind);
+        e.enabled = true;
+        e.sockets.push(PathBuf::from(sock));
+    }
+    Ok(Some(cfg))
+}
+
 /// `--live -w OUT`: every event the module produces, with the host's process, fd and user lists,
 /// until -M seconds, -n events, or SIGINT/SIGTERM.
 fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
@@ -276,6 +322,7 @@ fn live(cli: &Cli, out: &mut dyn Write) -> Result<(), InspectError> {
         duration: cli.duration.map(std::time::Duration::from_secs),
         mask: ringbuf_abi::ioctl::EventMask::all(),
         snaplen: ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
+        containers: container_engines(&cli.container_sockets)?,
     };
     let n = capture_live(&c, &stop, || {
         crate::stdio::eprint(&format!("capturing to {}\n", c.out.display()));

@@ -2,6 +2,7 @@
 //! one event at a time by [`State::process`].
 
 pub mod container;
+pub mod container_json;
 pub mod fd;
 pub mod ifaddr;
 mod parse;
@@ -129,6 +130,10 @@ pub struct State {
     containers: Option<std::sync::Arc<dyn container::ContainerMetadata>>,
     /// The metadata of the current event's container, when known.
     container: Option<std::sync::Arc<container::ContainerInfo>>,
+    /// Containers described by the capture's own `container` events, by short id.
+    captured: HashMap<String, std::sync::Arc<container::ContainerInfo>>,
+    /// The container the current event describes (a `container` event has no thread).
+    event_container: Option<std::sync::Arc<container::ContainerInfo>>,
     last_ts: u64,
     deferred: Deferred,
     enters: HashMap<i64, PendingEnter>,
@@ -210,7 +215,32 @@ impl State {
         self.apply_deferred();
         parse::process(self, rec);
         self.lookup_container();
+        if let Some(c) = self.event_container.take() {
+            self.container = Some(c);
+        }
         self.meta
+    }
+
+    /// Most containers remembered from a capture's `container` events; beyond, new ones are
+    /// ignored (a capture of a real host holds far fewer).
+    pub const MAX_CAPTURED_CONTAINERS: usize = 65_536;
+
+    /// Remembers a container a capture describes: its threads' `container.*` fields read it
+    /// (before any live runtime), and so do the fields of the describing event itself.
+    pub(crate) fn add_captured_container(&mut self, info: container::ContainerInfo) {
+        let id = info.id.clone();
+        let info = std::sync::Arc::new(info);
+        if self.captured.len() < Self::MAX_CAPTURED_CONTAINERS || self.captured.contains_key(&id) {
+            self.captured.insert(id, info.clone());
+        }
+        self.event_container = Some(info);
+    }
+
+    /// The containers the capture's `container` events described so far.
+    pub fn captured_containers(
+        &self,
+    ) -> impl Iterator<Item = &std::sync::Arc<container::ContainerInfo>> {
+        self.captured.values()
     }
 
     /// Sets the source of container metadata: from now on each event of a containerized
@@ -230,13 +260,20 @@ impl State {
     /// One cache read per event of a containerized thread; host threads cost a comparison.
     fn lookup_container(&mut self) {
         self.container = None;
-        let Some(src) = &self.containers else { return };
+        if self.containers.is_none() && self.captured.is_empty() {
+            return;
+        }
         let Some(t) = self.threads.get(self.meta.tid) else {
             return;
         };
         if t.container_id.is_empty() || t.container_id == "host" {
             return;
         }
+        if let Some(c) = self.captured.get(&t.container_id) {
+            self.container = Some(c.clone());
+            return;
+        }
+        let Some(src) = &self.containers else { return };
         self.container = src.get_or_request(&t.container_id, t.container_type);
     }
 

@@ -47,6 +47,9 @@ pub(crate) enum Action {
     Setsid,
     Chroot,
     TupleIo,
+    /// A capture's container description (`container` events: JSON, or the old four
+    /// parameters).
+    Container,
 }
 
 struct Schema {
@@ -128,6 +131,7 @@ fn action_of(name: &str, dir: Direction) -> Action {
         return match name {
             "connect" | "open" | "openat" | "openat2" | "creat" => EnterKeep,
             "procexit" => Procexit,
+            "container" => Container,
             _ => None,
         };
     }
@@ -546,7 +550,40 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             }
         }
         Action::TupleIo => parse_tuple_io(s, &p, tid),
+        Action::Container => parse_container(s, &p),
     }
+}
+
+/// A `container` event of a capture: `PPME_CONTAINER_JSON_E`/`_2_E` carry libsinsp's JSON,
+/// the older `PPME_CONTAINER_E` its id, type, name and image. Remembered for the threads of
+/// that container and for the event's own fields; an unreadable one is skipped.
+fn parse_container(s: &mut State, p: &Params<'_>) {
+    let info = match p.raw_named("json") {
+        Some(json) => match super::container_json::parse(json) {
+            Ok(c) => c,
+            Err(_) => return,
+        },
+        None => {
+            let text = |n: &str| {
+                p.str_named(n)
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default()
+            };
+            let id = text("id");
+            if id.is_empty() {
+                return;
+            }
+            super::container::ContainerInfo {
+                id,
+                kind: super::container_json::type_name(p.uint_named("type").unwrap_or(0xffff))
+                    .to_string(),
+                name: text("name"),
+                image: text("image"),
+                ..Default::default()
+            }
+        }
+    };
+    s.add_captured_container(info);
 }
 
 fn for_process(s: &mut State, tid: i64, f: impl FnMut(&mut ThreadInfo)) {

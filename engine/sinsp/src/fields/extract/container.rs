@@ -17,7 +17,14 @@ impl EventContext<'_> {
         arg: Option<&FieldArg>,
         sink: &mut dyn FnMut(Value<'_>),
     ) -> bool {
-        let Some(t) = self.th else { return false };
+        let Some(t) = self.th else {
+            // A capture's `container` event has no thread: its fields are the container it
+            // describes, as the container plugin answers for it.
+            return match self.st.container() {
+                Some(c) => self.container_value(c, f, arg, sink),
+                None => false,
+            };
+        };
         let on_host = t.container_id.is_empty() || t.container_id == "host";
         // The start time comes from the kernel (the PID namespace's init), not the runtime.
         match f {
@@ -51,6 +58,17 @@ impl EventContext<'_> {
             }
             return true;
         };
+        self.container_value(c, f, arg, sink)
+    }
+
+    /// Field `f` of the runtime's metadata `c`.
+    fn container_value(
+        &mut self,
+        c: &ContainerInfo,
+        f: C,
+        arg: Option<&FieldArg>,
+        sink: &mut dyn FnMut(Value<'_>),
+    ) -> bool {
         let s = |v: &str, sink: &mut dyn FnMut(Value<'_>)| sink(Value::Str(v.as_bytes()));
         match f {
             C::Id => s(&c.id, sink),
@@ -126,16 +144,18 @@ impl EventContext<'_> {
         arg: Option<&FieldArg>,
         sink: &mut dyn FnMut(Value<'_>),
     ) -> bool {
-        let Some(t) = self.th else { return false };
-        let c = if t.container_id == "host" {
-            host_info()
-        } else if t.container_id.is_empty() {
-            return false;
-        } else {
-            match self.st.container() {
+        let c = match self.th {
+            // A capture's `container` event: the pod of the container it describes.
+            None => match self.st.container() {
                 Some(c) => c,
                 None => return false,
-            }
+            },
+            Some(t) if t.container_id == "host" => host_info(),
+            Some(t) if t.container_id.is_empty() => return false,
+            Some(_) => match self.st.container() {
+                Some(c) => c,
+                None => return false,
+            },
         };
         let label = |k: &str| c.label(k);
         let v: Option<String> = match f {
