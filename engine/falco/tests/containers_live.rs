@@ -413,3 +413,131 @@ fn alerts_keep_flowing_while_a_runtime_hangs_or_restarts_and_metadata_recovers()
         p99(&after)
     );
 }
+
+/// `falco-inspect --live -w` on the eBPF driver, asking `engine` at `sock`; returns once it
+/// captures.
+fn start_capture(out: &Path, engine: &str, sock: &Path) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_falco-inspect"))
+        .args(["--live", "--modern-bpf", "-z", "-M", "120", "-w"])
+        .arg(out)
+        .arg("--container-socket")
+        .arg(format!("{engine}={}", sock.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("falco-inspect");
+    let (tx, rx) = mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(err).lines().map_while(Result::ok) {
+            eprintln!("falco-inspect: {l}");
+            if l.contains("capturing to") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("falco-inspect did not start capturing within 60 s");
+    child
+}
+
+/// Replays `capture` with `rules`, `append_output`'s suggested output and `container.type`,
+/// JSON alerts.
+fn replay_alerts(dir: &Path, rules: &Path, capture: &Path) -> Vec<serde_json::Value> {
+    let cfg = dir.join("replay.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "rules_files: [{}]\njson_output: true\njson_include_output_property: true\n\
+             stdout_output: {{enabled: true}}\nengine: {{kind: replay, replay: {{capture_file: {}}}}}\n\
+             append_output:\n  - suggested_output: true\n  - match: {{source: syscall}}\n    extra_output: \"container_type=%container.type\"\n",
+            rules.display(),
+            capture.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_falco"))
+        .arg("-c")
+        .arg(&cfg)
+        .output()
+        .expect("falco replay");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_live_capture_replays_with_the_same_container_and_sysdig_reads_it() {
+    require(&["dockerd", "docker", "tar", "sysdig"]);
+    let s = Scratch::new("live-capture");
+    let d = Docker::start(&s.0);
+    d.import(&rootfs(&s.0), "localhost/fcap:4.2");
+    let id = run(d
+        .cli()
+        .args(["run", "-d", "--name", "fct-cap", "--label", "app=cap"])
+        .arg("localhost/fcap:4.2"));
+    let short = &id[..12];
+    let cap = s.0.join("live.scap.gz");
+    let mut inspect = start_capture(&cap, "docker", &d.sock);
+    let falco = Falco::start(&s.0, &repo_rules(), "docker", &d.sock);
+    std::thread::sleep(Duration::from_secs(1));
+    run(d
+        .cli()
+        .args(["exec", "fct-cap", "sh", "-c", "cat /etc/shadow >/dev/null"]));
+    let rule = "Read sensitive file by untrusted program";
+    let live = falco.alert_of(rule, short, 30);
+    drop(falco);
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(inspect.id() as i32, libc::SIGINT) };
+    let st = inspect.wait().expect("falco-inspect");
+    assert!(st.success(), "falco-inspect: {st}");
+
+    let replayed = replay_alerts(&s.0, &repo_rules(), &cap);
+    let r = replayed
+        .iter()
+        .find(|a| a["rule"] == rule && a["output_fields"]["container.id"] == short)
+        .unwrap_or_else(|| panic!("no replayed `{rule}` alert of {short}: {replayed:?}"));
+    for f in [
+        "container.id",
+        "container.name",
+        "container.image.repository",
+        "container.image.tag",
+        "container.type",
+    ] {
+        assert_eq!(
+            r["output_fields"][f], live["output_fields"][f],
+            "{f}: replay {r} live {live}"
+        );
+    }
+    assert_eq!(r["output_fields"]["container.name"], "fct-cap", "{r}");
+    let text = r["output"].as_str().unwrap();
+    assert!(
+        text.contains("container_name=fct-cap container_image_repository=localhost/fcap container_image_tag=4.2"),
+        "{text}"
+    );
+
+    // sysdig, the reference reader, finds the same container in the capture.
+    let out = Command::new("sysdig")
+        .arg("-r")
+        .arg(&cap)
+        .args([
+            "-p",
+            "%container.id %container.name %container.image",
+            &format!("container.id={short} and fd.name=/etc/shadow"),
+        ])
+        .output()
+        .expect("sysdig");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l == format!("{short} fct-cap localhost/fcap:4.2")),
+        "sysdig: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
