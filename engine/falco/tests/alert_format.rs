@@ -88,6 +88,8 @@ fn replay_lines(opts: &[&str]) -> Vec<String> {
         &falco_testdata::capture("sensitive_reads"),
     )
     .env("TZ", "UTC")
+    // As the reference alerts: without the container context falco.yaml appends.
+    .args(["-o", "append_output=[]"])
     .arg("-r")
     .arg(falco_testdata::reference_path(
         "rules/3.0.1/falco_rules.yaml",

@@ -541,3 +541,82 @@ fn a_live_capture_replays_with_the_same_container_and_sysdig_reads_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `cmd` as one `sh -c` string, each word single-quoted.
+fn shell_line(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The seeds' walkthrough on a CRI pod (`kubectl exec -it nginx -- sh`, then `cat
+/// /etc/shadow`) under the official rules with Falco 0.44's `append_output` default: both
+/// alerts carry the container and pod context, in the text and in the JSON fields.
+#[test]
+fn seed_scenario_in_a_pod_carries_container_and_pod_context_with_the_official_rules() {
+    require(&[
+        "containerd",
+        "ctr",
+        "runc",
+        "dockerd",
+        "docker",
+        "tar",
+        "script",
+    ]);
+    let s = Scratch::new("live-seed");
+    let d = Docker::start(&s.0);
+    let fs = rootfs(&s.0);
+    d.import(&fs, "localhost/fpause:1.0");
+    d.import(&fs, "localhost/nginx:1.27");
+    let c = Containerd::start(&s.0, "localhost/fpause:1.0");
+    c.import_from(&d, &["localhost/fpause:1.0", "localhost/nginx:1.27"]);
+    let mut k = Kubelet::connect(&c.sock);
+    std::fs::create_dir_all(s.0.join("pods")).unwrap();
+    let pod = k.run_pod(
+        &PodSpec {
+            name: "nginx",
+            namespace: "default",
+            uid: "5b1f0c2e-7a4d-4f7e-9a51-0c3d2e1f4a6b",
+            labels: &[("app", "nginx")],
+            container: "nginx",
+            image: "localhost/nginx:1.27",
+        },
+        &s.0.join("pods"),
+    );
+    let falco = Falco::start(&s.0, &official_rules(), "cri", &c.sock);
+    std::thread::sleep(Duration::from_secs(1));
+    // `kubectl exec -it`: a shell on a terminal (script(1) gives ctr one), reading the file.
+    let mut exec = c.ctr();
+    exec.args(["task", "exec", "-t", "--exec-id", "seed"])
+        .arg(&pod.container_id)
+        .args(["/bin/sh", "-c", "cat /etc/shadow >/dev/null"]);
+    run(Command::new("script")
+        .args(["-qec", &shell_line(&exec), "/dev/null"])
+        .stdin(Stdio::null()));
+    let short = &pod.container_id[..12];
+    let context = format!(
+        "container_id={short} container_name=nginx container_image_repository=localhost/nginx container_image_tag=1.27 k8s_pod_name=nginx k8s_ns_name=default"
+    );
+    for rule in [
+        "Terminal shell in container",
+        "Read sensitive file untrusted",
+    ] {
+        let a = falco.alert_of(rule, short, 30);
+        let text = a["output"].as_str().unwrap();
+        // The rule prints container_id itself; the rest is appended in the plugin's order.
+        let appended = context.split_once(' ').unwrap().1;
+        assert!(text.contains(&format!("container_id={short}")), "{text}");
+        assert!(text.contains(appended), "`{appended}` not in: {text}");
+        let f = &a["output_fields"];
+        assert_eq!(f["container.id"], short, "{a}");
+        assert_eq!(f["container.name"], "nginx", "{a}");
+        assert_eq!(f["container.image.repository"], "localhost/nginx", "{a}");
+        assert_eq!(f["container.image.tag"], "1.27", "{a}");
+        assert_eq!(f["k8s.pod.name"], "nginx", "{a}");
+        assert_eq!(f["k8s.ns.name"], "default", "{a}");
+    }
+    drop(falco);
+    k.remove_pod(&pod.sandbox_id);
+}
