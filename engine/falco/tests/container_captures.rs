@@ -96,3 +96,121 @@ fn sysdig_and_falco_inspect_read_the_same_container() {
     assert!(sysdig.status.success());
     assert_eq!(String::from_utf8_lossy(&sysdig.stdout).trim(), ours);
 }
+
+/// `capture` with one `container` event describing `info` written before its first event.
+fn with_container_event(
+    capture: &Path,
+    info: &falco_sinsp::state::container::ContainerInfo,
+    out: &Path,
+) {
+    let mut r = falco_scap::CaptureReader::open(capture).expect("capture");
+    let meta = r.metadata().clone();
+    let mut w = falco_scap::CaptureWriter::create(out, false, &meta).expect("writer");
+    let mut payload = falco_sinsp::state::container_json::to_json(info).into_bytes();
+    payload.push(0);
+    let mut buf = vec![0u8; payload.len() + 64];
+    let mut first = true;
+    while let Some(e) = r.next_event().expect("event") {
+        if first {
+            let n = ringbuf_abi::encode_record(
+                &mut buf,
+                e.record.ts(),
+                u64::MAX,
+                ringbuf_abi::ids::PPME_CONTAINER_JSON_2_E,
+                &[&payload],
+            )
+            .expect("fits");
+            w.write_event(0, 0, &ringbuf_abi::Record::parse(&buf[..n]).unwrap())
+                .expect("write");
+            first = false;
+        }
+        w.write_event(e.cpu, e.flags, &e.record).expect("write");
+    }
+    w.close().expect("close");
+}
+
+/// Replays `capture` with the default configuration plus `extra_rules`; the JSON alerts.
+fn replay_default(capture: &Path, extra_rules: Option<&Path>) -> Vec<serde_json::Value> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cmd = replay_common::replay(replay_common::REPO_CONFIG, capture);
+    cmd.current_dir(&repo).args(["-o", "json_output=true"]);
+    if let Some(r) = extra_rules {
+        cmd.arg("-o").arg(format!("rules_files[]={}", r.display()));
+    }
+    let out = cmd.output().expect("falco");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// The default rules name a container's pod from the metadata a capture carries, and an
+/// image on an allow-list users extend is exempt.
+#[test]
+fn default_rules_name_the_pod_and_honour_the_image_allow_lists() {
+    let d = scratch("allow");
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios/captures");
+    let mut info = falco_sinsp::state::container::ContainerInfo {
+        id: "5ce7a710c0ff".into(),
+        full_id: "5ce7a710c0ffee00112233445566778899aabbccddeeff001122334455667788".into(),
+        kind: "containerd".into(),
+        name: "shop-web".into(),
+        image: "registry.example/tools/debug:2.1".into(),
+        image_repo: "registry.example/tools/debug".into(),
+        image_tag: "2.1".into(),
+        ..Default::default()
+    };
+    info.labels
+        .insert("io.kubernetes.pod.name".into(), "web-7d9f".into());
+    info.labels
+        .insert("io.kubernetes.pod.namespace".into(), "shop".into());
+    for (slug, rule, list) in [
+        (
+            "shell-in-container",
+            "Shell spawned in container",
+            "shell_allowed_container_images",
+        ),
+        (
+            "package-manager-in-container",
+            "Package management in container",
+            "package_manager_allowed_container_images",
+        ),
+    ] {
+        let cap = d.join(format!("{slug}.scap"));
+        with_container_event(
+            &scenarios.join(format!("{slug}.trigger.scap.gz")),
+            &info,
+            &cap,
+        );
+        let alerts = replay_default(&cap, None);
+        let a = alerts
+            .iter()
+            .find(|a| a["rule"] == rule)
+            .unwrap_or_else(|| panic!("no `{rule}` alert: {alerts:?}"));
+        let text = a["output"].as_str().unwrap();
+        assert!(
+            text.contains("container_id=5ce7a710c0ff container_name=shop-web container_image_repository=registry.example/tools/debug k8s_pod_name=web-7d9f k8s_ns_name=shop"),
+            "{text}"
+        );
+        // The image allowed: no alert of the rule.
+        let local = d.join(format!("{slug}.local.yaml"));
+        std::fs::write(
+            &local,
+            format!(
+                "- list: {list}\n  items: [registry.example/tools/debug]\n  override:\n    items: append\n"
+            ),
+        )
+        .unwrap();
+        let alerts = replay_default(&cap, Some(&local));
+        assert!(
+            !alerts.iter().any(|a| a["rule"] == rule),
+            "`{rule}` raised for an allowed image: {alerts:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
