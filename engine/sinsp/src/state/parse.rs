@@ -47,8 +47,7 @@ pub(crate) enum Action {
     Setsid,
     Chroot,
     TupleIo,
-    /// A capture's container description (`container` events: JSON, or the old four
-    /// parameters).
+    /// A capture's container description (`container` events carrying libsinsp's JSON).
     Container,
 }
 
@@ -554,34 +553,13 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
     }
 }
 
-/// A `container` event of a capture: `PPME_CONTAINER_JSON_E`/`_2_E` carry libsinsp's JSON,
-/// the older `PPME_CONTAINER_E` its id, type, name and image. Remembered for the threads of
-/// that container and for the event's own fields; an unreadable one is skipped.
+/// A `container` event of a capture (`PPME_CONTAINER_JSON_E`/`_2_E`: libsinsp's JSON; the
+/// older `PPME_CONTAINER_E` reaches the state upgraded to a JSON event without JSON, as libs'
+/// converter upgrades it). Remembered for the threads of that container and for the event's
+/// own fields; an unreadable or empty one is skipped, as the container plugin skips it.
 fn parse_container(s: &mut State, p: &Params<'_>) {
-    let info = match p.raw_named("json") {
-        Some(json) => match super::container_json::parse(json) {
-            Ok(c) => c,
-            Err(_) => return,
-        },
-        None => {
-            let text = |n: &str| {
-                p.str_named(n)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default()
-            };
-            let id = text("id");
-            if id.is_empty() {
-                return;
-            }
-            super::container::ContainerInfo {
-                id,
-                kind: super::container_json::type_name(p.uint_named("type").unwrap_or(0xffff))
-                    .to_string(),
-                name: text("name"),
-                image: text("image"),
-                ..Default::default()
-            }
-        }
+    let Some(Ok(info)) = p.raw_named("json").map(super::container_json::parse) else {
+        return;
     };
     s.add_captured_container(info);
 }
