@@ -58,15 +58,22 @@ pub(super) fn source(
     }
 }
 
-/// The metadata worker for the configured runtimes; none when every engine is off. A
-/// worker that cannot start is a warning: detection goes on without container metadata.
+/// The metadata worker for the configured runtimes, once each has listed its containers (or
+/// failed to); none when every engine is off. A worker that cannot start is a warning:
+/// detection goes on without container metadata.
 fn start_containers(c: &Config) -> Option<Collector> {
     let cfg = c.container_engines.clone();
     if cfg.endpoints().is_empty() {
         return None;
     }
+    let wait = cfg.request_timeout + std::time::Duration::from_millis(500);
     match falco_containers::start(cfg) {
-        Ok(col) => Some(col),
+        Ok(col) => {
+            // The containers already running are listed before events flow, so their first
+            // alerts carry their names; a hung runtime delays the start by one timeout at most.
+            col.wait_settled(wait);
+            Some(col)
+        }
         Err(e) => {
             log::warn!("container metadata: cannot start the runtime worker: {e}");
             None
