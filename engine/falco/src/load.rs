@@ -4,7 +4,8 @@
 
 use crate::cli::{Cli, DEFAULT_CONFIG};
 use crate::config::{self, ConfigError, Loaded, RuleMatcher, RuleSelection};
-use falco_rules::load::{load_paths, LoadOptions};
+use falco_rules::field::FieldCatalog;
+use falco_rules::load::{load_paths_sources, Catalogs, LoadOptions};
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use std::path::{Path, PathBuf};
@@ -52,7 +53,8 @@ pub fn load_config(cli: &Cli) -> Result<Loaded, ConfigError> {
 /// errors come back as the text Falco prints. Startup and reload both come here.
 pub fn load_rules(cli: &Cli, loaded: &Loaded, catalog: &SyscallCatalog) -> Result<RuleSet, String> {
     let config = &loaded.config;
-    let (mut ruleset, result) = load_paths(&config.rules_files, catalog, &LoadOptions::default());
+    let (mut ruleset, result) =
+        load_paths_sources(&config.rules_files, catalogs(catalog), &load_options());
     if !result.successful() {
         return Err(result.to_text());
     }
@@ -113,8 +115,9 @@ pub fn append_outputs(
             }
         }
         if out != r.output {
-            let fmt = falco_rules::output::compile_output(&out, catalog)
-                .map_err(|(_, msg)| format!("append_output: rule `{}`: {msg}", r.name))?;
+            let fmt =
+                falco_rules::output::compile_output(&out, catalogs(catalog).for_source(&r.source))
+                    .map_err(|(_, msg)| format!("append_output: rule `{}`: {msg}", r.name))?;
             changes.push((i as falco_rules::ruleset::RuleIndex, out, fmt));
         }
     }
@@ -159,15 +162,49 @@ pub fn select_rules(
     }
 }
 
+/// The catalogs of the sources other than syscall: the built-in `k8s_audit` source's.
+pub static OTHER_CATALOGS: &[(&str, &dyn FieldCatalog)] =
+    &[(falco_k8saudit::SOURCE, &falco_k8saudit::AuditCatalog)];
+
+/// The field catalog of each source, for loading rules.
+pub fn catalogs(syscall: &SyscallCatalog) -> Catalogs<'_> {
+    Catalogs {
+        primary: syscall,
+        others: OTHER_CATALOGS,
+    }
+}
+
+/// The sources rules are compiled for: every source this engine has fields for, configured
+/// or not, so a rule of the `k8s_audit` source is checked even where the source is off.
+pub fn load_options() -> LoadOptions {
+    LoadOptions {
+        sources: vec![
+            crate::config::model::SYSCALL_SOURCE.to_string(),
+            falco_k8saudit::SOURCE.to_string(),
+        ],
+    }
+}
+
 /// The event sources this engine can capture.
-pub const KNOWN_SOURCES: &[&str] = &[crate::config::model::SYSCALL_SOURCE];
+pub const KNOWN_SOURCES: &[&str] = &[crate::config::model::SYSCALL_SOURCE, falco_k8saudit::SOURCE];
+
+/// The sources the configuration provides: syscall, and `k8s_audit` when a `k8saudit` plugin
+/// entry is loaded (as in Falco, where the plugin brings the source).
+pub fn configured_sources(config: &crate::config::Config) -> Vec<&'static str> {
+    KNOWN_SOURCES
+        .iter()
+        .copied()
+        .filter(|s| *s != falco_k8saudit::SOURCE || config.k8saudit.is_some())
+        .collect()
+}
 
 /// The sources enabled by `--enable-source` / `--disable-source`, with Falco's checks: the two
 /// flags do not mix, every name is a known source, and at least one source is left.
 ///
 /// # Errors
 /// Falco's message for the first problem.
-pub fn enabled_sources(cli: &Cli) -> Result<Vec<String>, String> {
+pub fn enabled_sources(cli: &Cli, config: &crate::config::Config) -> Result<Vec<String>, String> {
+    let known = configured_sources(config);
     if !cli.enable_source.is_empty() && !cli.disable_source.is_empty() {
         return Err("You can not mix --enable-source and --disable-source".into());
     }
@@ -175,14 +212,14 @@ pub fn enabled_sources(cli: &Cli) -> Result<Vec<String>, String> {
         (&cli.enable_source, "enabling"),
         (&cli.disable_source, "disabling"),
     ] {
-        if let Some(bad) = names.iter().find(|n| !KNOWN_SOURCES.contains(&n.as_str())) {
+        if let Some(bad) = names.iter().find(|n| !known.contains(&n.as_str())) {
             return Err(format!(
                 "Attempted {verb} an unknown event source: {bad} (known: {})",
-                KNOWN_SOURCES.join(", ")
+                known.join(", ")
             ));
         }
     }
-    let enabled: Vec<String> = KNOWN_SOURCES
+    let enabled: Vec<String> = known
         .iter()
         .filter(|s| cli.enable_source.is_empty() || cli.enable_source.iter().any(|e| e == *s))
         .filter(|s| !cli.disable_source.iter().any(|d| d == *s))

@@ -40,6 +40,52 @@ impl Default for LoadOptions {
     }
 }
 
+/// The field catalog of each event source: `primary` for the rules of any source not listed
+/// in `others` (the syscall source).
+#[derive(Clone, Copy)]
+pub struct Catalogs<'a> {
+    /// The catalog of the default source.
+    pub primary: &'a dyn FieldCatalog,
+    /// Other sources and their catalogs.
+    pub others: &'a [(&'a str, &'a dyn FieldCatalog)],
+}
+
+impl<'a> Catalogs<'a> {
+    /// One catalog for every source.
+    pub fn single(primary: &'a dyn FieldCatalog) -> Self {
+        Catalogs {
+            primary,
+            others: &[],
+        }
+    }
+
+    /// The catalog for the rules of `source`.
+    pub fn for_source(&self, source: &str) -> &'a dyn FieldCatalog {
+        self.others
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map_or(self.primary, |(_, c)| *c)
+    }
+
+    /// The sources, other than `source`, whose catalog knows field `name`: said next to a
+    /// field a rule's source does not have.
+    fn owners_of(&self, name: &str, source: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |s: &str, c: &dyn FieldCatalog| {
+            if s != source && c.resolve(name, None).is_ok() {
+                out.push(s.to_string());
+            }
+        };
+        if self.others.iter().all(|(s, _)| *s != "syscall") {
+            check("syscall", self.primary);
+        }
+        for (s, c) in self.others {
+            check(s, *c);
+        }
+        out
+    }
+}
+
 /// Reads files and directories (sorted, `.yaml`/`.yml` only), in the order given.
 /// Unreadable paths become `LOAD_ERR_FILE_READ` diagnostics.
 pub fn read_paths(paths: &[PathBuf]) -> (Vec<RulesFile>, Vec<Diagnostic>) {
@@ -120,8 +166,18 @@ pub fn load_paths(
     catalog: &dyn FieldCatalog,
     opts: &LoadOptions,
 ) -> (RuleSet, LoadResult) {
+    load_paths_sources(paths, Catalogs::single(catalog), opts)
+}
+
+/// Loads paths (files and directories), each rule compiled with its source's catalog.
+pub fn load_paths_sources(
+    paths: &[PathBuf],
+    catalogs: Catalogs<'_>,
+    opts: &LoadOptions,
+) -> (RuleSet, LoadResult) {
     let (files, errors) = read_paths(paths);
-    let (rs, mut res) = load(&files, catalog, opts);
+    let (rs, res, _) = load_marked(&files, catalogs, opts);
+    let mut res = res;
     res.errors.splice(0..0, errors);
     (rs, res)
 }
@@ -132,7 +188,7 @@ pub fn load(
     catalog: &dyn FieldCatalog,
     opts: &LoadOptions,
 ) -> (RuleSet, LoadResult) {
-    let (rs, res, _) = load_marked(files, catalog, opts);
+    let (rs, res, _) = load_marked(files, Catalogs::single(catalog), opts);
     (rs, res)
 }
 
@@ -146,9 +202,18 @@ pub fn load_each(
     catalog: &dyn FieldCatalog,
     opts: &LoadOptions,
 ) -> Vec<LoadResult> {
+    load_each_sources(files, Catalogs::single(catalog), opts)
+}
+
+/// [`load_each`], each rule compiled with its source's catalog.
+pub fn load_each_sources(
+    files: &[RulesFile],
+    catalogs: Catalogs<'_>,
+    opts: &LoadOptions,
+) -> Vec<LoadResult> {
     (0..files.len())
         .map(|i| {
-            let (_, res, read) = load_marked(&files[..=i], catalog, opts);
+            let (_, res, read) = load_marked(&files[..=i], catalogs, opts);
             let name = files[i].name.clone();
             let own_read = |d: &Diagnostic| d.file == name;
             let (read_diags, compiled): (Vec<_>, Vec<_>) = res
@@ -194,7 +259,7 @@ pub fn has_mapping_root(content: &str) -> bool {
 /// reading the files, before compiling.
 fn load_marked(
     files: &[RulesFile],
-    catalog: &dyn FieldCatalog,
+    catalogs: Catalogs<'_>,
     opts: &LoadOptions,
 ) -> (RuleSet, LoadResult, BTreeSet<usize>) {
     let mut col = Collector::default();
@@ -226,7 +291,7 @@ fn load_marked(
     let mut b = Builder {
         col: &mut col,
         texts: &texts,
-        catalog,
+        catalogs,
         list_used: HashMap::new(),
         lines: vec![None; texts.len()],
         lists: None,
@@ -292,7 +357,7 @@ fn load_marked(
 struct Builder<'a> {
     col: &'a mut Collector,
     texts: &'a [&'a str],
-    catalog: &'a dyn FieldCatalog,
+    catalogs: Catalogs<'a>,
     list_used: HashMap<String, bool>,
     /// Line starts of each file, built when a diagnostic needs them.
     lines: Vec<Option<crate::yaml::LineIndex>>,
@@ -588,6 +653,7 @@ impl Builder<'_> {
         let infos = std::mem::take(&mut self.col.rules.items);
         // By value: each rule's reading is freed once it is compiled.
         for r in infos.into_iter().filter(|r| !r.unknown_source) {
+            let catalog = self.catalogs.for_source(&r.source);
             let mut exception_fields = BTreeSet::new();
             let cond_text = if r.exceptions.is_empty() {
                 r.cond.text.clone()
@@ -621,9 +687,9 @@ impl Builder<'_> {
                         let parsed_field = parse(&format!("{n} exists"));
                         let ok = match parsed_field {
                             Ok(Expr::Check(c)) => {
-                                Compiler::new(self.catalog).compile(&Expr::Check(c)).is_ok()
+                                Compiler::new(catalog).compile(&Expr::Check(c)).is_ok()
                             }
-                            _ => Compiler::new(self.catalog).resolve(&fr).is_ok(),
+                            _ => Compiler::new(catalog).resolve(&fr).is_ok(),
                         };
                         if !ok && !r.skip_if_unknown_filter {
                             self.col.error(
@@ -683,7 +749,7 @@ impl Builder<'_> {
                     "container_id=%container.id container_name=%container.name",
                 );
             }
-            let output_format = match compile_output(&output, self.catalog) {
+            let output_format = match compile_output(&output, catalog) {
                 Ok(s) => s,
                 Err((off, msg)) => {
                     if r.skip_if_unknown_filter {
@@ -709,14 +775,27 @@ impl Builder<'_> {
             deprecated_output_warnings(self, &output, &r);
             unsafe_na_warnings(self, &ast, &r);
             deprecated_field_warnings(self, &ast, &r);
-            let mut compiler =
-                Compiler::sharing(self.catalog, subtree_keys.take().unwrap_or_default());
+            let mut compiler = Compiler::sharing(catalog, subtree_keys.take().unwrap_or_default());
             let compiled = compiler.compile(&ast);
             let warnings = std::mem::take(&mut compiler.warnings);
             subtree_keys = Some(compiler.into_keys());
             let filter = match compiled {
                 Ok(f) => f,
-                Err(e) => {
+                Err(mut e) => {
+                    if let Some(name) = e
+                        .message
+                        .strip_prefix("filter_check called with nonexistent field ")
+                    {
+                        let owners = self.catalogs.owners_of(name, &r.source);
+                        if !owners.is_empty() {
+                            e.message = format!(
+                                "{}: a field of the {} source, not of this rule's source {}",
+                                e.message,
+                                owners.join(", "),
+                                r.source
+                            );
+                        }
+                    }
                     if r.skip_if_unknown_filter && e.message.contains("nonexistent field") {
                         self.col
                             .warn(WarningCode::UnknownFilter, e.message, &r.cond_ctx);
@@ -740,7 +819,12 @@ impl Builder<'_> {
             }
             // An empty set means the condition can never be true (`never_true`, `evt.type = open
             // and evt.type = close`), not that it matches too many event types (Falco #3883).
-            let evt = event_types(&ast);
+            // Rules of other sources match their own events, never a syscall's.
+            let evt = if r.source == "syscall" {
+                event_types(&ast)
+            } else {
+                crate::evttype::EventSet::none()
+            };
             if r.source == "syscall" && r.warn_evttypes && evt.len() > 100 {
                 self.col.warn(
                     WarningCode::NoEvttype,

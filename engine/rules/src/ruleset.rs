@@ -73,6 +73,8 @@ pub struct MacroDescription {
 pub struct RuleSet {
     rules: Vec<Rule>,
     by_evtype: Vec<Vec<RuleIndex>>,
+    /// The enabled rules of each source other than `syscall`, in load order.
+    by_source: Vec<(String, Vec<RuleIndex>)>,
     /// Lists, in definition order.
     pub lists: Vec<ListDescription>,
     /// Macros, in definition order.
@@ -89,6 +91,7 @@ impl RuleSet {
         let mut s = RuleSet {
             rules,
             by_evtype: Vec::new(),
+            by_source: Vec::new(),
             lists,
             macros,
         };
@@ -98,8 +101,16 @@ impl RuleSet {
 
     fn reindex(&mut self) {
         let mut idx = vec![Vec::new(); EVENT_COUNT];
+        let mut by_source: Vec<(String, Vec<RuleIndex>)> = Vec::new();
         for (i, r) in self.rules.iter().enumerate() {
             if !r.enabled {
+                continue;
+            }
+            if r.source != "syscall" {
+                match by_source.iter_mut().find(|(s, _)| *s == r.source) {
+                    Some((_, v)) => v.push(i as RuleIndex),
+                    None => by_source.push((r.source.clone(), vec![i as RuleIndex])),
+                }
                 continue;
             }
             for &t in &r.evttypes {
@@ -109,6 +120,16 @@ impl RuleSet {
             }
         }
         self.by_evtype = idx;
+        self.by_source = by_source;
+    }
+
+    /// The enabled rules of `source` (not `syscall`: see [`RuleSet::candidates`]), in load
+    /// order.
+    pub fn source_rules(&self, source: &str) -> &[RuleIndex] {
+        self.by_source
+            .iter()
+            .find(|(s, _)| s == source)
+            .map_or(&[], |(_, v)| v.as_slice())
     }
 
     /// Every rule, enabled or not, in load order.

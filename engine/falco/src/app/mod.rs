@@ -63,7 +63,7 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
         Action::DryRun => {
             let mut loaded = configure(cli)?;
             loaded.config.enabled_sources =
-                crate::load::enabled_sources(cli).map_err(Fatal::Sources)?;
+                crate::load::enabled_sources(cli, &loaded.config).map_err(Fatal::Sources)?;
             let catalog = SyscallCatalog::new();
             rules::log_loaded(&rules::startup_rules(cli, &loaded, &catalog)?, &loaded);
         }
@@ -73,7 +73,7 @@ fn execute(cli: &Cli, action: Action) -> Result<ExitCode, Fatal> {
             let signals = crate::pipeline::control::Signals::install().map_err(Fatal::Signals)?;
             let mut loaded = configure(cli)?;
             loaded.config.enabled_sources =
-                crate::load::enabled_sources(cli).map_err(Fatal::Sources)?;
+                crate::load::enabled_sources(cli, &loaded.config).map_err(Fatal::Sources)?;
             let catalog = SyscallCatalog::new();
             let ruleset = rules::startup_rules(cli, &loaded, &catalog)?;
             rules::log_loaded(&ruleset, &loaded);

@@ -8,7 +8,6 @@ use crate::load::load_rules;
 use falco_rules::cli::{
     describe_json, describe_rule, list_fields, list_rules, list_rules_json, ListFormat,
 };
-use falco_rules::load::LoadOptions;
 use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use std::path::PathBuf;
@@ -43,7 +42,11 @@ pub fn validate(
     if let Some(e) = read_errors.first() {
         return Err(Fatal::ValidateRead(e.message.clone()));
     }
-    let results = falco_rules::load::load_each(&files, catalog, &LoadOptions::default());
+    let results = falco_rules::load::load_each_sources(
+        &files,
+        crate::load::catalogs(catalog),
+        &crate::load::load_options(),
+    );
     let ok = results.iter().all(|r| r.successful());
     if json {
         let all: Vec<_> = results.iter().map(|r| r.to_json()).collect();

@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod model;
 pub mod overrides;
+pub mod plugins;
 pub mod yaml;
 
 pub use model::{

@@ -245,6 +245,8 @@ pub struct Config {
     pub container_engines: falco_containers::EnginesConfig,
     /// `append_output`, in order.
     pub append_output: Vec<super::containers::AppendOutput>,
+    /// The loaded `k8saudit` plugin entry, served by the built-in `k8s_audit` source.
+    pub k8saudit: Option<super::plugins::K8sAuditConfig>,
     /// `falco_libs.thread_table_size`: most threads the state keeps.
     pub thread_table_size: usize,
     /// `falco_libs.snaplen`: bytes of a buffer parameter the driver copies (0: the driver's
@@ -836,7 +838,9 @@ impl Config {
             super::containers::read_engines(root, &mut r.warnings, &mut r.errors);
         let append_output =
             super::containers::read_append_output(root, &mut r.warnings, &mut r.errors);
+        let k8saudit = super::plugins::read_k8saudit(root, &mut r.warnings, &mut r.errors);
         let config = Config {
+            k8saudit,
             container_engines,
             append_output,
             rules_files,

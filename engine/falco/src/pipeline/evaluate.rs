@@ -27,7 +27,8 @@ pub struct Detection {
     /// How alerts are formatted.
     pub fmt: AlertFormat,
     time_field: ResolvedField,
-    first_only: bool,
+    /// `rule_matching: first`: an event stops at its first matching rule.
+    pub first_only: bool,
     /// `json_output`.
     pub json_output: bool,
     /// The optional snapshot parts the enabled rules' conditions and outputs read: the state
@@ -79,7 +80,12 @@ impl Detection {
 /// time field read.
 fn snapshot_needs(ruleset: &RuleSet, time_field: &ResolvedField) -> SnapshotNeeds {
     let mut ids = vec![time_field.id];
-    for rule in ruleset.rules().iter().filter(|r| r.enabled) {
+    // Field ids are the syscall catalog's only in syscall rules.
+    for rule in ruleset
+        .rules()
+        .iter()
+        .filter(|r| r.enabled && r.source == crate::config::model::SYSCALL_SOURCE)
+    {
         rule.filter.for_each_field(&mut |f| ids.push(f.id));
         for seg in &rule.output_format {
             if let OutputSegment::Field(f) = seg {

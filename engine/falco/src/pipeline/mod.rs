@@ -18,6 +18,7 @@
 //! raises an internal alert), SIGUSR1 reopens file outputs.
 
 pub mod alert;
+pub mod audit;
 pub mod control;
 pub mod drops;
 pub mod evaluate;
@@ -72,7 +73,19 @@ pub fn run(
     let outputs_config: OutputsConfig =
         serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
     let mut outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
-    if loaded.config.engine_kind == EngineKind::Replay {
+    let sources = &loaded.config.enabled_sources;
+    let syscall_on = sources
+        .iter()
+        .any(|s| s == crate::config::model::SYSCALL_SOURCE);
+    let audit_config = loaded
+        .config
+        .k8saudit
+        .as_ref()
+        .filter(|_| sources.iter().any(|s| s == falco_k8saudit::SOURCE));
+    // A k8s audit file alone is read like a capture: to its end, losing nothing.
+    let audit_file_alone = !syscall_on
+        && audit_config.is_some_and(|c| !c.open_params.trim_start().starts_with("http"));
+    if loaded.config.engine_kind == EngineKind::Replay || audit_file_alone {
         // A replay has no reason to shed: a full output queue holds back the reorder stage, the
         // evaluators, the state stage and the capture reader in turn. A stop still ends a wait
         // on a stuck output after the grace, shedding (and reporting) what it held.
@@ -114,6 +127,14 @@ pub fn run(
     let (done_tx, done_rx) = bounded::<WorkUnit>(4 * evaluators + 4);
     let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
     let mut detection = Arc::new(detection);
+    let audit = audit_config
+        .map(|c| audit::AuditRun::start(c, &detection))
+        .transpose()
+        .map_err(Fatal::Source)?;
+    let audit_ended = match &source {
+        Running::Idle(i) => Some(i.ended.clone()),
+        _ => None,
+    };
     let mut ticker = Ticker::new(&loaded, &source, hub.clone());
     let mut reloader = control::Reloader::default();
     let deadline = cli
@@ -127,7 +148,7 @@ pub fn run(
     let mut reload_ts = 0u64;
     let mut last_publish = Instant::now();
     hub.set_running(true);
-    let (alerts, mut last) = std::thread::scope(|scope| {
+    let (alerts, mut last, audit_summary) = std::thread::scope(|scope| {
         for i in 0..evaluators {
             let (rx, tx, hostname) = (eval_rx.clone(), done_tx.clone(), hostname.as_str());
             let spawned = std::thread::Builder::new()
@@ -138,6 +159,11 @@ pub fn run(
             }
         }
         drop(eval_rx);
+        let audit_eval = audit.as_ref().map(|run| {
+            let (outputs, hostname) = (&outputs, hostname.as_str());
+            let (events, ended) = (run.input.events.clone(), audit_ended.clone());
+            scope.spawn(move || audit::evaluator_loop(run, events, outputs, stats, hostname, ended))
+        });
         let reorder = {
             let (outputs, recycle) = (&outputs, source.recycle().clone());
             scope.spawn(move || reorder::reorder_loop(done_rx, outputs, recycle, pool_tx, stats))
@@ -181,6 +207,9 @@ pub fn run(
                     reload_ts = stage::now_ns();
                     // Units already handed out keep the ruleset they were built with.
                     detection = Arc::new(d);
+                    if let Some(a) = &audit {
+                        a.swap(&detection);
+                    }
                 }
                 Some(Err(e)) => {
                     log::error!("reload failed, keeping the running rules: {e}");
@@ -228,10 +257,18 @@ pub fn run(
             let produced = l.counters.driver_events.load(Ordering::Relaxed);
             log::info!("driver: {produced} events produced, {drops} dropped");
         }
+        // The audit input stops taking events; what it queued is still evaluated.
+        if let Some(a) = &audit {
+            a.input.stop();
+        }
+        let audit_summary = audit_eval.map(|h| h.join().unwrap_or_default());
+        if let Some(a) = &audit {
+            log::info!("{}", audit::describe_counters(&a.input.counters));
+        }
         let last = published(&stage, &source, &outputs, reload_ts);
         // Closing the queues ends the evaluators once they are empty, then the reorder stage.
         drop(stage);
-        (reorder.join().unwrap_or_default(), last)
+        (reorder.join().unwrap_or_default(), last, audit_summary)
     });
     // The final counters, every alert counted, for the last scrapes.
     let out = outputs.stats();
@@ -253,6 +290,9 @@ pub fn run(
     hub.set_running(false);
     let mut summary = alerts;
     summary.events = events;
+    if let Some(a) = audit_summary {
+        summary.merge(&a);
+    }
     summary.elapsed_secs = started.elapsed().as_secs_f64();
     let report = outputs.shutdown(Duration::from_secs(5));
     drop(webserver);
@@ -321,7 +361,7 @@ fn published(stage: &Stage<'_>, source: &Running, outputs: &Outputs, reload_ts: 
             l.counters.driver_events.load(Ordering::Relaxed),
             std::array::from_fn(|i| l.counters.driver_drops_by_category[i].load(Ordering::Relaxed)),
         )),
-        Running::Replay(_) => None,
+        Running::Replay(_) | Running::Idle(_) => None,
     };
     Published {
         events: *stage.events,

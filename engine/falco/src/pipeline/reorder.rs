@@ -30,7 +30,7 @@ pub struct PipelineStats {
 
 impl PipelineStats {
     /// Counts one rule alert.
-    fn count(&self, rule: &str, priority: Priority) {
+    pub(super) fn count(&self, rule: &str, priority: Priority) {
         self.alerts.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut m) = self.rule_matches.lock() {
             match m.get_mut(rule) {

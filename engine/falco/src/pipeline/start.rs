@@ -21,6 +21,12 @@ pub(super) fn source(
     loaded: &Loaded,
     ruleset: &RuleSet,
 ) -> Result<(Running, State, Option<Collector>), Fatal> {
+    let syscall = crate::config::model::SYSCALL_SOURCE;
+    if !loaded.config.enabled_sources.iter().any(|s| s == syscall) {
+        log::info!("the syscall source is disabled: no driver or capture is opened");
+        let state = State::new(state_limits(&loaded.config));
+        return Ok((Running::Idle(crate::source::Idle::new()), state, None));
+    }
     match loaded.config.engine_kind {
         EngineKind::Replay => {
             let Some(path) = loaded

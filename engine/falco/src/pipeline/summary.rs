@@ -32,6 +32,18 @@ impl Summary {
         }
     }
 
+    /// Adds another source's counts (its events and alerts).
+    pub fn merge(&mut self, other: &Summary) {
+        self.events += other.events;
+        self.alerts += other.alerts;
+        for (p, n) in &other.by_priority {
+            *self.by_priority.entry(*p).or_default() += n;
+        }
+        for (r, n) in &other.by_rule {
+            *self.by_rule.entry(r.clone()).or_default() += n;
+        }
+    }
+
     /// The text printed at the end of a run.
     pub fn render(&self) -> String {
         let mut s = String::new();

@@ -68,7 +68,7 @@ impl Ticker {
             Running::Replay(_) if drop_config.simulate_drops => {
                 Some(DropMonitor::new(drop_config.clone(), now_ns(), 0, 0))
             }
-            Running::Replay(_) => None,
+            Running::Replay(_) | Running::Idle(_) => None,
         };
         if drop_config.simulate_drops {
             log::info!("syscall_event_drops.simulate_drops: simulating one event drop per check");
@@ -117,7 +117,7 @@ impl Ticker {
                 l.counters.driver_events.load(Ordering::Relaxed),
                 l.counters.driver_drops.load(Ordering::Relaxed),
             ),
-            Running::Replay(_) => (0, 0),
+            Running::Replay(_) | Running::Idle(_) => (0, 0),
         };
         if let Some(mon) = &mut self.drops {
             if let Some(r) = mon.check(now_ns(), driver_events, driver_drops) {

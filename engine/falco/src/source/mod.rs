@@ -4,6 +4,7 @@
 //! the pipeline and the live capture writer both read sources through these types.
 
 pub mod batch;
+pub mod k8saudit;
 pub mod kmod;
 pub mod mask;
 pub mod replay;
@@ -24,6 +25,41 @@ pub enum Running {
     Replay(Replay),
     /// The kernel module's rings.
     Live(Live),
+    /// No syscall source (`--disable-source syscall`): the other sources run alone.
+    Idle(Idle),
+}
+
+/// The syscall source turned off: no records. The other sources' evaluator sends
+/// [`SourceMsg::Stopped`] through [`Idle::ended`] when their input ends, which ends the run as
+/// the end of a capture does.
+pub struct Idle {
+    /// Where the end arrives.
+    pub events: Receiver<SourceMsg>,
+    /// For the other sources to say they ended.
+    pub ended: Sender<SourceMsg>,
+    /// Unused: no batches to recycle.
+    pub recycle: Sender<EventBatch>,
+    _recycled: Receiver<EventBatch>,
+}
+
+impl Idle {
+    /// An idle source.
+    pub fn new() -> Idle {
+        let (ended, events) = crossbeam_channel::bounded(1);
+        let (recycle, recycled) = crossbeam_channel::bounded(1);
+        Idle {
+            events,
+            ended,
+            recycle,
+            _recycled: recycled,
+        }
+    }
+}
+
+impl Default for Idle {
+    fn default() -> Self {
+        Idle::new()
+    }
 }
 
 impl Running {
@@ -32,6 +68,7 @@ impl Running {
         match self {
             Running::Replay(r) => &r.events,
             Running::Live(l) => &l.events,
+            Running::Idle(i) => &i.events,
         }
     }
 
@@ -40,6 +77,7 @@ impl Running {
         match self {
             Running::Replay(r) => &r.recycle,
             Running::Live(l) => &l.recycle,
+            Running::Idle(i) => &i.recycle,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The requirements a rules file states: the engine version it needs and the plugins it
-//! needs (the container plugin's fields are built in; no other plugin is loaded).
+//! needs (the container, k8saudit and json plugins are built in; no other plugin is loaded).
 
 use super::decode::decode_str;
 use super::{fail, Collector, Ctx, R};
@@ -66,16 +66,39 @@ impl Collector {
                     &pctx,
                 );
             }
-            // The container plugin's fields are built in; other plugins are not loaded.
-            if name != "container" {
+            // The plugins whose fields and sources are built in, at the version they match;
+            // other plugins are not loaded.
+            let satisfied = |n: &str, v: &str| {
+                n == "container"
+                    || BUILTIN_PLUGINS.iter().any(|(bn, bv)| {
+                        *bn == n
+                            && match (parse_version(v), parse_version(bv)) {
+                                (Some(want), Some(have)) => want.0 == have.0 && want <= have,
+                                _ => false,
+                            }
+                    })
+            };
+            if !satisfied(&name, &version) {
                 let alt_ok = p.get("alternatives").map(|a| match &a.kind {
-                    NodeKind::Seq(v) => v
-                        .iter()
-                        .any(|x| x.get("name").and_then(|n| n.as_str()) == Some("container")),
+                    NodeKind::Seq(v) => v.iter().any(|x| {
+                        match (
+                            x.get("name").and_then(|n| n.as_str()),
+                            x.get("version").and_then(|n| n.as_str()),
+                        ) {
+                            (Some(n), Some(v)) => satisfied(n, v),
+                            (Some(n), None) => satisfied(n, "0.0.0"),
+                            _ => false,
+                        }
+                    }),
                     _ => false,
                 });
                 if alt_ok != Some(true) {
-                    return fail(ErrorCode::Validate, format!("Plugin '{name}' is not loaded: required version {version} is not satisfied"), &pctx);
+                    let have = BUILTIN_PLUGINS.iter().find(|(bn, _)| *bn == name);
+                    let msg = match have {
+                        Some((_, bv)) => format!("Plugin '{name}' version '{bv}' is not compatible with required plugin version '{version}'"),
+                        None => format!("Plugin '{name}' is not loaded: required version {version} is not satisfied"),
+                    };
+                    return fail(ErrorCode::Validate, msg, &pctx);
                 }
             }
             self.required_plugins.push((name, version));
@@ -83,6 +106,11 @@ impl Collector {
         Ok(())
     }
 }
+
+/// The plugins built into this engine, besides the container plugin's fields (any version),
+/// and the version of each whose fields and behaviour it provides: the k8saudit plugin's
+/// `k8s_audit` source and fields, the json plugin's fields.
+pub const BUILTIN_PLUGINS: &[(&str, &str)] = &[("k8saudit", "0.18.0"), ("json", "0.7.4")];
 
 /// Parses `x.y.z` (or a bare integer, meaning `0.x.0` as Falco does).
 fn parse_version(v: &str) -> Option<(u64, u64, u64)> {

@@ -239,7 +239,7 @@ pub fn start(
 
 /// A TLS acceptor from Falco's `ssl_certificate`: one PEM file with the private key and the
 /// certificate chain.
-fn tls_acceptor(path: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
+pub(crate) fn tls_acceptor(path: &Path) -> Result<tokio_rustls::TlsAcceptor, String> {
     use rustls_pki_types::pem::PemObject;
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let name = path.display();
