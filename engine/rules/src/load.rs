@@ -67,6 +67,28 @@ impl<'a> Catalogs<'a> {
             .map_or(self.primary, |(_, c)| *c)
     }
 
+    /// `msg` (an unknown-field error of a rule of `source`), with the sources that do have
+    /// the field when there are some: `...nonexistent field proc.name: a field of the
+    /// syscall source, not of this rule's source k8s_audit`.
+    fn explain_unknown(&self, msg: String, source: &str) -> String {
+        const UNKNOWN: &str = "nonexistent field ";
+        let Some(at) = msg.find(UNKNOWN) else {
+            return msg;
+        };
+        let name = msg[at + UNKNOWN.len()..]
+            .split(|c: char| c.is_whitespace() || c == '[')
+            .next()
+            .unwrap_or("");
+        let owners = self.owners_of(name, source);
+        if owners.is_empty() {
+            return msg;
+        }
+        format!(
+            "{msg}: a field of the {} source, not of this rule's source {source}",
+            owners.join(", ")
+        )
+    }
+
     /// The sources, other than `source`, whose catalog knows field `name`: said next to a
     /// field a rule's source does not have.
     fn owners_of(&self, name: &str, source: &str) -> Vec<String> {
@@ -750,8 +772,13 @@ impl Builder<'_> {
                 );
             }
             let output_format = match compile_output(&output, catalog) {
-                Ok(s) => s,
+                Ok(s) => Some(s),
                 Err((off, msg)) => {
+                    let explained = self.catalogs.explain_unknown(msg.clone(), &r.source);
+                    // A field of another source: the condition is still compiled, so its
+                    // own such fields are reported too (the rule is dropped below).
+                    let other_source = explained != msg;
+                    let msg = explained;
                     if r.skip_if_unknown_filter {
                         self.col
                             .warn(WarningCode::UnknownFilter, msg, &r.output_ctx);
@@ -769,7 +796,10 @@ impl Builder<'_> {
                             o,
                         );
                     }
-                    continue;
+                    if !other_source {
+                        continue;
+                    }
+                    None
                 }
             };
             deprecated_output_warnings(self, &output, &r);
@@ -782,20 +812,7 @@ impl Builder<'_> {
             let filter = match compiled {
                 Ok(f) => f,
                 Err(mut e) => {
-                    if let Some(name) = e
-                        .message
-                        .strip_prefix("filter_check called with nonexistent field ")
-                    {
-                        let owners = self.catalogs.owners_of(name, &r.source);
-                        if !owners.is_empty() {
-                            e.message = format!(
-                                "{}: a field of the {} source, not of this rule's source {}",
-                                e.message,
-                                owners.join(", "),
-                                r.source
-                            );
-                        }
-                    }
+                    e.message = self.catalogs.explain_unknown(e.message, &r.source);
                     if r.skip_if_unknown_filter && e.message.contains("nonexistent field") {
                         self.col
                             .warn(WarningCode::UnknownFilter, e.message, &r.cond_ctx);
@@ -812,6 +829,9 @@ impl Builder<'_> {
                     }
                     continue;
                 }
+            };
+            let Some(output_format) = output_format else {
+                continue;
             };
             for w in warnings {
                 self.col
