@@ -55,6 +55,8 @@ else
 fi
 check units-enabled test "$(systemctl is-enabled falco.service falco-kmod.service | sort -u)" = enabled
 check conf-paths grep -q '^  - /etc/falco/falco_rules.local.yaml$' /etc/falco/falco.yaml
+check k8s-audit-rules-shipped grep -q '^  # - /etc/falco/k8s_audit_rules.yaml$' /etc/falco/falco.yaml
+check k8s-audit-rules-file test -f /etc/falco/k8s_audit_rules.yaml
 
 step "configure: file output on, inotify watch off (the reload below must come from systemctl reload)"
 sed -i -e '/^file_output:/,/^[^ ]/ s/^  enabled: false/  enabled: true/' \

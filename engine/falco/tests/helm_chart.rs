@@ -219,6 +219,37 @@ fn cases(rules_file: &Path) -> Vec<Case> {
                 );
             },
         },
+        Case {
+            name: "auditLog on",
+            args: set(&["--set", "auditLog.enabled=true"]),
+            privileged: false,
+            caps_add: &["BPF", "PERFMON", "SYS_RESOURCE", "SYS_PTRACE"],
+            mounts: &[],
+            not_mounts: &[],
+            engine_kind: "modern_ebpf",
+            extra: |docs, falco| {
+                let y = |k: &str| falco.get(k).cloned().unwrap_or(Value::Null);
+                let plugins = y("plugins");
+                let k = plugins
+                    .as_sequence()
+                    .and_then(|p| p.iter().find(|e| e["name"].as_str() == Some("k8saudit")))
+                    .expect("k8saudit plugin entry");
+                assert_eq!(k["open_params"].as_str(), Some("http://:9765/k8s-audit"));
+                assert_eq!(k["library_path"].as_str(), Some("libk8saudit.so"));
+                assert!(strs(&y("rules_files"))
+                    .contains(&"/etc/falco/k8s_audit_rules.yaml".to_string()));
+                let svc = find(docs, "Service", "t-falco-k8saudit").expect("k8saudit Service");
+                assert_eq!(svc["spec"]["ports"][0]["port"].as_u64(), Some(9765));
+                let ds = find(docs, "DaemonSet", "t-falco").expect("DaemonSet");
+                let ports = &ds["spec"]["template"]["spec"]["containers"][0]["ports"];
+                assert!(
+                    ports.as_sequence().is_some_and(|p| p
+                        .iter()
+                        .any(|x| x["containerPort"].as_u64() == Some(9765))),
+                    "{ports:?}"
+                );
+            },
+        },
     ]
     .into_iter()
     .map(|mut c| {

@@ -113,5 +113,15 @@ ring buffers' locked memory) and SYS_PTRACE (reading other processes' /proc entr
 {{- $_ := set $falco "json_include_output_property" true -}}
 {{- $_ := set $falco "http_output" (dict "enabled" true "url" (include "falco.falcosidekickUrl" .) "user_agent" "falcosecurity/falco" "insecure" false) -}}
 {{- end -}}
+{{- if .Values.auditLog.enabled -}}
+{{- $a := .Values.auditLog -}}
+{{- $k8saudit := dict "name" "k8saudit" "library_path" "libk8saudit.so" "init_config" (dict "maxEventSize" $a.maxEventSize "webhookMaxBatchSize" $a.webhookMaxBatchSize) "open_params" (printf "http://:%v%s" $a.listenPort $a.path) -}}
+{{- $_ := set $falco "plugins" (append (default (list) $falco.plugins) $k8saudit) -}}
+{{- $_ := set $falco "plugins" (append $falco.plugins (dict "name" "json" "library_path" "libjson.so")) -}}
+{{- if hasKey $falco "load_plugins" -}}
+{{- $_ := set $falco "load_plugins" (concat $falco.load_plugins (list "k8saudit" "json")) -}}
+{{- end -}}
+{{- $_ := set $falco "rules_files" (append $falco.rules_files "/etc/falco/k8s_audit_rules.yaml") -}}
+{{- end -}}
 {{- toYaml $falco -}}
 {{- end }}
