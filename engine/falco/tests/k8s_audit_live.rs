@@ -71,11 +71,12 @@ fn syscall_and_audit_alerts_flow_together_through_the_ebpf_driver() {
             f.seen
         );
     }
-    // A webhook flood in the background; syscall alerts keep coming meanwhile.
+    // A webhook flood in the background (events every rule is evaluated on, none alerting, so
+    // the outputs carry the syscall alerts); syscall alerts keep coming meanwhile.
     let flood = {
         let batch = event_list(&vec![
             trace_events(
-                &reference().join("traces/create_configmap.json")
+                &reference().join("traces/create_nginx_pod_unprivileged.json")
             )[0]
             .clone();
             200
@@ -121,5 +122,14 @@ fn syscall_and_audit_alerts_flow_together_through_the_ebpf_driver() {
         assert_eq!(v["source"], want, "{l}");
     }
     assert!(all.len() >= 20);
+    // The flood was evaluated: the audit input counted its events.
+    let text = lines.join("\n");
+    let counted = text
+        .split("k8s_audit: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    assert_eq!(counted, 5 + accepted * 200, "{text}");
     drop(w);
 }
