@@ -428,3 +428,80 @@ fn a_rule_using_a_field_its_source_lacks_is_an_error_at_its_position() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn an_https_webhook_takes_batches_over_tls_with_init_config_ssl_certificate() {
+    use std::io::Read;
+    use tokio_rustls::rustls;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .expect("params")
+        .self_signed(&key)
+        .expect("cert");
+    let pem = dir.path().join("falco.pem");
+    std::fs::write(&pem, format!("{}{}", key.serialize_pem(), cert.pem())).expect("pem");
+    let cfg = dir.path().join("falco.yaml");
+    std::fs::write(
+        &cfg,
+        config("https://127.0.0.1:0/k8s-audit", "").replace(
+            "    init_config: \"\"\n    open_params: \"https",
+            &format!(
+                "    init_config: {{sslCertificate: {}}}\n    open_params: \"https",
+                pem.display()
+            ),
+        ),
+    )
+    .expect("config");
+    let rules = reference().join("rules/k8s_audit_rules.yaml");
+    let mut f = Falco::spawn(falco(&cfg, &[&rules], &[]));
+    let line = f
+        .wait_for("reading https://", Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("no https webhook: {:#?}", f.seen));
+    let addr: SocketAddr = line
+        .split("reading https://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|a| a.parse().ok())
+        .expect("address");
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).expect("root");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let client = std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    );
+    let body = event_list(&trace_events(
+        &reference().join("traces/create_nginx_pod_privileged.json"),
+    ));
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let conn = rustls::ClientConnection::new(client, name).expect("client");
+    let tcp = TcpStream::connect(addr).expect("connect");
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut tls = rustls::StreamOwned::new(conn, tcp);
+    write!(
+        tls,
+        "POST /k8s-audit HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        f.until(Duration::from_secs(10), |seen| alerts(seen)
+            .iter()
+            .any(|(r, _)| r == "Create Privileged Pod")),
+        "{:#?}",
+        f.seen
+    );
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let (status, _) = post(addr, "/k8s-audit", "application/json", body.as_bytes());
+    assert_eq!(status, 0);
+    let (status, lines) = f.stop();
+    assert!(status.success(), "{lines:#?}");
+}
