@@ -395,9 +395,15 @@ fn chart_renderings_are_valid_and_least_privileged() {
         let falco: serde_yaml::Mapping =
             serde_yaml::from_str(cm["data"]["falco.yaml"].as_str().expect("falco.yaml"))
                 .expect("falco.yaml parses");
+        // auditLog.enabled adds the k8saudit and json entries after the container plugin.
+        let plugins: &[&str] = if name == "auditLog on" {
+            &["container", "k8saudit", "json"]
+        } else {
+            &["container"]
+        };
         assert_eq!(
             strs(falco.get("load_plugins").expect("load_plugins")),
-            ["container"],
+            plugins,
             "{name}"
         );
         let plugin = &falco.get("plugins").expect("plugins")[0];

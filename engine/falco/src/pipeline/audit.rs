@@ -120,7 +120,7 @@ pub fn evaluate(
         if !rule.filter.eval(&mut fields) {
             continue;
         }
-        let (text, json) = format_alert(d, rule, &fields);
+        let a = format_alert(d, rule, &fields);
         emit(
             rule.priority,
             Alert {
@@ -130,8 +130,10 @@ pub fn evaluate(
                 source: rule.source.clone(),
                 tags: rule.tags.iter().cloned().collect(),
                 hostname: hostname.to_string(),
-                line: if d.json_output { json } else { text },
+                line: if d.json_output { a.json } else { a.text },
                 json: d.json_output,
+                message: a.message,
+                output_fields: a.output_fields,
             },
         );
         if d.first_only {
@@ -184,8 +186,16 @@ fn field_json(f: &ResolvedField, fields: &AuditFields<'_>) -> serde_json::Value 
     }
 }
 
-/// Formats one alert for `rule` on the event of `fields`: (text line, JSON line).
-fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> (String, String) {
+/// One formatted alert: both renderings, the output alone and its fields as text.
+struct Formatted {
+    text: String,
+    json: String,
+    message: String,
+    output_fields: Vec<(String, String)>,
+}
+
+/// Formats one alert for `rule` on the event of `fields`.
+fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> Formatted {
     let mut out = String::new();
     let mut json = serde_json::Map::new();
     json.insert("evt.time".into(), fields.event.ts_ns.into());
@@ -201,6 +211,7 @@ fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> (String
         }
     }
     let tags: Vec<String> = rule.tags.iter().cloned().collect();
+    let output_fields = alert::field_texts(&json);
     let a = d.fmt.format(
         AlertRule {
             name: &rule.name,
@@ -212,7 +223,12 @@ fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> (String
         &out,
         json,
     );
-    (a.text, a.json)
+    Formatted {
+        text: a.text,
+        json: a.json,
+        message: out,
+        output_fields,
+    }
 }
 
 /// The input's counters, for the end-of-run line.
