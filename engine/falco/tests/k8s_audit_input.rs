@@ -427,6 +427,33 @@ fn a_rule_using_a_field_its_source_lacks_is_an_error_at_its_position() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // The packaged copy is that file, unchanged.
+    let shipped =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/k8s_audit_rules.yaml");
+    assert_eq!(
+        std::fs::read(&shipped).expect("rules/k8s_audit_rules.yaml"),
+        std::fs::read(reference().join("rules/k8s_audit_rules.yaml")).expect("reference")
+    );
+    // `--list k8s_audit` shows the source's fields, and only those.
+    let out = Command::new(env!("CARGO_BIN_EXE_falco"))
+        .arg("-c")
+        .arg(&empty)
+        .args(["--list", "k8s_audit"])
+        .output()
+        .expect("falco");
+    let list = String::from_utf8_lossy(&out.stdout);
+    for f in [
+        "ka.req.pod.containers.image",
+        "ka.uri.param",
+        "json.value",
+        "jevt.rawtime",
+    ] {
+        assert!(
+            list.contains(f),
+            "{f} missing from --list k8s_audit:\n{list}"
+        );
+    }
+    assert!(!list.contains("proc.name"), "{list}");
 }
 
 #[test]

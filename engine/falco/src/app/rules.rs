@@ -26,7 +26,40 @@ pub fn print_fields(
         Some("json") => ListFormat::Json,
         Some(other) => return Err(Fatal::ListFormat(other.to_string())),
     };
-    crate::stdio::print(&list_fields(catalog, source, names_only, format))
+    let every = EverySource::new(catalog);
+    crate::stdio::print(&list_fields(&every, source, names_only, format))
+}
+
+/// The field classes of every source (syscall, then the built-in k8s_audit source's), for
+/// `--list`; names resolve through the syscall catalog.
+struct EverySource<'a> {
+    syscall: &'a SyscallCatalog,
+    classes: Vec<falco_rules::field::FieldClass>,
+}
+
+impl<'a> EverySource<'a> {
+    fn new(syscall: &'a SyscallCatalog) -> Self {
+        use falco_rules::field::FieldCatalog;
+        let mut classes = syscall.classes().to_vec();
+        for (_, c) in crate::load::OTHER_CATALOGS {
+            classes.extend_from_slice(c.classes());
+        }
+        EverySource { syscall, classes }
+    }
+}
+
+impl falco_rules::field::FieldCatalog for EverySource<'_> {
+    fn resolve(
+        &self,
+        name: &str,
+        arg: Option<&falco_rules::field::FieldArg>,
+    ) -> Result<falco_rules::field::ResolvedField, falco_rules::field::FieldError> {
+        self.syscall.resolve(name, arg)
+    }
+
+    fn classes(&self) -> &[falco_rules::field::FieldClass] {
+        &self.classes
+    }
 }
 
 /// `-V FILE...`, as Falco's `validate_rules_files`: each file loaded after the previous ones;
