@@ -532,3 +532,62 @@ fn an_https_webhook_takes_batches_over_tls_with_init_config_ssl_certificate() {
     let (status, lines) = f.stop();
     assert!(status.success(), "{lines:#?}");
 }
+
+#[test]
+fn a_file_url_is_followed_as_it_grows_and_rotates() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("audit.log");
+    let old = std::fs::read_to_string(reference().join("traces/create_nginx_pod_privileged.json"))
+        .expect("trace");
+    // Present before the start: not read (the follower starts at the end).
+    std::fs::write(&log, &old).expect("log");
+    let cfg = dir.path().join("falco.yaml");
+    std::fs::write(&cfg, config(&format!("file://{}", log.display()), "")).expect("config");
+    let rules = reference().join("rules/k8s_audit_rules.yaml");
+    let mut f = Falco::spawn(falco(&cfg, &[&rules], &[]));
+    f.wait_for("(followed)", Duration::from_secs(60))
+        .unwrap_or_else(|| panic!("no start line: {:#?}", f.seen));
+    let count =
+        |seen: &[String], rule: &str| alerts(seen).iter().filter(|(r, _)| r == rule).count();
+    let append = |text: &str| {
+        let mut w = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        w.write_all(text.as_bytes()).expect("write");
+    };
+    let ns = std::fs::read_to_string(reference().join("traces/delete_namespace_foo.json"))
+        .expect("trace");
+    append(ns.trim_end());
+    // Half a line: nothing yet; the newline completes it.
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(count(&f.seen, "K8s Namespace Deleted"), 0);
+    append("\n");
+    assert!(
+        f.until(Duration::from_secs(10), |seen| count(
+            seen,
+            "K8s Namespace Deleted"
+        ) == 1),
+        "{:#?}",
+        f.seen
+    );
+    // Rotated: the old file renamed, a new one created.
+    std::fs::rename(&log, dir.path().join("audit.log.1")).expect("rotate");
+    std::fs::write(&log, &old).expect("new log");
+    assert!(
+        f.until(Duration::from_secs(10), |seen| count(
+            seen,
+            "Create Privileged Pod"
+        ) == 1),
+        "{:#?}",
+        f.seen
+    );
+    let (status, lines) = f.stop();
+    assert!(status.success(), "{lines:#?}");
+    assert_eq!(
+        count(&lines, "Create Privileged Pod"),
+        1,
+        "the lines before the start were not read"
+    );
+}

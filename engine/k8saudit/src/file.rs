@@ -24,6 +24,9 @@ pub enum OpenParams {
     },
     /// A file or folder path, read once to its end.
     Path(PathBuf),
+    /// `file://path`: the file followed as it grows, from its end at start, reopened from
+    /// its start when it is rotated (replaced or truncated), as the plugin's file watch does.
+    Follow(PathBuf),
 }
 
 impl OpenParams {
@@ -51,7 +54,10 @@ impl OpenParams {
             }
         }
         if let Some(rest) = s.strip_prefix("file://") {
-            return Ok(OpenParams::Path(PathBuf::from(rest)));
+            if rest.is_empty() {
+                return Err(format!("open_params {s:?}: no path"));
+            }
+            return Ok(OpenParams::Follow(PathBuf::from(rest)));
         }
         if let Some((scheme, _)) = s.split_once("://") {
             return Err(format!(
@@ -64,6 +70,100 @@ impl OpenParams {
             );
         }
         Ok(OpenParams::Path(PathBuf::from(s)))
+    }
+}
+
+/// Follows a file as it grows: [`Follower::poll`] returns the whole lines appended since the
+/// last call (a line still being written waits for its newline), reopening the file from its
+/// start when it was replaced (another inode) or truncated.
+pub struct Follower {
+    path: PathBuf,
+    file: Option<(File, u64)>,
+    offset: u64,
+    pending: Vec<u8>,
+}
+
+impl Follower {
+    /// Starts at the current end of `path` (nothing before the start is read); a file that
+    /// does not exist yet is read from its start once created.
+    pub fn new(path: &Path) -> Follower {
+        let mut f = Follower {
+            path: path.to_path_buf(),
+            file: None,
+            offset: 0,
+            pending: Vec::new(),
+        };
+        if let Ok(file) = File::open(path) {
+            if let Ok(m) = file.metadata() {
+                use std::os::unix::fs::MetadataExt;
+                f.offset = m.len();
+                f.file = Some((file, m.ino()));
+            }
+        }
+        f
+    }
+
+    /// The lines completed since the last call, at most `max_bytes` read per call.
+    ///
+    /// # Errors
+    /// A read error of an open file.
+    pub fn poll(&mut self, max_bytes: usize) -> std::io::Result<Vec<Line>> {
+        use std::io::{Seek, SeekFrom};
+        use std::os::unix::fs::MetadataExt;
+        let now = std::fs::metadata(&self.path).ok();
+        let rotated = match (&self.file, &now) {
+            (None, Some(_)) => true,
+            (Some((_, ino)), Some(m)) => m.ino() != *ino || m.len() < self.offset,
+            _ => false,
+        };
+        if rotated {
+            // What the old file still held after our offset is read first, then the new one.
+            let mut out = Vec::new();
+            if self.file.is_some() {
+                out = self.read_more(max_bytes)?;
+            }
+            self.file = File::open(&self.path)
+                .ok()
+                .and_then(|f| f.metadata().ok().map(|m| (f, m.ino())));
+            self.offset = 0;
+            self.pending.clear();
+            return Ok(out);
+        }
+        let Some((file, _)) = self.file.as_mut() else {
+            return Ok(Vec::new());
+        };
+        file.seek(SeekFrom::Start(self.offset))?;
+        self.read_more(max_bytes)
+    }
+
+    fn read_more(&mut self, max_bytes: usize) -> std::io::Result<Vec<Line>> {
+        let Some((file, _)) = self.file.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut buf = Vec::new();
+        let n = file.take(max_bytes as u64).read_to_end(&mut buf)?;
+        self.offset += n as u64;
+        let mut out = Vec::new();
+        let mut rest = &buf[..];
+        while let Some(i) = rest.iter().position(|&c| c == b'\n') {
+            let mut line = std::mem::take(&mut self.pending);
+            line.extend_from_slice(&rest[..i]);
+            rest = &rest[i + 1..];
+            if line.len() > MAX_LINE {
+                out.push(Line::TooLong(line.len()));
+            } else {
+                out.push(Line::Text(line));
+            }
+        }
+        // A line still being written; one past the limit is dropped as it grows.
+        if self.pending.len() + rest.len() > MAX_LINE {
+            let n = self.pending.len() + rest.len();
+            self.pending.clear();
+            out.push(Line::TooLong(n));
+        } else {
+            self.pending.extend_from_slice(rest);
+        }
+        Ok(out)
     }
 }
 
@@ -190,6 +290,10 @@ mod tests {
             Ok(OpenParams::Webhook { tls: true, .. })
         ));
         assert_eq!(
+            OpenParams::parse("file:///var/log/audit.log"),
+            Ok(OpenParams::Follow("/var/log/audit.log".into()))
+        );
+        assert_eq!(
             OpenParams::parse(" /var/log/audit.log "),
             Ok(OpenParams::Path("/var/log/audit.log".into()))
         );
@@ -210,5 +314,39 @@ mod tests {
         assert!(matches!(r.next_line().unwrap(), Some(Line::Text(t)) if t == b"two"));
         assert!(r.next_line().unwrap().is_none());
         assert!(LineReader::open(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn follow_from_the_end_through_rotation() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("audit.log");
+        std::fs::write(&p, "before\n").unwrap();
+        let mut f = Follower::new(&p);
+        let texts = |v: Vec<Line>| -> Vec<String> {
+            v.into_iter()
+                .map(|l| match l {
+                    Line::Text(t) => String::from_utf8(t).unwrap(),
+                    Line::TooLong(n) => format!("<{n}>"),
+                })
+                .collect()
+        };
+        assert!(f.poll(1 << 20).unwrap().is_empty());
+        let mut w = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        write!(w, "one\ntw").unwrap();
+        assert_eq!(texts(f.poll(1 << 20).unwrap()), ["one"]);
+        write!(w, "o\n").unwrap();
+        assert_eq!(texts(f.poll(1 << 20).unwrap()), ["two"]);
+        // Rotated: renamed away, a new file in its place, read from its start.
+        std::fs::rename(&p, dir.path().join("audit.log.1")).unwrap();
+        write!(w, "three\n").unwrap();
+        std::fs::write(&p, "four\n").unwrap();
+        assert_eq!(texts(f.poll(1 << 20).unwrap()), ["three"]);
+        assert_eq!(texts(f.poll(1 << 20).unwrap()), ["four"]);
+        // Truncated in place.
+        std::fs::write(&p, "").unwrap();
+        assert!(f.poll(1 << 20).unwrap().is_empty());
+        std::fs::write(&p, "five\n").unwrap();
+        assert_eq!(texts(f.poll(1 << 20).unwrap()), ["five"]);
     }
 }

@@ -11,7 +11,7 @@ pub mod webhook;
 
 use crate::config::plugins::K8sAuditConfig;
 use crossbeam_channel::{bounded, Receiver, Sender};
-use falco_k8saudit::file::{Line, LineReader, OpenParams};
+use falco_k8saudit::file::{Follower, Line, LineReader, OpenParams};
 use falco_k8saudit::{parse_payload, AuditEvent};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,6 +107,24 @@ impl AuditInput {
                     stop,
                     reader: Mutex::new(None),
                     webhook: Mutex::new(Some(w)),
+                })
+            }
+            OpenParams::Follow(path) => {
+                let follower = Follower::new(&path);
+                let (c, s, max) = (counters.clone(), stop.clone(), config.max_event_size);
+                let name = path.display().to_string();
+                let handle = std::thread::Builder::new()
+                    .name("k8saudit-follow".into())
+                    .spawn(move || follow_file(follower, &name, max, &tx, &c, &s))
+                    .map_err(|e| format!("cannot start the k8saudit file follower: {e}"))?;
+                Ok(AuditInput {
+                    events: rx,
+                    counters,
+                    describe: format!("file://{} (followed)", path.display()),
+                    finite: false,
+                    stop,
+                    reader: Mutex::new(Some(handle)),
+                    webhook: Mutex::new(None),
                 })
             }
             OpenParams::Path(path) => {
@@ -207,6 +225,67 @@ fn read_file(
     }
     if !batch.is_empty() {
         send(tx, batch, stop);
+    }
+}
+
+/// How often a followed file is looked at when nothing new was found.
+const FOLLOW_POLL: Duration = Duration::from_millis(200);
+
+/// The follower thread (`file://`): new lines as the file grows, until stopped.
+fn follow_file(
+    mut follower: Follower,
+    name: &str,
+    max_event: usize,
+    tx: &Sender<Vec<AuditEvent>>,
+    counters: &AuditCounters,
+    stop: &AtomicBool,
+) {
+    let mut lineno = 0u64;
+    let mut failed = false;
+    while !stop.load(Ordering::Relaxed) {
+        let lines = match follower.poll(4 * falco_k8saudit::file::MAX_LINE) {
+            Ok(l) => {
+                failed = false;
+                l
+            }
+            Err(e) => {
+                // Said once per outage; the file may come back.
+                if !failed {
+                    log::warn!("k8saudit: {name}: {e}");
+                }
+                failed = true;
+                Vec::new()
+            }
+        };
+        if lines.is_empty() {
+            std::thread::sleep(FOLLOW_POLL);
+            continue;
+        }
+        let mut batch = Vec::new();
+        for line in lines {
+            lineno += 1;
+            let text = match line {
+                Line::Text(t) if t.iter().all(u8::is_ascii_whitespace) => continue,
+                Line::Text(t) => t,
+                Line::TooLong(n) => {
+                    counters.refused.fetch_add(1, Ordering::Relaxed);
+                    counters.log_limited(&format!("{name}: line of {n} bytes skipped"));
+                    continue;
+                }
+            };
+            let parsed = parse_payload(&text, max_event);
+            for e in &parsed.errors {
+                counters.refused.fetch_add(1, Ordering::Relaxed);
+                counters.log_limited(&format!("{name}: line {lineno} since the start: {e}"));
+            }
+            counters
+                .events
+                .fetch_add(parsed.events.len() as u64, Ordering::Relaxed);
+            batch.extend(parsed.events);
+        }
+        if !batch.is_empty() && !send(tx, batch, stop) {
+            return;
+        }
     }
 }
 
