@@ -333,13 +333,13 @@ mod tests {
         };
         assert!(f.poll(1 << 20).unwrap().is_empty());
         let mut w = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
-        write!(w, "one\ntw").unwrap();
+        w.write_all(b"one\ntw").unwrap();
         assert_eq!(texts(f.poll(1 << 20).unwrap()), ["one"]);
-        write!(w, "o\n").unwrap();
+        w.write_all(b"o\n").unwrap();
         assert_eq!(texts(f.poll(1 << 20).unwrap()), ["two"]);
         // Rotated: renamed away, a new file in its place, read from its start.
         std::fs::rename(&p, dir.path().join("audit.log.1")).unwrap();
-        write!(w, "three\n").unwrap();
+        w.write_all(b"three\n").unwrap();
         std::fs::write(&p, "four\n").unwrap();
         assert_eq!(texts(f.poll(1 << 20).unwrap()), ["three"]);
         assert_eq!(texts(f.poll(1 << 20).unwrap()), ["four"]);
