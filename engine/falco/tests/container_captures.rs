@@ -259,3 +259,46 @@ fn the_oldest_container_event_is_upgraded_as_falco_does() {
     assert_eq!(read("sysdig"), "sh 5ce7a710c0ff old-style busybox:1 docker");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A container whose capture event says privileged raises the start rule at its first
+/// process (pid 1 in the container); the same container unprivileged and without host mounts
+/// (the benign twin) does not.
+#[test]
+fn a_privileged_container_start_is_reported_from_the_captured_metadata() {
+    let d = scratch("priv");
+    let trigger = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/scenarios/captures/shell-in-container.trigger.scap.gz");
+    let rule = "Privileged or sensitive-mount container started";
+    let mut info = falco_sinsp::state::container::ContainerInfo {
+        id: "5ce7a710c0ff".into(),
+        kind: "docker".into(),
+        name: "fct-priv".into(),
+        image: "localhost/tools:1".into(),
+        image_repo: "localhost/tools".into(),
+        image_tag: "1".into(),
+        privileged: true,
+        ..Default::default()
+    };
+    let cap = d.join("priv.scap");
+    with_container_event(&trigger, &info, &cap);
+    let alerts = replay_default(&cap, None);
+    let a = alerts
+        .iter()
+        .find(|a| a["rule"] == rule)
+        .unwrap_or_else(|| panic!("no `{rule}` alert: {alerts:?}"));
+    let text = a["output"].as_str().unwrap();
+    assert!(
+        text.contains("(privileged=true mounts= user=root process=sh command=sh -c exit 0 container_id=5ce7a710c0ff container_name=fct-priv container_image_repository=localhost/tools container_image_tag=1"),
+        "{text}"
+    );
+    assert_eq!(a["output_fields"]["container.name"], "fct-priv");
+    info.privileged = false;
+    let cap = d.join("plain.scap");
+    with_container_event(&trigger, &info, &cap);
+    let alerts = replay_default(&cap, None);
+    assert!(
+        !alerts.iter().any(|a| a["rule"] == rule),
+        "an unprivileged container raised it: {alerts:?}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -620,3 +620,39 @@ fn seed_scenario_in_a_pod_carries_container_and_pod_context_with_the_official_ru
     drop(falco);
     k.remove_pod(&pod.sandbox_id);
 }
+
+/// A container with the host's /etc mounted raises the start rule, with its metadata; a plain
+/// container of the same image (the benign twin) does not. (`--privileged` itself cannot run
+/// on this host: runc may not apply the full capability set here; container_captures.rs
+/// covers the privileged flag from a capture's container event.)
+#[test]
+fn sensitive_mount_containers_are_reported_when_they_start() {
+    require(&["dockerd", "docker", "tar"]);
+    let s = Scratch::new("live-mount");
+    let d = Docker::start(&s.0);
+    d.import(&rootfs(&s.0), "localhost/fmnt:0.9");
+    let falco = Falco::start(&s.0, &repo_rules(), "docker", &d.sock);
+    let start = |args: &[&str]| {
+        run(d
+            .cli()
+            .args(["run", "-d"])
+            .args(args)
+            .arg("localhost/fmnt:0.9"))
+    };
+    let plain = start(&["--name", "fct-plain"]);
+    let mounted = start(&["--name", "fct-mnt", "-v", "/etc:/host-etc:ro"]);
+    let rule = "Privileged or sensitive-mount container started";
+    let m = falco.alert_of(rule, &mounted[..12], 30);
+    assert_eq!(m["output_fields"]["container.name"], "fct-mnt", "{m}");
+    assert_eq!(m["output_fields"]["container.privileged"], false, "{m}");
+    assert!(
+        m["output_fields"]["container.mounts"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/etc:/host-etc:")),
+        "{m}"
+    );
+    let twin = falco.try_alert_where(5, |a| {
+        a["rule"] == rule && a["output_fields"]["container.id"] == plain[..12]
+    });
+    assert!(twin.is_none(), "the plain container raised {twin:?}");
+}

