@@ -45,7 +45,9 @@ impl Stage<'_> {
         for (i, rec, e) in batch.iter_indexed() {
             *self.events += 1;
             self.state.process(rec, e.cpu);
-            if e.flags & falco_scap::DF_STATE_ONLY != 0 {
+            if e.flags & falco_scap::DF_STATE_ONLY != 0
+                || !falco_sinsp::state::reaches_rules(rec.evtype())
+            {
                 continue;
             }
             if d.ruleset.candidates(rec.evtype()).is_empty() {

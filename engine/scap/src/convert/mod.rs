@@ -1,8 +1,8 @@
 //! Upgrades old event layouts to the current schema, the way libs' savefile converter does,
 //! so the rest of the engine sees one schema: an exit event carries all of its parameters,
-//! and the only enter events left are those current libs still emits (`open`, `openat`,
-//! `openat2`, `creat`, `connect`, plus the non-syscall enter-only events such as `switch`
-//! or `procexit`).
+//! and the only enter events left are those libs 0.25's converter still passes (`open`,
+//! `openat`, `openat2`, `creat`, `connect`, `execve` and `execveat`, plus the non-syscall
+//! enter-only events such as `switch` or `procexit`).
 //!
 //! The rules, applied per event and driven by the event table's flags:
 //!
@@ -12,7 +12,8 @@
 //! 2. A managed enter event is stored per thread, to be folded into that thread's next exit
 //!    event of the same syscall. An old enter is then dropped, unless a current enter event of
 //!    the same name exists, to which it is converted; a current enter is passed on, with
-//!    missing parameters appended empty.
+//!    missing parameters appended empty. The `execve` and `execveat` enters are old versions
+//!    libs still passes (see [`KEPT_OLD_ENTERS`]): older `execve` enters become them.
 //! 3. A managed exit event is converted when it is an old version (its type changes to the
 //!    current exit event of the same name) or has fewer parameters than the schema. Each
 //!    parameter of the target schema is taken, in order of preference, from the stored event
@@ -106,6 +107,17 @@ impl Enters {
     }
 }
 
+/// The name of the current event an old one converts to: its own, except for the old
+/// `accept4` layouts, which the 2022 table named `accept` and libs' converter table turns into
+/// `accept4` (`PPME_SOCKET_ACCEPT4_X` and `_5_X` to `PPME_SOCKET_ACCEPT4_6_X`).
+fn converted_name(info: &EventInfo) -> &'static str {
+    if info.code.starts_with("PPME_SOCKET_ACCEPT4_") {
+        "accept4"
+    } else {
+        info.name
+    }
+}
+
 /// For each event id, the current id of the same name and direction, or `u16::MAX`.
 fn current_ids() -> &'static [u16; EVENT_COUNT] {
     static IDS: OnceLock<[u16; EVENT_COUNT]> = OnceLock::new();
@@ -117,8 +129,9 @@ fn current_ids() -> &'static [u16; EVENT_COUNT] {
                 *slot = i as u16;
                 continue;
             }
+            let name = converted_name(info);
             if let Some(cur) = EVENT_TABLE.iter().find(|c| {
-                c.name == info.name
+                c.name == name
                     && c.direction == info.direction
                     && !c.is_old_version()
                     && !c.is_unused()
@@ -128,6 +141,24 @@ fn current_ids() -> &'static [u16; EVENT_COUNT] {
         }
         ids
     })
+}
+
+/// The old enter versions libs' converter table still passes on (`C_ACTION_PASS` or
+/// `C_ACTION_STORE_AND_PASS` in `converter/table.cpp`): libsinsp's execve parser falls back
+/// on their parameters when the exit lacks some. Every older enter of the same syscall is
+/// converted to them; they take an event number and reach the state, never the rules.
+const KEPT_OLD_ENTERS: [u16; 2] = [
+    ringbuf_abi::ids::PPME_SYSCALL_EXECVE_19_E,
+    ringbuf_abi::ids::PPME_SYSCALL_EXECVEAT_E,
+];
+
+/// The kept old enter event an enter of the same syscall is converted to, if any.
+fn kept_old_enter(evtype: u16) -> Option<u16> {
+    let info = EVENT_TABLE.get(evtype as usize)?;
+    KEPT_OLD_ENTERS
+        .iter()
+        .copied()
+        .find(|&k| EVENT_TABLE[k as usize].name == info.name && info.direction == Direction::Enter)
 }
 
 /// For each event id, the first id of the same name: two events are of the same syscall when
@@ -204,9 +235,16 @@ impl Converter {
                 slot.0 = true;
                 slot.1.clear();
                 slot.1.extend_from_slice(rec.as_bytes());
-                match current_id(ty) {
+                match current_id(ty).or_else(|| kept_old_enter(ty)) {
                     None => Conversion::Drop,
                     Some(t) if t != ty => rewrite(&mut self.out, &mut self.plans, t, rec, None),
+                    Some(t) if KEPT_OLD_ENTERS.contains(&t) => {
+                        if rec.nparams() as usize >= info.params.len() {
+                            Conversion::Pass
+                        } else {
+                            rewrite(&mut self.out, &mut self.plans, t, rec, None)
+                        }
+                    }
                     Some(_) if info.is_old_version() => Conversion::Drop,
                     Some(_) if rec.nparams() as usize >= info.params.len() => Conversion::Pass,
                     Some(t) => rewrite(&mut self.out, &mut self.plans, t, rec, None),

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use ringbuf_abi::{ParamInfo, ParamType, PrintFormat};
 
-use super::names::{errno_name, flag_table, signal_name, write_enum, write_flags};
+use super::names::{errno_name, flag_table, signal_name, write_flag_names, write_flags};
 use crate::params::{
     dyn_param, int_le, is_v4_mapped, sockaddr, socktuple, uint_le, Params, SockAddr, SockTuple,
 };
@@ -34,13 +34,32 @@ pub fn render_param(
     let Some(raw) = p.rec.param(i) else {
         return false;
     };
-    if raw.is_empty() {
-        // libsinsp prints an empty parameter as NULL.
-        plain.extend_from_slice(b"NULL");
+    if let Some(text) = empty_text(info.ptype, raw) {
+        plain.extend_from_slice(text);
         return true;
     }
     render(st, tid, p, info, raw, plain, resolved);
     true
+}
+
+/// How libsinsp 0.25 prints a parameter that has no value (`sinsp_evt::get_param_as_str`):
+/// an empty string or path, or the legacy `(NULL)` one, reads `<NA>` (libsinsp substitutes
+/// `<NA>` as its value, so a path is not resolved either); an empty buffer, tuple, fd list,
+/// string array or dynamic value `NULL`, as before the capture converter could leave any
+/// parameter empty; an empty parameter of any other type `<NA>`. `None`: the parameter has a
+/// value.
+fn empty_text(ptype: ParamType, raw: &[u8]) -> Option<&'static [u8]> {
+    use ParamType::*;
+    match ptype {
+        Charbuf | Fspath | Fsrelpath => {
+            (raw.is_empty() || raw == b"(NULL)\0").then_some(b"<NA>".as_slice())
+        }
+        _ if !raw.is_empty() => Option::None,
+        Bytebuf | Socktuple | Fdlist | Charbufarray | CharbufPairArray | Dyn => {
+            Some(b"NULL".as_slice())
+        }
+        _ => Some(b"<NA>".as_slice()),
+    }
 }
 
 fn number(info: &ParamInfo, raw: &[u8], plain: &mut Vec<u8>) {
@@ -135,6 +154,20 @@ fn render(
             } else if let Some(f) = st.fd_of(tid, v) {
                 resolved.push(b'<');
                 resolved.push(f.kind.type_char());
+                // libsinsp 0.25 (`render_fd`) follows an IP socket's type with its protocol.
+                use crate::state::fd::{l4, FdKind};
+                if let FdKind::Ip { l4proto, .. }
+                | FdKind::IpServer { l4proto, .. }
+                | FdKind::IpUnbound { l4proto, .. } = f.kind
+                {
+                    match l4proto {
+                        l4::TCP => resolved.push(b't'),
+                        l4::UDP => resolved.push(b'u'),
+                        l4::ICMP => resolved.push(b'i'),
+                        l4::RAW => resolved.push(b'r'),
+                        _ => {}
+                    }
+                }
                 resolved.push(b'>');
                 resolved.extend_from_slice(f.name.as_bytes());
             }
@@ -147,15 +180,23 @@ fn render(
             }
         }
         Uid | Gid => {
+            // libsinsp 0.25: -1 (u32::MAX) reads `-1(<NONE>)`, an id without a named user or
+            // group `N(<NA>)`; the id prints as a C `int`.
             let v = uint_le(raw).unwrap_or(0) as u32;
-            let _ = write!(plain, "{v}");
+            if v == u32::MAX {
+                plain.extend_from_slice(b"-1");
+                resolved.extend_from_slice(b"<NONE>");
+                return;
+            }
+            let _ = write!(plain, "{}", v as i32);
             let name = if info.ptype == Uid {
                 st.user(v).map(|u| u.name.as_str())
             } else {
                 st.group(v).map(|g| g.name.as_str())
             };
-            if let Some(n) = name {
-                resolved.extend_from_slice(n.as_bytes());
+            match name {
+                Some(n) if !n.is_empty() => resolved.extend_from_slice(n.as_bytes()),
+                _ => resolved.extend_from_slice(b"<NA>"),
             }
         }
         Sigtype => {
@@ -165,23 +206,20 @@ fn render(
                 resolved.extend_from_slice(n.as_bytes());
             }
         }
-        Flags8 | Flags16 | Flags32 => {
-            // Flags print in decimal whatever the table's print format.
-            let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0));
+        Flags8 | Flags16 | Flags32 | Enumflags8 | Enumflags16 | Enumflags32 => {
+            // Flags and enums print in decimal whatever the table's print format; the names
+            // as libsinsp 0.25 finds them (`write_flag_names`).
+            let v = uint_le(raw).unwrap_or(0) as u32;
+            let _ = write!(plain, "{v}");
             if let Some(t) = flag_table(info.info) {
-                write_flags(resolved, t, uint_le(raw).unwrap_or(0) as u32);
+                let exact = matches!(info.ptype, Enumflags8 | Enumflags16 | Enumflags32);
+                write_flag_names(resolved, t, v, exact);
             }
         }
         Mode => {
             number(info, raw, plain);
             if let Some(t) = flag_table(info.info) {
                 write_flags(resolved, t, uint_le(raw).unwrap_or(0) as u32);
-            }
-        }
-        Enumflags8 | Enumflags16 | Enumflags32 => {
-            number(info, raw, plain);
-            if let Some(t) = flag_table(info.info) {
-                write_enum(resolved, t, uint_le(raw).unwrap_or(0) as u32);
             }
         }
         Sockaddr => match sockaddr(raw) {

@@ -11,10 +11,22 @@ pub fn generic_name(rec: &Record<'_>) -> Option<&'static str> {
     if rec.evtype() > 1 {
         return None;
     }
-    let id = rec
-        .param(0)
-        .and_then(|v| <[u8; 2]>::try_from(v).ok())
-        .map(u16::from_le_bytes)?;
+    let u16_param = |i| {
+        rec.param(i)
+            .and_then(|v| <[u8; 2]>::try_from(v).ok())
+            .map(u16::from_le_bytes)
+    };
+    let id = u16_param(0)?;
+    if id == 0 {
+        // A syscall the recording driver had no code for (rseq, statx, close_range, ...):
+        // libsinsp 0.25 names it by its native id when there is one (`TYPE_TYPE` of
+        // `PPME_GENERIC_X` in sinsp_filtercheck_event.cpp), which is right for captures of
+        // x86_64 hosts, the only ones this engine reads or writes.
+        return u16_param(1)
+            .and_then(|n| super::native_names::X86_64_SYSCALL_NAMES.get(n as usize))
+            .copied()
+            .filter(|n| !n.is_empty());
+    }
     GENERIC_SYSCALL_NAMES
         .get(id as usize)
         .copied()

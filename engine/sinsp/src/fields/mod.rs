@@ -4,9 +4,11 @@
 mod args;
 mod catalog;
 mod extract;
+mod flag_tables;
 mod format;
 pub mod generic;
 mod names;
+mod native_names;
 mod needs;
 mod table;
 pub mod time;

@@ -16,7 +16,7 @@ use foldhash::HashMap;
 
 pub use fd::{FdCounters, FdInfo, FdKind, FdTable, IpAddr};
 pub use ifaddr::Interfaces;
-pub(crate) use parse::open_params;
+pub(crate) use parse::{fd_param, open_params};
 pub use snapshot::{CaptureCache, EventSnapshot, SnapshotNeeds, StateView};
 pub use thread::{ThreadCounters, ThreadInfo, ThreadTable};
 pub use users::{GroupInfo, UserInfo, UserTable};
@@ -27,6 +27,25 @@ pub(crate) fn next_generation() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Whether an event reaches the rules once the state has applied it. libsinsp 0.25 parses the
+/// enter events the capture converter still passes (the open family and `connect`, kept for
+/// TOCTOU checks, and the `execve`/`execveat` enters that fill a lacking exit) and then marks
+/// them filtered out (`sinsp_evt_filter`'s destructor in `sinsp.cpp`): they take an event
+/// number, change the state, and never reach Falco's rules, live or replayed.
+pub fn reaches_rules(evtype: u16) -> bool {
+    use ringbuf_abi::ids::*;
+    !matches!(
+        evtype,
+        PPME_SYSCALL_OPEN_E
+            | PPME_SYSCALL_OPENAT_2_E
+            | PPME_SYSCALL_OPENAT2_E
+            | PPME_SYSCALL_CREAT_E
+            | PPME_SOCKET_CONNECT_E
+            | PPME_SYSCALL_EXECVE_19_E
+            | PPME_SYSCALL_EXECVEAT_E
+    )
 }
 
 /// Memory bounds of the state.
@@ -167,7 +186,7 @@ impl State {
             s.threads.insert(t);
         }
         for (tid, fd) in b.fds {
-            let pid = s.threads.get(tid).map(|t| t.pid).unwrap_or(tid);
+            let pid = s.threads.get(tid).map_or(tid, ThreadInfo::fd_table_key);
             let max = s.limits.max_fds_per_process;
             s.fdtables
                 .entry(pid)
@@ -192,14 +211,14 @@ impl State {
         Ok(State::bootstrap(b, limits))
     }
 
-    /// The fd table of process `pid`.
+    /// The fd table of process `pid` (a key of [`ThreadInfo::fd_table_key`]).
     pub fn fdtable(&self, pid: i64) -> Option<&FdTable> {
         self.fdtables.get(&pid)
     }
 
     /// The fd `fd` of the process of thread `tid`.
     pub fn fd_of(&self, tid: i64, fd: i64) -> Option<&FdInfo> {
-        let pid = self.threads.get(tid)?.pid;
+        let pid = self.threads.get(tid)?.fd_table_key();
         self.fdtables.get(&pid)?.get(fd)
     }
 
@@ -304,8 +323,8 @@ impl State {
             self.threads.counters.purged += 1;
             self.enters.remove(&tid);
             // The fd table goes with the last thread of the process.
-            if !self.threads.iter().any(|o| o.pid == t.pid) {
-                self.fdtables.remove(&t.pid);
+            if t.pid < 0 || !self.threads.iter().any(|o| o.pid == t.pid) {
+                self.fdtables.remove(&t.fd_table_key());
             }
         }
     }

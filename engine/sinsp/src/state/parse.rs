@@ -105,9 +105,23 @@ fn schema() -> &'static Schema {
             } else if e.direction == Direction::Exit && creates && first_is_fd {
                 Some(0)
             } else if uses || creates {
+                // libscap's `get_exit_event_fd_location`: the `fd` parameter, or for the *at
+                // calls that have none (unlinkat, fchmodat, mkdirat, symlinkat, ...) their
+                // directory fd, the first fd after the result.
                 e.params
                     .iter()
                     .position(|p| p.name == "fd")
+                    .or_else(|| {
+                        (uses && e.direction == Direction::Exit)
+                            .then(|| {
+                                e.params
+                                    .iter()
+                                    .skip(1)
+                                    .position(|p| p.ptype == ringbuf_abi::ParamType::Fd)
+                                    .map(|k| k + 1)
+                            })
+                            .flatten()
+                    })
                     .map(|p| p as u8)
             } else {
                 None
@@ -115,6 +129,11 @@ fn schema() -> &'static Schema {
         }
         s
     })
+}
+
+/// The parameter holding the fd event `evtype` uses or creates (libs' `m_lastevent_fd`).
+pub(crate) fn fd_param(evtype: u16) -> Option<u8> {
+    schema().fd_param.get(evtype as usize).copied().flatten()
 }
 
 /// For the exit of an open-family syscall (`open`, `openat`, `openat2`, `creat`,
@@ -276,9 +295,9 @@ fn makes_thread(evtype: usize) -> bool {
 }
 
 /// A thread seen for the first time in an event other than its clone or execve: libsinsp
-/// adds an entry without a name so later lookups (and its fds) have a home. Like
-/// sysdig 0.29's libsinsp, the process id is the thread id, so each such thread keeps its
-/// own fd table.
+/// adds an entry without a name so later lookups have a home. Like libsinsp 0.25's
+/// placeholder (`sinsp_thread_manager::get_thread`, "Add a fake entry"), its process id is
+/// -1: `proc.pid` reads -1, and it has an fd table of its own ([`ThreadInfo::fd_table_key`]).
 fn add_unknown_thread(s: &mut State, tid: i64) {
     s.threads.insert(unknown_thread(tid));
 }
@@ -288,7 +307,7 @@ fn add_unknown_thread(s: &mut State, tid: i64) {
 fn unknown_thread(tid: i64) -> ThreadInfo {
     let mut t = ThreadInfo {
         tid,
-        pid: tid,
+        pid: -1,
         ptid: -1,
         vtid: -1,
         vpid: -1,
@@ -457,7 +476,7 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             let res = p.int(0).unwrap_or(-1);
             if let (0, Some(fd)) = (res, p.int_named("fd")) {
                 if let Some(t) = s.threads.get(tid) {
-                    s.deferred.close_fd = Some((t.pid, fd));
+                    s.deferred.close_fd = Some((t.fd_table_key(), fd));
                 }
             }
         }
@@ -486,12 +505,12 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             } else {
                 "euid"
             };
+            // libsinsp 0.25 (`set_evt_thread_user`) sets the calling thread's uid to the
+            // parameter as it is, -1 (unchanged, u32::MAX) included: `user.uid` then reads
+            // 4294967295. Only an empty parameter leaves it.
             if p.int(0) == Some(0) {
-                if let Some(uid) = p.uint_named(name) {
-                    // -1 (u32::MAX) leaves the id unchanged.
-                    if uid as u32 != u32::MAX {
-                        for_process(s, tid, |t| t.uid = uid as u32);
-                    }
+                if let (Some(uid), Some(t)) = (p.uint_named(name), s.threads.get_mut(tid)) {
+                    t.uid = uid as u32;
                 }
             }
         }
@@ -501,11 +520,10 @@ pub(crate) fn process(s: &mut State, rec: Record<'_>) {
             } else {
                 "egid"
             };
+            // As for the uid (`set_evt_thread_group`): the thread's gid, -1 included.
             if p.int(0) == Some(0) {
-                if let Some(gid) = p.uint_named(name) {
-                    if gid as u32 != u32::MAX {
-                        for_process(s, tid, |t| t.gid = gid as u32);
-                    }
+                if let (Some(gid), Some(t)) = (p.uint_named(name), s.threads.get_mut(tid)) {
+                    t.gid = gid as u32;
                 }
             }
         }
@@ -564,10 +582,17 @@ fn parse_container(s: &mut State, p: &Params<'_>) {
     s.add_captured_container(info);
 }
 
-fn for_process(s: &mut State, tid: i64, f: impl FnMut(&mut ThreadInfo)) {
+fn for_process(s: &mut State, tid: i64, mut f: impl FnMut(&mut ThreadInfo)) {
     let Some(pid) = s.threads.get(tid).map(|t| t.pid) else {
         return;
     };
+    if pid < 0 {
+        // A thread of unknown process: it shares nothing.
+        if let Some(t) = s.threads.get_mut(tid) {
+            f(t);
+        }
+        return;
+    }
     s.threads.update_where(|t| t.pid == pid, f);
 }
 
@@ -577,7 +602,12 @@ fn set_cwd(s: &mut State, tid: i64, cwd: String) {
 }
 
 fn add_fd(s: &mut State, tid: i64, info: FdInfo) {
-    let pid = s.threads.get(tid).map(|t| t.pid).unwrap_or(tid);
+    let pid = s.threads.get(tid).map_or(tid, ThreadInfo::fd_table_key);
+    // libsinsp's `add_fd` makes the new fd the event's (`m_lastevent_fd`): `fd.num` and
+    // `fd.*` of fcntl(F_DUPFD), pipe, socketpair name the fd just made.
+    if tid == s.meta.tid && info.fd >= 0 {
+        s.meta.fd = Some(info.fd);
+    }
     let max = s.limits.max_fds_per_process;
     s.fdtables
         .entry(pid)
@@ -718,6 +748,13 @@ fn parse_clone_caller(
         }
     }
     let caller = caller.clone();
+    // A placeholder that learnt its process keeps the fds it had (libsinsp's threadinfo keeps
+    // its own table).
+    if !valid_caller && caller.pid >= 0 {
+        if let Some(ft) = s.fdtables.remove(&-caller_tid.max(1)) {
+            s.fdtables.entry(caller.pid).or_insert(ft);
+        }
+    }
     // The child's half creates children in other PID namespaces (the caller does not know
     // their ids), and those of vforks.
     // (A vtid of 0 is a bootstrap entry that never learnt it: not a namespace.)
@@ -1033,7 +1070,7 @@ fn parse_bind(s: &mut State, p: &Params<'_>, tid: i64) {
         return;
     };
     let Some(addr) = sockaddr(addr) else { return };
-    let Some(pid) = s.threads.get(tid).map(|t| t.pid) else {
+    let Some(pid) = s.threads.get(tid).map(ThreadInfo::fd_table_key) else {
         return;
     };
     let Some(info) = s.fdtables.get_mut(&pid).and_then(|t| t.get_mut(fd)) else {
@@ -1118,7 +1155,7 @@ fn set_tuple(info: &mut FdInfo, tuple: SockTuple<'_>, server: bool) -> bool {
 fn parse_connect(s: &mut State, p: &Params<'_>, tid: i64) {
     let res = p.int(0).unwrap_or(-1);
     let Some(fd) = s.meta.fd else { return };
-    let Some(pid) = s.threads.get(tid).map(|t| t.pid) else {
+    let Some(pid) = s.threads.get(tid).map(ThreadInfo::fd_table_key) else {
         return;
     };
     let Some(info) = s.fdtables.get_mut(&pid).and_then(|t| t.get_mut(fd)) else {
@@ -1206,7 +1243,7 @@ fn parse_tuple_io(s: &mut State, p: &Params<'_>, tid: i64) {
     let Some(tuple) = p.raw_named("tuple").and_then(socktuple) else {
         return;
     };
-    let Some(pid) = s.threads.get(tid).map(|t| t.pid) else {
+    let Some(pid) = s.threads.get(tid).map(ThreadInfo::fd_table_key) else {
         return;
     };
     let Some(info) = s.fdtables.get_mut(&pid).and_then(|t| t.get_mut(fd)) else {

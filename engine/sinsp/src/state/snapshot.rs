@@ -259,7 +259,11 @@ impl EventSnapshot {
             cache.users.clone_from(&self.users);
             cache.groups.clone_from(&self.groups);
         }
-        let pid = self.threads.first().filter(|t| t.tid == tid).map(|t| t.pid);
+        let pid = self
+            .threads
+            .first()
+            .filter(|t| t.tid == tid)
+            .map(|t| t.fd_table_key());
         if let Some(pid) = pid {
             if needs.process_fds {
                 let mut types = std::mem::take(&mut self.fd_types.2);
@@ -394,7 +398,7 @@ impl EventSnapshot {
         let info = state
             .threads
             .get(tid)
-            .and_then(|t| state.fdtable(t.pid))
+            .and_then(|t| state.fdtable(t.fd_table_key()))
             .and_then(|t| t.get_shared(fd))
             .cloned();
         self.fds.push((tid, fd, info));
@@ -458,7 +462,7 @@ impl StateView for EventSnapshot {
             return i.as_deref();
         }
         // Any other fd of the event's own process.
-        let pid = self.thread(tid)?.pid;
+        let pid = self.thread(tid)?.fd_table_key();
         if pid != self.fd_types.0 {
             return None;
         }

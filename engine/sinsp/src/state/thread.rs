@@ -138,6 +138,17 @@ pub mod exe_flags {
 }
 
 impl ThreadInfo {
+    /// The key of the thread's fd table: its process id, or, for a thread of unknown process
+    /// (pid -1, libsinsp's placeholder), a key of its own (minus its tid): libsinsp gives such
+    /// a thread its own fd table, shared with no other.
+    pub fn fd_table_key(&self) -> i64 {
+        if self.pid < 0 {
+            -self.tid.max(1)
+        } else {
+            self.pid
+        }
+    }
+
     /// True for the main thread of its process.
     pub fn is_main(&self) -> bool {
         self.tid == self.pid

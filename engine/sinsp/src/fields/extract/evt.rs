@@ -209,7 +209,10 @@ impl EventContext<'_> {
         let mut out = std::mem::take(a);
         out.clear();
         let mut plain = Vec::new();
-        for (i, pi) in info.params.iter().enumerate() {
+        // libsinsp prints no arguments for a generic syscall: its id and native id are for
+        // internal use (`TYPE_ARGS` in sinsp_filtercheck_event.cpp).
+        let generic = p.rec.evtype() == ringbuf_abi::ids::PPME_GENERIC_X;
+        for (i, pi) in info.params.iter().enumerate().filter(|_| !generic) {
             if !render_param(st, tid, &p, i, &mut plain, b) {
                 break;
             }

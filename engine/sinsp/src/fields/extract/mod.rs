@@ -20,7 +20,7 @@ mod proc;
 mod user;
 
 use falco_rules::field::{EventFields, FieldArg, ResolvedField, Value};
-use ringbuf_abi::{Direction, ParamType, Record};
+use ringbuf_abi::{Direction, Record};
 
 use super::table::{FdField as F, FieldId};
 use crate::params::Params;
@@ -118,22 +118,25 @@ impl<'a> EventContext<'a> {
             .unwrap_or(false)
     }
 
-    /// The return value: the first parameter of an exit event when it is a result type.
+    /// The return value, as libsinsp 0.25 reads it (`sinsp_evt::has_return_value` and
+    /// `get_syscall_return_value`): the first parameter of a syscall exit event that has
+    /// parameters, other than a generic syscall's, read as a signed 32- or 64-bit number by
+    /// its length (0 for any other length), whatever the parameter's type (`geteuid`'s
+    /// `euid` is its result too).
     fn res(&self) -> Option<i64> {
         let info = self.p.info?;
-        if info.direction != Direction::Exit {
+        if info.direction != Direction::Exit
+            || info.category & ringbuf_abi::schema::category::EC_SYSCALL == 0
+            || self.p.rec.evtype() == ringbuf_abi::ids::PPME_GENERIC_X
+        {
             return None;
         }
-        let first = info.params.first()?;
-        if matches!(
-            first.ptype,
-            ParamType::Errno | ParamType::Fd | ParamType::Pid
-        ) || first.name == "res"
-        {
-            self.p.int(0)
-        } else {
-            None
-        }
+        let raw = self.p.rec.param(0)?;
+        Some(match raw.len() {
+            4 => i64::from(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])),
+            8 => crate::params::int_le(raw).unwrap_or(0),
+            _ => 0,
+        })
     }
 
     fn arg_index(&self, arg: Option<&FieldArg>) -> Option<usize> {

@@ -28,7 +28,8 @@ impl EventContext<'_> {
             return None;
         }
         if info.flags & EF_USES_FD != 0 {
-            if let Some(n) = self.p.int_named("fd") {
+            let at = crate::state::fd_param(self.p.rec.evtype());
+            if let Some(n) = at.and_then(|i| self.p.int(i as usize)) {
                 return Some(n);
             }
         }
@@ -62,7 +63,7 @@ impl EventContext<'_> {
             return true;
         }
         let mut types = Vec::new();
-        if !self.st.fd_types(t.pid, &mut types) {
+        if !self.st.fd_types(t.fd_table_key(), &mut types) {
             return true;
         }
         for ty in types {

@@ -71,7 +71,20 @@ impl EventContext<'_> {
         let raw: Option<&[u8]> = match info.name {
             "open" | "creat" | "openat" | "openat2" => self.p.str_named("name"),
             "open_by_handle_at" => self.p.str_named("path"),
-            _ => None,
+            "accept" | "accept4" | "connect" => {
+                // The tuple (or address) as printed in the arguments.
+                let (st, tid, p) = (self.st, t.tid, self.p);
+                let (mut plain, mut resolved) = (Vec::new(), Vec::new());
+                if !crate::fields::args::render_param(st, tid, &p, 1, &mut plain, &mut resolved) {
+                    return false;
+                }
+                let v = if resolved.is_empty() { plain } else { resolved };
+                return self.str_out(sink, |o| o.extend_from_slice(&v));
+            }
+            // libsinsp 0.25 (`extract_fdname_from_event`): any other exit of an fd event
+            // without an fd entry has an empty name, not none (mmap with fd -1, a close of an
+            // unknown fd, unlinkat's dirfd).
+            _ => return self.str_out(sink, |_| {}),
         };
         let name = match raw {
             Some(r) if f == F::Nameraw => String::from_utf8_lossy(r).into_owned(),
@@ -85,8 +98,7 @@ impl EventContext<'_> {
                 };
                 path::resolve(&base, r)
             }
-            // Other fd events have no name without an fd entry (the reference Falco run
-            // prints `<NA>` for unlinkat's fd.name).
+            // An empty name parameter: no name (libsinsp checks `empty()` for openat).
             None => return false,
         };
         let name = match f {
