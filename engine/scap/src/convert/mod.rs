@@ -295,6 +295,9 @@ enum Source {
     Enter(u8),
     /// No source: an empty parameter.
     Empty,
+    /// No source, but libs' converter pushes the type's default value: zeros of the
+    /// type's size, all ones for a uid or gid (`push_default_parameter`).
+    Default,
 }
 
 /// Most parameters a rewritten event gets, and most a plan reads from the stored or enter
@@ -376,7 +379,12 @@ fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Plan {
         .iter()
         .take(MAX_PARAMS)
         .enumerate()
-        .map(|(j, p)| source(j, p, oinfo, old_n, einfo))
+        .map(|(j, p)| match source(j, p, oinfo, old_n, einfo) {
+            Source::Empty if pushes_default(tinfo, oinfo, old_n, enter.is_some(), p) => {
+                Source::Default
+            }
+            s => s,
+        })
         .collect();
     let need = |pick: fn(&Source) -> Option<u8>| {
         sources
@@ -399,6 +407,64 @@ fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Plan {
         old_need,
         enter_need,
     }
+}
+
+/// Whether libs' converter table (`converter/table.cpp`) fills a parameter it has no value
+/// for with its type's default value rather than leaving it empty:
+/// - the `C_INSTR_FROM_DEFAULT` parameters: fcntl's `arg`, socket's `flags`, accept's
+///   `queuelen` and `queuemax`, sendmmsg's and recvmmsg's `res`;
+/// - a parameter an exit of the current layout takes from its enter event
+///   (`C_INSTR_FROM_ENTER` without `CIF_FALLBACK_TO_EMPTY`) when no enter event is stored,
+///   except for the few syscalls whose table entries fall back to empty;
+/// - connect's `addr` when the exit has only `res` and `tuple`: libs adds `fd` and `addr` in
+///   two steps and frees the stored enter event after the first.
+fn pushes_default(
+    tinfo: &EventInfo,
+    oinfo: &EventInfo,
+    old_n: usize,
+    has_enter: bool,
+    p: &ringbuf_abi::ParamInfo,
+) -> bool {
+    if p.ptype.fixed_size().is_none() {
+        // A variable-length default is zero bytes long: the same as empty.
+        return false;
+    }
+    let default_param = matches!(
+        (tinfo.name, p.name),
+        ("fcntl", "arg")
+            | ("socket", "flags")
+            | ("accept" | "accept4", "queuelen" | "queuemax")
+            | ("sendmmsg" | "recvmmsg", "res")
+    );
+    if default_param || (tinfo.name == "connect" && p.name == "addr" && old_n == 2) {
+        return true;
+    }
+    // Same layout, fewer parameters: libs' `C_ACTION_ADD_PARAMS` from the enter event.
+    if has_enter || tinfo.id != oinfo.id {
+        return false;
+    }
+    let falls_back_to_empty = matches!(
+        tinfo.name,
+        "syscall"
+            | "prlimit"
+            | "brk"
+            | "execve"
+            | "setresuid"
+            | "setuid"
+            | "mkdir"
+            | "ptrace"
+            | "fchdir"
+            | "setns"
+            | "setgid"
+            | "setpgid"
+            | "setresgid"
+    );
+    let from_enter = EVENT_TABLE
+        .get(tinfo.id.wrapping_sub(1) as usize)
+        .is_some_and(|e| {
+            e.direction == Direction::Enter && e.params.iter().any(|q| q.name == p.name)
+        });
+    from_enter && !falls_back_to_empty
 }
 
 /// Where the first `n` parameter values of a record lie (fewer when it has fewer): value
@@ -449,6 +515,18 @@ impl<'a> Values<'a> {
     }
 }
 
+/// libs' default value of a parameter type: zeros of its size, all ones for a uid or gid,
+/// nothing for a variable-length type.
+fn default_value(ptype: Option<ringbuf_abi::ParamType>) -> &'static [u8] {
+    use ringbuf_abi::ParamType;
+    const ZEROS: [u8; 16] = [0; 16];
+    match ptype {
+        Some(ParamType::Uid | ParamType::Gid) => &[0xff; 4],
+        Some(t) => &ZEROS[..t.fixed_size().unwrap_or(0).min(16)],
+        None => &[],
+    }
+}
+
 /// Appends `v` to `out`; the common fixed sizes are copied as constants (a move each)
 /// rather than through a `memcpy` call.
 #[inline(always)]
@@ -492,14 +570,18 @@ fn rewrite(
     if let Some(e) = &enter {
         ev.locate(e, plan.enter_need);
     }
-    let value = |s: &Source| match *s {
-        Source::Old(k) => ov.get(k as usize),
-        Source::Enter(k) => ev.get(k as usize),
-        Source::Empty => &[],
+    let tinfo = &EVENT_TABLE[target as usize];
+    let value = |j: usize, s: &Source| -> &[u8] {
+        match *s {
+            Source::Old(k) => ov.get(k as usize),
+            Source::Enter(k) => ev.get(k as usize),
+            Source::Empty => &[],
+            Source::Default => default_value(tinfo.params.get(j).map(|p| p.ptype)),
+        }
     };
     let mut total = HEADER_LEN + n * lsize;
-    for s in plan.sources.iter() {
-        let l = value(s).len();
+    for (j, s) in plan.sources.iter().enumerate() {
+        let l = value(j, s).len();
         if l > max_word {
             // A value too long for a 16-bit length: deliver the event unconverted.
             return Conversion::Pass;
@@ -519,16 +601,16 @@ fn rewrite(
     out.extend_from_slice(&(n as u32).to_le_bytes());
     debug_assert_eq!(out.len(), HEADER_LEN);
     if lsize == 2 {
-        for s in plan.sources.iter() {
-            out.extend_from_slice(&(value(s).len() as u16).to_le_bytes());
+        for (j, s) in plan.sources.iter().enumerate() {
+            out.extend_from_slice(&(value(j, s).len() as u16).to_le_bytes());
         }
     } else {
-        for s in plan.sources.iter() {
-            out.extend_from_slice(&(value(s).len() as u32).to_le_bytes());
+        for (j, s) in plan.sources.iter().enumerate() {
+            out.extend_from_slice(&(value(j, s).len() as u32).to_le_bytes());
         }
     }
-    for s in plan.sources.iter() {
-        put(out, value(s));
+    for (j, s) in plan.sources.iter().enumerate() {
+        put(out, value(j, s));
     }
     debug_assert_eq!(out.len(), total);
     Conversion::Rewritten

@@ -84,6 +84,13 @@ fn number(info: &ParamInfo, raw: &[u8], plain: &mut Vec<u8>) {
         _ if signed => {
             let _ = write!(plain, "{}", int_le(raw).unwrap_or(0));
         }
+        // libsinsp prints unsigned 32- and 64-bit values with `PRId32`/`PRId64`: as signed.
+        _ if raw.len() == 8 => {
+            let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0) as i64);
+        }
+        _ if raw.len() == 4 => {
+            let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0) as u32 as i32);
+        }
         _ => {
             let _ = write!(plain, "{}", uint_le(raw).unwrap_or(0));
         }
@@ -115,7 +122,8 @@ fn render(
         Fspath | Fsrelpath => {
             let s = crate::params::cstr(raw);
             plain.extend_from_slice(s);
-            if !s.is_empty() && s[0] != b'/' {
+            // libsinsp resolves no `<NA>` path (a legacy empty one).
+            if !s.is_empty() && s[0] != b'/' && s != b"<NA>" {
                 // Relative: resolve against the dirfd named in `info` (DIRFD_PARAM(n)) or the cwd.
                 let dirfd = info
                     .info
@@ -156,10 +164,8 @@ fn render(
                 resolved.push(f.kind.type_char());
                 // libsinsp 0.25 (`render_fd`) follows an IP socket's type with its protocol.
                 use crate::state::fd::{l4, FdKind};
-                if let FdKind::Ip { l4proto, .. }
-                | FdKind::IpServer { l4proto, .. }
-                | FdKind::IpUnbound { l4proto, .. } = f.kind
-                {
+                // An unconnected socket has no role yet, and libs no protocol for it.
+                if let FdKind::Ip { l4proto, .. } | FdKind::IpServer { l4proto, .. } = f.kind {
                     match l4proto {
                         l4::TCP => resolved.push(b't'),
                         l4::UDP => resolved.push(b'u'),
