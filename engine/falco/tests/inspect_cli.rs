@@ -44,14 +44,16 @@ fn options_table() {
         ),
         // Arguments print as the engine reads them: this old capture's open enter events carry
         // no parameters, and converted to the current layout (as libs 0.25 does) they are
-        // empty, which libsinsp prints as NULL.
+        // empty, which libsinsp 0.25 prints as <NA> (a path: libs' legacy null encoding).
         (
             &["-p", "%evt.num %evt.arg.name", "evt.type=open"],
-            |l| l.contains('/') || l.ends_with(" NULL"),
+            |l| l.contains('/') || l.ends_with(" <NA>"),
             96,
         ),
         // `evt.args` and `evt.arg.X` resolve as sysdig prints them: the fd's name, flag names
-        // (`dev` and `ino`, newer than sysdig 0.29's table, are added empty by conversion).
+        // (`dev` and `ino`, newer than sysdig 0.29's table, are added empty by conversion and
+        // read `<NA>` as in Falco 0.44.1, whose libs 0.25 prints NULL only for empty buffers,
+        // tuples, fd lists, string arrays and dynamic values).
         (
             &[
                 "-p",
@@ -60,7 +62,7 @@ fn options_table() {
             ],
             |l| {
                 l == "fd=3(<f>/etc/ld.so.cache) name=/etc/ld.so.cache flags=4097(O_RDONLY|O_CLOEXEC) \
-                       mode=0 dev=NULL ino=NULL|O_RDONLY|O_CLOEXEC|<f>/etc/ld.so.cache"
+                       mode=0 dev=<NA> ino=<NA>|O_RDONLY|O_CLOEXEC|<f>/etc/ld.so.cache"
             },
             1,
         ),

@@ -10,7 +10,12 @@ use ringbuf_abi::schema::flags::EF_CONVERTER_MANAGED;
 use ringbuf_abi::{Direction, EVENT_TABLE};
 
 /// Enter events current libs still delivers for syscalls.
-const KEPT_SYSCALL_ENTERS: &[&str] = &["open", "openat", "openat2", "creat", "connect"];
+/// The syscall enter events libs 0.25's converter passes on: the open family and connect
+/// (current layouts) and the execve/execveat enters (old layouts it still passes, for the
+/// execve parser's fallback).
+const KEPT_SYSCALL_ENTERS: &[&str] = &[
+    "open", "openat", "openat2", "creat", "connect", "execve", "execveat",
+];
 
 struct Converted {
     events: u64,
@@ -40,8 +45,13 @@ fn check(name: &str, path: &std::path::Path) -> Converted {
         c.events += 1;
         let rec = ev.record;
         let info = &EVENT_TABLE[rec.evtype() as usize];
+        // libs passes the last execve enter layouts, which its table flags as old.
+        let kept_old = matches!(
+            rec.evtype(),
+            ringbuf_abi::ids::PPME_SYSCALL_EXECVE_19_E | ringbuf_abi::ids::PPME_SYSCALL_EXECVEAT_E
+        );
         assert!(
-            !info.is_old_version(),
+            !info.is_old_version() || kept_old,
             "{name}: old id {} ({}) after conversion",
             rec.evtype(),
             info.code
@@ -113,7 +123,14 @@ fn old_ids_map_to_current_ones_of_the_same_name() {
         if let Some(cur) = current_id(info.id) {
             let c = &EVENT_TABLE[cur as usize];
             assert!(!c.is_old_version());
-            assert_eq!((c.name, c.direction), (info.name, info.direction));
+            // The old accept4 layouts, named `accept` in the 2022 table, become accept4 as in
+            // libs' table (`PPME_SOCKET_ACCEPT4_X` and `_5_X` to `PPME_SOCKET_ACCEPT4_6_X`).
+            let name = if info.code.starts_with("PPME_SOCKET_ACCEPT4_") {
+                "accept4"
+            } else {
+                info.name
+            };
+            assert_eq!((c.name, c.direction), (name, info.direction));
             old += 1;
         }
     }

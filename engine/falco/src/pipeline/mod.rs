@@ -177,6 +177,7 @@ pub fn run(
             next_seq: 0,
             stats,
             cache: CaptureCache::default(),
+            opening: true,
         };
         loop {
             if signals.stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d)

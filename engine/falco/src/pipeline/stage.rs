@@ -26,6 +26,9 @@ pub(super) struct Stage<'a> {
     pub(super) stats: &'a PipelineStats,
     /// The last capture's thread family, shared by the next events of the same thread.
     pub(super) cache: CaptureCache,
+    /// True until the first event that is not initial state (users, groups, containers):
+    /// libsinsp consumes those when it opens a capture, before Falco's loop starts.
+    pub(super) opening: bool,
 }
 
 impl Stage<'_> {
@@ -45,7 +48,11 @@ impl Stage<'_> {
         for (i, rec, e) in batch.iter_indexed() {
             *self.events += 1;
             self.state.process(rec, e.cpu);
-            if e.flags & falco_scap::DF_STATE_ONLY != 0
+            if self.opening {
+                self.opening = falco_sinsp::state::is_initial_state(rec.evtype());
+            }
+            if self.opening
+                || e.flags & falco_scap::DF_STATE_ONLY != 0
                 || !falco_sinsp::state::reaches_rules(rec.evtype())
             {
                 continue;

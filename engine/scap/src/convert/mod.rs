@@ -380,6 +380,11 @@ fn plan(target: u16, old: &Record<'_>, enter: Option<&Record<'_>>) -> Plan {
         .take(MAX_PARAMS)
         .enumerate()
         .map(|(j, p)| match source(j, p, oinfo, old_n, einfo) {
+            // libs adds connect's fd and addr in two steps and frees the enter event after
+            // the first: the addr is the default however the enter read.
+            Source::Enter(_) if tinfo.name == "connect" && p.name == "addr" && old_n == 2 => {
+                Source::Default
+            }
             Source::Empty if pushes_default(tinfo, oinfo, old_n, enter.is_some(), p) => {
                 Source::Default
             }

@@ -97,6 +97,32 @@ fn number(info: &ParamInfo, raw: &[u8], plain: &mut Vec<u8>) {
     }
 }
 
+/// `printf("%g")`: six significant digits, trailing zeros dropped, exponent form below 1e-4
+/// or from 1e6 on.
+fn format_g(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let exp = x.abs().log10().floor() as i32;
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if !(-4..6).contains(&exp) {
+        let m = format!("{:.5e}", x);
+        let (mant, e) = m.split_once('e').unwrap_or((&m, "0"));
+        let e: i32 = e.parse().unwrap_or(0);
+        let sign = if e < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant.to_string()), e.abs())
+    } else {
+        let decimals = (5 - exp).max(0) as usize;
+        trim(format!("{x:.decimals$}"))
+    }
+}
+
 fn bytes_printable(raw: &[u8], out: &mut Vec<u8>) {
     for &c in raw {
         out.push(if c.is_ascii_graphic() || c == b' ' {
@@ -287,7 +313,37 @@ fn render(
                 if k > 0 {
                     plain.push(b' ');
                 }
-                let _ = write!(plain, "{fd}:{fl}");
+                // libsinsp 0.25: the fd's type character (`?` when unknown) and the flags
+                // in hex.
+                let ch = st.fd_of(tid, fd).map_or(b'?', |f| f.kind.type_char());
+                let _ = write!(plain, "{}:{}{fl:x}", fd as u64, ch as char);
+            }
+        }
+        Reltime => {
+            // -1 reads `none`; any other value its nanoseconds, resolved as seconds (`%lgs`).
+            let v = uint_le(raw).unwrap_or(0);
+            if v == u64::MAX {
+                plain.extend_from_slice(b"none");
+            } else {
+                let _ = write!(plain, "{v}");
+                resolved.extend_from_slice(format_g(v as f64 / 1e9).as_bytes());
+                resolved.push(b's');
+            }
+        }
+        Sigset => {
+            // The names of the signals in the set, space-separated; nothing for none.
+            let v = uint_le(raw).unwrap_or(0) as u32;
+            let mut first = true;
+            for sig in 0..32u64 {
+                if v & (1 << sig) != 0 {
+                    if let Some(n) = signal_name(sig + 1) {
+                        if !first {
+                            plain.push(b' ');
+                        }
+                        plain.extend_from_slice(n.as_bytes());
+                        first = false;
+                    }
+                }
             }
         }
         _ => {

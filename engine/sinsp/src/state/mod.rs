@@ -48,6 +48,22 @@ pub fn reaches_rules(evtype: u16) -> bool {
     )
 }
 
+/// Whether an event is initial state (users, groups, containers, async events). libsinsp
+/// parses and numbers the run of such events a capture starts with while it opens the file
+/// (`sinsp::consume_initialstate_events`), so they never reach Falco's rules.
+pub fn is_initial_state(evtype: u16) -> bool {
+    use ringbuf_abi::ids::*;
+    matches!(
+        evtype,
+        PPME_CONTAINER_JSON_2_E
+            | PPME_USER_ADDED_E
+            | PPME_USER_DELETED_E
+            | PPME_GROUP_ADDED_E
+            | PPME_GROUP_DELETED_E
+            | PPME_ASYNCEVENT_E
+    )
+}
+
 /// Memory bounds of the state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateLimits {

@@ -372,6 +372,17 @@ impl EventSnapshot {
                         self.add_fd(state, tid, d);
                     }
                 }
+                ParamType::Fdlist => {
+                    // u16 count, then (u64 fd, u16 flags) pairs: each fd's type is printed.
+                    let n = raw.get(..2).and_then(uint_le).unwrap_or(0) as usize;
+                    for k in 0..n {
+                        match raw.get(2 + k * 10..10 + k * 10).and_then(int_le) {
+                            Some(fd) if fd >= 0 => self.add_fd(state, tid, fd),
+                            Some(_) => {}
+                            Option::None => break,
+                        }
+                    }
+                }
                 ParamType::Pid | ParamType::Pid32 => {
                     self.add_thread(state, int_le(raw).unwrap_or(0));
                 }
