@@ -40,9 +40,15 @@ const CAPTURES: &[&str] = &[
 ];
 
 fn capture_path(name: &str) -> std::path::PathBuf {
-    let workload = reference_path(format!("captures/{name}.scap.gz"));
-    if workload.exists() {
-        workload
+    const WORKLOADS: &[&str] = &[
+        "sensitive_reads",
+        "container_shell",
+        "file_mutations",
+        "network",
+        "busy_server",
+    ];
+    if WORKLOADS.contains(&name) {
+        reference_path(format!("captures/{name}.scap.gz"))
     } else {
         reference_path(format!("scap/libs/{name}.scap"))
     }

@@ -1,6 +1,7 @@
 //! Replaying the shared captures with the official rules 3.0.1 raises the alerts a reference
 //! Falco 0.40 raised (captures/EXPECTED.md, expected/*.jsonl), hostname aside, in the same
-//! order, with one evaluator thread and with several (`engine.evaluators`).
+//! order, with one evaluator thread and with several (`engine.evaluators`), as Falco 0.44.1
+//! prints them (`as_falco_0_44`: the one field where libs 0.25 differs on these alerts).
 
 mod replay_common;
 
@@ -78,6 +79,27 @@ fn expected(capture: &str, ruleset: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The reference alerts as Falco 0.44.1 prints them. Falco 0.40 raised them; Falco 0.44.1
+/// (libs 0.25), the compatibility target, raises the same alerts on these captures with one
+/// difference: `fd.name` of an fd event without an fd entry (unlinkat: its dirfd is
+/// AT_FDCWD) is empty, not `<NA>` (`sinsp_filter_check_fd::extract_fdname_from_event`, whose
+/// default case names nothing; the Falco 0.44.1 listing of file_mutations shows it on every
+/// unlinkat). Enter events, which libs 0.25 keeps from the rules, raised none of them.
+fn as_falco_0_44(mut v: Vec<Value>) -> Vec<Value> {
+    for a in &mut v {
+        let unlinkat = a["output_fields"]["evt.type"] == "unlinkat";
+        if !unlinkat || !a["output_fields"]["fd.name"].is_null() {
+            continue;
+        }
+        a["output_fields"]["fd.name"] = Value::String(String::new());
+        if let Some(out) = a["output"].as_str() {
+            let fixed = out.replacen("(file=<NA> ", "(file= ", 1);
+            a["output"] = Value::String(fixed);
+        }
+    }
+    v
+}
+
 fn without_hostname(mut v: Vec<Value>) -> Vec<Value> {
     for a in &mut v {
         if let Some(o) = a.as_object_mut() {
@@ -116,7 +138,7 @@ fn replays_raise_the_reference_alerts() {
         ("busy_server", "all", Match::Exact),
     ];
     for &(capture, ruleset, how) in cases {
-        let want = without_hostname(expected(capture, ruleset));
+        let want = without_hostname(as_falco_0_44(expected(capture, ruleset)));
         for n in EVALUATORS {
             let got = without_hostname(replay_with(capture, ruleset, &["-o", n]));
             match how {
@@ -144,7 +166,7 @@ fn rule_matching_all_with(evaluators: &str) {
         "all",
         &["-o", "rule_matching=all", "-o", evaluators],
     ));
-    let want = without_hostname(expected("file_mutations", "all"));
+    let want = without_hostname(as_falco_0_44(expected("file_mutations", "all")));
     let extra: Vec<&Value> = got.iter().filter(|a| !want.contains(a)).collect();
     assert_eq!(extra.len(), 1, "one extra alert: {extra:#?}");
     assert_eq!(extra[0]["rule"], "Delete or rename shell history");

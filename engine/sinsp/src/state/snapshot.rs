@@ -98,6 +98,10 @@ impl StateView for State {
         self.fdtable(pid).map(|t| t.len())
     }
     fn process_threads(&self, pid: i64) -> (u64, bool) {
+        // A placeholder thread (pid -1) belongs to no thread group in libsinsp: no threads.
+        if pid < 0 {
+            return (0, false);
+        }
         let n = self
             .threads
             .iter()
