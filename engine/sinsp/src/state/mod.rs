@@ -244,7 +244,8 @@ impl State {
     }
 
     /// Applies one event (current schema; enter events only for connect/creat/open/openat/
-    /// openat2) and records what field extraction needs in [`State::meta`].
+    /// openat2, and a capture's execve/execveat) and records what field extraction needs in
+    /// [`State::meta`].
     pub fn process(&mut self, rec: ringbuf_abi::Record<'_>, cpu: u16) -> EventMeta {
         let _ = cpu;
         self.apply_deferred();
