@@ -78,6 +78,9 @@ fn engine_lines(capture: &str) -> Vec<String> {
             "stdout_output.enabled=true",
             "-o",
             "json_output=false",
+            // The listings were made without the container plugin's suggested output fields.
+            "-o",
+            "append_output=[]",
         ])
         .env("TZ", "UTC")
         .output()
