@@ -130,6 +130,12 @@ mod why {
         "sysdig 0.29 resolves an openat enter's `(NULL)` name against the cwd \
         (`/proc/255/cwd/(NULL)`); libs 0.25 reads `(NULL)` as an empty path (`<NA>`, \
         `used_legacy_null_encoding`) and resolves nothing";
+    /// setresuid/setresgid with -1.
+    pub const SET_ID_MINUS_ONE: &str =
+        "sudo's setresuid(-1, -1, -1) and setresgid(-1, -1, -1) (sensitive_reads 7580 on): \
+        libs 0.25 sets the thread's uid and gid to the parameter as it is \
+        (`set_evt_thread_user`), so user.uid reads 4294967295 as in the Falco 0.44.1 listing; \
+        sysdig 0.29 ignores -1 and keeps root";
     /// Threads the capture never described.
     pub const PLACEHOLDER_PID: &str =
         "a thread the capture never described is libs 0.25's placeholder with pid -1 \
@@ -466,13 +472,25 @@ const TABLE: &[(&str, Expect)] = &[
         ]),
     ),
     ("fd.uid exists", Expect::SysdigOlder(&[why::EXIT_FD])),
-    ("user.uid=0", Expect::Same),
-    ("user.uid!=0", Expect::Same),
-    ("user.name=root", Expect::Same),
+    ("user.uid=0", Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE])),
+    ("user.uid!=0", Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE])),
+    (
+        "user.name=root",
+        Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE]),
+    ),
     ("user.name=nobody", Expect::Same),
-    ("user.name in (root, daemon)", Expect::Same),
-    ("user.homedir=/root", Expect::Same),
-    ("user.shell=/bin/bash", Expect::Same),
+    (
+        "user.name in (root, daemon)",
+        Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE]),
+    ),
+    (
+        "user.homedir=/root",
+        Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE]),
+    ),
+    (
+        "user.shell=/bin/bash",
+        Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE]),
+    ),
     ("user.shell endswith nologin", Expect::Same),
     (
         "user.loginuid=-1",
@@ -480,7 +498,10 @@ const TABLE: &[(&str, Expect)] = &[
     ),
     ("user.loginname=root", Expect::Same),
     ("group.gid=0", Expect::SysdigOlder(&[why::GID_AFTER_CLONE3])),
-    ("group.name=root", Expect::Same),
+    (
+        "group.name=root",
+        Expect::SysdigOlder(&[why::SET_ID_MINUS_ONE]),
+    ),
     (
         "group.gid!=0",
         Expect::SysdigOlder(&[why::GID_AFTER_CLONE3]),
