@@ -331,24 +331,20 @@ impl CriClient {
         let Some(status) = st.status else {
             return Ok(None);
         };
-        let pod = match self.sandbox_status(&ctr.pod_sandbox_id).await {
-            Ok(p) => p,
-            Err(RuntimeError::NotFound) => None,
+        let (pod, cni) = match self.sandbox_status(&ctr.pod_sandbox_id).await {
+            Ok(Some((p, cni))) => (Some(p), cni),
+            Ok(None) | Err(RuntimeError::NotFound) => (None, String::new()),
             Err(e) => return Err(e),
         };
-        Ok(Some(to_info(
-            self.kind,
-            &status,
-            &st.info,
-            pod.as_ref(),
-            false,
-        )))
+        let mut info = to_info(self.kind, &status, &st.info, pod.as_ref(), false);
+        info.cni_json = cni;
+        Ok(Some(info))
     }
 
     async fn sandbox_status(
         &self,
         id: &str,
-    ) -> Result<Option<proto::PodSandboxStatus>, RuntimeError> {
+    ) -> Result<Option<(proto::PodSandboxStatus, String)>, RuntimeError> {
         if id.is_empty() {
             return Ok(None);
         }
@@ -357,16 +353,18 @@ impl CriClient {
                 "PodSandboxStatus",
                 proto::PodSandboxStatusRequest {
                     pod_sandbox_id: id.to_string(),
-                    verbose: false,
+                    // Verbose: the `info` JSON carries the pod's CNI result.
+                    verbose: true,
                 },
             )
             .await?;
-        Ok(r.status)
+        let cni = r.info.get("info").map(|s| cni_json(s)).unwrap_or_default();
+        Ok(r.status.map(|st| (st, cni)))
     }
 
     /// A pod sandbox's own processes (the pause container) carry the sandbox id.
     async fn inspect_sandbox(&self, id: &str) -> Result<Option<ContainerInfo>, RuntimeError> {
-        let pod = match self.sandbox_status(id).await {
+        let (pod, cni) = match self.sandbox_status(id).await {
             Ok(Some(p)) => p,
             Ok(None) | Err(RuntimeError::NotFound) => return Ok(None),
             Err(e) => return Err(e),
@@ -379,13 +377,9 @@ impl CriClient {
             }),
             ..Default::default()
         };
-        Ok(Some(to_info(
-            self.kind,
-            &status,
-            &HashMap::new(),
-            Some(&pod),
-            true,
-        )))
+        let mut info = to_info(self.kind, &status, &HashMap::new(), Some(&pod), true);
+        info.cni_json = cni;
+        Ok(Some(info))
     }
 }
 
@@ -530,6 +524,70 @@ pub fn to_info(
     }
 }
 
+/// libsinsp's bound on `container.cni.json` (`MAX_CNIRESULT_LENGTH`).
+const MAX_CNI_JSON: usize = 4096;
+
+/// `container.cni.json` / `k8s.pod.cni.json` from a pod sandbox's verbose `info` JSON, as
+/// libsinsp's CRI client derives it: containerd's `cniResult.Interfaces` without the
+/// loopback and the host-side `veth*` ends, each interface without its `Mac` and `Sandbox`,
+/// written compactly with sorted keys (JsonCpp's FastWriter); else CRI-O's
+/// `io.kubernetes.cri-o.CNIResult` annotation as it stands; cut at 4096 bytes.
+pub fn cni_json(info: &str) -> String {
+    let Ok(root) = serde_json::from_str::<serde_json::Value>(info) else {
+        return String::new();
+    };
+    let mut out = match root.pointer("/cniResult/Interfaces") {
+        Some(serde_json::Value::Object(ifaces)) => {
+            let kept: std::collections::BTreeMap<&String, serde_json::Value> = ifaces
+                .iter()
+                .filter(|(name, _)| name.as_str() != "lo" && !name.starts_with("veth"))
+                .map(|(name, v)| {
+                    let mut v = v.clone();
+                    if let Some(o) = v.as_object_mut() {
+                        o.remove("Mac");
+                        o.remove("Sandbox");
+                    }
+                    (name, sorted(v))
+                })
+                .collect();
+            serde_json::to_string(&kept).unwrap_or_default()
+        }
+        Some(v) if !v.is_null() => serde_json::to_string(&sorted(v.clone())).unwrap_or_default(),
+        _ => root
+            .pointer("/runtimeSpec/annotations/io.kubernetes.cri-o.CNIResult")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    };
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    if out.len() > MAX_CNI_JSON {
+        let mut end = MAX_CNI_JSON;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    out
+}
+
+/// The value with every object's keys in sorted order, whatever order serde_json keeps.
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(o) => {
+            let mut pairs: Vec<(String, serde_json::Value)> =
+                o.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(pairs.into_iter().collect())
+        }
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
+}
+
 /// What the verbose `info` JSON adds: privileged, the image id the container was created
 /// from, the runtime spec's annotations.
 #[derive(Debug, Default)]
@@ -573,6 +631,33 @@ impl VerboseInfo {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cni_json_keeps_the_pod_interfaces_without_loopback_veth_mac_and_sandbox() {
+        // The shape of containerd's verbose PodSandboxStatus info with a bridge CNI.
+        let info = r#"{"pid": 42, "cniResult": {"Interfaces": {
+            "lo": {"IPConfigs": [{"IP": "127.0.0.1", "Gateway": ""}], "Mac": "00:00:00:00:00:00", "Sandbox": "/var/run/netns/x"},
+            "veth1a2b": {"IPConfigs": null, "Mac": "aa:bb:cc:dd:ee:ff", "Sandbox": ""},
+            "eth0": {"Sandbox": "/var/run/netns/x", "Mac": "12:34:56:78:9a:bc", "IPConfigs": [{"IP": "10.244.0.7", "Gateway": "10.244.0.1"}]}
+        }, "DNS": [{}], "Routes": null}}"#;
+        assert_eq!(
+            super::cni_json(info),
+            r#"{"eth0":{"IPConfigs":[{"Gateway":"10.244.0.1","IP":"10.244.0.7"}]}}"#
+        );
+        // CRI-O: the annotation as it stands.
+        let crio = r#"{"runtimeSpec": {"annotations": {"io.kubernetes.cri-o.CNIResult": "{\"cniVersion\":\"1.0.0\"}"}}}"#;
+        assert_eq!(super::cni_json(crio), r#"{"cniVersion":"1.0.0"}"#);
+        // No CNI result (host network), or not JSON: empty, never a panic.
+        assert_eq!(super::cni_json(r#"{"pid": 1}"#), "");
+        assert_eq!(super::cni_json("not json"), "");
+        // Bounded.
+        let huge = format!(
+            r#"{{"cniResult": {{"Interfaces": {{"eth0": {{"x": "{}"}}}}}}}}"#,
+            "é".repeat(5000)
+        );
+        let out = super::cni_json(&huge);
+        assert!(out.len() <= 4096 && out.starts_with(r#"{"eth0":"#));
+    }
+
     use super::*;
 
     fn status(image: &str, image_ref: &str) -> proto::ContainerStatus {
