@@ -383,6 +383,12 @@ impl Outputs {
         Subscription { alerts, shed }
     }
 
+    /// Moves every subscription of this hub to `next`, the hub replacing it (a reload that
+    /// rebuilt the outputs): its consumers go on receiving every alert, from `next` on.
+    pub fn hand_over_subscriptions(&mut self, next: &mut Outputs) {
+        next.subscribers.append(&mut self.subscribers);
+    }
+
     /// Offers `alert` to every enabled output. An output whose queue is full sheds it, counted
     /// in that output's `shed`; never blocks unless [`wait_for_room`](Outputs::wait_for_room)
     /// was called, in which case it waits for room as that method says.

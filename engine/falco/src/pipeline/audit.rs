@@ -13,6 +13,7 @@
 
 use super::alert::{self, AlertRule};
 use super::evaluate::Detection;
+use super::output_set::OutputSet;
 use super::reorder::PipelineStats;
 use super::summary::Summary;
 use crate::config::plugins::K8sAuditConfig;
@@ -20,7 +21,7 @@ use crate::source::k8saudit::{AuditCounters, AuditInput};
 use crate::source::SourceMsg;
 use crossbeam_channel::{Receiver, Sender};
 use falco_k8saudit::{AuditEvent, AuditFields, SOURCE};
-use falco_outputs::{Alert, Outputs};
+use falco_outputs::Alert;
 use falco_rules::field::ResolvedField;
 use falco_rules::output::OutputSegment;
 use falco_rules::ruleset::Rule;
@@ -77,7 +78,7 @@ impl AuditRun {
 pub(super) fn evaluator_loop(
     run: &AuditRun,
     events: Receiver<Vec<AuditEvent>>,
-    outputs: &Outputs,
+    outputs: &OutputSet,
     stats: &PipelineStats,
     hostname: &str,
     ended: Option<Sender<SourceMsg>>,

@@ -2,12 +2,14 @@
 //! and the reload they ask for, which goes through the same loading as startup.
 
 use super::evaluate::Detection;
+use super::output_set::OutputSet;
 use crate::cli::Cli;
 use crate::config::Loaded;
 use crate::load::{load_config, load_rules};
 use crate::source::kmod::Control;
 use crate::source::{mask, Running};
 use crossbeam_channel::{bounded, Receiver, TryRecvError};
+use falco_outputs::{Outputs, OutputsConfig};
 use falco_sinsp::fields::SyscallCatalog;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
@@ -38,12 +40,26 @@ impl Signals {
     }
 }
 
-/// What a reload loaded: the detection to swap in and the events its rules need.
+/// What a reload loaded: the detection to swap in, the events its rules need and the
+/// configuration the rest of the engine is reconfigured from.
 pub(super) struct Reloaded {
     detection: Detection,
     mask: ringbuf_abi::ioctl::EventMask,
     /// The new `webserver.*` keys and `/versions`, for [`super::web::Served::reload`].
+    web: (crate::config::model::WebserverConfig, serde_json::Value),
+    loaded: Loaded,
+}
+
+/// A reload ready to take into use: every part of it built, nothing swapped yet.
+pub(super) struct Applied {
+    /// The rules and formats.
+    pub(super) detection: Detection,
+    /// The new configuration.
+    pub(super) loaded: Loaded,
+    /// The new `webserver.*` keys and `/versions`, for [`super::web::Served::reload`].
     pub(super) web: (crate::config::model::WebserverConfig, serde_json::Value),
+    /// A new output set with its configuration, when the output sections changed.
+    pub(super) outputs: Option<(Outputs, OutputsConfig)>,
 }
 
 /// A reload loading on a thread of its own, so that the event loop keeps moving events (and
@@ -134,24 +150,34 @@ fn load(cli: &Cli, hostname: &str) -> Result<Reloaded, String> {
         loaded.config.webserver.clone(),
         super::web::versions_json(&loaded),
     );
+    for w in &loaded.warnings {
+        log::warn!("{w}");
+    }
     Ok(Reloaded {
         detection,
         mask,
         web,
+        loaded,
     })
 }
 
-/// Takes a loaded reload into use: the live source is told the events the new rules need and
-/// the detection is returned for the loop to swap in. On error the caller keeps the running
-/// rules: a reload that enables no rule where `enabled_now` rules run (an editor's
-/// truncate-then-write seen between the two) is refused.
+/// Takes a loaded reload into use: when the output sections changed, the new output set is
+/// built (through the constructor start-up uses), then the live source is told the events
+/// the new rules need, and the rest is returned for the loop to swap in. On error the caller
+/// keeps the running rules and outputs: a reload that enables no rule where `enabled_now`
+/// rules run (an editor's truncate-then-write seen between the two) is refused, and so is one
+/// whose outputs cannot be built.
 pub(super) fn apply(
     reloaded: Reloaded,
     source: &Running,
     enabled_now: usize,
-) -> Result<Detection, String> {
+    outputs: &OutputSet,
+) -> Result<Applied, String> {
     let Reloaded {
-        detection, mask, ..
+        detection,
+        mask,
+        web,
+        loaded,
     } = reloaded;
     if enabled_now > 0 && detection.ruleset.num_enabled() == 0 {
         return Err(format!(
@@ -159,10 +185,22 @@ pub(super) fn apply(
              half-written file?); refused"
         ));
     }
+    let config: OutputsConfig = serde_yaml::from_value(loaded.config.outputs.clone())
+        .map_err(|e| format!("outputs: {e}"))?;
+    let new_outputs = if outputs.changed(&config) {
+        Some((Outputs::new(&config).map_err(|e| e.to_string())?, config))
+    } else {
+        None
+    };
     if let Running::Live(l) = source {
         let _ = l.control.send(Control::SetMask(Box::new(mask)));
     }
-    Ok(detection)
+    Ok(Applied {
+        detection,
+        loaded,
+        web,
+        outputs: new_outputs,
+    })
 }
 
 /// Loads a reload tries before refusing files that keep changing under it.

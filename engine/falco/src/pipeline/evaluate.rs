@@ -10,7 +10,7 @@
 use super::alert::{AlertFormat, AlertRule};
 use crate::config::{Loaded, RuleMatching};
 use crate::source::EventBatch;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use falco_outputs::Alert;
 use falco_rules::field::{FieldCatalog, ResolvedField};
 use falco_rules::output::OutputSegment;
@@ -18,6 +18,7 @@ use falco_rules::priority::Priority;
 use falco_rules::ruleset::{Rule, RuleSet};
 use falco_sinsp::fields::{EventContext, JsonValue, Scratch, SyscallCatalog};
 use falco_sinsp::state::{EventSnapshot, SnapshotNeeds};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What evaluation needs from the configuration and the rules; swapped as a whole on reload.
@@ -252,15 +253,39 @@ pub fn evaluate(unit: &mut WorkUnit, scratch: &mut Scratch, hostname: &str) {
 
 /// One evaluator thread: units from the state stage, evaluated, to the reorder stage. Ends
 /// when the state stage closes its channel.
-pub fn evaluator_loop(units: Receiver<WorkUnit>, done: Sender<WorkUnit>, hostname: &str) {
+///
+/// The thread also ends when it takes one of the stops counted in `excess` (a reload that
+/// lowers `engine.evaluators`), between two units.
+pub fn evaluator_loop(
+    units: Receiver<WorkUnit>,
+    done: Sender<WorkUnit>,
+    hostname: &str,
+    excess: &AtomicUsize,
+) {
     let mut scratch = Scratch::default();
-    for mut unit in units {
-        evaluate(&mut unit, &mut scratch, hostname);
-        if done.send(unit).is_err() {
+    loop {
+        match units.recv_timeout(STOP_POLL) {
+            Ok(mut unit) => {
+                evaluate(&mut unit, &mut scratch, hostname);
+                if done.send(unit).is_err() {
+                    return;
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+        if excess.load(Ordering::Relaxed) > 0
+            && excess
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok()
+        {
             return;
         }
     }
 }
+
+/// How often an idle evaluator looks for a stop.
+const STOP_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 #[cfg(test)]
 mod tests {

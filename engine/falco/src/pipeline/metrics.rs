@@ -11,7 +11,7 @@ use falco_rules::priority::Priority;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// How often the event loop publishes its counters (and proves it is alive).
@@ -336,8 +336,8 @@ pub fn health_problem(hub: &MetricsHub) -> Option<String> {
 pub struct MetricsHub {
     /// Wrapper facts.
     pub info: EngineInfo,
-    /// Which categories the views include.
-    pub config: MetricsConfig,
+    /// Which categories the views include (a reload may change it: [`MetricsHub::config`]).
+    config: RwLock<MetricsConfig>,
     /// Alerts, stalls, reorder depth, matches by rule (atomics and a map, updated in place).
     pub pipeline: PipelineStats,
     published: Mutex<Published>,
@@ -349,11 +349,24 @@ pub struct MetricsHub {
 }
 
 impl MetricsHub {
+    /// The `metrics` configuration in force.
+    pub fn config(&self) -> MetricsConfig {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts a reloaded `metrics` configuration in force.
+    pub fn set_config(&self, config: MetricsConfig) {
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = config;
+    }
+
     /// A hub for a run that starts now.
     pub fn new(info: EngineInfo, config: MetricsConfig) -> MetricsHub {
         MetricsHub {
             info,
-            config,
+            config: RwLock::new(config),
             pipeline: PipelineStats::default(),
             published: Mutex::new(Published::default()),
             rules: Mutex::new(HashMap::new()),
@@ -478,7 +491,7 @@ pub fn snapshot_fields(
     prev: &mut SnapshotState,
     now_ns: u64,
 ) -> Map<String, Value> {
-    let c = &hub.config;
+    let c = &hub.config();
     let info = &hub.info;
     let p = hub.published();
     let now = Instant::now();

@@ -24,7 +24,9 @@ pub mod drops;
 pub mod evaluate;
 pub mod loss;
 pub mod metrics;
+pub mod output_set;
 pub mod pidfile;
+mod reconfigure;
 pub mod reorder;
 mod stage;
 mod start;
@@ -46,6 +48,7 @@ use falco_rules::ruleset::RuleSet;
 use falco_sinsp::fields::SyscallCatalog;
 use falco_sinsp::state::CaptureCache;
 use metrics::{MetricsHub, Published};
+use output_set::OutputSet;
 use stage::Stage;
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
@@ -72,25 +75,29 @@ pub fn run(
         Detection::new(&loaded, ruleset, &catalog, &hostname).map_err(Fatal::Detection)?;
     let outputs_config: OutputsConfig =
         serde_yaml::from_value(loaded.config.outputs.clone()).map_err(Fatal::OutputConfig)?;
-    let mut outputs = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
+    let built = Outputs::new(&outputs_config).map_err(Fatal::Outputs)?;
     let sources = &loaded.config.enabled_sources;
     let syscall_on = sources
         .iter()
         .any(|s| s == crate::config::model::SYSCALL_SOURCE);
+    // Owned: `loaded` is replaced by each reload.
     let audit_config = loaded
         .config
         .k8saudit
-        .as_ref()
+        .clone()
         .filter(|_| sources.iter().any(|s| s == falco_k8saudit::SOURCE));
     // A k8s audit file alone is read like a capture: to its end, losing nothing.
     let audit_file_alone = !syscall_on
-        && audit_config.is_some_and(|c| !c.open_params.trim_start().starts_with("http"));
-    if loaded.config.engine_kind == EngineKind::Replay || audit_file_alone {
-        // A replay has no reason to shed: a full output queue holds back the reorder stage, the
-        // evaluators, the state stage and the capture reader in turn. A stop still ends a wait
-        // on a stuck output after the grace, shedding (and reporting) what it held.
-        outputs.wait_for_room(signals.stop.clone(), STOP_GRACE);
-    }
+        && audit_config
+            .as_ref()
+            .is_some_and(|c| !c.open_params.trim_start().starts_with("http"));
+    // A replay has no reason to shed: a full output queue holds back the reorder stage, the
+    // evaluators, the state stage and the capture reader in turn. A stop still ends a wait
+    // on a stuck output after the grace, shedding (and reporting) what it held.
+    let backpressure = (loaded.config.engine_kind == EngineKind::Replay || audit_file_alone)
+        .then(|| (signals.stop.clone(), STOP_GRACE));
+    let mut built = built;
+    let mut loaded = loaded;
     // Before the source starts, so a second instance is refused before it touches the driver.
     let _pidfile = start::pid_file(cli, &loaded)?;
     let hub = Arc::new(MetricsHub::new(
@@ -101,7 +108,9 @@ pub fn run(
     if loaded.config.metrics.enabled && loaded.config.metrics.kernel_event_counters_per_cpu {
         log::warn!("metrics.kernel_event_counters_per_cpu_enabled: per-CPU counters are not collected; the totals are");
     }
-    let alert_store = web_ui_store(&loaded, &outputs_config, &mut outputs)?;
+    let alert_store = web_ui_store(&loaded, &outputs_config, &mut built)?;
+    // Subscriptions (the web UI's store) move to each output set a reload builds.
+    let outputs = OutputSet::new(built, outputs_config, backpressure);
     // Also before the source: a port in use or a bad certificate stops the start.
     let mut webserver = web::Served::start(
         &loaded.config.webserver,
@@ -111,14 +120,15 @@ pub fn run(
     )
     .map_err(Fatal::Webserver)?;
     let (source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
+    let mut watcher = None;
     if loaded.config.watch_config_files {
-        let mut watched = loaded.files.clone();
-        watched.extend(loaded.config.rules_files.iter().cloned());
-        if !watch::start(&watched, signals.reload.clone()) {
+        watcher = watch::start(&reconfigure::watched_files(&loaded), signals.reload.clone());
+        if watcher.is_none() {
             log::warn!("watch_config_files: inotify unavailable; reload with SIGHUP");
         }
     }
     let evaluators = loaded.config.evaluators.max(1);
+    let evaluators_excess = std::sync::atomic::AtomicUsize::new(0);
     let stats = &hub.pipeline;
     // Bounded queues: two units per evaluator waiting to be evaluated (the state stage stalls
     // beyond, and the source and the rings absorb it), and room for every unit in flight
@@ -128,6 +138,7 @@ pub fn run(
     let (pool_tx, pool_rx) = bounded::<WorkUnit>(4 * evaluators + 8);
     let mut detection = Arc::new(detection);
     let audit = audit_config
+        .as_ref()
         .map(|c| audit::AuditRun::start(c, &detection))
         .transpose()
         .map_err(Fatal::Source)?;
@@ -149,16 +160,14 @@ pub fn run(
     let mut last_publish = Instant::now();
     hub.set_running(true);
     let (alerts, mut last, audit_summary) = std::thread::scope(|scope| {
-        for i in 0..evaluators {
-            let (rx, tx, hostname) = (eval_rx.clone(), done_tx.clone(), hostname.as_str());
-            let spawned = std::thread::Builder::new()
-                .name(format!("evaluator-{i}"))
-                .spawn_scoped(scope, move || evaluate::evaluator_loop(rx, tx, hostname));
-            if let Err(e) = spawned {
-                log::error!("cannot start evaluator thread {i}: {e}");
-            }
-        }
-        drop(eval_rx);
+        let mut pool = reconfigure::Evaluators::start(
+            scope,
+            evaluators,
+            eval_rx,
+            done_tx.clone(),
+            hostname.as_str(),
+            &evaluators_excess,
+        );
         let audit_eval = audit.as_ref().map(|run| {
             let (outputs, hostname) = (&outputs, hostname.as_str());
             let (events, ended) = (run.input.events.clone(), audit_ended.clone());
@@ -192,17 +201,29 @@ pub fn run(
             }
             let reloaded = reloader.poll(cli, &hostname).map(|r| {
                 r.and_then(|r| {
-                    let web = r.web.clone();
-                    control::apply(r, &source, detection.ruleset.num_enabled()).map(|d| (d, web))
+                    control::apply(r, &source, detection.ruleset.num_enabled(), &outputs)
                 })
             });
             match reloaded {
                 None => {}
-                Some(Ok((d, (web_config, versions)))) => {
+                Some(Ok(applied)) => {
                     // The webserver alone restarts, and only when its keys or /versions changed.
+                    let (web_config, versions) = applied.web;
                     if let Err(e) = webserver.reload(&web_config, versions, &hub) {
                         log::error!("{e}");
                     }
+                    let d = applied.detection;
+                    let parts = reconfigure::Parts {
+                        running: &mut loaded,
+                        outputs: &outputs,
+                        hub: &hub,
+                        ticker: &mut ticker,
+                        source: &source,
+                        watcher: &mut watcher,
+                        reload_flag: &signals.reload,
+                        evaluators: &mut pool,
+                    };
+                    reconfigure::apply(scope, parts, applied.loaded, applied.outputs);
                     log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
                     hub.set_rules(d.ruleset.rules().iter());
                     reload_ts = stage::now_ns();
@@ -269,6 +290,7 @@ pub fn run(
         let last = published(&stage, &source, &outputs, reload_ts);
         // Closing the queues ends the evaluators once they are empty, then the reorder stage.
         drop(stage);
+        drop(pool);
         (reorder.join().unwrap_or_default(), last, audit_summary)
     });
     // The final counters, every alert counted, for the last scrapes.
@@ -320,7 +342,6 @@ pub fn run(
     }
 }
 
-/// The counters the event loop owns, for the metrics hub.
 /// The web UI's alert store, when `webserver.ui` is on: filled from `file_output`'s file when
 /// `load_file_output` asks, then fed by a subscription to every alert sent.
 fn web_ui_store(
@@ -355,7 +376,13 @@ fn web_ui_store(
     Ok(Some(store))
 }
 
-fn published(stage: &Stage<'_>, source: &Running, outputs: &Outputs, reload_ts: u64) -> Published {
+/// The counters the event loop owns, for the metrics hub.
+fn published(
+    stage: &Stage<'_>,
+    source: &Running,
+    outputs: &OutputSet,
+    reload_ts: u64,
+) -> Published {
     let out = outputs.stats();
     let driver = match source {
         Running::Live(l) => Some((

@@ -3,10 +3,10 @@
 //! summary, and the units' buffers go back to the source and the state stage for reuse.
 
 use super::evaluate::WorkUnit;
+use super::output_set::OutputSet;
 use super::summary::Summary;
 use crate::source::EventBatch;
 use crossbeam_channel::{Receiver, Sender};
-use falco_outputs::Outputs;
 use falco_rules::priority::Priority;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -47,7 +47,7 @@ impl PipelineStats {
 /// by the state stage).
 pub fn reorder_loop(
     done: Receiver<WorkUnit>,
-    outputs: &Outputs,
+    outputs: &OutputSet,
     batches: Sender<EventBatch>,
     units: Sender<WorkUnit>,
     stats: &PipelineStats,

@@ -85,7 +85,7 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
 impl Collector for HubCollector {
     fn encode(&self, mut e: DescriptorEncoder) -> Result<(), Error> {
         let hub = &self.0;
-        let c = &hub.config;
+        let c = &hub.config();
         let i = &hub.info;
         let p = hub.published();
         info(
