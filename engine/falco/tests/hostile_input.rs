@@ -650,3 +650,70 @@ fn a_full_stderr_does_not_panic() {
         .expect("falco-inspect runs");
     assert_eq!(status.code(), Some(1));
 }
+
+/// A capture whose process list is `blocks` process-list blocks, each listing the same
+/// `threads` threads (as a capture writer that lists the threads again per block, or a hostile
+/// file, does), and no event.
+fn repeated_process_lists(threads: u64, blocks: usize) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, bt: u32, body: &[u8]) {
+        let pad = (4 - body.len() % 4) % 4;
+        let len = (12 + body.len() + pad) as u32;
+        out.extend_from_slice(&bt.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend(std::iter::repeat_n(0u8, pad));
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&u64::MAX.to_le_bytes());
+    block(&mut out, 0x0A0D_0D0A, &shb);
+    // Version 1 entries: tid, pid, ptid, comm, exe, args, cwd, fdlimit, flags, uid, gid.
+    let mut body = Vec::new();
+    for tid in 1000..1000 + threads {
+        for v in [tid, tid, 1] {
+            body.extend_from_slice(&v.to_le_bytes());
+        }
+        for s in [&b"c"[..], b"e", b"", b"/"] {
+            body.extend_from_slice(&(s.len() as u16).to_le_bytes());
+            body.extend_from_slice(s);
+        }
+        body.extend_from_slice(&1024u64.to_le_bytes());
+        body.extend_from_slice(&[0u8; 12]);
+    }
+    for _ in 0..blocks {
+        block(&mut out, 0x202, &body);
+    }
+    out
+}
+
+/// Issue #21 item 7: the memory a capture's process list takes follows its threads, not the
+/// size of the metadata: 60 blocks listing the same 20,000 threads (63 MB) replay and print
+/// under the 1 GiB cap (on main the reader kept every listing, the replay a second copy: the
+/// cap was hit).
+#[test]
+fn a_repeated_process_list_costs_its_threads_not_its_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("lists.scap");
+    std::fs::write(&capture, repeated_process_lists(20_000, 60)).expect("capture");
+    let rules = write(dir.path(), "rules.yaml", &rule("evt.type = open"));
+    let cfg = config(dir.path(), &rules, "");
+    let out = capped(
+        FALCO,
+        &[
+            "-c",
+            s(&cfg),
+            "-o",
+            "engine.kind=replay",
+            "-o",
+            &format!("engine.replay.capture_file={}", s(&capture)),
+        ],
+    );
+    out.succeeded();
+    assert!(out.stdout.contains("Events detected: 0"), "{out:#?}");
+    let out = capped(INSPECT, &["-r", s(&capture)]);
+    out.succeeded();
+}

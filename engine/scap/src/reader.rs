@@ -4,6 +4,7 @@
 //! compacted, so memory stays constant whatever the file size (it grows only to the largest
 //! block seen, capped by [`block::MAX_BLOCK_LEN`]).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
@@ -87,6 +88,11 @@ pub struct CaptureReader {
     buf_offset: u64,
     eof: bool,
     meta: CaptureMetadata,
+    /// Index in `meta.threads` of each thread id, and in `meta.fd_lists` of each fd list's:
+    /// a thread listed again (in a later block) replaces its entry, so the metadata grows with
+    /// the threads, not with the blocks that list them.
+    thread_at: HashMap<u64, usize>,
+    fd_list_at: HashMap<u64, usize>,
     v1buf: Vec<u8>,
     converter: Option<Converter>,
     stats: ReaderStats,
@@ -146,6 +152,8 @@ impl CaptureReader {
             buf_offset: 0,
             eof: false,
             meta: CaptureMetadata::default(),
+            thread_at: HashMap::new(),
+            fd_list_at: HashMap::new(),
             v1buf: Vec::new(),
             converter: None,
             stats: ReaderStats::default(),
@@ -157,6 +165,19 @@ impl CaptureReader {
     /// The capture's metadata: machine info, threads, fds, interfaces, users and groups.
     pub fn metadata(&self) -> &CaptureMetadata {
         &self.meta
+    }
+
+    /// The metadata, handed over: the thread and fd lists are moved out (the reader keeps
+    /// empty ones, and adds to them what later metadata blocks hold), the rest is copied. For a
+    /// consumer that builds its own state from them and keeps reading events.
+    pub fn take_metadata(&mut self) -> CaptureMetadata {
+        self.thread_at = HashMap::new();
+        self.fd_list_at = HashMap::new();
+        CaptureMetadata {
+            threads: std::mem::take(&mut self.meta.threads),
+            fd_lists: std::mem::take(&mut self.meta.fd_lists),
+            ..self.meta.clone()
+        }
     }
 
     /// True when the input was gzip-compressed.
@@ -515,7 +536,13 @@ impl CaptureReader {
             }
             block::FDL | block::FDL_LEGACY | block::FDL_V2 => {
                 let l: FdList = meta::parse_fdlist(&mut c, bt == block::FDL_V2)?;
-                self.meta.fd_lists.push(l);
+                match self.fd_list_at.get(&l.tid) {
+                    Some(&i) => merge_fds(&mut self.meta.fd_lists[i], l),
+                    None => {
+                        self.fd_list_at.insert(l.tid, self.meta.fd_lists.len());
+                        self.meta.fd_lists.push(l);
+                    }
+                }
             }
             block::IL | block::IL_LEGACY | block::IL_V2 => {
                 meta::parse_iflist(&mut c, bt == block::IL_V2, &mut self.meta.interfaces)?;
@@ -529,7 +556,19 @@ impl CaptureReader {
                 )?;
             }
             other => match meta::proclist_version(other) {
-                Some(v) => meta::parse_proclist(&mut c, v, &mut self.meta.threads)?,
+                Some(v) => {
+                    let mut block_threads = Vec::new();
+                    meta::parse_proclist(&mut c, v, &mut block_threads)?;
+                    for t in block_threads {
+                        match self.thread_at.get(&t.tid) {
+                            Some(&i) => self.meta.threads[i] = t,
+                            None => {
+                                self.thread_at.insert(t.tid, self.meta.threads.len());
+                                self.meta.threads.push(t);
+                            }
+                        }
+                    }
+                }
                 None => self.meta.skipped_blocks += 1,
             },
         }
@@ -690,4 +729,24 @@ fn upgrade_v1(rec: &[u8], evtype: u16, offset: u64, out: &mut Vec<u8>) -> Result
     out.extend_from_slice(&(n as u32).to_le_bytes());
     out.extend_from_slice(&rec[HEADER_V1_LEN..len as usize]);
     Ok(())
+}
+
+/// Adds the fds of `more` (a later list of the same thread) to `list`: an fd listed again
+/// replaces its entry, as libsinsp's fd table does.
+fn merge_fds(list: &mut FdList, more: FdList) {
+    let mut at: HashMap<i64, usize> = list
+        .fds
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.fd, i))
+        .collect();
+    for e in more.fds {
+        match at.get(&e.fd) {
+            Some(&i) => list.fds[i] = e,
+            None => {
+                at.insert(e.fd, list.fds.len());
+                list.fds.push(e);
+            }
+        }
+    }
 }

@@ -200,9 +200,11 @@ fn process_list_every_version_and_legacy_id() {
             let mut f = shb(&[]);
             f.extend_from_slice(&blk(bt, &body));
             let (meta, _) = read(f);
+            // Both entries are read; the second lists the same thread again and replaces the
+            // first.
             assert_eq!(
                 meta.threads,
-                vec![expected_thread(*ver); 2],
+                vec![expected_thread(*ver)],
                 "PL v{ver} 0x{bt:x}"
             );
         }
@@ -358,7 +360,10 @@ fn fd_lists_v1_and_v2_every_type() {
         let mut f = shb(&[]);
         f.extend_from_slice(&blk(bt, &body));
         if !v2 {
-            f.extend_from_slice(&blk(block::FDL_LEGACY, &body));
+            // The same fds for another thread (a list of the same thread would merge).
+            let mut legacy = body.clone();
+            legacy[..8].copy_from_slice(&43u64.to_le_bytes());
+            f.extend_from_slice(&blk(block::FDL_LEGACY, &legacy));
         }
         let (meta, _) = read(f);
         let got: Vec<_> = meta.fd_lists[0]
@@ -369,6 +374,10 @@ fn fd_lists_v1_and_v2_every_type() {
         assert_eq!(meta.fd_lists[0].tid, 42);
         assert_eq!(got, want, "v2={v2}");
         assert_eq!(meta.fd_lists.len(), if v2 { 1 } else { 2 });
+        if !v2 {
+            assert_eq!(meta.fd_lists[1].tid, 43);
+            assert_eq!(meta.fd_lists[1].fds, meta.fd_lists[0].fds);
+        }
     }
 }
 

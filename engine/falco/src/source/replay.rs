@@ -34,7 +34,8 @@ impl Replay {
     pub fn start(path: &Path) -> Result<Replay, ScapError> {
         let mut reader = CaptureReader::open(path)?;
         reader.set_convert(true);
-        let metadata = reader.metadata().clone();
+        // Moved out, not copied: the reader thread keeps no second list of the threads.
+        let metadata = reader.take_metadata();
         let (tx, rx) = bounded(QUEUE_DEPTH);
         let (recycle_tx, recycle_rx) = bounded::<EventBatch>(QUEUE_DEPTH + 2);
         let thread = std::thread::Builder::new()

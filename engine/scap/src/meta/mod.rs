@@ -33,9 +33,11 @@ pub struct CaptureMetadata {
     pub minor_version: u16,
     /// Machine info, when the capture has an `MI` block.
     pub machine: Option<MachineInfo>,
-    /// Threads from every process-list block, in file order.
+    /// Threads from every process-list block, one per thread id in the order they first
+    /// appear; a thread listed again (a later block) replaces its entry.
     pub threads: Vec<ThreadEntry>,
-    /// One entry per fd-list block, in file order.
+    /// One fd list per thread id, in the order they first appear; a later fd-list block of
+    /// the same thread adds its fds to it (an fd listed again replaces its entry).
     pub fd_lists: Vec<FdList>,
     /// Interfaces.
     pub interfaces: Vec<Interface>,
