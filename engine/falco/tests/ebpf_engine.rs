@@ -532,3 +532,76 @@ fn snaplen_key_cuts_captured_data() {
     // The 20 bytes written, cut to the 8 of the snaplen.
     assert!(f.count("SNAP [01234567]") == 1, "{text}");
 }
+
+/// Issue #21 item 13: a reload that changes the live driver's settings (here the buffer size)
+/// reopens the driver in the same process, with the gap without capture measured and logged,
+/// and events after it alert; a change the engine cannot apply live (to a replay) is warned as
+/// needing a restart and capture goes on.
+#[test]
+fn sighup_with_other_driver_settings_reopens_the_driver() {
+    require_root();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("watched");
+    std::fs::write(&target, "x").expect("target");
+    let rules = write(
+        dir.path(),
+        "rules.yaml",
+        &format!(
+            "- rule: watched open\n  desc: d\n  condition: evt.type = openat and fd.name = {}\n  output: WATCHED %proc.name\n  priority: INFO\n",
+            target.display()
+        ),
+    );
+    let config = |preset: u32, extra: &str| {
+        format!(
+            "rules_files: [{}]\nstdout_output: {{enabled: true}}\nwatch_config_files: false\n\
+             engine:\n  kind: modern_ebpf\n  modern_ebpf:\n    buf_size_preset: {preset}\n{extra}",
+            rules.display()
+        )
+    };
+    let cfg = write(dir.path(), "falco.yaml", &config(4, ""));
+    let mut w = Workload::start();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_falco"));
+    cmd.arg("-c")
+        .arg(&cfg)
+        .env("FALCO_EBPF_ONLY_TREE_OF", w.pid().to_string());
+    let mut f = Falco::spawn(cmd);
+    let pid = f.pid();
+    f.wait_for("capturing live events from the modern eBPF driver");
+    let cat = format!("cat {} > /dev/null", target.display());
+    w.run(&cat);
+    f.wait_for("WATCHED cat");
+    write(dir.path(), "falco.yaml", &config(2, ""));
+    f.signal(libc::SIGHUP);
+    f.wait_for("the driver was reopened with the new settings");
+    let gap = f.seen.last().cloned().unwrap_or_default();
+    assert!(gap.contains(" ms without capture"), "{gap}");
+    let before = f.count("WATCHED cat");
+    w.run(&cat);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.count("WATCHED cat") == before && Instant::now() < deadline {
+        f.settle(Duration::from_millis(100));
+    }
+    assert_eq!(f.count("WATCHED cat"), before + 1, "{:#?}", f.seen);
+    // Replaying instead is not applied live.
+    let file = dir.path().join("x.scap");
+    let replay = config(2, "").replace("kind: modern_ebpf", "kind: replay")
+        + &format!("  replay:\n    capture_file: {}\n", file.display());
+    write(dir.path(), "falco.yaml", &replay);
+    f.signal(libc::SIGHUP);
+    f.wait_for("engine.kind, engine.replay.capture_file changed but cannot be applied");
+    w.run(&cat);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.count("WATCHED cat") == before + 1 && Instant::now() < deadline {
+        f.settle(Duration::from_millis(100));
+    }
+    let status = f.stop();
+    let text = f.seen.join("\n");
+    assert_eq!(f.count("WATCHED cat"), before + 2, "{text}");
+    assert_eq!(f.child.id() as i32, pid);
+    assert_eq!(
+        f.count("capturing live events from the modern eBPF driver"),
+        2,
+        "{text}"
+    );
+    assert!(status.success(), "{status:?}\n{text}");
+}

@@ -119,7 +119,7 @@ pub fn run(
         alert_store,
     )
     .map_err(Fatal::Webserver)?;
-    let (source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
+    let (mut source, state, _containers) = start::source(&loaded, &detection.ruleset)?;
     let mut watcher = None;
     if loaded.config.watch_config_files {
         watcher = watch::start(&reconfigure::watched_files(&loaded), signals.reload.clone());
@@ -213,6 +213,7 @@ pub fn run(
                         log::error!("{e}");
                     }
                     let d = applied.detection;
+                    let previous = loaded.config.clone();
                     let parts = reconfigure::Parts {
                         running: &mut loaded,
                         outputs: &outputs,
@@ -223,8 +224,40 @@ pub fn run(
                         reload_flag: &signals.reload,
                         evaluators: &mut pool,
                     };
-                    reconfigure::apply(scope, parts, applied.loaded, applied.outputs);
+                    let reopen = reconfigure::apply(scope, parts, applied.loaded, applied.outputs);
                     log::info!("reloaded: {} rules enabled", d.ruleset.num_enabled());
+                    if reopen {
+                        let drain = |b| stage.process(b, &detection);
+                        match start::reopen_driver(
+                            &mut source,
+                            &loaded.config,
+                            &previous,
+                            &d.ruleset,
+                            drain,
+                        ) {
+                            Ok(gap) => log::warn!(
+                                "reload: the driver was reopened with the new settings: {} ms \
+                                 without capture",
+                                gap.as_millis()
+                            ),
+                            Err((e, restored)) => {
+                                log::error!(
+                                    "reload: the driver cannot start with the new settings: {e}; \
+                                     {}",
+                                    if restored {
+                                        "the previous settings run again"
+                                    } else {
+                                        "nor with the previous ones: stopping"
+                                    }
+                                );
+                                if !restored {
+                                    code = ExitCode::FAILURE;
+                                    break;
+                                }
+                            }
+                        }
+                        ticker = Ticker::new(&loaded, &source, hub.clone());
+                    }
                     hub.set_rules(d.ruleset.rules().iter());
                     reload_ts = stage::now_ns();
                     // Units already handed out keep the ruleset they were built with.

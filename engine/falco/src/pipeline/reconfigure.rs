@@ -2,15 +2,16 @@
 //! section rebuilds the set, `output_set.rs`), `json_output` and the formats (in the
 //! detection, swapped by the loop), `metrics`, `syscall_event_drops`, `engine.evaluators`, the
 //! watched files and `log_level`, all while the driver stays open and the state is kept. The
-//! keys that would need the driver or the state rebuilt are named in a warning saying a
-//! restart applies them.
+//! live driver's settings (its kind, buffers, snapshot length) reopen it, the gap without
+//! capture measured and logged; the keys that would need the state rebuilt (or a replay
+//! restarted) are named in a warning saying a restart applies them.
 
 use super::evaluate::{self, WorkUnit};
 use super::metrics::MetricsHub;
 use super::output_set::OutputSet;
 use super::ticker::Ticker;
 use super::watch;
-use crate::config::{Config, Loaded};
+use crate::config::{Config, EngineKind, Loaded};
 use crate::source::Running;
 use crossbeam_channel::{Receiver, Sender};
 use falco_outputs::{Outputs, OutputsConfig};
@@ -111,13 +112,14 @@ pub(super) struct Parts<'a, 'env> {
 }
 
 /// Applies `new` (and the output set built from it, when its output sections changed) to
-/// the running engine, logging what changed.
+/// the running engine, logging what changed. Returns whether the live driver must be reopened
+/// with the new settings (the caller does it: it owns the source).
 pub(super) fn apply<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     parts: Parts<'_, 'env>,
     new: Loaded,
     new_outputs: Option<(Outputs, OutputsConfig)>,
-) {
+) -> bool {
     let old = &parts.running.config;
     let c = &new.config;
     if let Some((outputs, config)) = new_outputs {
@@ -173,7 +175,12 @@ pub(super) fn apply<'scope, 'env>(
         }
         None => {}
     }
-    let restart = needs_restart(old, c);
+    let live = |c: &Config| matches!(c.engine_kind, EngineKind::Kmod | EngineKind::ModernEbpf);
+    let reopen = matches!(parts.source, Running::Live(_)) && live(c) && driver_changed(old, c);
+    let mut restart = needs_restart(old, c);
+    if reopen {
+        restart.retain(|k| !DRIVER_KEYS.contains(k));
+    }
     if !restart.is_empty() {
         log::warn!(
             "reload: {} changed but cannot be applied while the driver stays open; the running \
@@ -182,6 +189,26 @@ pub(super) fn apply<'scope, 'env>(
         );
     }
     *parts.running = new;
+    reopen
+}
+
+/// The keys of the live driver's settings, applied by reopening it (`start::reopen_driver`).
+const DRIVER_KEYS: [&str; 7] = [
+    "engine.kind",
+    "engine.kmod.buf_size_preset",
+    "engine.kmod.drop_failed_exit",
+    "engine.modern_ebpf.cpus_for_each_buffer",
+    "engine.modern_ebpf.buf_size_preset",
+    "engine.modern_ebpf.drop_failed_exit",
+    "falco_libs.snaplen",
+];
+
+/// Whether the live driver's settings differ (the driver kind, its buffers, its
+/// `drop_failed_exit`, the snapshot length).
+fn driver_changed(old: &Config, new: &Config) -> bool {
+    needs_restart(old, new)
+        .iter()
+        .any(|k| DRIVER_KEYS.contains(k))
 }
 
 /// The files `watch_config_files` watches: the configuration files and the rules files.

@@ -37,11 +37,15 @@ pub(super) fn source(
             else {
                 return Err(Fatal::NoCaptureFile);
             };
-            let r = Replay::start(&path).map_err(|e| Fatal::Replay(path, e))?;
+            let mut r = Replay::start(&path).map_err(|e| Fatal::Replay(path, e))?;
+            // The process and fd lists are freed once the state is built from them: a run
+            // keeps one copy of the threads, in the state, bounded by its thread table.
+            let metadata = std::mem::take(&mut r.metadata);
             let state = State::bootstrap(
-                bootstrap::from_capture(&r.metadata),
+                bootstrap::from_capture(&metadata),
                 state_limits(&loaded.config),
             );
+            drop(metadata);
             Ok((Running::Replay(r), state, None))
         }
         EngineKind::Kmod | EngineKind::ModernEbpf => {
@@ -61,6 +65,58 @@ pub(super) fn source(
             log::info!("capturing live events from {}", driver.describe());
             Ok((Running::Live(l), state, containers))
         }
+    }
+}
+
+/// Reopens the live driver with the settings of `config` (another kind, other buffers): the
+/// running one is stopped and what it had read handed to `drain`, then the new one starts with
+/// the events `ruleset` needs. Returns how long nothing was captured. When the new driver
+/// cannot start, the previous settings (`previous`) are started again and the error returned
+/// with `true`; should that fail too, with `false`: `source` is left stopped.
+pub(super) fn reopen_driver(
+    source: &mut Running,
+    config: &Config,
+    previous: &Config,
+    ruleset: &RuleSet,
+    mut drain: impl FnMut(crate::source::EventBatch),
+) -> Result<std::time::Duration, (String, bool)> {
+    let Running::Live(old) = source else {
+        return Err(("not a live source".into(), true));
+    };
+    let stopped = std::time::Instant::now();
+    old.stop();
+    while let Ok(msg) = old.events.recv_timeout(std::time::Duration::from_secs(1)) {
+        match msg {
+            crate::source::SourceMsg::Batch(b) => drain(b),
+            _ => break,
+        }
+    }
+    let start = |c: &Config| {
+        let mask = mask::event_mask(ruleset, &c.base_syscalls);
+        let snaplen = match c.snaplen {
+            0 => ringbuf_abi::ioctl::DEFAULT_SNAPLEN,
+            n => n,
+        };
+        let (driver, drop_failed) = live_driver(c);
+        // The old driver's rings and programs are released first (its reader thread joined).
+        Live::start(&driver, &mask, snaplen, drop_failed).map(|l| (l, driver.describe()))
+    };
+    let replace = |source: &mut Running, l: Live| *source = Running::Live(l);
+    // Dropping the stopped driver joins its reader and frees its rings before the new ones.
+    drop(std::mem::replace(source, Running::Live(Live::stopped())));
+    match start(config) {
+        Ok((l, what)) => {
+            replace(source, l);
+            log::info!("capturing live events from {what}");
+            Ok(stopped.elapsed())
+        }
+        Err(e) => match start(previous) {
+            Ok((l, _)) => {
+                replace(source, l);
+                Err((e, true))
+            }
+            Err(_) => Err((e, false)),
+        },
     }
 }
 

@@ -142,6 +142,22 @@ impl Live {
         })
     }
 
+    /// A live source that has ended: its channel is closed and nothing runs (what stands in
+    /// while a driver is reopened).
+    pub fn stopped() -> Live {
+        let (_, events) = bounded(0);
+        let (recycle, _) = bounded(1);
+        let (control, _) = bounded(1);
+        Live {
+            events,
+            recycle,
+            control,
+            counters: Arc::default(),
+            stop: Arc::new(AtomicBool::new(true)),
+            thread: None,
+        }
+    }
+
     /// Asks the reader to stop; it disables capture and ends its channel.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
