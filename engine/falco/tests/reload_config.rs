@@ -41,6 +41,14 @@ const ERROR_RULE: &str = r#"- rule: error level
   priority: ERROR
 "#;
 
+/// A second catch-all rule, after the first: it alerts only with `rule_matching: all`.
+const SECOND_RULE: &str = r#"- rule: second
+  desc: the same events
+  condition: evt.num > 0
+  output: "RELOADSECOND %evt.num"
+  priority: WARNING
+"#;
+
 /// The first `parts * per_part` events of the busy capture, decompressed, and the stream
 /// offsets where its parts begin (the first part includes the header blocks).
 fn capture_parts(parts: usize, per_part: usize) -> (Vec<u8>, Vec<usize>) {
@@ -442,6 +450,55 @@ fn each_key_changed_by_a_reload_changes_the_behaviour() {
             shows: Shows::Log("reload: outputs rebuilt"),
         },
         Row {
+            key: "rule_matching",
+            before: "rule_matching: first\n",
+            after: "rule_matching: all\n",
+            shows: Shows::Alert("RELOADSECOND"),
+        },
+        Row {
+            key: "rules (selection)",
+            before: "",
+            after: "rules:\n  - disable: {rule: every event}\n",
+            shows: Shows::NoAlertAfter,
+        },
+        Row {
+            key: "append_output",
+            before: "",
+            after:
+                "append_output:\n  - match: {rule: every event}\n    extra_output: APPENDED-TEXT\n",
+            shows: Shows::Alert("APPENDED-TEXT"),
+        },
+        Row {
+            key: "json_output",
+            before: "json_output: false\n",
+            after: "json_output: true\njson_include_tags_property: true\n",
+            shows: Shows::Alert("\"tags\":"),
+        },
+        Row {
+            key: "buffered_outputs",
+            before: "buffered_outputs: false\n",
+            after: "buffered_outputs: true\n",
+            shows: Shows::Log("reload: outputs rebuilt"),
+        },
+        Row {
+            key: "output_timeout",
+            before: "",
+            after: "output_timeout: 500\n",
+            shows: Shows::Log("reload: outputs rebuilt"),
+        },
+        Row {
+            key: "container_engines",
+            before: "",
+            after: "container_engines:\n  docker: {enabled: false}\n",
+            shows: Shows::Log("container_engines changed but cannot be applied"),
+        },
+        Row {
+            key: "log_syslog",
+            before: "",
+            after: "log_syslog: true\n",
+            shows: Shows::Log("log_stderr/log_syslog changed but cannot be applied"),
+        },
+        Row {
             key: "engine.kind",
             before: "engine: {kind: replay}\n",
             after: "engine: {kind: modern_ebpf}\n",
@@ -459,7 +516,7 @@ fn each_key_changed_by_a_reload_changes_the_behaviour() {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path();
         let rules = d.join("rules.yaml");
-        write(&rules, &format!("{CATCH_ALL}{ERROR_RULE}"));
+        write(&rules, &format!("{CATCH_ALL}{ERROR_RULE}{SECOND_RULE}"));
         let cfg = d.join("falco.yaml");
         let base = format!(
             "rules_files: [{}]\nwatch_config_files: false\nstdout_output: {{enabled: true}}\n",
@@ -530,8 +587,8 @@ fn each_key_changed_by_a_reload_changes_the_behaviour() {
             }
             Shows::NoAlertAfter => {
                 // Drain what the first part raised, then the second part raises nothing.
-                std::thread::sleep(Duration::from_millis(500));
-                while engine.stdout.try_recv().is_ok() {}
+                engine.settle();
+                engine.out.clear();
                 engine.feed(&plain[cuts[1]..cuts[2]]);
             }
             Shows::Log(_) => engine.feed(&plain[cuts[1]..cuts[2]]),
