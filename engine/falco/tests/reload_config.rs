@@ -2,13 +2,15 @@
 //! arriving, not only the rules. The capture is fed through a FIFO; between its parts the
 //! configuration is rewritten and the engine reloaded while it is busy.
 //!
-//! - `outputs_added_changed_and_removed_under_load_lose_nothing`: file, program and http
-//!   outputs are added, changed (another file, program, URL; `json_output` on) and removed,
-//!   with a catch-all rule: stdout, kept throughout, gets every alert once and in order, and
+//! - `outputs_added_changed_and_removed_under_load_lose_nothing`: file, program, http and
+//!   webhook (a chat output) outputs are added, changed (another file, program, URL;
+//!   `json_output` on) and removed, with a catch-all rule: stdout, kept throughout, gets every alert once and in order, and
 //!   each other output gets one unbroken run of them, its changed form the next run.
 //! - `each_key_changed_by_a_reload_changes_the_behaviour`: the table over the other keys
-//!   (`log_level`, `metrics`, `syscall_event_drops`, `engine.evaluators`, `priority`,
-//!   `watch_config_files` with `rules_files`, and the keys that need a restart, warned).
+//!   (`log_level`, `metrics`, `syscall_event_drops`, `engine.evaluators`, `priority`, the
+//!   formats, the rules selection, the output settings, and the keys that need a restart,
+//!   warned); `watched_files_follow_the_reloaded_configuration`: `watch_config_files` with
+//!   `rules_files`. The live driver reopened is in `ebpf_engine.rs`.
 
 mod replay_common;
 
@@ -264,6 +266,15 @@ fn outputs_added_changed_and_removed_under_load_lose_nothing() {
     let (plain, cuts) = capture_parts(7, 8000);
     let (url1, http1) = http_receiver();
     let (url2, http2) = http_receiver();
+    let (hook1, chat1) = http_receiver();
+    let (hook2, chat2) = http_receiver();
+    // A chat output (the generic webhook), fast enough that no alert is summarised.
+    let webhook = |url: &str| {
+        format!(
+            "webhook_output: {{enabled: true, webhook_url: \"{url}\", rate_limit: 1000000, \
+             rate_burst: 1000000, body_template: \"{{{{output}}}}\", content_type: text/plain}}\n"
+        )
+    };
     let path = |n: &str| d.join(n).display().to_string();
     let base = format!(
         "rules_files: [{}]\nwatch_config_files: false\nstdout_output: {{enabled: true}}\n",
@@ -275,17 +286,19 @@ fn outputs_added_changed_and_removed_under_load_lose_nothing() {
         format!(
             "{base}file_output: {{enabled: true, filename: {}}}\n\
              program_output: {{enabled: true, program: \"cat >> {}\"}}\n\
-             http_output: {{enabled: true, url: \"{url1}\", keep_alive: true}}\n",
+             http_output: {{enabled: true, url: \"{url1}\", keep_alive: true}}\n{}",
             path("a.txt"),
-            path("p1.txt")
+            path("p1.txt"),
+            webhook(&hook1)
         ),
         // Changed: another file, program and URL; JSON alerts.
         format!(
             "{base}json_output: true\nfile_output: {{enabled: true, filename: {}}}\n\
              program_output: {{enabled: true, program: \"cat >> {}\"}}\n\
-             http_output: {{enabled: true, url: \"{url2}\", keep_alive: true}}\n",
+             http_output: {{enabled: true, url: \"{url2}\", keep_alive: true}}\n{}",
             path("b.txt"),
-            path("p2.txt")
+            path("p2.txt"),
+            webhook(&hook2)
         ),
         // Removed, and text alerts again.
         base.clone(),
@@ -361,6 +374,10 @@ fn outputs_added_changed_and_removed_under_load_lose_nothing() {
     assert_runs_follow(
         &all,
         &[("http 1", bodies(&http1)), ("http 2", bodies(&http2))],
+    );
+    assert_runs_follow(
+        &all,
+        &[("webhook 1", bodies(&chat1)), ("webhook 2", bodies(&chat2))],
     );
 }
 
