@@ -575,6 +575,7 @@ fn sighup_with_other_driver_settings_reopens_the_driver() {
     f.wait_for("the driver was reopened with the new settings");
     let gap = f.seen.last().cloned().unwrap_or_default();
     assert!(gap.contains(" ms without capture"), "{gap}");
+    eprintln!("driver reopened: {gap}");
     let before = f.count("WATCHED cat");
     w.run(&cat);
     let deadline = Instant::now() + Duration::from_secs(10);
