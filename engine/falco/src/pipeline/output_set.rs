@@ -100,9 +100,14 @@ impl OutputSet {
         }
     }
 
-    /// Asks every output in force to reopen ([`Outputs::reopen`]).
+    /// Asks every output in force to reopen ([`Outputs::reopen`]). During a replacement it
+    /// does nothing and does not wait: the new set opens its destinations afresh.
     pub fn reopen(&self) {
-        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        let current = match self.current.try_read() {
+            Ok(c) => c,
+            Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        };
         if let Some(o) = current.as_ref() {
             o.reopen();
         }
