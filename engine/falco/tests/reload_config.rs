@@ -329,7 +329,8 @@ fn outputs_added_changed_and_removed_under_load_lose_nothing() {
         .and_then(|n| n.trim().parse().ok())
         .expect("summary");
     assert_eq!(all.len(), detected, "every detected alert on stdout");
-    assert!(detected >= 30_000, "{detected}");
+    // About 29.6 k since enter events stopped reaching the rules (issue #22): enough load.
+    assert!(detected >= 25_000, "{detected}");
     assert!(all.windows(2).all(|w| w[0] < w[1]), "stdout in event order");
     // json_output followed the reloads: JSON lines in the middle, text before and after.
     let json = out.iter().filter(|l| l.starts_with('{')).count();

@@ -83,7 +83,7 @@ impl AuditInput {
         match params {
             OpenParams::Webhook { address, path, tls } => {
                 let acceptor = if tls {
-                    Some(crate::pipeline::web::tls_acceptor(&config.ssl_certificate)?)
+                    Some(crate::tls::tls_acceptor(&config.ssl_certificate)?)
                 } else {
                     None
                 };
