@@ -26,5 +26,5 @@ pub mod pipeline;
 pub mod source;
 /// The program's own output on stdout and stderr, with write errors handled instead of panicking.
 pub mod stdio;
-/// TLS acceptors for the webserver and the k8s_audit webhook (`ssl_certificate`).
+/// The webserver's and the k8s_audit webhook's shared listener parts: TLS acceptor, accept loop.
 pub mod tls;

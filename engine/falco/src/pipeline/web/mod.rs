@@ -19,12 +19,11 @@ use crate::config::model::WebserverConfig;
 use crate::config::Loaded;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::registry::Registry;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 /// Time a client has to send its request headers (each request, the first included).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -219,7 +218,22 @@ pub fn start(
         tokio::net::TcpListener::from_std(listener)
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?
     };
-    runtime.spawn(accept_loop(listener, tls, shared, stop_rx));
+    let limits = crate::tls::Limits {
+        what: "webserver",
+        max_connections: MAX_CONNECTIONS,
+        handshake: HANDSHAKE_TIMEOUT,
+        header: HEADER_TIMEOUT,
+    };
+    runtime.spawn(crate::tls::accept_loop(
+        listener,
+        tls,
+        limits,
+        stop_rx,
+        move |req| {
+            let shared = shared.clone();
+            async move { route(&shared, &req) }
+        },
+    ));
     log::info!(
         "webserver listening on {}{} ({threads} threads)",
         if config.ssl_enabled {
@@ -234,67 +248,6 @@ pub fn start(
         stop,
         local_addr,
     })
-}
-
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return,
-        };
-        let (stream, _) = match accepted {
-            Ok(s) => s,
-            Err(e) => {
-                // Out of fds or memory: back off rather than spin; the listener stays.
-                log::debug!("webserver accept: {e}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let (shared, tls) = (shared.clone(), tls.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tls {
-                None => serve(TokioIo::new(stream), shared).await,
-                Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(s)) => serve(TokioIo::new(s), shared).await,
-                        Ok(Err(e)) => log::debug!("webserver TLS handshake: {e}"),
-                        Err(_) => log::debug!("webserver TLS handshake timed out"),
-                    }
-                }
-            }
-        });
-    }
-}
-
-async fn serve<I>(io: I, shared: Arc<Shared>)
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(route(&shared, &req)) }
-    });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(64 * 1024)
-        .serve_connection(io, service);
-    if let Err(e) = conn.await {
-        log::debug!("webserver connection: {e}");
-    }
 }
 
 fn reply(status: StatusCode, content_type: &str, body: String) -> Response<ui::Body> {

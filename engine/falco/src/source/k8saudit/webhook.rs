@@ -17,12 +17,11 @@ use falco_k8saudit::{parse_payload, AuditEvent};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 
 /// Time a client has to send its request headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -121,67 +120,27 @@ pub fn start(
         counters,
     });
     let (stop, stop_rx) = watch::channel(false);
-    runtime.spawn(accept_loop(listener, tls, shared, stop_rx));
+    let limits = crate::tls::Limits {
+        what: "k8saudit webhook",
+        max_connections: MAX_CONNECTIONS,
+        handshake: HANDSHAKE_TIMEOUT,
+        header: HEADER_TIMEOUT,
+    };
+    runtime.spawn(crate::tls::accept_loop(
+        listener,
+        tls,
+        limits,
+        stop_rx,
+        move |req| {
+            let shared = shared.clone();
+            async move { handle(req, &shared).await }
+        },
+    ));
     Ok(Webhook {
         runtime: Some(runtime),
         stop,
         local_addr,
     })
-}
-
-async fn accept_loop(
-    listener: tokio::net::TcpListener,
-    tls: Option<tokio_rustls::TlsAcceptor>,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    loop {
-        let accepted = tokio::select! {
-            a = listener.accept() => a,
-            _ = stop.changed() => return,
-        };
-        let Ok((stream, _)) = accepted else {
-            // Out of fds or memory: back off rather than spin.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let (shared, tls) = (shared.clone(), tls.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            match tls {
-                None => serve(TokioIo::new(stream), shared).await,
-                Some(acceptor) => {
-                    if let Ok(Ok(s)) =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-                    {
-                        serve(TokioIo::new(s), shared).await;
-                    }
-                }
-            }
-        });
-    }
-}
-
-async fn serve<I>(io: I, shared: Arc<Shared>)
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(req, &shared).await) }
-    });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .max_buf_size(64 * 1024)
-        .serve_connection(io, service);
-    let _ = conn.await;
 }
 
 fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
