@@ -28,6 +28,12 @@ fn main() {
     match compile(&out, Path::new("bpf/probe.bpf.c"), &obj, None) {
         Ok(()) => {
             println!("cargo:rustc-cfg=falco_ebpf_programs");
+            // The same programs with sys_enter/sys_exit as perf tracepoints (see FILLER_EXIT).
+            let classic = out.join("probe_tp.bpf.o");
+            let src = Path::new("bpf/probe.bpf.c");
+            if let Err(why) = compile(&out, src, &classic, Some("-DFALCO_CLASSIC_TP")) {
+                panic!("{why}");
+            }
             for (name, define) in tests {
                 let src = Path::new("bpf/test_bad.bpf.c");
                 if let Err(why) = compile(&out, src, &out.join(name), Some(define)) {
@@ -38,6 +44,7 @@ fn main() {
         Err(why) => {
             println!("cargo:warning=the eBPF driver is built without its programs: {why}");
             std::fs::write(&obj, b"").expect("write empty object");
+            std::fs::write(out.join("probe_tp.bpf.o"), b"").expect("write empty object");
             for (name, _) in tests {
                 std::fs::write(out.join(name), b"").expect("write empty object");
             }

@@ -2,11 +2,22 @@
 /*
  * Maps, settings and the record builder shared by every program.
  *
- * A record is built in this CPU's scratch area (the programs run with preemption disabled, so
- * one area per CPU is enough), in the scap V2 layout of ringbuf-abi/src/record.rs:
- * a 26-byte header, one u16 length per parameter, then the parameter values. It is then
- * copied into the ring buffer of this CPU's group with bpf_ringbuf_output(); when that ring is
- * full the record is dropped and counted by category, and nothing waits.
+ * A record is built in one of this CPU's SCRATCH_SLOTS scratch areas, in the scap V2 layout of
+ * ringbuf-abi/src/record.rs: a 26-byte header, one u16 length per parameter, then the
+ * parameter values. It is then copied into the ring buffer of this CPU's group with
+ * bpf_ringbuf_output(); when that ring is full the record is dropped and counted by category,
+ * and nothing waits.
+ *
+ * Preemption. Since the syscall tracepoints became faultable (Linux 6.14, and every
+ * tracepoint in 7.x), programs run with only migration disabled: a program can be preempted
+ * half-way through a record and another program run on the same CPU. Hence several scratch
+ * slots per CPU, each tagged by the thread holding it (rec_begin), and a record whose slot was
+ * taken over meanwhile is dropped and counted, never sent half-overwritten. And the kernel
+ * skips a program outright while the same program is preempted on that CPU (its
+ * recursion-miss counter): every attached program has a fallback copy attached after it
+ * (the `_b` programs) that does the work when it finds that the first one did not run for
+ * this call (see mark_running and first_missed); what neither ran for is counted as dropped
+ * by the loader (recursion misses of the first minus calls the fallback took over).
  *
  * Offsets into the scratch area are masked with OFF_MASK before every access so that the
  * verifier can bound them; a record whose parameters would start past DATA_LIMIT is not sent
@@ -44,14 +55,33 @@ struct event_mask {
 	u64 w[FALCO_EVENT_MASK_WORDS];
 };
 
+/* The attach points with a fallback program, indexing cpu_state.owner and counters.recovered. */
+#define TP_ENTER 0
+#define TP_EXIT 1
+#define TP_FORK 2
+#define TP_EXEC 3
+#define TP_PEXIT 4
+#define TP_COUNT 5
+
 struct counters {
 	u64 events;
 	u64 drops[FALCO_DROP_CATEGORIES];
+	u64 recovered[TP_COUNT]; /* calls a fallback program took over, by attach point */
 };
 
+/* Scratch areas per CPU: a record in progress in each program preempted on this CPU, plus
+ * the running one. */
+#define SCRATCH_SLOTS 4
+
 struct scratch {
+	u64 tag; /* the holder's thread id + 1; 0: free */
 	u8 rec[SCRATCH_SIZE];
 	u8 tmp[TMP_SIZE];
+};
+
+/* Per CPU: the thread (id + 1) whose first program last started at each attach point. */
+struct cpu_state {
+	u64 owner[TP_COUNT];
 };
 
 struct {
@@ -75,13 +105,21 @@ struct {
 	__type(value, struct counters);
 } counters_map SEC(".maps");
 
-/* One entry per possible CPU (the loader sets max_entries). */
+/* SCRATCH_SLOTS entries per possible CPU, CPU n's at n * SCRATCH_SLOTS (the loader sets
+ * max_entries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, u32);
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct cpu_state);
+} cpu_state_map SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -175,8 +213,11 @@ static __always_inline bool wanted(u32 type)
 }
 
 struct rec {
-	u8 *b;      /* this CPU's scratch record area */
-	u8 *tmp;    /* this CPU's scratch temporaries */
+	u8 *b;      /* the scratch slot's record area */
+	u8 *tmp;    /* the scratch slot's temporaries */
+	struct scratch *s; /* the slot */
+	u64 tag;    /* what rec_begin wrote in s->tag: the running thread's id + 1 */
+	u32 slot;   /* the slot's index in scratch_map */
 	u32 off;    /* where the next parameter value goes */
 	u32 np;     /* parameters written */
 	u32 nparams;
@@ -187,19 +228,45 @@ struct rec {
 	bool big;   /* a parameter did not fit: the record is dropped */
 };
 
+/*
+ * Takes a scratch slot of this CPU for the running thread: a free one, or one this thread
+ * still holds (a thread runs one program at a time, so such a tag is left over from a record
+ * it abandoned), else the last slot, taken over from whoever holds it (that holder then finds
+ * its tag gone and drops its record). Check and write are not atomic: a preemption between
+ * them is caught the same way, by the tag check in rec_submit.
+ */
+static __always_inline bool claim_slot(struct rec *r)
+{
+	u32 cpu = bpf_get_smp_processor_id();
+	u64 tag = (u64)(u32)bpf_get_current_pid_tgid() + 1;
+	for (u32 i = 0; i < SCRATCH_SLOTS; i++) {
+		u32 idx = cpu * SCRATCH_SLOTS + i;
+		struct scratch *s = bpf_map_lookup_elem(&scratch_map, &idx);
+		if (!s)
+			return false;
+		u64 held = *(volatile u64 *)&s->tag;
+		if (held == 0 || held == tag || i == SCRATCH_SLOTS - 1) {
+			*(volatile u64 *)&s->tag = tag;
+			r->s = s;
+			r->slot = idx;
+			r->tag = tag;
+			r->b = s->rec;
+			r->tmp = s->tmp;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Starts a record of event `type` with `nparams` parameters; false (nothing to do) when the
  * engine does not want this event. */
 static __always_inline bool rec_begin(struct rec *r, u32 type, u32 nparams, u32 cat)
 {
 	if (!wanted(type))
 		return false;
-	u32 cpu = bpf_get_smp_processor_id();
-	struct scratch *s = bpf_map_lookup_elem(&scratch_map, &cpu);
-	if (!s)
+	if (!claim_slot(r))
 		return false;
 	struct settings *st = settings();
-	r->b = s->rec;
-	r->tmp = s->tmp;
 	r->type = type;
 	r->nparams = nparams;
 	r->cat = cat;
@@ -307,7 +374,20 @@ static __always_inline void p_ubuf(struct rec *r, const void *uptr, u64 len)
 	rec_done(r, n);
 }
 
-/* Sends the record to this CPU's ring; drops and counts it when the ring is full. */
+/* Marks the running thread's first-program runs as finished (see first_missed). */
+static __always_inline void clear_owner(u64 tag)
+{
+	u32 zero = 0;
+	struct cpu_state *st = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (!st)
+		return;
+	for (int i = 0; i < TP_COUNT; i++)
+		if (st->owner[i] == tag)
+			st->owner[i] = 0;
+}
+
+/* Sends the record to this CPU's ring; drops and counts it when the ring is full, or when its
+ * scratch slot was taken over while this program was preempted. Frees the slot. */
 static __always_inline void rec_submit(struct rec *r)
 {
 	u32 zero = 0;
@@ -315,9 +395,14 @@ static __always_inline void rec_submit(struct rec *r)
 	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
 	if (!s || !c)
 		return;
-	if (r->big || r->np != r->nparams || r->off > DATA_LIMIT + BUF_MAX) {
+	if (*(volatile u64 *)&r->s->tag != r->tag) {
 		if (r->cat < FALCO_DROP_CATEGORIES)
-			c->drops[DROP_TOO_LARGE]++;
+			c->drops[r->cat]++;
+		return;
+	}
+	if (r->big || r->np != r->nparams || r->off > DATA_LIMIT + BUF_MAX) {
+		c->drops[DROP_TOO_LARGE]++;
+		r->s->tag = 0;
 		return;
 	}
 	u8 *b = r->b;
@@ -352,6 +437,44 @@ static __always_inline void rec_submit(struct rec *r)
 		c->events++;
 	else if (r->cat < FALCO_DROP_CATEGORIES)
 		c->drops[r->cat]++;
+	if (*(volatile u64 *)&r->s->tag == r->tag)
+		r->s->tag = 0;
+	/* Only now: a preemption inside bpf_ringbuf_output (its unlock is a preemption point) still
+	 * leaves this thread the owner, so a fallback program sees that the first one is busy. */
+	clear_owner(r->tag);
+}
+
+/*
+ * The first program of an attach point records which thread it runs for, before anything
+ * else. The kernel skips a program while the same program is preempted on this CPU; the
+ * fallback program attached after it then finds another thread recorded (the one preempted)
+ * and does the work itself. A thread that ran the first program finds itself (or 0, once its
+ * record was sent). What this misses (the first program preempted before recording, or
+ * between the two programs of one call) shows in the loader's count of recursion misses
+ * minus recovered calls.
+ */
+static __always_inline void mark_running(u32 tp)
+{
+	u32 zero = 0;
+	struct cpu_state *st = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (st && tp < TP_COUNT)
+		st->owner[tp] = (u64)(u32)bpf_get_current_pid_tgid() + 1;
+}
+
+/* In a fallback program: true (and counted) when the first program did not run for this call. */
+static __always_inline bool first_missed(u32 tp)
+{
+	u32 zero = 0;
+	struct cpu_state *st = bpf_map_lookup_elem(&cpu_state_map, &zero);
+	if (!st || tp >= TP_COUNT)
+		return false;
+	u64 o = st->owner[tp];
+	if (o == 0 || o == (u64)(u32)bpf_get_current_pid_tgid() + 1)
+		return false;
+	struct counters *c = bpf_map_lookup_elem(&counters_map, &zero);
+	if (c)
+		c->recovered[tp]++;
+	return true;
 }
 
 /* The six syscall arguments (x86_64 convention). */
@@ -367,7 +490,48 @@ static __always_inline u64 arg(struct pt_regs *regs, int i)
 	}
 }
 
+#ifdef FALCO_CLASSIC_TP
+/*
+ * The classic flavour (probe_tp.bpf.o): sys_enter and sys_exit as perf tracepoints
+ * (raw_syscalls), whose programs run with preemption disabled on every kernel, where the
+ * tp_btf ones are preemptible on 7.x and skipped while preempted (see the top of this file).
+ * The context is the tracepoint's record; the registers are current's (bpf_task_pt_regs,
+ * 5.15+), a BTF pointer read as directly as tp_btf's argument.
+ */
+struct sys_enter_args {
+	u64 common;
+	long id;
+	unsigned long args[6];
+};
+
+struct sys_exit_args {
+	u64 common;
+	long id;
+	long ret;
+};
+
+static __always_inline struct pt_regs *current_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
+#define FILLER_EXIT(name)                                                                  \
+	static __always_inline int x_##name##_do(void *ctx, struct pt_regs *regs, long ret);  \
+	SEC("tracepoint/raw_syscalls/sys_exit") int x_##name(struct sys_exit_args *ctx)      \
+	{                                                                                  \
+		return x_##name##_do(ctx, current_regs(), ctx->ret);                       \
+	}                                                                                  \
+	static __always_inline int x_##name##_do(void *ctx, struct pt_regs *regs, long ret)
+#define FILLER_ENTER(name)                                                                 \
+	static __always_inline int e_##name##_do(void *ctx, struct pt_regs *regs, long id);   \
+	SEC("tracepoint/raw_syscalls/sys_enter") int e_##name(struct sys_enter_args *ctx)    \
+	{                                                                                  \
+		return e_##name##_do(ctx, current_regs(), ctx->id);                        \
+	}                                                                                  \
+	static __always_inline int e_##name##_do(void *ctx, struct pt_regs *regs, long id)
+#else
 #define FILLER_EXIT(name) \
 	SEC("tp_btf/sys_exit") int BPF_PROG(x_##name, struct pt_regs *regs, long ret)
 #define FILLER_ENTER(name) \
 	SEC("tp_btf/sys_enter") int BPF_PROG(e_##name, struct pt_regs *regs, long id)
+#endif

@@ -97,7 +97,7 @@ static __always_inline void exec_event(long id, s64 res, bool failed, u64 argv, 
 		return;
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct task_info *ti = (void *)&r.tmp[TI_AT];
-	proc_task_info(as_scalar(t));
+	proc_task_info(r.slot, as_scalar(t));
 	/* A failed exec leaves the old image: its flags describe the caller's executable. */
 	u32 flags = proc_exe_flags();
 	proc_common(&r, res, t, ti, failed, argv);
@@ -156,7 +156,7 @@ static __always_inline void clone_event(long id, s64 res, struct task_struct *t,
 	if (!rec_begin(&r, type, np, cat))
 		return;
 	struct task_info *ti = (void *)&r.tmp[TI_AT];
-	proc_task_info(as_scalar(t));
+	proc_task_info(r.slot, as_scalar(t));
 	s64 tid = BPF_CORE_READ(t, pid);
 	r.tid = (u64)tid;
 	u32 pflags = clone_flags(cflags);
@@ -204,9 +204,48 @@ CLONE_FILLER(vfork, NR_VFORK)
 CLONE_FILLER(clone3, NR_CLONE3)
 #undef CLONE_FILLER
 
+/*
+ * The sched_process_* programs. Each attach point has a first program and a fallback (see
+ * mark_running in common.h); both tail-call the one program that does the work, so it is
+ * verified once. A tail call keeps the caller's context, so the body sees the same arguments.
+ */
+#define BODY_TABLE(name)                        \
+	struct {                                \
+		__uint(type, BPF_MAP_TYPE_PROG_ARRAY); \
+		__uint(max_entries, 1);         \
+		__type(key, u32);               \
+		__type(value, u32);             \
+	} name SEC(".maps")
+BODY_TABLE(fork_body_prog);
+BODY_TABLE(exec_body_prog);
+BODY_TABLE(pexit_body_prog);
+
+#define SCHED_PROGRAMS(tp, TP, table, ...)                                  \
+	SEC("tp_btf/" #tp) int BPF_PROG(tp, __VA_ARGS__)                    \
+	{                                                                   \
+		mark_running(TP);                                           \
+		bpf_tail_call(ctx, &table, 0);                              \
+		return 0;                                                   \
+	}                                                                   \
+	SEC("tp_btf/" #tp) int BPF_PROG(tp##_b, __VA_ARGS__)                \
+	{                                                                   \
+		if (first_missed(TP))                                       \
+			bpf_tail_call(ctx, &table, 0);                      \
+		return 0;                                                   \
+	}
+
+SCHED_PROGRAMS(sched_process_fork, TP_FORK, fork_body_prog, struct task_struct *parent,
+	       struct task_struct *child)
+SCHED_PROGRAMS(sched_process_exec, TP_EXEC, exec_body_prog, struct task_struct *p, int old_pid,
+	       struct linux_binprm *bprm)
+SCHED_PROGRAMS(sched_process_exit, TP_PEXIT, pexit_body_prog, struct task_struct *p,
+	       bool group_dead)
+#undef SCHED_PROGRAMS
+#undef BODY_TABLE
+
 /* kmod process_fork(): the child's clone event (res 0), from the parent's context. */
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct *child)
+int BPF_PROG(sched_process_fork_body, struct task_struct *parent, struct task_struct *child)
 {
 	if (!sched_capturing())
 		return 0;
@@ -221,7 +260,7 @@ int BPF_PROG(sched_process_fork, struct task_struct *parent, struct task_struct 
 /* kmod process_exec(): every successful execve and execveat, as PPME_SYSCALL_EXECVE_19_X
  * with bprm->filename (the ELF loader has already rewritten orig_ax to __NR_execve). */
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+int BPF_PROG(sched_process_exec_body, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
 {
 	if (!sched_capturing())
 		return 0;
@@ -231,7 +270,7 @@ int BPF_PROG(sched_process_exec, struct task_struct *p, int old_pid, struct linu
 
 /* kmod process_exit(): procexit of the exiting task p (current). */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit, struct task_struct *p, bool group_dead)
+int BPF_PROG(sched_process_exit_body, struct task_struct *p, bool group_dead)
 {
 	if (!sched_capturing())
 		return 0;

@@ -26,8 +26,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "fillers_misc.h"
 #include "fillers_proc.h"
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+/* The dispatchers. Each has a fallback copy attached after it (see mark_running in
+ * common.h), sharing its body. */
+static __always_inline int enter_dispatch(void *ctx, long id)
 {
 	if (!capturing())
 		return 0;
@@ -37,15 +38,13 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int exit_dispatch(void *ctx, long id, long ret)
 {
 	struct settings *s = capturing();
 	if (!s)
 		return 0;
 	if (ret < 0 && s->drop_failed)
 		return 0;
-	long id = regs->orig_ax;
 	if (id < 0 || id >= SYSCALL_TABLE)
 		return 0;
 	bpf_tail_call(ctx, &exit_progs, (u32)id);
@@ -59,3 +58,48 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	rec_submit(&r);
 	return 0;
 }
+
+#ifdef FALCO_CLASSIC_TP
+/* Perf tracepoints run their programs with preemption disabled: nothing to fall back from. */
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter(struct sys_enter_args *ctx)
+{
+	return enter_dispatch(ctx, ctx->id);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit(struct sys_exit_args *ctx)
+{
+	return exit_dispatch(ctx, ctx->id, ctx->ret);
+}
+#else
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	mark_running(TP_ENTER);
+	return enter_dispatch(ctx, id);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_b, struct pt_regs *regs, long id)
+{
+	if (!first_missed(TP_ENTER))
+		return 0;
+	return enter_dispatch(ctx, id);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	mark_running(TP_EXIT);
+	return exit_dispatch(ctx, regs->orig_ax, ret);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_b, struct pt_regs *regs, long ret)
+{
+	if (!first_missed(TP_EXIT))
+		return 0;
+	return exit_dispatch(ctx, regs->orig_ax, ret);
+}
+#endif

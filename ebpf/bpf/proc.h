@@ -106,8 +106,8 @@ struct task_info {
 };
 
 /* Functions verified once, on their own, whatever the number of call sites (BTF global
- * functions): their arguments are scalars and they find this CPU's scratch area themselves,
- * the one rec_begin() took (programs run with preemption disabled). */
+ * functions): their arguments are scalars, the scratch slot rec_begin() took among them (its
+ * index, r->slot), which they look up themselves. */
 #define PROC_GLOBAL __attribute__((noinline))
 
 /* task_info() results: in r->tmp, above the path building area. */
@@ -122,10 +122,9 @@ static __always_inline u64 as_scalar(const void *p)
 	return v;
 }
 
-static __always_inline struct scratch *this_scratch(void)
+static __always_inline struct scratch *slot_scratch(u32 slot)
 {
-	u32 cpu = bpf_get_smp_processor_id();
-	return bpf_map_lookup_elem(&scratch_map, &cpu);
+	return bpf_map_lookup_elem(&scratch_map, &slot);
 }
 
 /* from_kuid_munged(&init_user_ns, id): the one id the initial map lacks reads as overflowuid. */
@@ -258,9 +257,9 @@ static __always_inline u64 timespec_ns(s64 sec, u32 nsec)
 }
 
 /* falco_task_info() of kmod/shim_task.c for task `tp`, into this CPU's tmp at TI_AT. */
-PROC_GLOBAL int proc_task_info(u64 tp)
+PROC_GLOBAL int proc_task_info(u32 slot, u64 tp)
 {
-	struct scratch *sc = this_scratch();
+	struct scratch *sc = slot_scratch(slot);
 	if (!sc)
 		return 0;
 	struct task_struct *t = (void *)tp;
@@ -392,9 +391,9 @@ static const char deleted_suffix[] = " (deleted)";
  * tmp; returns the start of the NUL-terminated string (it ends at tmp[PATH_END - 1]) or
  * PATH_END when the path is unknown, longer than PATH_LIMIT or deeper than PATH_STEPS.
  */
-PROC_GLOBAL u32 proc_build_path(u64 vfsp, u64 dp)
+PROC_GLOBAL u32 proc_build_path(u32 slot, u64 vfsp, u64 dp)
 {
-	struct scratch *sc = this_scratch();
+	struct scratch *sc = slot_scratch(slot);
 	struct vfsmount *vfs = (void *)vfsp;
 	struct dentry *d = (void *)dp;
 	if (!sc || !vfs || !d)
@@ -500,7 +499,7 @@ static __always_inline void p_cwd(struct rec *r, struct task_struct *t)
 	struct fs_struct *fs = BPF_CORE_READ(t, fs);
 	u32 pos = PATH_END;
 	if (fs)
-		pos = proc_build_path((u64)BPF_CORE_READ(fs, pwd.mnt), (u64)BPF_CORE_READ(fs, pwd.dentry));
+		pos = proc_build_path(r->slot, (u64)BPF_CORE_READ(fs, pwd.mnt), (u64)BPF_CORE_READ(fs, pwd.dentry));
 	p_built(r, pos, false);
 }
 
@@ -511,7 +510,7 @@ static __always_inline void p_exepath(struct rec *r, struct task_struct *t)
 	struct file *exe = BPF_CORE_READ(t, mm, exe_file);
 	u32 pos = PATH_END;
 	if (exe)
-		pos = proc_build_path((u64)BPF_CORE_READ(exe, f_path.mnt), (u64)BPF_CORE_READ(exe, f_path.dentry));
+		pos = proc_build_path(r->slot, (u64)BPF_CORE_READ(exe, f_path.mnt), (u64)BPF_CORE_READ(exe, f_path.dentry));
 	p_built(r, pos, true);
 }
 
@@ -525,9 +524,9 @@ static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 
 /* cgroup_path() of t's cgroup in the default hierarchy, relative to current's cgroup
  * namespace, built backwards in tmp; returns its start or PATH_END. */
-PROC_GLOBAL u32 proc_build_cgroup(u64 tp)
+PROC_GLOBAL u32 proc_build_cgroup(u32 slot, u64 tp)
 {
-	struct scratch *sc = this_scratch();
+	struct scratch *sc = slot_scratch(slot);
 	struct task_struct *t = (void *)tp;
 	if (!sc)
 		return PATH_END;
@@ -574,7 +573,7 @@ static __always_inline void p_cgroups(struct rec *r, struct task_struct *t)
 		rec_done(r, 0);
 		return;
 	}
-	u32 pos = proc_build_cgroup(as_scalar(t));
+	u32 pos = proc_build_cgroup(r->slot, as_scalar(t));
 	u32 plen = PATH_END - pos;
 	/* kmod: the first entry's path gets CGROUPS_LIMIT - 7 bytes. */
 	if (pos >= PATH_END || plen == 0 || plen > CGROUPS_LIMIT - 7) {
@@ -645,9 +644,9 @@ static __always_inline u32 p_mm_exe(struct rec *r, struct task_info *ti)
 
 /* argv[from..to) of a user array of string pointers, NUL-separated, in at most ARGS_LIMIT
  * bytes written at b[at...] (kmod user_argv()); returns the bytes written. */
-PROC_GLOBAL u32 proc_put_argv(u32 at, u64 argv, u32 from, u32 to)
+PROC_GLOBAL u32 proc_put_argv(u32 slot, u32 at, u64 argv, u32 from, u32 to)
 {
-	struct scratch *sc = this_scratch();
+	struct scratch *sc = slot_scratch(slot);
 	u32 off = 0;
 	if (!sc || !argv)
 		return 0;
@@ -676,7 +675,7 @@ static __always_inline void p_argv(struct rec *r, u64 argv, u32 from, u32 to)
 		rec_done(r, 0);
 		return;
 	}
-	rec_done(r, proc_put_argv(r->off, argv, from, to));
+	rec_done(r, proc_put_argv(r->slot, r->off, argv, from, to));
 }
 
 /* The comm of task t as a NUL-terminated string. */

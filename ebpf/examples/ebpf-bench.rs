@@ -72,11 +72,13 @@ fn main() {
     pin_to(0);
     let (bg, bo) = loops();
     println!("BENCH baseline getpid_ns={bg:.1} openclose_ns={bo:.1}");
+    // FALCO_EBPF_ATTACH=btf|classic picks how the syscall programs attach (default: by kernel).
     let opts = falco_ebpf::Options {
         only_tree_of: Some(std::process::id()),
         buf_size_preset: preset,
         ..Default::default()
-    };
+    }
+    .with_env();
     let rs = match falco_ebpf::open(&opts) {
         Ok(r) => r,
         Err(e) => {

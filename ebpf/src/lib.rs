@@ -18,7 +18,7 @@ pub mod syscalls;
 
 use std::path::PathBuf;
 
-pub use load::{open, programs_built, OBJECT};
+pub use load::{fixed_programs, open, programs_built, OBJECT, OBJECT_CLASSIC};
 
 /// Test-only objects the loader can be pointed at (through [`Options::test_object`]) to produce
 /// the refusals that this kernel never gives with the real programs, through the same code path.
@@ -60,6 +60,32 @@ pub struct Options {
     /// Test hook: load a test-only object instead of the driver's programs (env
     /// `FALCO_EBPF_TEST_OBJECT` for `falco`).
     pub test_object: Option<TestObject>,
+    /// How `sys_enter`/`sys_exit` attach (env `FALCO_EBPF_ATTACH` = `btf` | `classic`);
+    /// `None` chooses by kernel (see [`Attach`]).
+    pub attach: Option<Attach>,
+}
+
+/// How the syscall programs attach.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Attach {
+    /// BTF-typed tracepoints (`tp_btf`): the fastest, but on kernels whose syscall
+    /// tracepoints are faultable (7.x) the kernel runs them preemptibly and skips one while it
+    /// is preempted; a fallback copy takes over most of those calls, the rest are counted.
+    Btf,
+    /// Perf tracepoints (`raw_syscalls`), run with preemption disabled on every kernel: never
+    /// skipped. Needs `bpf_task_pt_regs` (5.15+).
+    Classic,
+}
+
+impl Attach {
+    /// The name `FALCO_EBPF_ATTACH` takes.
+    pub fn from_name(name: &str) -> Option<Attach> {
+        match name {
+            "btf" => Some(Attach::Btf),
+            "classic" => Some(Attach::Classic),
+            _ => None,
+        }
+    }
 }
 
 impl Default for Options {
@@ -71,6 +97,7 @@ impl Default for Options {
             btf_path: None,
             osrelease: None,
             test_object: None,
+            attach: None,
         }
     }
 }
@@ -78,7 +105,7 @@ impl Default for Options {
 impl Options {
     /// Applies the `FALCO_EBPF_*` environment overrides (the test hooks `falco` and
     /// `falco-inspect` honour): `FALCO_EBPF_ONLY_TREE_OF`, `FALCO_EBPF_BTF`,
-    /// `FALCO_EBPF_OSRELEASE`, `FALCO_EBPF_TEST_OBJECT`.
+    /// `FALCO_EBPF_OSRELEASE`, `FALCO_EBPF_TEST_OBJECT`, `FALCO_EBPF_ATTACH`.
     pub fn with_env(mut self) -> Options {
         if let Some(pid) = std::env::var("FALCO_EBPF_ONLY_TREE_OF")
             .ok()
@@ -94,6 +121,9 @@ impl Options {
         }
         if let Ok(t) = std::env::var("FALCO_EBPF_TEST_OBJECT") {
             self.test_object = TestObject::from_name(&t);
+        }
+        if let Ok(a) = std::env::var("FALCO_EBPF_ATTACH") {
+            self.attach = Attach::from_name(&a);
         }
         self
     }

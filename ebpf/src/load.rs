@@ -4,17 +4,21 @@ use std::os::fd::AsFd;
 use std::sync::Mutex;
 
 use aya::maps::{Array, MapData, PerCpuArray, ProgramArray};
-use aya::programs::{BtfTracePoint, ProgramError};
+use aya::programs::{BtfTracePoint, Program, ProgramError};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
-use falco_ringreader::{Driver, DropCounts, Error as RingError, Ring, RingSet};
+use falco_ringreader::{Driver, DropCounts, Error as RingError, Preemption, Ring, RingSet};
 use ringbuf_abi::ioctl::{EventMask, DEFAULT_SNAPLEN, MAX_SNAPLEN};
 
-use crate::maps::{Counters, Mask, Settings};
+use crate::maps::{Counters, Mask, Settings, TP_COUNT};
 use crate::syscalls::program_syscall;
-use crate::{Options, TestObject};
+use crate::{Attach, Options, TestObject};
 
 /// The compiled programs (empty when clang was missing at build time).
 pub static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe.bpf.o"));
+
+/// The same programs with `sys_enter`/`sys_exit` as perf tracepoints ([`Attach::Classic`]).
+pub static OBJECT_CLASSIC: &[u8] =
+    aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/probe_tp.bpf.o"));
 
 /// Test-only object: a `sys_enter` the verifier rejects (bpf/test_bad.bpf.c).
 static TEST_REJECT: &[u8] =
@@ -34,14 +38,102 @@ const MIN_KERNEL: (u32, u32) = (5, 8);
 /// Ring buffer maps in the object (`rb0` ... `rb31`).
 const MAX_RINGS: u32 = 32;
 
-/// The tracepoints the dispatch programs attach to, by program name.
-const ATTACHED: &[&str] = &[
-    "sys_enter",
-    "sys_exit",
-    "sched_process_exit",
-    "sched_process_fork",
-    "sched_process_exec",
+/// The programs attached to tracepoints, in attach order: each first program, then its
+/// fallback (`_b`, see `mark_running` in `bpf/common.h`), which the kernel calls after it.
+/// The tracepoint is the name without `_b`; the index is the attach point's in the programs'
+/// `counters.recovered` (`TP_*`).
+const ATTACHED: &[(&str, &str, usize)] = &[
+    ("sys_enter", "sys_enter", TP_ENTER),
+    ("sys_enter_b", "sys_enter", TP_ENTER),
+    ("sys_exit", "sys_exit", TP_EXIT),
+    ("sys_exit_b", "sys_exit", TP_EXIT),
+    ("sched_process_exit", "sched_process_exit", TP_PEXIT),
+    ("sched_process_exit_b", "sched_process_exit", TP_PEXIT),
+    ("sched_process_fork", "sched_process_fork", TP_FORK),
+    ("sched_process_fork_b", "sched_process_fork", TP_FORK),
+    ("sched_process_exec", "sched_process_exec", TP_EXEC),
+    ("sched_process_exec_b", "sched_process_exec", TP_EXEC),
 ];
+
+/// The programs both sched_process_* programs of a tracepoint tail-call: (program,
+/// tracepoint, its one-entry table).
+const BODIES: &[(&str, &str, &str)] = &[
+    (
+        "sched_process_fork_body",
+        "sched_process_fork",
+        "fork_body_prog",
+    ),
+    (
+        "sched_process_exec_body",
+        "sched_process_exec",
+        "exec_body_prog",
+    ),
+    (
+        "sched_process_exit_body",
+        "sched_process_exit",
+        "pexit_body_prog",
+    ),
+];
+
+/// Attach points (`TP_*` in `bpf/common.h`).
+const TP_ENTER: usize = 0;
+const TP_EXIT: usize = 1;
+const TP_FORK: usize = 2;
+const TP_EXEC: usize = 3;
+const TP_PEXIT: usize = 4;
+
+/// The drop category of what a skipped program would have sent, by attach point.
+const TP_CATEGORY: [ringbuf_abi::ring::DropCategory; TP_COUNT] = {
+    use ringbuf_abi::ring::DropCategory::*;
+    [SyscallEnter, SyscallExit, Process, Process, Process]
+};
+
+/// Scratch areas per CPU (`SCRATCH_SLOTS` in `bpf/common.h`).
+const SCRATCH_SLOTS: u32 = 4;
+
+/// The programs of the object that are not a syscall's (`x_`/`e_`): the attached ones and the
+/// sched_process_* bodies they tail-call.
+pub fn fixed_programs() -> impl Iterator<Item = &'static str> {
+    ATTACHED
+        .iter()
+        .map(|(p, _, _)| *p)
+        .chain(BODIES.iter().map(|(p, _, _)| *p))
+}
+
+/// How the syscall programs attach when the options do not say: perf tracepoints where they
+/// can (`bpf_task_pt_regs`, 5.15+, and a readable tracefs for the tracepoint ids; an unknown
+/// release counts as new); BTF tracepoints otherwise. Perf tracepoints are never skipped, and
+/// on this project's 6.18 host they cost less than BTF ones with fallbacks (ebpf/BENCHMARKS.md).
+fn default_attach(version: Option<(u32, u32)>) -> Attach {
+    if version.is_some_and(|v| v < (5, 15)) || !tracefs_usable() {
+        Attach::Btf
+    } else {
+        Attach::Classic
+    }
+}
+
+/// Whether the raw_syscalls tracepoint ids can be read where aya looks for tracefs (the first
+/// of these that exists and lists something).
+fn tracefs_usable() -> bool {
+    ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+        .iter()
+        .map(std::path::Path::new)
+        .find(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
+        .is_some_and(|d| {
+            ["sys_enter", "sys_exit"].iter().all(|t| {
+                std::fs::File::open(d.join("events/raw_syscalls").join(t).join("id")).is_ok()
+            })
+        })
+}
+
+/// Whether tracepoints may run their programs preemptibly, so that each first program needs its
+/// fallback (`_b`): from 6.14, when the syscall tracepoints became faultable (an unknown
+/// release counts as new). Before, every tracepoint ran its probes with preemption disabled,
+/// and a second program on a tracepoint only costs time (the kernel then calls its probes
+/// through a loop instead of a static call).
+fn needs_fallbacks(version: Option<(u32, u32)>) -> bool {
+    version.is_none_or(|v| v >= (6, 14))
+}
 
 /// True when this build carries the programs.
 pub fn programs_built() -> bool {
@@ -178,7 +270,21 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
     if version.is_some_and(|v| v < (5, 11)) {
         raise_memlock();
     }
+    let attach = opts.attach.unwrap_or_else(|| default_attach(version));
+    log::info!(
+        "modern eBPF: syscall programs on {} tracepoints{}",
+        match attach {
+            Attach::Classic => "perf (raw_syscalls)",
+            Attach::Btf => "BTF (tp_btf)",
+        },
+        if needs_fallbacks(version) {
+            ", with fallback programs for preempted ones"
+        } else {
+            ""
+        }
+    );
     let object = match opts.test_object {
+        None if attach == Attach::Classic => OBJECT_CLASSIC,
         None => OBJECT,
         Some(TestObject::VerifierReject) => TEST_REJECT,
         Some(TestObject::MissingTracepoint) => TEST_MISSING_TP,
@@ -212,38 +318,65 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
     let page = falco_ringreader::bpf::page_size() as u32;
     let names: Vec<String> = (0..MAX_RINGS).map(|i| format!("rb{i}")).collect();
     let mut loader = EbpfLoader::new();
-    loader.btf(Some(&btf)).set_max_entries("scratch_map", ncpus);
+    loader
+        .btf(Some(&btf))
+        .set_max_entries("scratch_map", ncpus * SCRATCH_SLOTS);
     for (i, n) in names.iter().enumerate() {
         loader.set_max_entries(n, if (i as u32) < nrings { ring_size } else { page });
     }
     let mut ebpf = loader.load(object).map_err(|e| explain_load(&e))?;
     let mut enter = take::<ProgramArray<MapData>>(&mut ebpf, "enter_progs")?;
     let mut exit = take::<ProgramArray<MapData>>(&mut ebpf, "exit_progs")?;
+    let mut bodies = Vec::new();
     for (name, prog) in ebpf.programs_mut() {
         let (tracepoint, slot) = if let Some((nr, is_enter)) = program_syscall(name) {
             (
                 if is_enter { "sys_enter" } else { "sys_exit" },
                 Some((nr, is_enter)),
             )
-        } else if ATTACHED.contains(&name) {
-            (name, None)
+        } else if let Some((_, tp, _)) = ATTACHED.iter().find(|(p, _, _)| *p == name) {
+            (*tp, None)
+        } else if let Some((_, tp, table)) = BODIES.iter().find(|(p, _, _)| *p == name) {
+            bodies.push((name.to_string(), *table));
+            (*tp, None)
         } else if let Some((_, tp)) = TEST_TRACEPOINTS.iter().find(|(p, _)| *p == name) {
             (*tp, None)
         } else {
             return Err(format!("eBPF program {name} is not in the loader's tables"));
         };
-        let p: &mut BtfTracePoint = prog
-            .try_into()
-            .map_err(|e| format!("eBPF program {name}: {e}"))?;
-        p.load(tracepoint, &btf)
-            .map_err(|e| explain_program(name, tracepoint, &e))?;
+        let fd = match prog {
+            Program::BtfTracePoint(p) => {
+                p.load(tracepoint, &btf)
+                    .map_err(|e| explain_program(name, tracepoint, &e))?;
+                p.fd()
+            }
+            Program::TracePoint(p) => {
+                p.load()
+                    .map_err(|e| explain_program(name, tracepoint, &e))?;
+                p.fd()
+            }
+            _ => return Err(format!("eBPF program {name} is not a tracepoint program")),
+        }
+        .map_err(|e| explain_program(name, tracepoint, &e))?;
         if let Some((nr, is_enter)) = slot {
-            let fd = p.fd().map_err(|e| explain_program(name, tracepoint, &e))?;
             let table = if is_enter { &mut enter } else { &mut exit };
             table
                 .set(nr as u32, fd, 0)
                 .map_err(|e| format!("tail-call table for {name}: {e}"))?;
         }
+    }
+    let mut body_tables = Vec::new();
+    for (name, table) in bodies {
+        let mut t = take::<ProgramArray<MapData>>(&mut ebpf, table)?;
+        let p: &BtfTracePoint = ebpf
+            .program(&name)
+            .ok_or_else(|| format!("the eBPF object has no program {name}"))?
+            .try_into()
+            .map_err(|e| format!("eBPF program {name}: {e}"))?;
+        let fd = p.fd().map_err(|e| format!("eBPF program {name}: {e}"))?;
+        t.set(0, fd, 0)
+            .map_err(|e| format!("tail-call table for {name}: {e}"))?;
+        body_tables.push(t);
     }
     let mut settings = take::<Array<MapData, Settings>>(&mut ebpf, "settings_map")?;
     let mut mask = take::<Array<MapData, Mask>>(&mut ebpf, "event_mask_map")?;
@@ -268,15 +401,34 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
         0,
     )
     .map_err(|e| format!("eBPF event mask map: {e}"))?;
-    // Attach last: a program runs only once its tables and settings are in place.
-    for name in ATTACHED {
+    // Attach last: a program runs only once its tables and settings are in place. Each
+    // first program goes before its fallback: a tracepoint calls its programs in attach order.
+    let mut firsts = Vec::new();
+    for (name, tracepoint, tp) in ATTACHED {
+        if name.ends_with("_b") && !needs_fallbacks(version) {
+            continue;
+        }
         let Some(prog) = ebpf.program_mut(name) else {
             continue;
         };
-        let p: &mut BtfTracePoint = prog
-            .try_into()
-            .map_err(|e| format!("eBPF program {name}: {e}"))?;
-        p.attach().map_err(|e| explain_program(name, name, &e))?;
+        let fd = match prog {
+            Program::BtfTracePoint(p) => {
+                p.attach()
+                    .map_err(|e| explain_program(name, tracepoint, &e))?;
+                p.fd()
+            }
+            Program::TracePoint(p) => {
+                p.attach("raw_syscalls", tracepoint)
+                    .map_err(|e| explain_program(name, tracepoint, &e))?;
+                p.fd()
+            }
+            _ => return Err(format!("eBPF program {name} is not a tracepoint program")),
+        }
+        .and_then(|fd| fd.try_clone().map_err(Into::into))
+        .map_err(|e| format!("eBPF program {name}: {e}"))?;
+        if !name.ends_with("_b") {
+            firsts.push((*tp, fd));
+        }
     }
     let mut rings = Vec::with_capacity(nrings as usize);
     for i in 0..nrings {
@@ -300,6 +452,8 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
             counters,
             _enter: enter,
             _exit: exit,
+            _bodies: body_tables,
+            firsts,
         }),
     };
     RingSet::from_driver(rings, Box::new(control)).map_err(|e| e.to_string())
@@ -324,6 +478,9 @@ struct Inner {
     counters: PerCpuArray<MapData, Counters>,
     _enter: ProgramArray<MapData>,
     _exit: ProgramArray<MapData>,
+    _bodies: Vec<ProgramArray<MapData>>,
+    /// Each first program's attach point and descriptor, to read its recursion misses.
+    firsts: Vec<(usize, aya::programs::ProgramFd)>,
 }
 
 /// The [`Driver`] controls of the eBPF programs.
@@ -374,17 +531,79 @@ impl Driver for Control {
     }
 
     fn counters(&self) -> (u64, DropCounts) {
+        let (events, mut drops, misses, recovered) = self.read_counters();
+        // Calls the kernel skipped for a first program that its fallback did not take over.
+        for tp in 0..TP_COUNT {
+            drops[TP_CATEGORY[tp] as usize] += misses[tp].saturating_sub(recovered[tp]);
+        }
+        (events, drops)
+    }
+
+    fn preemption(&self) -> Option<Preemption> {
+        let (_, _, misses, recovered) = self.read_counters();
+        Some(Preemption {
+            skipped: misses.iter().sum(),
+            recovered: recovered.iter().sum(),
+        })
+    }
+}
+
+type PerTp = [u64; TP_COUNT];
+
+impl Control {
+    /// Events, drops, each first program's recursion misses and the calls each fallback took
+    /// over, summed over the CPUs.
+    fn read_counters(&self) -> (u64, DropCounts, PerTp, PerTp) {
         let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut drops = DropCounts::default();
         let mut events = 0;
+        let mut recovered = [0u64; TP_COUNT];
         if let Ok(per_cpu) = g.counters.get(&0, 0) {
             for c in per_cpu.iter() {
                 events += c.events;
                 for (d, v) in drops.iter_mut().zip(c.drops) {
                     *d += v;
                 }
+                for (r, v) in recovered.iter_mut().zip(c.recovered) {
+                    *r += v;
+                }
             }
         }
-        (events, drops)
+        let mut misses = [0u64; TP_COUNT];
+        for (tp, fd) in &g.firsts {
+            misses[*tp] += recursion_misses(fd).unwrap_or(0);
+        }
+        (events, drops, misses, recovered)
     }
+}
+
+/// How many calls the kernel skipped for program `fd` because it was already running on that
+/// CPU (`bpf_prog_info.recursion_misses`, Linux 5.12+; `None` before or on error).
+fn recursion_misses(fd: &aya::programs::ProgramFd) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: bpf_prog_info is plain old data; all zeros is a valid value.
+    let mut info: aya_obj::generated::bpf_prog_info = unsafe { std::mem::zeroed() };
+    #[repr(C)]
+    struct InfoAttr {
+        bpf_fd: u32,
+        info_len: u32,
+        info: u64,
+    }
+    let attr = InfoAttr {
+        bpf_fd: fd.as_fd().as_raw_fd() as u32,
+        info_len: std::mem::size_of_val(&info) as u32,
+        info: &mut info as *mut _ as u64,
+    };
+    const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+    // SAFETY: `attr` is the command's attribute layout, and `info` (writable, `info_len` bytes)
+    // outlives the call; the kernel writes at most `info_len` bytes into it.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_OBJ_GET_INFO_BY_FD,
+            &attr as *const InfoAttr,
+            std::mem::size_of::<InfoAttr>(),
+        )
+    };
+    (rc == 0).then_some(info.recursion_misses)
 }

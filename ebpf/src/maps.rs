@@ -29,7 +29,11 @@ pub(crate) struct Mask {
 pub(crate) struct Counters {
     pub events: u64,
     pub drops: [u64; DROP_CATEGORIES],
+    pub recovered: [u64; TP_COUNT],
 }
+
+/// Attach points with a fallback program (`TP_COUNT` in `bpf/common.h`).
+pub(crate) const TP_COUNT: usize = 5;
 
 // SAFETY: plain old data: `repr(C)` integers and arrays of them with no padding (u64 first,
 // then six u32), valid for any bit pattern.

@@ -77,28 +77,46 @@ fn every_program_has_its_place_in_the_loader() {
         "this build has no eBPF programs: install clang and libbpf-dev (scripts/test-deps)"
     );
     let obj = aya_obj::Object::parse(falco_ebpf::OBJECT).expect("the object parses");
-    let mut dispatchers = 0;
-    for name in obj.programs.keys() {
-        if falco_ebpf::syscalls::program_syscall(name).is_some() {
-            continue;
+    let classic =
+        aya_obj::Object::parse(falco_ebpf::OBJECT_CLASSIC).expect("the classic object parses");
+    let fixed: Vec<&str> = falco_ebpf::fixed_programs().collect();
+    for o in [&obj, &classic] {
+        for name in o.programs.keys() {
+            if falco_ebpf::syscalls::program_syscall(name).is_some() {
+                continue;
+            }
+            assert!(
+                fixed.contains(&name.as_str()),
+                "program {name} is neither a syscall's (x_/e_ + a name in syscalls.rs) nor in \
+                 the loader's ATTACHED or BODIES tables"
+            );
         }
-        assert!(
-            [
-                "sys_enter",
-                "sys_exit",
-                "sched_process_exit",
-                "sched_process_fork",
-                "sched_process_exec"
-            ]
-            .contains(&name.as_str()),
-            "program {name} is neither a syscall's (x_/e_ + a name in syscalls.rs) nor a dispatcher"
-        );
-        dispatchers += 1;
     }
-    assert!(
-        dispatchers >= 2,
-        "sys_enter and sys_exit must be in the object"
-    );
+    // Every dispatcher, fallback and body the loader attaches or tail-calls is in the object;
+    // the classic one has them all but the syscall fallbacks (its syscall programs are never
+    // skipped), and the same syscall programs.
+    for name in &fixed {
+        assert!(
+            obj.programs.contains_key(*name),
+            "the loader names {name}, the object has no such program"
+        );
+        assert_eq!(
+            classic.programs.contains_key(*name),
+            !name.starts_with("sys_") || !name.ends_with("_b"),
+            "{name} in the classic object"
+        );
+    }
+    let syscall_programs = |o: &aya_obj::Object| {
+        let mut v: Vec<String> = o
+            .programs
+            .keys()
+            .filter(|n| falco_ebpf::syscalls::program_syscall(n).is_some())
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(syscall_programs(&obj), syscall_programs(&classic));
     // Every syscall the loader names has its exit program in the object: no stale rows.
     for (name, _) in falco_ebpf::syscalls::SYSCALLS {
         assert!(

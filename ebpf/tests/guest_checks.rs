@@ -57,9 +57,26 @@ fn guest_program() -> &'static PathBuf {
 /// Runs `kmod-guest-test --ebpf STEP` from `/` (the guest's working directory, which the exec
 /// checks expect as `cwd`) and asserts it passed every check, printing its report.
 fn run_step(step: &str) {
+    run_step_with(&[step], None);
+}
+
+/// As [`run_step`], with the step's arguments and the syscall programs attached as `attach`
+/// says (`FALCO_EBPF_ATTACH`; `None`: the driver's default).
+fn run_step_with(args: &[&str], attach: Option<&str>) {
+    // One step at a time: `params` listens on a fixed port, and `preemption` pins its threads
+    // to CPU 0.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     common::require_root();
-    let out = Command::new(guest_program())
-        .args(["--ebpf", step])
+    let step = args[0];
+    let mut cmd = Command::new(guest_program());
+    cmd.env_remove("FALCO_EBPF_ATTACH");
+    if let Some(a) = attach {
+        cmd.env("FALCO_EBPF_ATTACH", a);
+    }
+    let out = cmd
+        .arg("--ebpf")
+        .args(args)
         .current_dir("/")
         .output()
         .expect("run kmod-guest-test");
@@ -112,4 +129,21 @@ fn events_step_passes_through_ebpf() {
 #[test]
 fn params_step_passes_through_ebpf() {
     run_step("params");
+}
+
+/// Threads sharing CPU 0 make a known number of getppid calls each: every call arrives exactly
+/// once, or is counted as dropped, when programs are preempted (the kernel skips a program
+/// preempted on that CPU; its fallback takes over).
+#[test]
+fn preemption_step_passes_through_ebpf() {
+    run_step_with(&["preemption", "20000", "exact"], Some("classic"));
+    run_step_with(&["preemption", "20000"], Some("btf"));
+}
+
+/// Both ways of attaching the syscall programs produce the module's events: the default one
+/// (perf tracepoints here) runs in the tests above, BTF tracepoints here.
+#[test]
+fn events_and_params_steps_pass_on_btf_tracepoints() {
+    run_step_with(&["events"], Some("btf"));
+    run_step_with(&["params"], Some("btf"));
 }

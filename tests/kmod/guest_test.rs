@@ -20,6 +20,9 @@
 //! * `overlay`  — exec layer flags and creat_flags on an overlayfs (`guest_exec.rs`);
 //!   `overlay-actions` runs the same execs without reading the rings.
 //! * `memfd-exec` — replaces itself by busybox `true` run from a memfd (the engine's alert test).
+//! * `preemption [CALLS [exact]]` — threads sharing CPU 0 make CALLS getppid each: every call
+//!   arrives once or is counted as dropped (`exact`: every call arrives) though probes are
+//!   preempted (`guest_preempt.rs`).
 //!
 //! `--ebpf` before the subcommand reads the modern eBPF driver (`falco_ebpf::open`, capturing only
 //! this process's tree) instead of `/dev/falcoN`: the same actions and assertions run live on a
@@ -29,6 +32,7 @@
 
 mod guest_exec;
 mod guest_params;
+mod guest_preempt;
 
 use std::ffi::CString;
 use std::path::Path;
@@ -130,10 +134,12 @@ fn ebpf() -> bool {
 fn open_rings() -> RingSet {
     let opened = if ebpf() {
         // Only this process and its descendants: the host is shared.
+        // FALCO_EBPF_ATTACH (btf|classic) picks how the syscall programs attach.
         let opts = falco_ebpf::Options {
             only_tree_of: Some(std::process::id()),
             ..Default::default()
-        };
+        }
+        .with_env();
         falco_ebpf::open(&opts)
     } else {
         RingSet::open(Path::new("/dev")).map_err(|e| e.to_string())
@@ -227,13 +233,17 @@ fn main() {
             guest_params::exec_from_memfd(&std::fs::read("/bin/busybox").unwrap_or_default());
             exit(1)
         }
+        Some("preemption") => {
+            let calls = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+            guest_preempt::preemption(calls, args.get(3).map(String::as_str) == Some("exact"))
+        }
         Some("bench") => bench(args.get(2).map(String::as_str).unwrap_or("baseline")),
         Some("stamp") => alert_timing::stamp(),
         Some("latency") => alert_timing::latency(&args[2..]),
         Some("load") => alert_timing::load(&args[2..]),
         _ => {
             eprintln!(
-                "usage: kmod-guest-test [--ebpf] events|params|overlay|overlay-actions|memfd-exec|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
+                "usage: kmod-guest-test [--ebpf] events|params|overlay|overlay-actions|memfd-exec|preemption [CALLS [exact]]|overflow|cycle|hold N|poll|hotplug|bench [capture]|stamp|latency|load"
             );
             exit(2)
         }

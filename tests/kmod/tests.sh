@@ -28,6 +28,19 @@ fi
 run poll $T poll
 run mask $T mask
 run hotplug $T hotplug
+# Threads sharing CPU 0: every getppid arrives exactly once though the scheduler preempts the
+# probes (guest_preempt.rs); then through the eBPF driver: on perf tracepoints (the default
+# where tracefs is mounted) exactly once too; on BTF tracepoints, which this kernel runs
+# preemptibly and skips while preempted, every call arrives or is counted as dropped, and the
+# counts of skipped and recovered calls are printed.
+run preemption $T preemption 10000 exact
+if [ -r /sys/kernel/btf/vmlinux ]; then
+  run ebpf-preemption $T --ebpf preemption 10000 exact
+  FALCO_EBPF_ATTACH=btf run ebpf-preemption-btf $T --ebpf preemption 10000
+else
+  echo "=== SKIP ebpf-preemption (this kernel has no BTF: the modern eBPF driver cannot load)"
+  echo "=== SKIP ebpf-preemption-btf (this kernel has no BTF: the modern eBPF driver cannot load)"
+fi
 # rmmod while a reader holds the devices must be refused, then work once it is gone.
 $T hold 3 & sleep 1
 rmmod falco 2>/dev/null; rc=$?; [ $rc -ne 0 ]; result rmmod-refused-while-held $?

@@ -340,6 +340,21 @@ pub trait Driver: Send {
     fn set_drop_failed(&self, drop: bool) -> Result<(), Error>;
     /// Events written and dropped (by category), over every CPU.
     fn counters(&self) -> (u64, DropCounts);
+    /// Calls of its programs the kernel skipped because the same program was preempted on
+    /// that CPU, and how many of those a fallback program took over (`None`: the driver has
+    /// no such counts). The ones not taken over are already among the drops.
+    fn preemption(&self) -> Option<Preemption> {
+        None
+    }
+}
+
+/// Program calls skipped by the kernel while the same program was preempted on that CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Preemption {
+    /// Calls of the first program of an attach point the kernel skipped.
+    pub skipped: u64,
+    /// Calls its fallback program took over.
+    pub recovered: u64,
 }
 
 /// Every ring of a driver, read together.
@@ -579,6 +594,12 @@ impl RingSet {
             }
         }
         t
+    }
+
+    /// The driver's count of program calls skipped under preemption (see
+    /// [`Driver::preemption`]); `None` for the kernel module, whose probes do not skip.
+    pub fn preemption(&self) -> Option<Preemption> {
+        self.driver.as_ref().and_then(|d| d.preemption())
     }
 
     /// Sleeps in `epoll_wait()` until a ring has data to read or `timeout_ms` passes (-1:

@@ -18,5 +18,5 @@ pub mod bpf;
 mod device;
 mod error;
 
-pub use device::{Driver, DropCounts, Ring, RingSet, RingStats};
+pub use device::{Driver, DropCounts, Preemption, Ring, RingSet, RingStats};
 pub use error::Error;
