@@ -132,6 +132,66 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   grep -q 'reload failed, keeping the running rules.*/tmp/rules.yaml:3:' /tmp/reload.out; result reload-broken-position $?
   rmmod falco
 fi
+# Live loss (README, "No alert is lost silently"): the same burst of 5000 alerts (the shell opens a
+# marker file without forking) goes through stdout into a FIFO twice. First its reader holds off
+# until the burst is over: the queue and the pipe fill, the output sheds, and the run reports it
+# in every way, with detected = delivered + not delivered. Then a reader that keeps up: the same
+# run reports no loss and exits 0.
+if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
+  insmod $M
+  # loss_burst NAME HOLD: starts the reader (held off until /tmp/NAME.go exists when HOLD=1) and
+  # falco (alerts and summary into the FIFO, log in /tmp/NAME.err), then makes the burst.
+  loss_burst() {
+    rm -f /tmp/$1.*; mkfifo /tmp/$1.fifo; : > /tmp/lossmark
+    [ "$2" = 1 ] || : > /tmp/$1.go
+    sh -c "while [ ! -e /tmp/$1.go ]; do sleep 0.1; done; exec cat" < /tmp/$1.fifo > /tmp/$1.out &
+    RPID=$!
+    /falco -c /engine-falco.yaml -r /loss-rules.yaml -o outputs_queue.capacity=1024 \
+      -o syslog_output.enabled=false -o 'syscall_event_drops.actions=[log]' \
+      -o metrics.enabled=true -o metrics.interval=1s -o metrics.output_rule=false \
+      -o metrics.output_file=/tmp/$1.metrics --pidfile /tmp/falco.pid > /tmp/$1.fifo 2> /tmp/$1.err &
+    FPID=$!
+    wait_for 'capturing live events' /tmp/$1.err
+    i=0; while [ $i -lt 5000 ]; do : < /tmp/lossmark; i=$((i+1)); done
+  }
+  # loss_counts NAME: the summary's counts, the alert lines the reader got, the metrics' last
+  # shed count (absent while 0: include_empty_values is off).
+  loss_counts() {
+    cat /tmp/$1.err; grep -v LOSSMARK /tmp/$1.out
+    det=$(sed -n 's/^Events detected: //p' /tmp/$1.out)
+    lost=$(sed -n 's/^Alerts not delivered: //p' /tmp/$1.out)
+    shed=$(sed -n 's/^   stdout: [0-9]* (\([0-9]*\) shed,.*/\1/p' /tmp/$1.out)
+    got=$(grep -c ': Warning LOSSMARK (proc=' /tmp/$1.out)
+    mshed=$(sed -n 's/.*"falco.outputs_queue_num_drops":\([0-9]*\).*/\1/p' /tmp/$1.metrics | tail -1)
+    echo "LOSS $1: exit=$rc detected=$det delivered=$got not-delivered=${lost:-none} stdout-shed=${shed:-none}" \
+      "metrics-shed=${mshed:-none} metrics-samples=$(grep -c '"sample"' /tmp/$1.metrics)"
+  }
+  loss_burst loss 1
+  # Logged while it happens: before the stop, with the reader still holding off.
+  wait_for '^\[WARN \] stdout output: [0-9]* alerts shed since the last notice' /tmp/loss.err; warned=$?
+  wait_for '"falco.outputs_queue_num_drops":[1-9]' /tmp/loss.metrics; metered=$?
+  : > /tmp/loss.go
+  kill -TERM $FPID; wait $FPID; rc=$?; wait $RPID
+  loss_counts loss
+  [ $warned = 0 ]; result live-loss-warned-while-running $?
+  [ $metered = 0 ] && [ -n "$mshed" ] && [ -n "$shed" ] && [ "$mshed" -gt 0 ] && [ "$mshed" -le "$shed" ]
+  result live-loss-metrics-shed $?
+  [ -n "$lost" ] && [ "$lost" -gt 0 ] && [ "$shed" = "$lost" ] &&
+    grep -q "] $lost alerts were not delivered by every output (exit status 3)" /tmp/loss.err
+  result live-loss-summary-not-delivered $?
+  [ $rc = 3 ]; result live-loss-exit3 $?
+  [ -n "$det" ] && [ "$det" -gt 0 ] && [ -n "$lost" ] && [ "$det" -eq $((got + lost)) ]
+  result live-loss-accounting $?
+  loss_burst noloss 0
+  wait_for '"sample"' /tmp/noloss.metrics; metered=$?
+  kill -TERM $FPID; wait $FPID; rc=$?; wait $RPID
+  loss_counts noloss
+  [ $rc = 0 ]; result live-noloss-exit0 $?
+  [ $metered = 0 ] && [ -z "$lost" ] && [ -z "$mshed" ] && ! grep -q 'shed\|not delivered' /tmp/noloss.err
+  result live-noloss-nothing-reported $?
+  [ -n "$det" ] && [ "$det" -gt 0 ] && [ "$det" -eq "$got" ]; result live-noloss-accounting $?
+  rmmod falco
+fi
 # A live capture with falco-inspect: read back, and replayed with the default rules.
 if [ "${ENGINE:-1}" = 1 ] && [ -x /falco-inspect ]; then
   insmod $M
