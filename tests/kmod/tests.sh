@@ -190,6 +190,13 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   [ $metered = 0 ] && [ -z "$lost" ] && [ -z "$mshed" ] && ! grep -q 'shed\|not delivered' /tmp/noloss.err
   result live-noloss-nothing-reported $?
   [ -n "$det" ] && [ "$det" -gt 0 ] && [ "$det" -eq "$got" ]; result live-noloss-accounting $?
+  # The driver's count is this run's, not the module's since its load (which holds the first
+  # run's events too: about twice as many).
+  prod=$(sed -n 's/.*driver: \([0-9]*\) events produced.*/\1/p' /tmp/noloss.err)
+  proc=$(sed -n 's/^Events processed: \([0-9]*\).*/\1/p' /tmp/noloss.out)
+  echo "LOSS noloss: driver produced=$prod processed=$proc"
+  [ -n "$prod" ] && [ -n "$proc" ] && [ "$prod" -ge "$proc" ] && [ $((prod * 2)) -lt $((proc * 3)) ]
+  result live-noloss-driver-count-this-run $?
   rmmod falco
 fi
 # A live capture with falco-inspect: read back, and replayed with the default rules.

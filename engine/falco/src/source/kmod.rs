@@ -202,6 +202,8 @@ fn read_loop(
 ) {
     let mut batch = EventBatch::with_capacity();
     let mut last_data = std::time::Instant::now() - BUSY_FOR;
+    // The module counts from its load, across readers: report what this run saw.
+    let base = rings.stats();
     while !stop.load(Ordering::Relaxed) {
         match control.try_recv() {
             Ok(Control::SetMask(m)) => {
@@ -214,12 +216,20 @@ fn read_loop(
         // Drain what is there, then hand over and wait for the next wakeup.
         fill(&mut rings, &mut batch, &counters);
         let s = rings.stats();
-        counters.driver_events.store(s.events, Ordering::Relaxed);
+        let drops: Vec<u64> = s
+            .drops
+            .iter()
+            .zip(base.drops.iter())
+            .map(|(n, b)| n.saturating_sub(*b))
+            .collect();
+        counters
+            .driver_events
+            .store(s.events.saturating_sub(base.events), Ordering::Relaxed);
         counters
             .driver_drops
-            .store(s.drops.iter().sum(), Ordering::Relaxed);
-        for (c, n) in counters.driver_drops_by_category.iter().zip(s.drops.iter()) {
-            c.store(*n, Ordering::Relaxed);
+            .store(drops.iter().sum(), Ordering::Relaxed);
+        for (c, n) in counters.driver_drops_by_category.iter().zip(drops) {
+            c.store(n, Ordering::Relaxed);
         }
         if !batch.is_empty() {
             last_data = std::time::Instant::now();
