@@ -195,7 +195,7 @@ if [ "${ENGINE:-1}" = 1 ] && [ -x /falco ]; then
   prod=$(sed -n 's/.*driver: \([0-9]*\) events produced.*/\1/p' /tmp/noloss.err)
   proc=$(sed -n 's/^Events processed: \([0-9]*\).*/\1/p' /tmp/noloss.out)
   echo "LOSS noloss: driver produced=$prod processed=$proc"
-  [ -n "$prod" ] && [ -n "$proc" ] && [ "$prod" -ge "$proc" ] && [ $((prod * 2)) -lt $((proc * 3)) ]
+  [ -n "$prod" ] && [ -n "$proc" ] && [ $((prod * 2)) -lt $((proc * 3)) ]
   result live-noloss-driver-count-this-run $?
   rmmod falco
 fi
