@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /*
- * The modern eBPF driver: BTF-typed tracepoint programs (tp_btf) that write the same scap
- * records as the kernel module (kmod/events.rs) into BPF ring buffers.
+ * The modern eBPF driver: tracepoint programs that write the same scap records as the kernel
+ * module (kmod/events.rs) into BPF ring buffers. Compiled twice: the syscall programs on
+ * BTF-typed tracepoints (tp_btf, probe.bpf.o) or, with FALCO_CLASSIC_TP, on perf tracepoints
+ * (probe_tp.bpf.o, the loader's default where tracefs is readable); see the top of common.h.
  *
  * sys_enter/sys_exit dispatch by syscall number through tail-call tables to one program per
  * syscall (x_<name> for exit events, e_<name> for the few enter events the engine needs);
@@ -26,8 +28,9 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 #include "fillers_misc.h"
 #include "fillers_proc.h"
 
-/* The dispatchers. Each has a fallback copy attached after it (see mark_running in
- * common.h), sharing its body. */
+/* The dispatchers. On BTF tracepoints each has a fallback copy attached after it (see
+ * mark_running in common.h), sharing its body; on perf tracepoints (FALCO_CLASSIC_TP) none is
+ * needed. */
 static __always_inline int enter_dispatch(void *ctx, long id)
 {
 	if (!capturing())
