@@ -217,8 +217,10 @@ CLONE_FILLER(clone3, NR_CLONE3)
 		__type(value, u32);             \
 	} name SEC(".maps")
 BODY_TABLE(fork_body_prog);
+#ifndef FALCO_CLASSIC_TP
 BODY_TABLE(exec_body_prog);
 BODY_TABLE(pexit_body_prog);
+#endif
 
 #define SCHED_PROGRAMS(tp, TP, table, ...)                                  \
 	SEC("tp_btf/" #tp) int BPF_PROG(tp, __VA_ARGS__)                    \
@@ -236,10 +238,12 @@ BODY_TABLE(pexit_body_prog);
 
 SCHED_PROGRAMS(sched_process_fork, TP_FORK, fork_body_prog, struct task_struct *parent,
 	       struct task_struct *child)
+#ifndef FALCO_CLASSIC_TP
 SCHED_PROGRAMS(sched_process_exec, TP_EXEC, exec_body_prog, struct task_struct *p, int old_pid,
 	       struct linux_binprm *bprm)
 SCHED_PROGRAMS(sched_process_exit, TP_PEXIT, pexit_body_prog, struct task_struct *p,
 	       bool group_dead)
+#endif
 #undef SCHED_PROGRAMS
 #undef BODY_TABLE
 
@@ -257,20 +261,8 @@ int BPF_PROG(sched_process_fork_body, struct task_struct *parent, struct task_st
 	return 0;
 }
 
-/* kmod process_exec(): every successful execve and execveat, as PPME_SYSCALL_EXECVE_19_X
- * with bprm->filename (the ELF loader has already rewritten orig_ax to __NR_execve). */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_process_exec_body, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
-{
-	if (!sched_capturing())
-		return 0;
-	exec_event(NR_EXECVE, 0, false, 0, 0, BPF_CORE_READ(bprm, filename));
-	return 0;
-}
-
 /* kmod process_exit(): procexit of the exiting task p (current). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit_body, struct task_struct *p, bool group_dead)
+static __always_inline int pexit_event(struct task_struct *p)
 {
 	if (!sched_capturing())
 		return 0;
@@ -288,3 +280,52 @@ int BPF_PROG(sched_process_exit_body, struct task_struct *p, bool group_dead)
 	rec_submit(&r);
 	return 0;
 }
+
+#ifdef FALCO_CLASSIC_TP
+/*
+ * Exec and exit run in the task's own context, so their perf tracepoints (preemption disabled,
+ * never skipped) give all these programs need: the task is current, and the exec's file name
+ * is the record's __data_loc string (offset in the low 16 bits). Fork stays on tp_btf with
+ * its fallback: its perf record carries pids, not the child's task.
+ */
+struct sched_exec_args {
+	u64 common;
+	u32 filename_loc;
+	s32 pid;
+	s32 old_pid;
+};
+
+/* kmod process_exec(): every successful execve and execveat, as PPME_SYSCALL_EXECVE_19_X
+ * with bprm->filename (the ELF loader has already rewritten orig_ax to __NR_execve). */
+SEC("tracepoint/sched/sched_process_exec")
+int sched_process_exec(struct sched_exec_args *ctx)
+{
+	if (!sched_capturing())
+		return 0;
+	exec_event(NR_EXECVE, 0, false, 0, 0, (void *)ctx + (ctx->filename_loc & 0xffff));
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit(void *ctx)
+{
+	return pexit_event(bpf_get_current_task_btf());
+}
+#else
+/* kmod process_exec(): every successful execve and execveat, as PPME_SYSCALL_EXECVE_19_X
+ * with bprm->filename (the ELF loader has already rewritten orig_ax to __NR_execve). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec_body, struct task_struct *p, int old_pid, struct linux_binprm *bprm)
+{
+	if (!sched_capturing())
+		return 0;
+	exec_event(NR_EXECVE, 0, false, 0, 0, BPF_CORE_READ(bprm, filename));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit_body, struct task_struct *p, bool group_dead)
+{
+	return pexit_event(p);
+}
+#endif

@@ -418,7 +418,12 @@ pub fn open(opts: &Options) -> Result<RingSet, String> {
                 p.fd()
             }
             Program::TracePoint(p) => {
-                p.attach("raw_syscalls", tracepoint)
+                let category = if tracepoint.starts_with("sched_") {
+                    "sched"
+                } else {
+                    "raw_syscalls"
+                };
+                p.attach(category, tracepoint)
                     .map_err(|e| explain_program(name, tracepoint, &e))?;
                 p.fd()
             }
