@@ -72,6 +72,9 @@ fn run_step_with(args: &[&str], attach: Option<&str>) {
     let mut cmd = Command::new(guest_program());
     cmd.env_remove("FALCO_EBPF_ATTACH");
     if let Some(a) = attach {
+        if a == "classic" {
+            common::ensure_tracefs();
+        }
         cmd.env("FALCO_EBPF_ATTACH", a);
     }
     let out = cmd

@@ -28,6 +28,26 @@ pub fn require_root() {
     );
 }
 
+/// Mounts tracefs at `/sys/kernel/tracing` when none is mounted where the driver looks, for a
+/// test that attaches to perf tracepoints (their ids are read there): systemd mounts it at
+/// boot, a bare machine such as CI's may not. Without it the driver's default is BTF
+/// tracepoints, which the other tests cover.
+pub fn ensure_tracefs() {
+    let listed = |d: &str| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some());
+    if listed("/sys/kernel/tracing") || listed("/sys/kernel/debug/tracing") {
+        return;
+    }
+    require_root();
+    let st = std::process::Command::new("mount")
+        .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
+        .status();
+    assert!(
+        st.as_ref().is_ok_and(|s| s.success()),
+        "no tracefs is mounted and mounting one at /sys/kernel/tracing failed ({st:?}): the \
+         perf-tracepoint tests need it (mount -t tracefs tracefs /sys/kernel/tracing)"
+    );
+}
+
 /// The driver's options for a test: this process and its descendants only.
 pub fn own_tree() -> Options {
     Options {
