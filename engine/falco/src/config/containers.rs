@@ -26,26 +26,12 @@ fn legacy_kind(key: &str) -> Option<EngineKind> {
     }
 }
 
-fn diag(node: &Node, message: String) -> ConfigDiag {
-    ConfigDiag {
-        pos: node.pos.clone(),
-        message,
-    }
-}
-
-fn scalar(n: &Node) -> Option<&str> {
-    match &n.value {
-        Value::Scalar { text, .. } => Some(text),
-        _ => None,
-    }
-}
-
 fn boolean(n: &Node, path: &str, errors: &mut Vec<ConfigDiag>) -> Option<bool> {
-    match scalar(n) {
+    match n.scalar() {
         Some("true" | "True" | "TRUE") => Some(true),
         Some("false" | "False" | "FALSE") => Some(false),
         _ => {
-            errors.push(diag(
+            errors.push(ConfigDiag::at(
                 n,
                 format!("`{path}` must be a boolean (true or false)"),
             ));
@@ -58,10 +44,13 @@ fn strings(n: &Node, path: &str, errors: &mut Vec<ConfigDiag>) -> Vec<String> {
     match &n.value {
         Value::Seq(items) => items
             .iter()
-            .filter_map(|i| match scalar(i) {
+            .filter_map(|i| match i.scalar() {
                 Some(s) => Some(s.to_string()),
                 None => {
-                    errors.push(diag(i, format!("`{path}` entries must be strings")));
+                    errors.push(ConfigDiag::at(
+                        i,
+                        format!("`{path}` entries must be strings"),
+                    ));
                     None
                 }
             })
@@ -69,7 +58,10 @@ fn strings(n: &Node, path: &str, errors: &mut Vec<ConfigDiag>) -> Vec<String> {
         Value::Scalar { text, .. } if !n.is_null() => vec![text.clone()],
         _ if n.is_null() => Vec::new(),
         _ => {
-            errors.push(diag(n, format!("`{path}` must be a list of strings")));
+            errors.push(ConfigDiag::at(
+                n,
+                format!("`{path}` must be a list of strings"),
+            ));
             Vec::new()
         }
     }
@@ -114,7 +106,7 @@ pub fn read_engines(
     }
     if let Some(Value::Seq(plugins)) = root.get("plugins").map(|n| &n.value) {
         for p in plugins {
-            if p.get("name").and_then(scalar) != Some("container") {
+            if p.get("name").and_then(Node::scalar) != Some("container") {
                 continue;
             }
             let Some(engines) = p.get("init_config").and_then(|i| i.get("engines")) else {
@@ -129,7 +121,7 @@ pub fn read_engines(
         }
     }
     if let Some(legacy) = root.get("container_engines").filter(|n| !n.is_null()) {
-        warnings.push(diag(
+        warnings.push(ConfigDiag::at(
             legacy,
             "`container_engines` is deprecated: configure the container plugin (`plugins: [{name: container, init_config: {engines: ...}}]`)".into(),
         ));
@@ -143,7 +135,7 @@ pub fn read_engines(
                         &format!("container_engines.{key}"),
                         errors,
                     ),
-                    None => warnings.push(diag(
+                    None => warnings.push(ConfigDiag::at(
                         n,
                         format!("`container_engines.{key}` is not supported and has no effect"),
                     )),
@@ -179,13 +171,16 @@ pub fn read_append_output(
         return Vec::new();
     };
     let Value::Seq(items) = &node.value else {
-        errors.push(diag(node, "`append_output` must be a list".into()));
+        errors.push(ConfigDiag::at(
+            node,
+            "`append_output` must be a list".into(),
+        ));
         return Vec::new();
     };
     let mut out = Vec::new();
     for item in items {
         if !matches!(item.value, Value::Map(_)) {
-            errors.push(diag(
+            errors.push(ConfigDiag::at(
                 item,
                 "`append_output` entries must be mappings".into(),
             ));
@@ -193,21 +188,21 @@ pub fn read_append_output(
         }
         let mut a = AppendOutput::default();
         if let Some(m) = item.get("match") {
-            a.source = m.get("source").and_then(scalar).map(str::to_string);
-            a.rule = m.get("rule").and_then(scalar).map(str::to_string);
+            a.source = m.get("source").and_then(Node::scalar).map(str::to_string);
+            a.rule = m.get("rule").and_then(Node::scalar).map(str::to_string);
             if let Some(t) = m.get("tags") {
                 a.tags = strings(t, "append_output.match.tags", errors);
             }
         }
         if let Some(e) = item.get("extra_output") {
-            a.extra_output = scalar(e).unwrap_or("").to_string();
+            a.extra_output = e.scalar().unwrap_or("").to_string();
         }
         if let Some(s) = item.get("suggested_output") {
             a.suggested_output =
                 boolean(s, "append_output.suggested_output", errors).unwrap_or(false);
         }
         if let Some(f) = item.get("extra_fields") {
-            warnings.push(diag(
+            warnings.push(ConfigDiag::at(
                 f,
                 "`append_output.extra_fields` is not supported and has no effect: use `extra_output`".into(),
             ));

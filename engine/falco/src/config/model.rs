@@ -15,6 +15,16 @@ pub struct ConfigDiag {
     pub message: String,
 }
 
+impl ConfigDiag {
+    /// A diagnostic at `node`'s position.
+    pub fn at(node: &crate::config::yaml::Node, message: String) -> ConfigDiag {
+        ConfigDiag {
+            pos: node.pos.clone(),
+            message,
+        }
+    }
+}
+
 impl std::fmt::Display for ConfigDiag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.pos, self.message)

@@ -32,27 +32,13 @@ pub struct K8sAuditConfig {
     pub ssl_certificate: PathBuf,
 }
 
-fn diag(node: &Node, message: String) -> ConfigDiag {
-    ConfigDiag {
-        pos: node.pos.clone(),
-        message,
-    }
-}
-
-fn scalar(n: &Node) -> Option<&str> {
-    match &n.value {
-        Value::Scalar { text, .. } => Some(text),
-        _ => None,
-    }
-}
-
 /// The names `load_plugins` lists; `None` when it is not set (every entry of `plugins` loads).
 fn load_list(root: &Node) -> Option<Vec<String>> {
     let lp = root.get("load_plugins").filter(|n| !n.is_null())?;
     Some(match &lp.value {
         Value::Seq(items) => items
             .iter()
-            .filter_map(|i| scalar(i).map(str::to_string))
+            .filter_map(|i| i.scalar().map(str::to_string))
             .collect(),
         Value::Scalar { text, .. } => vec![text.clone()],
         Value::Map(_) => Vec::new(),
@@ -87,8 +73,8 @@ pub fn read_k8saudit(
     let loaded = load_list(root);
     let mut out = None;
     for p in plugins {
-        let Some(name) = p.get("name").and_then(scalar) else {
-            errors.push(diag(p, "a `plugins` entry needs a `name`".into()));
+        let Some(name) = p.get("name").and_then(Node::scalar) else {
+            errors.push(ConfigDiag::at(p, "a `plugins` entry needs a `name`".into()));
             continue;
         };
         if loaded
@@ -98,7 +84,7 @@ pub fn read_k8saudit(
             continue;
         }
         if !NATIVE_PLUGINS.contains(&name) {
-            errors.push(diag(
+            errors.push(ConfigDiag::at(
                 p,
                 format!(
                     "plugin `{name}` cannot be loaded: this engine loads no plugin libraries; it serves {} natively",
@@ -107,10 +93,10 @@ pub fn read_k8saudit(
             ));
             continue;
         }
-        let library = p.get("library_path").and_then(scalar).unwrap_or("");
+        let library = p.get("library_path").and_then(Node::scalar).unwrap_or("");
         let file = library.rsplit('/').next().unwrap_or("");
         if !library.is_empty() && file != format!("lib{name}.so") {
-            errors.push(diag(
+            errors.push(ConfigDiag::at(
                 p.get("library_path").unwrap_or(p),
                 format!(
                     "plugin `{name}`: library_path `{library}` is not served natively (the built-in `{name}` stands for lib{name}.so only)"
@@ -124,10 +110,10 @@ pub fn read_k8saudit(
         let open_params = match p.get("open_params") {
             None => String::new(),
             Some(n) if n.is_null() => String::new(),
-            Some(n) => match scalar(n) {
+            Some(n) => match n.scalar() {
                 Some(s) => s.to_string(),
                 None => {
-                    errors.push(diag(
+                    errors.push(ConfigDiag::at(
                         n,
                         "`plugins.k8saudit.open_params` must be a string".into(),
                     ));
@@ -142,7 +128,7 @@ pub fn read_k8saudit(
                 falco_k8saudit::file::OpenParams::parse(o).map(drop)
             })
         {
-            errors.push(diag(
+            errors.push(ConfigDiag::at(
                 p.get("open_params").unwrap_or(p),
                 format!("plugin `k8saudit`: {e}"),
             ));
@@ -160,7 +146,7 @@ pub fn read_k8saudit(
                         match serde_json::from_str(text) {
                             Ok(serde_json::Value::Object(m)) => m,
                             _ => {
-                                errors.push(diag(n, "`plugins.k8saudit.init_config` must be a mapping or a JSON object".into()));
+                                errors.push(ConfigDiag::at(n, "`plugins.k8saudit.init_config` must be a mapping or a JSON object".into()));
                                 continue;
                             }
                         }
@@ -169,7 +155,7 @@ pub fn read_k8saudit(
                         match serde_json::to_value(yaml) {
                             Ok(serde_json::Value::Object(m)) => m,
                             _ => {
-                                errors.push(diag(n, "`plugins.k8saudit.init_config` must be a mapping or a JSON object".into()));
+                                errors.push(ConfigDiag::at(n, "`plugins.k8saudit.init_config` must be a mapping or a JSON object".into()));
                                 continue;
                             }
                         }
@@ -181,7 +167,7 @@ pub fn read_k8saudit(
         let mut sized = |key: &str, default: u64| match size(init.get(key), default) {
             Ok(v) => v as usize,
             Err(e) => {
-                errors.push(diag(
+                errors.push(ConfigDiag::at(
                     at,
                     format!("`plugins.k8saudit.init_config.{key}` {e}"),
                 ));

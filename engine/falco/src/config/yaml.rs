@@ -54,6 +54,13 @@ impl Node {
     pub fn is_null(&self) -> bool {
         matches!(&self.value, Value::Scalar { text, quoted: false } if matches!(text.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }
+    /// The text of a scalar node (`None` for a mapping or a sequence).
+    pub fn scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
     /// Looks up a key of a mapping node.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
