@@ -5,7 +5,7 @@
 use super::batch::EventBatch;
 use super::replay::SourceMsg;
 use crossbeam_channel::{bounded, Receiver, Sender, TryRecvError};
-use falco_ringreader::{Error as RingError, RingSet};
+use falco_ringreader::{Error as RingError, RingSet, RingStats};
 use ringbuf_abi::ioctl::EventMask;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -204,6 +204,7 @@ fn read_loop(
     let mut last_data = std::time::Instant::now() - BUSY_FOR;
     // The module counts from its load, across readers: report what this run saw.
     let base = rings.stats();
+    let mut last_stats = std::time::Instant::now();
     while !stop.load(Ordering::Relaxed) {
         match control.try_recv() {
             Ok(Control::SetMask(m)) => {
@@ -215,21 +216,11 @@ fn read_loop(
         }
         // Drain what is there, then hand over and wait for the next wakeup.
         fill(&mut rings, &mut batch, &counters);
-        let s = rings.stats();
-        let drops: Vec<u64> = s
-            .drops
-            .iter()
-            .zip(base.drops.iter())
-            .map(|(n, b)| n.saturating_sub(*b))
-            .collect();
-        counters
-            .driver_events
-            .store(s.events.saturating_sub(base.events), Ordering::Relaxed);
-        counters
-            .driver_drops
-            .store(drops.iter().sum(), Ordering::Relaxed);
-        for (c, n) in counters.driver_drops_by_category.iter().zip(drops) {
-            c.store(n, Ordering::Relaxed);
+        // The driver's counters cost system calls on eBPF (a map read, the programs' info):
+        // refreshed a few times a second, not per batch.
+        if last_stats.elapsed() >= STATS_EVERY {
+            publish_stats(&rings, &base, &counters);
+            last_stats = std::time::Instant::now();
         }
         if !batch.is_empty() {
             last_data = std::time::Instant::now();
@@ -263,10 +254,34 @@ fn read_loop(
             return;
         }
     }
+    publish_stats(&rings, &base, &counters);
     if !batch.is_empty() && tx.send(SourceMsg::Batch(batch)).is_err() {
         return;
     }
     let _ = tx.send(SourceMsg::Stopped);
+}
+
+/// How often the reader refreshes the driver's counters while it runs.
+const STATS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Stores the driver's event and drop counts since `base` (the counts when this run started).
+fn publish_stats(rings: &RingSet, base: &RingStats, counters: &LiveCounters) {
+    let s = rings.stats();
+    counters
+        .driver_events
+        .store(s.events.saturating_sub(base.events), Ordering::Relaxed);
+    let mut total = 0;
+    for ((c, n), b) in counters
+        .driver_drops_by_category
+        .iter()
+        .zip(s.drops)
+        .zip(base.drops)
+    {
+        let d = n.saturating_sub(b);
+        c.store(d, Ordering::Relaxed);
+        total += d;
+    }
+    counters.driver_drops.store(total, Ordering::Relaxed);
 }
 
 /// Moves records from the rings into `batch` until the rings are empty or the batch is full,
