@@ -151,6 +151,52 @@ pub struct AlertRule<'a> {
     pub tags: &'a [String],
 }
 
+/// A rule's alert: the text line, the JSON object, the output without prefix and the output
+/// fields as text.
+#[derive(Clone, Debug)]
+pub struct RuleAlert {
+    /// `<time>: <Priority> <output>`.
+    pub text: String,
+    /// The JSON object (one line).
+    pub json: String,
+    /// The rule's output alone.
+    pub message: String,
+    /// `output_fields` as text, for the outputs that take them.
+    pub output_fields: Vec<(String, String)>,
+}
+
+impl AlertFormat {
+    /// The alert of `rule` whose output rendered as `output`, with the output fields `fields`,
+    /// on an event at `ts_ns`: what the syscall and the k8s_audit evaluators share.
+    pub fn rule_alert(
+        &self,
+        rule: &falco_rules::ruleset::Rule,
+        ts_ns: u64,
+        output: String,
+        fields: Map<String, Json>,
+    ) -> RuleAlert {
+        let tags: Vec<String> = rule.tags.iter().cloned().collect();
+        let output_fields = field_texts(&fields);
+        let a = self.format(
+            AlertRule {
+                name: &rule.name,
+                priority: rule.priority,
+                source: &rule.source,
+                tags: &tags,
+            },
+            ts_ns,
+            &output,
+            fields,
+        );
+        RuleAlert {
+            text: a.text,
+            json: a.json,
+            message: output,
+            output_fields,
+        }
+    }
+}
+
 /// A formatted alert: both renderings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FormattedAlert {

@@ -11,7 +11,7 @@
 //! formats the alerts and hands them to the same outputs. The syscall pipeline never waits on
 //! it: each has its own thread and queue.
 
-use super::alert::{self, AlertRule};
+use super::alert::{self, RuleAlert};
 use super::evaluate::Detection;
 use super::output_set::OutputSet;
 use super::reorder::PipelineStats;
@@ -187,16 +187,8 @@ fn field_json(f: &ResolvedField, fields: &AuditFields<'_>) -> serde_json::Value 
     }
 }
 
-/// One formatted alert: both renderings, the output alone and its fields as text.
-struct Formatted {
-    text: String,
-    json: String,
-    message: String,
-    output_fields: Vec<(String, String)>,
-}
-
 /// Formats one alert for `rule` on the event of `fields`.
-fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> Formatted {
+fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> RuleAlert {
     let mut out = String::new();
     let mut json = serde_json::Map::new();
     json.insert("evt.time".into(), fields.event.ts_ns.into());
@@ -211,25 +203,7 @@ fn format_alert(d: &Detection, rule: &Rule, fields: &AuditFields<'_>) -> Formatt
             }
         }
     }
-    let tags: Vec<String> = rule.tags.iter().cloned().collect();
-    let output_fields = alert::field_texts(&json);
-    let a = d.fmt.format(
-        AlertRule {
-            name: &rule.name,
-            priority: rule.priority,
-            source: &rule.source,
-            tags: &tags,
-        },
-        fields.event.ts_ns,
-        &out,
-        json,
-    );
-    Formatted {
-        text: a.text,
-        json: a.json,
-        message: out,
-        output_fields,
-    }
+    d.fmt.rule_alert(rule, fields.event.ts_ns, out, json)
 }
 
 /// The input's counters, for the end-of-run line.

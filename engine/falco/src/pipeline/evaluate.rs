@@ -7,7 +7,7 @@
 //! put the alerts back in event order. Rules only read their event and its snapshot, so any
 //! number of evaluators yields the alerts a single thread would, in the same order.
 
-use super::alert::{AlertFormat, AlertRule};
+use super::alert::{AlertFormat, RuleAlert};
 use crate::config::{Loaded, RuleMatching};
 use crate::source::EventBatch;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
@@ -148,16 +148,7 @@ fn to_json(v: JsonValue) -> serde_json::Value {
     }
 }
 
-/// Formats one alert for `rule` on the event in `ctx`: (text line, JSON line).
-/// A rule's alert: the text line, the JSON object, the output without prefix and the output
-/// fields as text.
-struct RuleAlert {
-    text: String,
-    json: String,
-    message: String,
-    output_fields: Vec<(String, String)>,
-}
-
+/// Formats one alert for `rule` on the event in `ctx`.
 fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> RuleAlert {
     let mut out = String::new();
     let mut fields = serde_json::Map::new();
@@ -177,25 +168,7 @@ fn format_alert(d: &Detection, rule: &Rule, ctx: &mut EventContext<'_>) -> RuleA
             }
         }
     }
-    let tags: Vec<String> = rule.tags.iter().cloned().collect();
-    let output_fields = super::alert::field_texts(&fields);
-    let a = d.fmt.format(
-        AlertRule {
-            name: &rule.name,
-            priority: rule.priority,
-            source: &rule.source,
-            tags: &tags,
-        },
-        ctx.event_ts(),
-        &out,
-        fields,
-    );
-    RuleAlert {
-        text: a.text,
-        json: a.json,
-        message: out,
-        output_fields,
-    }
+    d.fmt.rule_alert(rule, ctx.event_ts(), out, fields)
 }
 
 /// Runs the candidate rules of every job of `unit`, appending the alerts to it.
